@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; when it
+// is not, the module version from the build info is used.
+var version = ""
+
+// exitError carries a specific exit code out of a command (run exits with the
+// workload's code); its message may be empty when nothing more needs saying.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode maps an error returned by a command to the process exit code.
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// newRootCmd builds the whole command tree explicitly: no init() registration.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "switchyard",
+		Short:         "Run every workload on the runtime that can run it",
+		Long:          "switchyard is a node agent: Linux containers run through runc, WebAssembly modules through wazero,\nand workloads for other platforms are handed to a delegate agent or answered with a route-to-peer.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newVersionCmd(),
+	)
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of switchyard",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), "switchyard", buildVersion())
+			return nil
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

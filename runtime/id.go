@@ -1,0 +1,78 @@
+package runtime
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// replicaSep separates the service name from the replica number in a
+// ContainerID's string form.
+const replicaSep = "-rep-"
+
+// ContainerID identifies one replica of one service. Its string form is
+// "<service>-rep-<replica>" (web-rep-0); ParseContainerID is its exact
+// inverse, so the string form can name a container in paths, logs and URLs.
+type ContainerID struct {
+	Service string
+	Replica uint32
+}
+
+// String returns the stable string form, "<service>-rep-<replica>".
+func (id ContainerID) String() string {
+	return id.Service + replicaSep + strconv.FormatUint(uint64(id.Replica), 10)
+}
+
+// Validate reports whether id can be written and parsed back: the service
+// name is 1 to 128 characters of [a-zA-Z0-9_.-], starting with a letter or
+// digit. The error wraps ErrInvalidArgument.
+func (id ContainerID) Validate() error {
+	return ValidateServiceName(id.Service)
+}
+
+// ValidateServiceName reports whether name can be the service part of a
+// ContainerID. The error wraps ErrInvalidArgument and says what was wrong.
+func ValidateServiceName(name string) error {
+	if name == "" {
+		return fmt.Errorf("service name is empty: %w", ErrInvalidArgument)
+	}
+	if len(name) > 128 {
+		return fmt.Errorf("service name %q is longer than 128 characters: %w", name, ErrInvalidArgument)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i == 0 && !alnum {
+			return fmt.Errorf("service name %q must start with a letter or digit: %w", name, ErrInvalidArgument)
+		}
+		if !alnum && c != '-' && c != '_' && c != '.' {
+			return fmt.Errorf("service name %q has %q; use letters, digits, '-', '_' and '.': %w", name, c, ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// ParseContainerID parses the string form written by ContainerID.String.
+// The service part may itself contain dashes (and even "-rep-"): the replica
+// is what follows the last "-rep-". The replica is a decimal uint32 without
+// sign or leading zeros, so that parsing and formatting are exact inverses.
+// The error wraps ErrInvalidArgument.
+func ParseContainerID(s string) (ContainerID, error) {
+	i := strings.LastIndex(s, replicaSep)
+	if i < 0 {
+		return ContainerID{}, fmt.Errorf("container id %q: want <service>-rep-<n>: %w", s, ErrInvalidArgument)
+	}
+	service, num := s[:i], s[i+len(replicaSep):]
+	if num == "" || (len(num) > 1 && num[0] == '0') || num[0] == '+' || num[0] == '-' {
+		return ContainerID{}, fmt.Errorf("container id %q: replica %q is not a plain decimal number: %w", s, num, ErrInvalidArgument)
+	}
+	n, err := strconv.ParseUint(num, 10, 32)
+	if err != nil {
+		return ContainerID{}, fmt.Errorf("container id %q: replica %q is not a number from 0 to 4294967295: %w", s, num, ErrInvalidArgument)
+	}
+	id := ContainerID{Service: service, Replica: uint32(n)}
+	if err := id.Validate(); err != nil {
+		return ContainerID{}, fmt.Errorf("container id %q: %w", s, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,139 @@
+package runtime
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/spec"
+)
+
+// Runtime is the whole contract: everything a node can be asked to do with
+// containers and images. It is composed of role interfaces; depend on the
+// smallest one that does the job.
+//
+// Every per-container method returns an error wrapping ErrNotFound for a
+// container the runtime does not know. A method the runtime cannot support
+// returns an error wrapping ErrNotSupported; embed Unsupported to get those
+// answers for free.
+type Runtime interface {
+	Identity
+	Lifecycle
+	Inspector
+	Waiter
+	LogReader
+	Executor
+	ImageService
+}
+
+// Identity says who a runtime is and what it serves.
+type Identity interface {
+	// Name is a short name shown to users: runc, wasm, remote:wsl.
+	Name() string
+	// Platforms lists the platforms this runtime serves, most preferred
+	// first. The composite matches them with containerd's platform matcher.
+	Platforms() []ocispec.Platform
+}
+
+// Lifecycle creates, runs and removes containers.
+type Lifecycle interface {
+	// Create prepares a container for svc under id without starting it.
+	// ErrAlreadyExists when id exists; ErrInvalidArgument for a bad spec;
+	// ErrNotFound when the image is not in the store.
+	Create(ctx context.Context, id ContainerID, svc *spec.ServiceSpec) error
+	// Start starts a created (or exited) container.
+	Start(ctx context.Context, id ContainerID) error
+	// Stop sends SIGTERM (or the runtime's equivalent) and, if the workload
+	// has not exited after timeout, SIGKILL. Stopping a stopped container
+	// succeeds.
+	Stop(ctx context.Context, id ContainerID, timeout time.Duration) error
+	// Kill sends a signal, given as ParseSignal accepts it ("" = SIGKILL).
+	// ErrInvalidArgument for a bad signal; ErrFailedPrecondition when the
+	// container is not running.
+	Kill(ctx context.Context, id ContainerID, signal string) error
+	// Remove deletes the container and everything the runtime made for it.
+	// A running container is refused with ErrFailedPrecondition unless force
+	// is set, in which case it is killed first.
+	Remove(ctx context.Context, id ContainerID, force bool) error
+	// Rename gives the container a new identity. ErrAlreadyExists when to
+	// exists.
+	Rename(ctx context.Context, id, to ContainerID) error
+	// SyncVolumes brings the container's volumes up to date with their
+	// sources, for runtimes that copy rather than bind them.
+	SyncVolumes(ctx context.Context, id ContainerID) error
+}
+
+// Inspector reports on containers.
+type Inspector interface {
+	// State returns the container's current state.
+	State(ctx context.Context, id ContainerID) (State, error)
+	// Inspect returns everything known about the container.
+	Inspect(ctx context.Context, id ContainerID) (Details, error)
+	// List returns every container this runtime owns, in any state.
+	List(ctx context.Context) ([]Container, error)
+	// Stats samples the container's resource use.
+	Stats(ctx context.Context, id ContainerID) (Stats, error)
+	// PID returns the workload's host process id, 0 when not running.
+	PID(ctx context.Context, id ContainerID) (int, error)
+	// IP returns the container's address; the zero Addr when it has none.
+	IP(ctx context.Context, id ContainerID) (netip.Addr, error)
+	// PortOverride returns the host port that replaces the service's
+	// endpoint port, 0 when none.
+	PortOverride(ctx context.Context, id ContainerID) (uint16, error)
+}
+
+// Waiter waits for workloads to end.
+type Waiter interface {
+	// Wait waits until the container is not running and returns its exit
+	// code (WaitOutcome with WaitNotRunning).
+	Wait(ctx context.Context, id ContainerID) (int, error)
+	// WaitOutcome waits for cond and returns how the workload ended.
+	WaitOutcome(ctx context.Context, id ContainerID, cond WaitCondition) (WaitOutcome, error)
+}
+
+// LogReader reads what workloads wrote.
+type LogReader interface {
+	// Logs returns the last tail lines (TailAll for all).
+	Logs(ctx context.Context, id ContainerID, tail int) ([]LogEntry, error)
+	// FollowLogs returns the last tail lines and then every new line as it
+	// is written, until the container stops running (Recv returns io.EOF)
+	// or ctx is done.
+	FollowLogs(ctx context.Context, id ContainerID, tail int) (Stream[LogEntry], error)
+}
+
+// Executor runs commands inside running containers.
+type Executor interface {
+	// Exec runs argv in the container and returns its exit code and output.
+	// ErrFailedPrecondition when the container is not running.
+	Exec(ctx context.Context, id ContainerID, argv []string) (ExecResult, error)
+	// ExecStream runs argv and streams its output as it comes: chunks of
+	// stdout and stderr, then exactly one ExecExit event, then io.EOF.
+	ExecStream(ctx context.Context, id ContainerID, argv []string) (Stream[ExecEvent], error)
+}
+
+// ImageService manages the images a runtime can run.
+type ImageService interface {
+	// Pull makes ref available locally according to opts.Policy.
+	// spec.PullNever with an absent image is ErrNotFound naming the image.
+	Pull(ctx context.Context, ref string, opts PullOptions) (ImageInfo, error)
+	// ListImages lists the images in the runtime's store.
+	ListImages(ctx context.Context) ([]ImageInfo, error)
+	// RemoveImage removes ref. An image a container uses is refused with
+	// ErrFailedPrecondition unless force is set.
+	RemoveImage(ctx context.Context, ref string, force bool) error
+	// TagImage gives the image at src a second reference dst.
+	TagImage(ctx context.Context, src, dst string) error
+	// PruneImages removes images that no tag or container references.
+	PruneImages(ctx context.Context) (PruneResult, error)
+}
+
+// Stream is a sequence of values delivered as they are produced, such as
+// followed log lines or exec output. Recv returns io.EOF after the last
+// value. Close releases the stream; it is safe to call more than once and
+// from another goroutine to unblock Recv.
+type Stream[T any] interface {
+	Recv() (T, error)
+	Close() error
+}

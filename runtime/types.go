@@ -1,0 +1,177 @@
+package runtime
+
+import (
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/spec"
+)
+
+// TailAll asks Logs and FollowLogs for every line there is.
+const TailAll = -1
+
+// LogStream names the stream a log line was written to.
+type LogStream string
+
+const (
+	// Stdout is the workload's standard output.
+	Stdout LogStream = "stdout"
+	// Stderr is the workload's standard error.
+	Stderr LogStream = "stderr"
+)
+
+// LogEntry is one line a workload wrote. Log files hold one JSON object of
+// this shape a line, so every runtime writes and reads the same format.
+type LogEntry struct {
+	// Time is when the supervisor read the line (RFC 3339 with nanoseconds
+	// in JSON).
+	Time time.Time `json:"time"`
+	// Stream is stdout or stderr.
+	Stream LogStream `json:"stream"`
+	// Text is the line without its trailing newline. A line cut short (the
+	// workload ended mid-line, or the line exceeded the supervisor's limit)
+	// is kept as written, and Partial is set.
+	Text string `json:"text"`
+	// Partial marks a line that did not end with a newline.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// ExecEventKind says what an ExecEvent carries.
+type ExecEventKind string
+
+const (
+	// ExecStdout carries a chunk of the command's standard output.
+	ExecStdout ExecEventKind = "stdout"
+	// ExecStderr carries a chunk of the command's standard error.
+	ExecStderr ExecEventKind = "stderr"
+	// ExecExit is the final event of every stream: the command's exit code.
+	ExecExit ExecEventKind = "exit"
+)
+
+// ExecEvent is one event of an exec stream: output chunks as they come, then
+// exactly one ExecExit event, then io.EOF.
+type ExecEvent struct {
+	Kind ExecEventKind `json:"kind"`
+	// Data is the chunk for ExecStdout and ExecStderr.
+	Data []byte `json:"data,omitempty"`
+	// ExitCode is set on the ExecExit event.
+	ExitCode int `json:"exit_code"`
+}
+
+// ExecResult is the outcome of a buffered Exec.
+type ExecResult struct {
+	ExitCode int    `json:"exit_code"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+}
+
+// Stats is a point-in-time sample of a container's resource use.
+type Stats struct {
+	// CPUUsageUsec is the CPU time used so far, in microseconds; nil when
+	// the runtime cannot measure it honestly.
+	CPUUsageUsec *uint64 `json:"cpu_usage_usec,omitempty"`
+	// MemoryBytes is the memory in use.
+	MemoryBytes uint64 `json:"memory_bytes"`
+	// MemoryLimit is the memory limit; 0 means none.
+	MemoryLimit uint64 `json:"memory_limit"`
+	// PIDs is the number of processes, when the runtime knows it.
+	PIDs uint64 `json:"pids,omitempty"`
+	// Timestamp is when the sample was taken.
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// ImageInfo describes an image in a runtime's store.
+type ImageInfo struct {
+	// Reference is the normalised reference (registry/repo:tag or @digest).
+	Reference string `json:"reference"`
+	// Digest is the manifest (or index) digest, "sha256:...".
+	Digest string `json:"digest,omitempty"`
+	// Size is the image's size in bytes (compressed layers + config).
+	Size int64 `json:"size,omitempty"`
+	// Platforms are the image's platforms as recorded at pull time.
+	Platforms []ocispec.Platform `json:"platforms,omitempty"`
+	// Created is when the image was built, if the config says.
+	Created time.Time `json:"created,omitzero"`
+	// Runtimes names the runtimes that report the image (set by the
+	// composite when it merges lists).
+	Runtimes []string `json:"runtimes,omitempty"`
+}
+
+// PruneResult is what an image prune removed.
+type PruneResult struct {
+	// Deleted lists the references (or digests, for untagged content) removed.
+	Deleted []string `json:"deleted"`
+	// SpaceReclaimed is the bytes freed.
+	SpaceReclaimed uint64 `json:"space_reclaimed"`
+}
+
+// PullProgress reports the progress of one pull.
+type PullProgress struct {
+	// ID names what progressed: a layer digest, or the reference.
+	ID string `json:"id"`
+	// Status is a word for people ("resolving", "downloading", "done").
+	Status string `json:"status"`
+	// Current and Total are bytes; Total is 0 when unknown.
+	Current int64 `json:"current,omitempty"`
+	Total   int64 `json:"total,omitempty"`
+}
+
+// PullOptions are the options of ImageService.Pull.
+type PullOptions struct {
+	// Policy says whether to contact the registry; "" means
+	// spec.PullIfNotPresent.
+	Policy spec.PullPolicy
+	// Auth overrides the credentials the keychain would find.
+	Auth *spec.RegistryAuth
+	// Platform selects an entry of a multi-platform index; nil means the
+	// runtime's own platform.
+	Platform *ocispec.Platform
+	// Progress, when set, is called from the pulling goroutine with each
+	// progress event; it must not block for long.
+	Progress func(PullProgress)
+}
+
+// Mount is a filesystem mounted into a container.
+type Mount struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
+}
+
+// Container is a container as List reports it.
+type Container struct {
+	ID ContainerID `json:"id"`
+	// Image is the image reference the container was created from.
+	Image string `json:"image"`
+	// Platform is the platform the container runs as.
+	Platform ocispec.Platform `json:"platform"`
+	// Runtime is the Name of the runtime that runs it.
+	Runtime string `json:"runtime"`
+	State   State  `json:"state"`
+	Created time.Time `json:"created"`
+}
+
+// Details is what Inspect reports about a container.
+type Details struct {
+	Container
+	// ImageDigest is the digest of the manifest the container runs.
+	ImageDigest string `json:"image_digest,omitempty"`
+	// Command is the full argv the workload was started with.
+	Command []string `json:"command,omitempty"`
+	// Env is the workload's environment, KEY=VALUE.
+	Env []string `json:"env,omitempty"`
+	// Workdir is the workload's working directory.
+	Workdir    string    `json:"workdir,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// Outcome is set once the workload has ended.
+	Outcome *WaitOutcome `json:"outcome,omitempty"`
+	// PID is the workload's process id on the host, 0 when none.
+	PID    int     `json:"pid,omitempty"`
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Resources are the limits applied.
+	Resources spec.Resources `json:"resources"`
+	// StateDir is where the runtime keeps the container's state and logs.
+	StateDir string `json:"state_dir,omitempty"`
+}
