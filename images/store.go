@@ -1,0 +1,281 @@
+package images
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Image is an image in the store, as recorded when it was written.
+type Image struct {
+	// Ref is the normalised reference the image was asked for or listed
+	// under (index.docker.io/library/busybox:latest); empty for an image
+	// that no reference names any more.
+	Ref string `json:"ref"`
+	// Digest is the manifest digest, "sha256:...".
+	Digest string `json:"digest"`
+	// IndexDigest is the digest of the index the manifest was chosen from,
+	// when there was one.
+	IndexDigest string `json:"index_digest,omitempty"`
+	// Platform is the platform of this manifest (from its config).
+	Platform ocispec.Platform `json:"platform"`
+	// Platforms are all the platforms of the index it came from, or just
+	// Platform for a single manifest.
+	Platforms []ocispec.Platform `json:"platforms"`
+	// Config is the parsed image config.
+	Config ocispec.Image `json:"config"`
+	// ConfigMediaType is the config blob's media type.
+	ConfigMediaType string `json:"config_media_type"`
+	// ConfigDigest is the config blob's digest.
+	ConfigDigest string `json:"config_digest"`
+	// MediaType is the manifest's media type.
+	MediaType string `json:"media_type"`
+	// Layers are the layers, bottom first.
+	Layers []Layer `json:"layers"`
+	// Size is the bytes of the config and the (compressed) layers.
+	Size int64 `json:"size"`
+	// Created is when the image was built, if the config says.
+	Created time.Time `json:"created,omitzero"`
+}
+
+// Layer is one layer of an image.
+type Layer struct {
+	// Digest is the blob's digest, "sha256:...".
+	Digest string `json:"digest"`
+	// DiffID is the digest of the uncompressed content; empty when the
+	// image does not say (a non-tar artifact layer).
+	DiffID string `json:"diff_id"`
+	// MediaType is the blob's media type.
+	MediaType string `json:"media_type"`
+	// Size is the blob's size in bytes.
+	Size int64 `json:"size"`
+}
+
+// Info converts the image to the contract's ImageInfo.
+func (img Image) Info() runtime.ImageInfo {
+	return runtime.ImageInfo{
+		Reference: img.Ref,
+		Digest:    img.Digest,
+		Size:      img.Size,
+		Platforms: append([]ocispec.Platform(nil), img.Platforms...),
+		Created:   img.Created,
+	}
+}
+
+// Bucket names of meta.db.
+var (
+	bucketRefs   = []byte("refs")   // normalised reference → manifest digest
+	bucketImages = []byte("images") // manifest digest → JSON Image (Ref empty)
+	bucketUses   = []byte("uses")   // container key → JSON use
+)
+
+// use records that a container uses an image.
+type use struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest"`
+}
+
+// Store is a local image store. It is safe for concurrent use by many
+// goroutines; one process at a time may open a root.
+type Store struct {
+	root   string
+	db     *bolt.DB
+	opts   options
+	closed atomic.Bool
+
+	// gc is held for reading by everything that adds blobs or snapshots
+	// before the metadata names them (Write, PrepareRootfs), and for
+	// writing by garbage collection, so it never deletes content in flight.
+	gc sync.RWMutex
+
+	// unpackMu guards unpacking: one goroutine unpacks a given layer while
+	// the others wait for it.
+	unpackMu sync.Mutex
+	unpacks  map[string]*unpackCall // guarded by unpackMu
+}
+
+// Open opens (creating if needed) the store under root. Another process
+// holding the store makes Open fail with runtime.ErrUnavailable after a
+// short wait.
+func Open(root string, opts ...Option) (*Store, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("image store %s: %w", root, err)
+	}
+	for _, d := range []string{"blobs/sha256", "ingest", "snapshots", "containers"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			return nil, fmt.Errorf("image store %s: %w", root, err)
+		}
+	}
+	db, err := bolt.Open(filepath.Join(root, "meta.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("image store %s: another process holds meta.db: %w", root, runtime.ErrUnavailable)
+		}
+		return nil, fmt.Errorf("image store %s: %w", root, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketRefs, bucketImages, bucketUses} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("image store %s: %w", root, err)
+	}
+	s := &Store{root: root, db: db, opts: o, unpacks: map[string]*unpackCall{}}
+	// We hold the database lock, so no one else is writing: whatever is in
+	// ingest or half-unpacked is left over from an interrupted run.
+	s.cleanTemp()
+	return s, nil
+}
+
+// Root returns the directory the store lives in.
+func (s *Store) Root() string { return s.root }
+
+// Close closes the store. It is safe to call more than once.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return s.db.Close()
+}
+
+func (s *Store) cleanTemp() {
+	if ents, err := os.ReadDir(filepath.Join(s.root, "ingest")); err == nil {
+		for _, e := range ents {
+			_ = os.RemoveAll(filepath.Join(s.root, "ingest", e.Name()))
+		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(s.root, "snapshots")); err == nil {
+		for _, e := range ents {
+			if isTempName(e.Name()) {
+				_ = removeAllForce(filepath.Join(s.root, "snapshots", e.Name()))
+			}
+		}
+	}
+}
+
+// Normalize returns the canonical form of ref: busybox becomes
+// index.docker.io/library/busybox:latest. A bare "sha256:<hex>" digest is
+// returned as is (it names an image by manifest digest).
+func Normalize(ref string) (string, error) {
+	if isDigest(ref) {
+		return ref, nil
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return "", fmt.Errorf("image reference %q: %w: %w (write it as name[:tag] or name@sha256:<hex>)", ref, runtime.ErrInvalidArgument, err)
+	}
+	return r.Name(), nil
+}
+
+func isDigest(s string) bool {
+	const p = "sha256:"
+	if len(s) != len(p)+64 || s[:len(p)] != p {
+		return false
+	}
+	for _, c := range s[len(p):] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve finds the image ref names inside tx.
+func resolve(tx *bolt.Tx, ref string) (string, Image, error) {
+	norm, err := Normalize(ref)
+	if err != nil {
+		return "", Image{}, err
+	}
+	dgst := string(tx.Bucket(bucketRefs).Get([]byte(norm)))
+	if dgst == "" {
+		// A digest reference (or a bare digest) names the content itself.
+		if d, ok := digestOf(norm); ok {
+			dgst = d
+		}
+	}
+	if dgst == "" {
+		return "", Image{}, fmt.Errorf("image %s: %w", norm, runtime.ErrNotFound)
+	}
+	img, err := getImage(tx, dgst)
+	if err != nil {
+		return "", Image{}, fmt.Errorf("image %s: %w", norm, err)
+	}
+	img.Ref = norm
+	return norm, img, nil
+}
+
+func digestOf(norm string) (string, bool) {
+	if isDigest(norm) {
+		return norm, true
+	}
+	if d, err := name.NewDigest(norm); err == nil {
+		return d.DigestStr(), true
+	}
+	return "", false
+}
+
+func getImage(tx *bolt.Tx, dgst string) (Image, error) {
+	raw := tx.Bucket(bucketImages).Get([]byte(dgst))
+	if raw == nil {
+		return Image{}, fmt.Errorf("manifest %s: %w", dgst, runtime.ErrNotFound)
+	}
+	var img Image
+	if err := json.Unmarshal(raw, &img); err != nil {
+		return Image{}, fmt.Errorf("manifest %s: corrupt record: %w", dgst, err)
+	}
+	return img, nil
+}
+
+func putImage(tx *bolt.Tx, img Image) error {
+	img.Ref = ""
+	raw, err := json.Marshal(img)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketImages).Put([]byte(img.Digest), raw)
+}
+
+func (s *Store) checkOpen() error {
+	if s.closed.Load() {
+		return fmt.Errorf("image store %s: closed: %w", s.root, runtime.ErrUnavailable)
+	}
+	return nil
+}
+
+// Get returns the image ref names. The error wraps runtime.ErrNotFound when
+// the store does not hold it.
+func (s *Store) Get(ctx context.Context, ref string) (Image, error) {
+	if err := s.checkOpen(); err != nil {
+		return Image{}, err
+	}
+	var img Image
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		_, img, err = resolve(tx, ref)
+		return err
+	})
+	return img, err
+}
