@@ -86,28 +86,46 @@ func ParseSignal(s string) (Signal, error) {
 	if rest, ok := strings.CutPrefix(name, "SIGRTMIN"); ok {
 		off := 0
 		if rest != "" {
-			v, err := strconv.Atoi(strings.TrimPrefix(rest, "+"))
-			if err != nil || !strings.HasPrefix(rest, "+") {
+			v, ok := rtOffset(rest, '+')
+			if !ok {
 				return 0, fmt.Errorf("signal %q: want SIGRTMIN+N: %w", s, ErrInvalidArgument)
 			}
 			off = v
 		}
-		if sig := Signal(sigRTMin + off); off >= 0 && sig <= sigRTMax {
+		if sig := Signal(sigRTMin + off); off <= sigRTMax-sigRTMin {
 			return sig, nil
 		}
 	}
 	if rest, ok := strings.CutPrefix(name, "SIGRTMAX"); ok {
 		off := 0
 		if rest != "" {
-			v, err := strconv.Atoi(strings.TrimPrefix(rest, "-"))
-			if err != nil || !strings.HasPrefix(rest, "-") {
+			v, ok := rtOffset(rest, '-')
+			if !ok {
 				return 0, fmt.Errorf("signal %q: want SIGRTMAX-N: %w", s, ErrInvalidArgument)
 			}
 			off = v
 		}
-		if sig := Signal(sigRTMax - off); off >= 0 && sig >= sigRTMin {
+		if sig := Signal(sigRTMax - off); off <= sigRTMax-sigRTMin {
 			return sig, nil
 		}
 	}
 	return 0, fmt.Errorf("signal %q: unknown signal (try TERM, KILL, HUP, INT or a number): %w", s, ErrInvalidArgument)
+}
+
+// rtOffset parses the "+N" or "-N" after SIGRTMIN or SIGRTMAX: the sign,
+// then only decimal digits. Large values are capped rather than allowed to
+// overflow, since every caller rejects offsets above sigRTMax-sigRTMin.
+func rtOffset(rest string, sign byte) (int, bool) {
+	if len(rest) < 2 || rest[0] != sign {
+		return 0, false
+	}
+	n := 0
+	for i := 1; i < len(rest); i++ {
+		c := rest[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = min(n*10+int(c-'0'), 1000)
+	}
+	return n, true
 }

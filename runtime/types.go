@@ -147,8 +147,8 @@ type Container struct {
 	// Platform is the platform the container runs as.
 	Platform ocispec.Platform `json:"platform"`
 	// Runtime is the Name of the runtime that runs it.
-	Runtime string `json:"runtime"`
-	State   State  `json:"state"`
+	Runtime string    `json:"runtime"`
+	State   State     `json:"state"`
 	Created time.Time `json:"created"`
 }
 

@@ -1,0 +1,100 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// errStreamClosed is what Recv returns after Close.
+var errStreamClosed = fmt.Errorf("stream closed: %w", net.ErrClosed)
+
+// stream is a runtime.Stream read from NDJSON frames.
+type stream[T any] struct {
+	fr   frameReader
+	body io.Closer
+
+	// end is the sticky result once the stream is over; only Recv touches
+	// it, and Recv is not called concurrently with itself.
+	end error
+
+	closeOnce sync.Once
+}
+
+// openStream sends a streaming call; the answer is a stream of Frame[T].
+func openStream[T any](ctx context.Context, c *Client, cl call) (runtime.Stream[T], error) {
+	cl.long = true
+	resp, x, err := c.send(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if !isNDJSON(resp) {
+		resp.Body.Close()
+		x.end(errDone)
+		return nil, fmt.Errorf("%s: the daemon answered %q, not a stream (is it a different version?): %w",
+			cl.what(), resp.Header.Get("Content-Type"), runtime.ErrUnavailable)
+	}
+	return &stream[T]{fr: frameReader{c: c, op: cl.what(), x: x, dec: json.NewDecoder(resp.Body)}, body: resp.Body}, nil
+}
+
+// Recv implements runtime.Stream.
+func (s *stream[T]) Recv() (T, error) {
+	var zero T
+	for s.end == nil {
+		var f api.Frame[T]
+		if err := s.fr.next(&f); err != nil {
+			s.finish(err)
+			break
+		}
+		switch {
+		case f.Data != nil:
+			return *f.Data, nil
+		case f.Error != nil:
+			s.finish(api.FromHTTP(http.StatusOK, f.Error))
+		case f.EOF:
+			s.finish(io.EOF)
+		}
+		// A frame with nothing set is a heartbeat: read on.
+	}
+	return zero, s.end
+}
+
+func (s *stream[T]) finish(err error) {
+	s.end = err
+	s.release(errDone)
+}
+
+func (s *stream[T]) release(cause error) {
+	s.closeOnce.Do(func() {
+		s.fr.x.end(cause)
+		s.body.Close()
+	})
+}
+
+// Close implements runtime.Stream. It unblocks a Recv in another goroutine,
+// which then returns an error matching net.ErrClosed.
+func (s *stream[T]) Close() error {
+	s.release(errStreamClosed)
+	return nil
+}
+
+// FollowLogs implements runtime.LogReader.
+func (c *Client) FollowLogs(ctx context.Context, id runtime.ContainerID, tail int) (runtime.Stream[runtime.LogEntry], error) {
+	q := url.Values{"tail": {strconv.Itoa(tail)}, "follow": {"1"}}
+	return openStream[runtime.LogEntry](ctx, c, call{op: "follow logs", object: id.String(), method: http.MethodGet, path: containerPath(id, "logs"), query: q})
+}
+
+// ExecStream implements runtime.Executor.
+func (c *Client) ExecStream(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.Stream[runtime.ExecEvent], error) {
+	q := url.Values{"stream": {"1"}}
+	return openStream[runtime.ExecEvent](ctx, c, call{op: "exec", object: id.String(), method: http.MethodPost, path: containerPath(id, "exec"), query: q, body: api.ExecRequest{Argv: argv}})
+}

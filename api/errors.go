@@ -1,0 +1,144 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Kind is the machine-readable kind of an error on the wire.
+type Kind string
+
+// The error kinds. Each but KindInternal and KindRouteToPeer stands for one
+// of runtime's sentinel errors.
+const (
+	KindNotFound           Kind = "not_found"
+	KindAlreadyExists      Kind = "already_exists"
+	KindInvalidArgument    Kind = "invalid_argument"
+	KindNotSupported       Kind = "not_supported"
+	KindFailedPrecondition Kind = "failed_precondition"
+	KindUnavailable        Kind = "unavailable"
+	KindRouteToPeer        Kind = "route_to_peer"
+	KindInternal           Kind = "internal"
+)
+
+// Error is the wire form of an error: its kind, the message people read,
+// and, for KindRouteToPeer, the fields of runtime.RouteToPeerError.
+type Error struct {
+	Kind    Kind   `json:"kind"`
+	Message string `json:"message"`
+	// Service, Platform, Image and Reason are set for KindRouteToPeer.
+	Service  string `json:"service,omitempty"`
+	Platform string `json:"platform,omitempty"`
+	Image    string `json:"image,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// ErrorBody is the body of every error response.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// RemoteError is an error that came over the wire. Its message is the
+// server's message unchanged; it unwraps to the runtime sentinel of its kind
+// (or to a *runtime.RouteToPeerError), so errors.Is and errors.As work on
+// the client exactly as they do on the server.
+type RemoteError struct {
+	// Kind is the kind the server sent.
+	Kind Kind
+	// Message is the server's message.
+	Message string
+	// Status is the HTTP status code of the response.
+	Status int
+	cause  error
+}
+
+// Error implements error.
+func (e *RemoteError) Error() string { return e.Message }
+
+// Unwrap returns the runtime sentinel (or *runtime.RouteToPeerError) of the
+// error's kind; nil for KindInternal and kinds this version does not know.
+func (e *RemoteError) Unwrap() error { return e.cause }
+
+// ToHTTP maps an error to its HTTP status code and wire form. It is the only
+// place where the server turns error kinds into status codes.
+func ToHTTP(err error) (int, Error) {
+	e := Error{Message: err.Error()}
+	var rp *runtime.RouteToPeerError
+	switch {
+	case errors.As(err, &rp):
+		e.Kind, e.Service, e.Platform, e.Image, e.Reason = KindRouteToPeer, rp.Service, rp.Platform, rp.Image, rp.Reason
+		// 421: this node is the wrong one to serve the request; a peer is.
+		return http.StatusMisdirectedRequest, e
+	case errors.Is(err, runtime.ErrNotFound):
+		e.Kind = KindNotFound
+		return http.StatusNotFound, e
+	case errors.Is(err, runtime.ErrAlreadyExists):
+		e.Kind = KindAlreadyExists
+		return http.StatusConflict, e
+	case errors.Is(err, runtime.ErrInvalidArgument):
+		e.Kind = KindInvalidArgument
+		return http.StatusBadRequest, e
+	case errors.Is(err, runtime.ErrNotSupported):
+		e.Kind = KindNotSupported
+		return http.StatusNotImplemented, e
+	case errors.Is(err, runtime.ErrFailedPrecondition):
+		e.Kind = KindFailedPrecondition
+		return http.StatusPreconditionFailed, e
+	case errors.Is(err, runtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		e.Kind = KindUnavailable
+		return http.StatusServiceUnavailable, e
+	}
+	e.Kind = KindInternal
+	return http.StatusInternalServerError, e
+}
+
+// FromHTTP turns an error response back into an error. e is the decoded
+// ErrorBody's Error, or nil when the body was missing or not ours (a proxy's
+// page): the kind then comes from the status code. It is the only place
+// where the client turns status codes and kinds into errors.
+func FromHTTP(status int, e *Error) error {
+	if e == nil || e.Kind == "" {
+		e = &Error{Message: fmt.Sprintf("the daemon answered %d %s", status, http.StatusText(status))}
+		switch status {
+		case http.StatusNotFound:
+			e.Kind = KindNotFound
+		case http.StatusConflict:
+			e.Kind = KindAlreadyExists
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			e.Kind = KindInvalidArgument
+		case http.StatusNotImplemented, http.StatusMethodNotAllowed:
+			e.Kind = KindNotSupported
+		case http.StatusPreconditionFailed:
+			e.Kind = KindFailedPrecondition
+		case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+			e.Kind = KindUnavailable
+		default:
+			e.Kind = KindInternal
+		}
+	}
+	re := &RemoteError{Kind: e.Kind, Message: e.Message, Status: status}
+	switch e.Kind {
+	case KindNotFound:
+		re.cause = runtime.ErrNotFound
+	case KindAlreadyExists:
+		re.cause = runtime.ErrAlreadyExists
+	case KindInvalidArgument:
+		re.cause = runtime.ErrInvalidArgument
+	case KindNotSupported:
+		re.cause = runtime.ErrNotSupported
+	case KindFailedPrecondition:
+		re.cause = runtime.ErrFailedPrecondition
+	case KindUnavailable:
+		re.cause = runtime.ErrUnavailable
+	case KindRouteToPeer:
+		re.cause = &runtime.RouteToPeerError{Service: e.Service, Platform: e.Platform, Image: e.Image, Reason: e.Reason}
+	}
+	if re.Message == "" {
+		re.Message = string(e.Kind)
+	}
+	return re
+}
