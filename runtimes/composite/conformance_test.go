@@ -1,0 +1,25 @@
+package composite
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtime/runtimetest"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// TestConformance runs the contract's suite against a composite over two
+// Fakes: every container goes to the primary, through dispatch records.
+func TestConformance(t *testing.T) {
+	runtimetest.Run(t, runtimetest.Harness{
+		New: func(t *testing.T) runtime.Runtime {
+			runc, wasm, _ := newFakes()
+			return mustNew(t, []runtime.Runtime{runc, wasm}, WithLogger(slog.New(slog.DiscardHandler)))
+		},
+		Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec { return runtimetest.FakeSpec(w) },
+		ExecArgv: runtimetest.FakeExecArgv,
+		Caps:     runtimetest.Caps{Exec: true, Rename: true},
+		Parallel: true,
+	})
+}

@@ -1,0 +1,157 @@
+package composite
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// State implements runtime.Inspector.
+func (c *Runtime) State(ctx context.Context, id runtime.ContainerID) (runtime.State, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return runtime.State{}, err
+	}
+	return rt.State(ctx, id)
+}
+
+// Inspect implements runtime.Inspector; Details.Runtime names the runtime
+// that runs the container.
+func (c *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.Details, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return runtime.Details{}, err
+	}
+	d, err := rt.Inspect(ctx, id)
+	if err == nil && d.Runtime == "" {
+		d.Runtime = rt.Name()
+	}
+	return d, err
+}
+
+// List implements runtime.Inspector: every runtime's containers, with
+// Container.Runtime naming the runtime. A runtime whose List fails is
+// logged and left out; only when all fail is the first error returned.
+// Containers of a runtime whose List failed before get their dispatch
+// records here.
+func (c *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
+	var out []runtime.Container
+	var firstErr error
+	failed := 0
+	for i, rt := range c.runtimes {
+		cs, err := rt.List(ctx)
+		if err != nil {
+			c.log.Warn("cannot list a runtime's containers; listing the others", "runtime", rt.Name(), "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			failed++
+			continue
+		}
+		if c.unlisted.Load() && c.isPending(i) {
+			c.adopt(i, cs)
+			c.setPending([]int{i}, nil)
+		}
+		for _, ct := range cs {
+			if ct.Runtime == "" {
+				ct.Runtime = rt.Name()
+			}
+			out = append(out, ct)
+		}
+	}
+	if failed == len(c.runtimes) {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// Stats implements runtime.Inspector.
+func (c *Runtime) Stats(ctx context.Context, id runtime.ContainerID) (runtime.Stats, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return runtime.Stats{}, err
+	}
+	return rt.Stats(ctx, id)
+}
+
+// PID implements runtime.Inspector.
+func (c *Runtime) PID(ctx context.Context, id runtime.ContainerID) (int, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return rt.PID(ctx, id)
+}
+
+// IP implements runtime.Inspector.
+func (c *Runtime) IP(ctx context.Context, id runtime.ContainerID) (netip.Addr, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return rt.IP(ctx, id)
+}
+
+// PortOverride implements runtime.Inspector.
+func (c *Runtime) PortOverride(ctx context.Context, id runtime.ContainerID) (uint16, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return rt.PortOverride(ctx, id)
+}
+
+// Wait implements runtime.Waiter.
+func (c *Runtime) Wait(ctx context.Context, id runtime.ContainerID) (int, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return rt.Wait(ctx, id)
+}
+
+// WaitOutcome implements runtime.Waiter.
+func (c *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond runtime.WaitCondition) (runtime.WaitOutcome, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return runtime.WaitOutcome{}, err
+	}
+	return rt.WaitOutcome(ctx, id, cond)
+}
+
+// Logs implements runtime.LogReader.
+func (c *Runtime) Logs(ctx context.Context, id runtime.ContainerID, tail int) ([]runtime.LogEntry, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return rt.Logs(ctx, id, tail)
+}
+
+// FollowLogs implements runtime.LogReader.
+func (c *Runtime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail int) (runtime.Stream[runtime.LogEntry], error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return rt.FollowLogs(ctx, id, tail)
+}
+
+// Exec implements runtime.Executor.
+func (c *Runtime) Exec(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.ExecResult, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return runtime.ExecResult{}, err
+	}
+	return rt.Exec(ctx, id, argv)
+}
+
+// ExecStream implements runtime.Executor.
+func (c *Runtime) ExecStream(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.Stream[runtime.ExecEvent], error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return rt.ExecStream(ctx, id, argv)
+}

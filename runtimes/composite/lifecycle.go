@@ -1,0 +1,122 @@
+package composite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// Create implements runtime.Lifecycle. It chooses the runtime:
+//
+//  1. svc declares a platform: the first runtime that serves it (containerd's
+//     matcher; an OS-only platform such as "windows" matches any
+//     architecture of that OS), or a *runtime.RouteToPeerError;
+//  2. else the image's platforms, as inspected at pull or recorded by the
+//     runtimes' stores: the first runtime, in order, that serves any of them,
+//     or a *runtime.RouteToPeerError that names the image;
+//  3. else the primary.
+//
+// The dispatch record is written before the runtime's Create, so that calls
+// racing with it find the container, and removed again if Create fails.
+// ErrAlreadyExists when id has a record already.
+func (c *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) error {
+	if svc == nil {
+		return fmt.Errorf("container %s: no service spec given: %w", id, runtime.ErrInvalidArgument)
+	}
+	if err := id.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	i, why, err := c.route(id, svc)
+	if err != nil {
+		return err
+	}
+	if j, ok := c.records.insert(id, i); !ok {
+		return fmt.Errorf("container %s: runs on %s already: %w", id, c.runtimes[j].Name(), runtime.ErrAlreadyExists)
+	}
+	c.log.Debug("dispatch", "container", id.String(), "runtime", c.runtimes[i].Name(), "by", why)
+	if err := c.runtimes[i].Create(ctx, id, svc); err != nil {
+		c.forget(id, i)
+		return err
+	}
+	return nil
+}
+
+// forget deletes id's record if runtime i still owns it.
+func (c *Runtime) forget(id runtime.ContainerID, i int) { c.records.remove(id, i) }
+
+// Start implements runtime.Lifecycle.
+func (c *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return rt.Start(ctx, id)
+}
+
+// Stop implements runtime.Lifecycle.
+func (c *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return rt.Stop(ctx, id, timeout)
+}
+
+// Kill implements runtime.Lifecycle.
+func (c *Runtime) Kill(ctx context.Context, id runtime.ContainerID, signal string) error {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return rt.Kill(ctx, id, signal)
+}
+
+// Remove implements runtime.Lifecycle. The dispatch record goes even when
+// the runtime's Remove fails, so that a container its runtime has lost does
+// not haunt the node (a restart or a List finds it again if it still
+// exists) — with one exception: when the runtime refuses with
+// ErrFailedPrecondition (running, and force not set) the container
+// certainly still exists, and the record stays so it can be stopped.
+func (c *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
+	i, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = rt.Remove(ctx, id, force)
+	if err == nil || !errors.Is(err, runtime.ErrFailedPrecondition) {
+		c.forget(id, i)
+	}
+	return err
+}
+
+// Rename implements runtime.Lifecycle and moves the dispatch record. The
+// new name is reserved before the runtime renames, so that it cannot be
+// created on another runtime meanwhile.
+func (c *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
+	i, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	if j, ok := c.records.insert(to, i); !ok {
+		return fmt.Errorf("container %s: rename to %s: %s runs a container of that name: %w", id, to, c.runtimes[j].Name(), runtime.ErrAlreadyExists)
+	}
+	if err := rt.Rename(ctx, id, to); err != nil {
+		c.forget(to, i)
+		return err
+	}
+	c.forget(id, i)
+	return nil
+}
+
+// SyncVolumes implements runtime.Lifecycle.
+func (c *Runtime) SyncVolumes(ctx context.Context, id runtime.ContainerID) error {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return rt.SyncVolumes(ctx, id)
+}

@@ -1,0 +1,72 @@
+package composite
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// Inspector asks a registry which platforms an image was built for: every
+// entry of a multi-platform index, or the one a single manifest's config
+// names. An empty answer means unknown and is not an error. Package
+// registry provides the real one.
+type Inspector interface {
+	InspectPlatforms(ctx context.Context, ref string, auth *spec.RegistryAuth) ([]ocispec.Platform, error)
+}
+
+// Option configures New.
+type Option func(*options) error
+
+type options struct {
+	inspector     Inspector
+	logger        *slog.Logger
+	retryInterval time.Duration
+}
+
+func defaultOptions() options {
+	return options{logger: slog.Default(), retryInterval: time.Second}
+}
+
+// WithInspector makes Pull ask in for an image's platforms before it pulls,
+// so that it pulls only where the image can run and Create can route by the
+// image's platform. Default: no inspector; Pull then pulls on the primary
+// and images route by what the runtimes' stores record.
+func WithInspector(in Inspector) Option {
+	return func(o *options) error {
+		o.inspector = in
+		return nil
+	}
+}
+
+// WithLogger sets where the composite logs what it decided and what failed
+// without failing the call. Default: slog.Default(). A nil logger is an
+// error.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("composite: WithLogger(nil): pass a logger, or slog.New(slog.DiscardHandler) for none: %w", runtime.ErrInvalidArgument)
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithListRetryInterval sets how often, at most, a lookup of an unknown
+// container asks the runtimes whose List failed in New again. Default one
+// second, so that a delegate that is down is not asked on every miss. A
+// negative interval is an error.
+func WithListRetryInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("composite: WithListRetryInterval(%s): the interval must not be negative: %w", d, runtime.ErrInvalidArgument)
+		}
+		o.retryInterval = d
+		return nil
+	}
+}

@@ -1,0 +1,175 @@
+package composite
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// normalize brings p to the one spelling routing compares: containerd's
+// normal form, with the Docker+Wasm OS "wasi" as "wasip1" (the same
+// platform). An empty OS stays empty instead of becoming the host's.
+func normalize(p ocispec.Platform) ocispec.Platform {
+	if p.OS == "" {
+		return p
+	}
+	p = platforms.Normalize(p)
+	if p.OS == "wasi" {
+		p.OS = "wasip1"
+	}
+	return p
+}
+
+// imageKey is the normalised form of an image reference, so that a short
+// name ("busybox") and its fully qualified form (default registry, library
+// repository, tag latest) are one image.
+func imageKey(ref string) string {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return ref
+	}
+	return r.Name()
+}
+
+// mergePlatforms adds to dst the platforms of src it lacks, normalised.
+func mergePlatforms(dst, src []ocispec.Platform) []ocispec.Platform {
+	for _, p := range src {
+		p = normalize(p)
+		if !slices.ContainsFunc(dst, func(q ocispec.Platform) bool { return samePlatform(p, q) }) {
+			dst = append(dst, p)
+		}
+	}
+	return dst
+}
+
+func samePlatform(a, b ocispec.Platform) bool {
+	return a.OS == b.OS && a.Architecture == b.Architecture && a.Variant == b.Variant
+}
+
+// serves reports whether runtime i can run a workload of platform p
+// (normalised). A platform without an architecture on either side ("windows")
+// matches any architecture of its OS; otherwise containerd's matcher decides,
+// so a linux/amd64 runtime also runs linux/386 and arm64 runs arm/v8.
+func (c *Runtime) serves(i int, p ocispec.Platform) bool {
+	for j, rp := range c.served[i] {
+		if rp.OS != p.OS {
+			continue
+		}
+		if rp.Architecture == "" || p.Architecture == "" || c.matchers[i][j].Match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstServing returns the first runtime that serves any of ps, or -1.
+func (c *Runtime) firstServing(ps []ocispec.Platform) int {
+	for i := range c.runtimes {
+		for _, p := range ps {
+			if c.serves(i, p) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// allServing returns every runtime that serves any of ps, in order.
+func (c *Runtime) allServing(ps []ocispec.Platform) []int {
+	var out []int
+	for i := range c.runtimes {
+		if slices.ContainsFunc(ps, func(p ocispec.Platform) bool { return c.serves(i, p) }) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// cachedPlatforms returns the platforms recorded for an image.
+func (c *Runtime) cachedPlatforms(ref string) []ocispec.Platform {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.images[imageKey(ref)])
+}
+
+// route chooses the runtime for a new container (the rules of the package
+// doc): the declared platform, else the image's platforms, else the primary.
+func (c *Runtime) route(id runtime.ContainerID, svc *spec.ServiceSpec) (int, string, error) {
+	if svc.Platform != nil {
+		if svc.Platform.OS == "" {
+			return -1, "", fmt.Errorf("container %s: the declared platform has no OS; write os[/arch[/variant]], such as linux/amd64 or wasip1/wasm: %w", id, runtime.ErrInvalidArgument)
+		}
+		p := normalize(*svc.Platform)
+		if i := c.firstServing([]ocispec.Platform{p}); i >= 0 {
+			return i, "declared platform " + runtime.FormatPlatform(p), nil
+		}
+		return -1, "", &runtime.RouteToPeerError{
+			Service:  id.Service,
+			Platform: runtime.FormatPlatform(p),
+			Reason:   c.reason(fmt.Sprintf("the service declares platform %s", runtime.FormatPlatform(p)), []ocispec.Platform{p}),
+		}
+	}
+	if ps := c.cachedPlatforms(svc.Image.Name); len(ps) > 0 {
+		if i := c.firstServing(ps); i >= 0 {
+			return i, "image platforms " + formatAll(ps), nil
+		}
+		return -1, "", c.imageMiss(id.Service, svc.Image.Name, ps)
+	}
+	return 0, "no platform known: primary", nil
+}
+
+// imageMiss is the route-to-peer error for an image no runtime here serves.
+func (c *Runtime) imageMiss(service, image string, ps []ocispec.Platform) error {
+	return &runtime.RouteToPeerError{
+		Service:  service,
+		Platform: formatAll(ps),
+		Image:    image,
+		Reason:   c.reason(fmt.Sprintf("image %s is built for %s", image, formatAll(ps)), ps),
+	}
+}
+
+func formatAll(ps []ocispec.Platform) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = runtime.FormatPlatform(p)
+	}
+	return strings.Join(s, ", ")
+}
+
+// reason explains a miss and names both remedies: the daemon option that
+// gives this node a runtime for the platform, and a peer node of it.
+func (c *Runtime) reason(what string, ps []ocispec.Platform) string {
+	names := make([]string, len(c.runtimes))
+	for i, rt := range c.runtimes {
+		names[i] = rt.Name()
+	}
+	served := formatAll(c.platforms)
+	if served == "" {
+		served = "nothing"
+	}
+	var enable []string
+	for _, p := range ps {
+		var e string
+		switch p.OS {
+		case "linux":
+			e = `"switchyard daemon --runtimes runc" runs linux containers on this node, or "--delegate NAME=ADDRESS" hands them to an agent (in a VM or WSL2) that serves ` + runtime.FormatPlatform(p)
+		case "wasip1":
+			e = `"switchyard daemon --runtimes wasm" runs WebAssembly modules on this node`
+		default:
+			e = `"switchyard daemon --delegate NAME=ADDRESS" hands ` + runtime.FormatPlatform(p) + ` workloads to an agent on a machine that serves them`
+		}
+		if !slices.Contains(enable, e) {
+			enable = append(enable, e)
+		}
+	}
+	osName := ps[0].OS
+	return fmt.Sprintf("%s, but no runtime on this node (%s) serves it (they serve %s); either enable a runtime for it here: %s; or add a %s peer node to the cluster and run the service there",
+		what, strings.Join(names, ", "), served, strings.Join(enable, "; "), osName)
+}
