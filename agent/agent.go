@@ -1,0 +1,150 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/composite"
+)
+
+// Agent is a running node agent: it owns its root, serves the runtimes it
+// was given through one composite runtime, deploys specs onto it and keeps
+// the replicas of deployed services running.
+type Agent struct {
+	cfg     Config
+	opts    options
+	log     *slog.Logger
+	lock    *rootLock
+	state   *stateStore
+	metrics *metrics
+	rt      runtime.Runtime
+	handler http.Handler
+
+	// deployMu serialises Up and Down. It is held across runtime calls on
+	// purpose: two deploys of one deployment must not interleave their
+	// creates and removes. It never guards data read elsewhere.
+	deployMu sync.Mutex
+
+	mu sync.Mutex
+	// supervisors holds the restart loop of every supervised replica.
+	supervisors map[runtime.ContainerID]*supervisor // guarded by mu
+	// wg counts running supervisor goroutines; Close waits for them.
+	wg sync.WaitGroup
+
+	closed atomic.Bool
+}
+
+// New takes the root's lock, opens the deployment state, wraps each runtime
+// in the metrics decorator and combines them (in the given order; the first
+// is the primary), finds the workloads that survived a previous agent and
+// resumes supervising the replicas of deployed services.
+//
+// cfg must have passed Validate. A second agent on the same root fails at
+// once with an error wrapping runtime.ErrFailedPrecondition. Close the
+// Agent (or let Serve return) to release the root.
+func New(ctx context.Context, cfg Config, runtimes []runtime.Runtime, opts ...Option) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(runtimes) == 0 {
+		return nil, fmt.Errorf("agent: no runtimes: enable at least one, such as runc or wasm: %w", runtime.ErrInvalidArgument)
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.logger == nil {
+		o.logger = cfg.Logger(os.Stderr)
+	}
+	lock, err := lockRoot(cfg.Root)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:         cfg,
+		opts:        o,
+		log:         o.logger,
+		lock:        lock,
+		metrics:     newMetrics(),
+		supervisors: map[runtime.ContainerID]*supervisor{},
+	}
+	if err := a.init(ctx, runtimes); err != nil {
+		if a.state != nil {
+			_ = a.state.close()
+		}
+		_ = lock.release()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Agent) init(ctx context.Context, runtimes []runtime.Runtime) error {
+	seen := map[string]bool{}
+	wrapped := make([]runtime.Runtime, 0, len(runtimes))
+	for _, rt := range runtimes {
+		if rt == nil {
+			return fmt.Errorf("agent: runtime %d is nil: %w", len(wrapped), runtime.ErrInvalidArgument)
+		}
+		if seen[rt.Name()] {
+			return fmt.Errorf("agent: two runtimes are named %q; give each a distinct name: %w", rt.Name(), runtime.ErrInvalidArgument)
+		}
+		seen[rt.Name()] = true
+		wrapped = append(wrapped, a.metrics.wrap(rt))
+	}
+	copts := []composite.Option{composite.WithLogger(a.log)}
+	if a.opts.inspector != nil {
+		copts = append(copts, composite.WithInspector(a.opts.inspector))
+	}
+	// composite.New lists every runtime's containers, so the dispatch
+	// records of workloads a previous agent made are back before resume.
+	rt, err := composite.New(ctx, wrapped, copts...)
+	if err != nil {
+		return fmt.Errorf("agent: combine runtimes: %w", err)
+	}
+	a.rt = rt
+	if a.state, err = openState(a.cfg.Root); err != nil {
+		return err
+	}
+	if a.handler, err = a.newHandler(); err != nil {
+		return fmt.Errorf("agent: API: %w", err)
+	}
+	return a.resume(ctx)
+}
+
+// Runtime returns the combined runtime the agent serves, for callers in the
+// same process.
+func (a *Agent) Runtime() runtime.Runtime { return a.rt }
+
+// Handler returns the agent's whole HTTP API: the container and image API,
+// /metrics and the deployment endpoints. Serve serves it on the unix socket;
+// use it directly to serve elsewhere (TLS) or in tests.
+func (a *Agent) Handler() http.Handler { return a.handler }
+
+// Close stops every supervisor, closes the state and releases the root. It
+// leaves workloads running: their shims own them, and the next agent on the
+// root resumes supervising them. Close is idempotent.
+func (a *Agent) Close() error {
+	if !a.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	// Wait for an Up or Down in flight: it may still start supervisors and
+	// write the state.
+	a.deployMu.Lock()
+	defer a.deployMu.Unlock()
+	a.mu.Lock()
+	for _, s := range a.supervisors {
+		s.cancel()
+	}
+	a.mu.Unlock()
+	a.wg.Wait()
+	return errors.Join(a.state.close(), a.lock.release())
+}

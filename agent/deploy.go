@@ -1,0 +1,315 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// Result says what an Up or a Down did. Each list holds container ids in
+// their string form (<deployment>-<service>-rep-<n>), in deployment order.
+type Result struct {
+	// Deployment is the deployment's name.
+	Deployment string `json:"deployment"`
+	// Created are replicas that did not exist before.
+	Created []string `json:"created,omitempty"`
+	// Removed are replicas that no longer exist.
+	Removed []string `json:"removed,omitempty"`
+	// Replaced are replicas removed and created again from a changed spec.
+	Replaced []string `json:"replaced,omitempty"`
+	// Unchanged are replicas left as they were.
+	Unchanged []string `json:"unchanged,omitempty"`
+}
+
+// replicaID is the id of replica n of a deployment's service.
+func replicaID(deployment, service string, n uint32) runtime.ContainerID {
+	return runtime.ContainerID{Service: deployment + "-" + service, Replica: n}
+}
+
+// isService reports whether the replicas of svc are restarted when they
+// exit: every rtype but job is.
+func isService(svc *spec.ServiceSpec) bool { return svc == nil || svc.RType != spec.RTypeJob }
+
+// replicasOf is how many replicas svc asks for; an unset scale means one.
+func replicasOf(svc *spec.ServiceSpec) uint32 {
+	if svc.Scale.Replicas == 0 {
+		return 1
+	}
+	return svc.Scale.Replicas
+}
+
+// serviceOrder returns d's service names in deployment order: ServiceNames
+// when given, else the sorted keys of Services.
+func serviceOrder(d *spec.Deployment) []string {
+	if len(d.ServiceNames) > 0 {
+		return d.ServiceNames
+	}
+	names := make([]string, 0, len(d.Services))
+	for name := range d.Services {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// validateDeployment checks d with the spec's own rules and, beyond them,
+// that every "<deployment>-<service>" can name a container. The error wraps
+// runtime.ErrInvalidArgument (and spec.ErrInvalid for the spec's rules).
+func validateDeployment(d *spec.Deployment) error {
+	if d == nil {
+		return fmt.Errorf("deployment: no spec given: %w", runtime.ErrInvalidArgument)
+	}
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("deployment %q: %w: %w", d.Name, err, runtime.ErrInvalidArgument)
+	}
+	for _, name := range d.ServiceNames {
+		if err := runtime.ValidateServiceName(d.Name + "-" + name); err != nil {
+			return fmt.Errorf("deployment %s: service %s: its containers are named %s-%s-rep-N: %w", d.Name, name, d.Name, name, err)
+		}
+	}
+	return nil
+}
+
+// specHash identifies what a replica is made from: the service spec with
+// the fields that do not shape the container left out (pull policy, registry
+// credentials, scale), and the image digest the pull reported, so that a
+// moved tag pulled with policy always replaces the replicas too.
+func specHash(name string, svc *spec.ServiceSpec, digest string) string {
+	c := *svc
+	c.Name = name
+	// Defaults count as written, so a spec sent with them filled in (the
+	// parser does) and one without them hash alike.
+	c.Endpoints = slices.Clone(c.Endpoints)
+	c.ApplyDefaults()
+	c.Image.PullPolicy = ""
+	c.RegistryAuth = nil
+	c.Scale = spec.Scale{}
+	if len(c.Env) == 0 {
+		c.Env = nil
+	}
+	if c.Platform != nil {
+		p := spec.Normalize(*c.Platform)
+		c.Platform = &p
+	}
+	// The wire form has stable field names and encoding/json sorts map
+	// keys, so equal specs give equal bytes.
+	b, err := json.Marshal(api.FromServiceSpec(&c))
+	if err != nil {
+		panic(fmt.Sprintf("agent: encode service spec: %v", err)) // plain data cannot fail to encode
+	}
+	h := sha256.New()
+	h.Write(b)
+	h.Write([]byte{0})
+	h.Write([]byte(digest))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// withoutAuth returns a copy of svc without registry credentials, which are
+// never written to the state file.
+func withoutAuth(svc *spec.ServiceSpec) *spec.ServiceSpec {
+	c := *svc
+	c.RegistryAuth = nil
+	return &c
+}
+
+// Up deploys d, converging on what an earlier Up of the same name made:
+// it pulls each service's image, creates and starts missing replicas,
+// removes surplus ones, replaces the replicas of services whose spec (or
+// image digest) changed and removes services no longer in d. An unchanged
+// spec changes nothing. Replicas of rtype service are restarted when they
+// exit; job replicas are left exited.
+//
+// On error the state records what exists, and the next Up or Down picks up
+// from there; Result lists what was done before the error.
+func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
+	if err := validateDeployment(d); err != nil {
+		return Result{}, err
+	}
+	a.deployMu.Lock()
+	defer a.deployMu.Unlock()
+	res := Result{Deployment: d.Name}
+	if a.closed.Load() {
+		return res, fmt.Errorf("deployment %s: the agent is shutting down; retry when it is back: %w", d.Name, runtime.ErrUnavailable)
+	}
+	rec, err := a.state.get(d.Name)
+	switch {
+	case errIsNotFound(err):
+		rec = &deploymentRecord{Name: d.Name, Services: map[string]*serviceRecord{}}
+	case err != nil:
+		return res, err
+	}
+	order := serviceOrder(d)
+	rec.Order = slices.Clone(order)
+	var total uint32
+	for _, name := range order {
+		svc := d.Services[name]
+		total += replicasOf(svc)
+		next, err := a.upService(ctx, d.Name, name, svc, rec.Services[name], &res)
+		if next != nil {
+			rec.Services[name] = next
+		}
+		if err != nil {
+			return res, errors.Join(err, a.state.put(rec))
+		}
+		if err := a.state.put(rec); err != nil {
+			return res, err
+		}
+	}
+	// Services no longer in the spec, in a stable order.
+	var gone []string
+	for name := range rec.Services {
+		if _, ok := d.Services[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		left, err := a.removeReplicas(ctx, d.Name, name, 0, rec.Services[name].Replicas, &res)
+		if err != nil {
+			rec.Services[name].Replicas = left
+			rec.Services[name].Hash = ""
+			return res, errors.Join(err, a.state.put(rec))
+		}
+		delete(rec.Services, name)
+		if err := a.state.put(rec); err != nil {
+			return res, err
+		}
+	}
+	a.metrics.replicas.WithLabelValues(d.Name).Set(float64(total))
+	a.log.Info("deployment up", "deployment", d.Name, "created", len(res.Created), "removed", len(res.Removed),
+		"replaced", len(res.Replaced), "unchanged", len(res.Unchanged))
+	return res, nil
+}
+
+// upService converges one service and returns its new record (nil when a
+// new service failed before anything was made). On error the
+// record is marked dirty (empty hash, so the next Up replaces every replica)
+// and counts every replica that may exist.
+func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spec.ServiceSpec, old *serviceRecord, res *Result) (*serviceRecord, error) {
+	var had uint32
+	if old != nil {
+		had = old.Replicas
+	}
+	want := replicasOf(svc)
+	dirty := &serviceRecord{Replicas: max(had, want), Spec: withoutAuth(svc)}
+	info, err := a.rt.Pull(ctx, svc.Image.Name, runtime.PullOptions{
+		Policy: svc.Image.PullPolicy, Auth: svc.RegistryAuth, Platform: svc.Platform,
+	})
+	if err != nil {
+		// Nothing was touched: keep what was recorded (nil for a new service).
+		return old, fmt.Errorf("deployment %s: service %s: pull %s: %w", deployment, name, svc.Image.Name, err)
+	}
+	next := &serviceRecord{Hash: specHash(name, svc, info.Digest), Replicas: want, Spec: withoutAuth(svc), ImageDigest: info.Digest}
+	dirty.ImageDigest = info.Digest
+	same := old != nil && old.Hash == next.Hash
+	for n := range max(had, want) {
+		id := replicaID(deployment, name, n)
+		var err error
+		switch {
+		case n >= want: // surplus
+			_, err = a.removeReplicas(ctx, deployment, name, n, n+1, res)
+		case n >= had: // new
+			if err = a.createReplica(ctx, id, svc); err == nil {
+				res.Created = append(res.Created, id.String())
+			}
+		case same:
+			err = a.keepReplica(ctx, id, svc, res)
+		default: // changed: replace
+			if err = a.removeReplica(ctx, id); err == nil {
+				if err = a.createReplica(ctx, id, svc); err == nil {
+					res.Replaced = append(res.Replaced, id.String())
+				}
+			}
+		}
+		if err != nil {
+			return dirty, fmt.Errorf("deployment %s: service %s: %w", deployment, name, err)
+		}
+	}
+	return next, nil
+}
+
+// keepReplica leaves an existing replica of an unchanged service as it is,
+// recreating it when it has disappeared and making sure a service replica
+// is supervised.
+func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec, res *Result) error {
+	_, err := a.rt.State(ctx, id)
+	switch {
+	case errors.Is(err, runtime.ErrNotFound):
+		if err := a.createReplica(ctx, id, svc); err != nil {
+			return err
+		}
+		res.Created = append(res.Created, id.String())
+		return nil
+	case err != nil:
+		return fmt.Errorf("container %s: state: %w", id, err)
+	}
+	if isService(svc) {
+		a.supervise(id, time.Time{})
+	}
+	res.Unchanged = append(res.Unchanged, id.String())
+	return nil
+}
+
+// createReplica creates and starts one replica, and supervises it when it
+// is a service replica.
+func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) error {
+	// A loop still watching a replica of this name that vanished would keep
+	// the new one from getting its own; end it first.
+	a.unsupervise(id)
+	if err := a.rt.Create(ctx, id, svc); err != nil {
+		if errors.Is(err, runtime.ErrAlreadyExists) {
+			return fmt.Errorf("container %s: create: %w (a container of that name exists that this deployment did not make; remove it with `switchyard rm -f %s` and run up again)", id, err, id)
+		}
+		return fmt.Errorf("container %s: create: %w", id, err)
+	}
+	if err := a.rt.Start(ctx, id); err != nil {
+		return fmt.Errorf("container %s: start: %w", id, err)
+	}
+	if isService(svc) {
+		a.supervise(id, time.Now())
+	}
+	a.log.Debug("replica created", "container", id.String(), "image", svc.Image.Name)
+	return nil
+}
+
+// removeReplica stops supervising id, stops it (SIGTERM, then SIGKILL after
+// the stop timeout) and removes it. A replica that is already gone is not
+// an error.
+func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID) error {
+	a.unsupervise(id)
+	err := a.rt.Stop(ctx, id, a.opts.stopTimeout)
+	if errors.Is(err, runtime.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		a.log.Warn("stop failed; removing by force", "container", id.String(), "err", err)
+	}
+	if err := a.rt.Remove(ctx, id, true); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		return fmt.Errorf("container %s: remove: %w", id, err)
+	}
+	a.log.Debug("replica removed", "container", id.String())
+	return nil
+}
+
+// removeReplicas removes replicas from to to-1 of a service (highest first,
+// like a scale-down) and returns how many replicas may still exist.
+func (a *Agent) removeReplicas(ctx context.Context, deployment, service string, from, to uint32, res *Result) (uint32, error) {
+	for n := to; n > from; n-- {
+		id := replicaID(deployment, service, n-1)
+		if err := a.removeReplica(ctx, id); err != nil {
+			return n, fmt.Errorf("deployment %s: service %s: %w", deployment, service, err)
+		}
+		res.Removed = append(res.Removed, id.String())
+	}
+	return from, nil
+}

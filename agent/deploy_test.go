@@ -1,0 +1,406 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtime/runtimetest"
+	"github.com/switchyard/switchyard/spec"
+)
+
+func TestUpCreatesAndStartsReplicas(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	res := mustUp(t, a, deployment("shop", service("web", 3, forever)))
+	if want := ids("shop", "web", 0, 1, 2); !slices.Equal(res.Created, want) {
+		t.Fatalf("Created = %v, want %v", res.Created, want)
+	}
+	for n := range uint32(3) {
+		id := replicaID("shop", "web", n)
+		if st := mustState(t, f, id); st.Status != runtime.StatusRunning {
+			t.Errorf("%s is %s, want running", id, st)
+		}
+		if !a.supervised(id) {
+			t.Errorf("%s is not supervised", id)
+		}
+	}
+	if got := countCalls(f, "pull", runtime.ContainerID{}); got != 1 {
+		t.Errorf("pulls = %d, want 1", got)
+	}
+}
+
+func TestUpConverges(t *testing.T) {
+	web := func(replicas uint32) *runtimetestSpec { return service("web", replicas, forever) }
+	for _, tc := range []struct {
+		name              string
+		first, second     []*runtimetestSpec
+		wantCreated       []string
+		wantRemoved       []string
+		wantReplaced      []string
+		wantUnchanged     []string
+		wantNoMutatingOps bool
+	}{
+		{
+			name:  "unchanged spec changes nothing",
+			first: []*runtimetestSpec{web(3)}, second: []*runtimetestSpec{web(3)},
+			wantUnchanged: ids("shop", "web", 0, 1, 2), wantNoMutatingOps: true,
+		},
+		{
+			name:  "changed image replaces",
+			first: []*runtimetestSpec{web(2)}, second: []*runtimetestSpec{withImage(web(2), "runtimetest/fake:2")},
+			wantReplaced: ids("shop", "web", 0, 1),
+		},
+		{
+			name:  "changed env replaces",
+			first: []*runtimetestSpec{web(1)}, second: []*runtimetestSpec{withEnv(web(1), "MODE", "fast")},
+			wantReplaced: ids("shop", "web", 0),
+		},
+		{
+			name:  "scale down removes the surplus",
+			first: []*runtimetestSpec{web(3)}, second: []*runtimetestSpec{web(1)},
+			wantRemoved: ids("shop", "web", 1, 2), wantUnchanged: ids("shop", "web", 0),
+		},
+		{
+			name:  "scale up adds",
+			first: []*runtimetestSpec{web(1)}, second: []*runtimetestSpec{web(3)},
+			wantCreated: ids("shop", "web", 1, 2), wantUnchanged: ids("shop", "web", 0),
+		},
+		{
+			name:  "service gone from the spec is removed",
+			first: []*runtimetestSpec{web(1), service("db", 2, forever)}, second: []*runtimetestSpec{web(1)},
+			wantRemoved: ids("shop", "db", 1, 0), wantUnchanged: ids("shop", "web", 0),
+		},
+		{
+			name:  "new service is added",
+			first: []*runtimetestSpec{web(1)}, second: []*runtimetestSpec{web(1), service("db", 1, forever)},
+			wantCreated: ids("shop", "db", 0), wantUnchanged: ids("shop", "web", 0),
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := runtimetest.NewFake("fake")
+			a := mustNew(t, testConfig(t), f)
+			mustUp(t, a, deployment("shop", tc.first...))
+			f.ResetCalls()
+			res := mustUp(t, a, deployment("shop", tc.second...))
+			check := func(what string, got, want []string) {
+				if !slices.Equal(got, want) {
+					t.Errorf("%s = %v, want %v", what, got, want)
+				}
+			}
+			check("Created", res.Created, tc.wantCreated)
+			check("Removed", res.Removed, tc.wantRemoved)
+			check("Replaced", res.Replaced, tc.wantReplaced)
+			check("Unchanged", res.Unchanged, tc.wantUnchanged)
+			if tc.wantNoMutatingOps {
+				for _, m := range []string{"create", "start", "stop", "remove", "kill"} {
+					if n := countCalls(f, m, runtime.ContainerID{}); n != 0 {
+						t.Errorf("an unchanged Up called %s %d times (calls: %v)", m, n, methodsCalled(f))
+					}
+				}
+			}
+			// What the runtime holds is exactly what the second spec asks for.
+			cs, err := f.List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range cs {
+				got = append(got, c.ID.String())
+				if c.State.Status != runtime.StatusRunning {
+					t.Errorf("%s is %s, want running", c.ID, c.State)
+				}
+			}
+			want := slices.Concat(tc.wantCreated, tc.wantReplaced, tc.wantUnchanged)
+			slices.Sort(got)
+			slices.Sort(want)
+			check("containers", got, want)
+			for _, id := range tc.wantRemoved {
+				cid, _ := runtime.ParseContainerID(id)
+				if a.supervised(cid) {
+					t.Errorf("removed %s is still supervised", id)
+				}
+			}
+		})
+	}
+}
+
+func TestServiceReplicaIsRestartedWithBackoff(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	mustUp(t, a, deployment("shop", service("web", 1, forever)))
+	id := replicaID("shop", "web", 0)
+	for crash := 1; crash <= 3; crash++ {
+		starts := countCalls(f, "start", id)
+		if err := f.Exit(id, 137); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, fmt.Sprintf("restart after crash %d", crash), func() bool {
+			return countCalls(f, "start", id) > starts && mustState(t, f, id).Status == runtime.StatusRunning
+		})
+	}
+	// The counter is bumped just after the start returns.
+	waitFor(t, "three restarts to be counted", func() bool { return testutilCounter(t, a, "web") == 3 })
+}
+
+func TestBackoffDoublesUpToMax(t *testing.T) {
+	// A replica that exits at once after every start is restarted with a
+	// growing delay; the supervisor's pauses are what bound the starts.
+	f := runtimetest.NewFake("fake")
+	b := Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond, Reset: time.Hour}
+	a := mustNew(t, testConfig(t), f, WithRestartBackoff(b))
+	crashing := service("web", 1, runtimetest.Workload{ExitCode: 1})
+	start := time.Now()
+	mustUp(t, a, deployment("shop", crashing))
+	id := replicaID("shop", "web", 0)
+	// Starts 2..6 follow pauses of 10, 20, 40, 40, 40 ms: 150 ms at least.
+	waitFor(t, "six starts", func() bool { return countCalls(f, "start", id) >= 6 })
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Errorf("six starts took %v; the back-off should make it at least 150ms", took)
+	}
+}
+
+func TestJobReplicaIsLeftExited(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	job := service("migrate", 1, runtimetest.Workload{Stdout: []string{"done"}})
+	job.RType = "job"
+	crashing := service("web", 1, runtimetest.Workload{ExitCode: 2})
+	mustUp(t, a, deployment("shop", job, crashing))
+	jobID, webID := replicaID("shop", "migrate", 0), replicaID("shop", "web", 0)
+	// While the supervisor restarts the crashing service replica several
+	// times, the job stays exited and is started only once.
+	waitFor(t, "the crashing service to be restarted three times", func() bool {
+		return countCalls(f, "start", webID) >= 4
+	})
+	if st := mustState(t, f, jobID); st.Status != runtime.StatusExited {
+		t.Errorf("job replica is %s, want exited", st)
+	}
+	if n := countCalls(f, "start", jobID); n != 1 {
+		t.Errorf("job replica started %d times, want 1", n)
+	}
+	if a.supervised(jobID) {
+		t.Error("job replica is supervised")
+	}
+}
+
+func TestDownRemovesEverything(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	mustUp(t, a, deployment("shop", service("web", 2, forever), service("db", 1, forever)))
+	mustUp(t, a, deployment("blog", service("web", 1, forever)))
+	res, err := a.Down(t.Context(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.Concat(ids("shop", "web", 1, 0), ids("shop", "db", 0)); !slices.Equal(res.Removed, want) {
+		t.Errorf("Removed = %v, want %v", res.Removed, want)
+	}
+	cs, _ := f.List(t.Context())
+	if len(cs) != 1 || cs[0].ID != replicaID("blog", "web", 0) {
+		t.Errorf("containers after Down = %v, want only blog's", cs)
+	}
+	if n := countCalls(f, "stop", replicaID("shop", "db", 0)); n != 1 {
+		t.Errorf("db replica stopped %d times before removal, want 1", n)
+	}
+	if a.supervised(replicaID("shop", "web", 0)) {
+		t.Error("a replica of a deployment taken down is still supervised")
+	}
+	if _, err := a.Down(t.Context(), "shop"); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("second Down = %v, want ErrNotFound", err)
+	}
+	list, err := a.Deployments(t.Context())
+	if err != nil || len(list) != 1 || list[0].Name != "blog" {
+		t.Errorf("Deployments = %+v, %v; want only blog", list, err)
+	}
+}
+
+func TestUpFailures(t *testing.T) {
+	t.Run("pull fails: nothing is created", func(t *testing.T) {
+		f := runtimetest.NewFake("fake")
+		a := mustNew(t, testConfig(t), f)
+		f.FailOn("pull", fmt.Errorf("registry down: %w", runtime.ErrUnavailable))
+		_, err := a.Up(t.Context(), deployment("shop", service("web", 2, forever)))
+		if !errors.Is(err, runtime.ErrUnavailable) {
+			t.Fatalf("Up = %v, want ErrUnavailable", err)
+		}
+		if n := countCalls(f, "create", runtime.ContainerID{}); n != 0 {
+			t.Errorf("creates after a failed pull = %d", n)
+		}
+	})
+	t.Run("create fails: the next Up finishes the job", func(t *testing.T) {
+		f := runtimetest.NewFake("fake")
+		a := mustNew(t, testConfig(t), f)
+		mustUp(t, a, deployment("shop", service("web", 1, forever)))
+		f.FailOn("create", fmt.Errorf("disk full: %w", runtime.ErrUnavailable))
+		res, err := a.Up(t.Context(), deployment("shop", service("web", 3, forever)))
+		if !errors.Is(err, runtime.ErrUnavailable) {
+			t.Fatalf("Up = %v, want ErrUnavailable", err)
+		}
+		if len(res.Unchanged) != 1 || len(res.Created) != 0 {
+			t.Errorf("Result of the failed Up = %+v", res)
+		}
+		f.FailOn("create", nil)
+		res = mustUp(t, a, deployment("shop", service("web", 3, forever)))
+		cs, _ := f.List(t.Context())
+		if len(cs) != 3 {
+			t.Errorf("containers after the repeated Up = %d, want 3 (result %+v)", len(cs), res)
+		}
+		// And a Down after all that removes everything.
+		if _, err := a.Down(t.Context(), "shop"); err != nil {
+			t.Fatal(err)
+		}
+		if cs, _ := f.List(t.Context()); len(cs) != 0 {
+			t.Errorf("containers after Down = %v", cs)
+		}
+	})
+	t.Run("a container of the same name made by someone else", func(t *testing.T) {
+		f := runtimetest.NewFake("fake")
+		a := mustNew(t, testConfig(t), f)
+		if err := f.Create(t.Context(), replicaID("shop", "web", 0), service("web", 1, forever)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := a.Up(t.Context(), deployment("shop", service("web", 1, forever)))
+		if !errors.Is(err, runtime.ErrAlreadyExists) {
+			t.Fatalf("Up = %v, want ErrAlreadyExists", err)
+		}
+	})
+}
+
+func TestUpRejectsBadSpecs(t *testing.T) {
+	long := service("a"+strings.Repeat("b", 127), 1, forever)
+	for _, tc := range []struct {
+		name string
+		d    *spec.Deployment
+	}{
+		{"nil", nil},
+		{"no version", func() *spec.Deployment { d := deployment("shop", service("web", 1, forever)); d.Version = ""; return d }()},
+		{"no image", deployment("shop", withImage(service("web", 1, forever), ""))},
+		{"bad rtype", func() *spec.Deployment {
+			s := service("web", 1, forever)
+			s.RType = "daemon"
+			return deployment("shop", s)
+		}()},
+		{"container name too long", deployment("shop", long)},
+		{"too many replicas", deployment("shop", service("web", 100000, forever))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := runtimetest.NewFake("fake")
+			a := mustNew(t, testConfig(t), f)
+			f.ResetCalls()
+			if _, err := a.Up(t.Context(), tc.d); !errors.Is(err, runtime.ErrInvalidArgument) {
+				t.Fatalf("Up = %v, want ErrInvalidArgument", err)
+			}
+			if len(f.Calls()) != 0 {
+				t.Errorf("a rejected spec reached the runtime: %v", methodsCalled(f))
+			}
+		})
+	}
+}
+
+func TestSpecHash(t *testing.T) {
+	base := service("web", 1, forever)
+	h := specHash("web", base, "sha256:1")
+	for _, tc := range []struct {
+		name   string
+		change func(*spec.ServiceSpec)
+		digest string
+		same   bool
+	}{
+		{"identical", func(*spec.ServiceSpec) {}, "sha256:1", true},
+		{"replicas do not count", func(s *spec.ServiceSpec) { s.Scale.Replicas = 7 }, "sha256:1", true},
+		{"pull policy does not count", func(s *spec.ServiceSpec) { s.Image.PullPolicy = spec.PullAlways }, "sha256:1", true},
+		{"credentials do not count", func(s *spec.ServiceSpec) { s.RegistryAuth = &spec.RegistryAuth{Token: "t"} }, "sha256:1", true},
+		{"empty env is no env", func(s *spec.ServiceSpec) { s.Env = map[string]string{} }, "sha256:1", true},
+		{"defaults count as written", func(s *spec.ServiceSpec) { s.RType = "" }, "sha256:1", true},
+		{"image digest counts", func(*spec.ServiceSpec) {}, "sha256:2", false},
+		{"image counts", func(s *spec.ServiceSpec) { s.Image.Name = "other" }, "sha256:1", false},
+		{"env counts", func(s *spec.ServiceSpec) { s.Env = map[string]string{"A": "1"} }, "sha256:1", false},
+		{"rtype counts", func(s *spec.ServiceSpec) { s.RType = spec.RTypeJob }, "sha256:1", false},
+		{"resources count", func(s *spec.ServiceSpec) { s.Resources.MemoryBytes = 1 << 20 }, "sha256:1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := *base
+			tc.change(&s)
+			if got := specHash("web", &s, tc.digest) == h; got != tc.same {
+				t.Errorf("same hash = %v, want %v", got, tc.same)
+			}
+		})
+	}
+}
+
+func TestUpRecreatesReplicaRemovedBehindItsBack(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	mustUp(t, a, deployment("shop", service("web", 2, forever)))
+	id := replicaID("shop", "web", 1)
+	// As `switchyard rm -f` does it: through the API, that is the composite.
+	if err := a.Runtime().Remove(t.Context(), id, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the supervisor to notice the replica is gone", func() bool { return !a.supervised(id) })
+	res := mustUp(t, a, deployment("shop", service("web", 2, forever)))
+	if !slices.Equal(res.Created, ids("shop", "web", 1)) || !slices.Equal(res.Unchanged, ids("shop", "web", 0)) {
+		t.Errorf("Result = %+v, want rep-1 created and rep-0 unchanged", res)
+	}
+	if st := mustState(t, f, id); st.Status != runtime.StatusRunning || !a.supervised(id) {
+		t.Errorf("recreated replica is %s, supervised %v", st, a.supervised(id))
+	}
+}
+
+func TestResumedAgentStartsReplicaLeftPending(t *testing.T) {
+	cfg := testConfig(t)
+	f := runtimetest.NewFake("fake")
+	first, err := New(t.Context(), cfg, []runtime.Runtime{f}, WithRestartBackoff(fastBackoff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.FailOn("start", fmt.Errorf("shim crashed: %w", runtime.ErrUnavailable))
+	if _, err := first.Up(t.Context(), deployment("shop", service("web", 1, forever))); !errors.Is(err, runtime.ErrUnavailable) {
+		t.Fatalf("Up with failing start = %v, want ErrUnavailable", err)
+	}
+	first.Close()
+	f.FailOn("start", nil)
+	id := replicaID("shop", "web", 0)
+	if st := mustState(t, f, id); st.Status != runtime.StatusPending {
+		t.Fatalf("replica is %s, want pending", st)
+	}
+	mustNew(t, cfg, f)
+	waitFor(t, "the resumed supervisor to start the pending replica", func() bool {
+		return mustState(t, f, id).Status == runtime.StatusRunning
+	})
+}
+
+func TestStateKeepsNoCredentials(t *testing.T) {
+	cfg := testConfig(t)
+	f := runtimetest.NewFake("fake")
+	a, err := New(t.Context(), cfg, []runtime.Runtime{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service("web", 1, forever)
+	svc.RegistryAuth = &spec.RegistryAuth{Username: "ops", Password: "hunter2-secret"}
+	if _, err := a.Up(t.Context(), deployment("shop", svc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.Root, stateName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("hunter2-secret")) {
+		t.Error("the state file holds the registry password")
+	}
+	if !bytes.Contains(b, []byte(`"shop"`)) {
+		t.Error("the state file does not hold the deployment")
+	}
+}

@@ -1,0 +1,176 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtime/runtimetest"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// newHTTPClient serves a's handler and returns a DeployClient for it.
+func newHTTPClient(t *testing.T, a *Agent) (*DeployClient, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return NewDeployClient(srv.Client(), srv.URL), srv
+}
+
+const shopYAML = `version: v1
+deployment: shop
+services:
+  web:
+    image: {name: runtimetest/fake:latest}
+    scale: {replicas: 2}
+  batch:
+    rtype: job
+    image: {name: runtimetest/fake:latest}
+`
+
+func TestDeploymentEndpoints(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	c, srv := newHTTPClient(t, a)
+
+	// up with JSON, through the client
+	res, err := c.Up(t.Context(), deployment("shop", service("web", 2, forever)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ids("shop", "web", 0, 1); !slices.Equal(res.Created, want) {
+		t.Errorf("Created = %v, want %v", res.Created, want)
+	}
+
+	// up with the spec's YAML, as curl would send it
+	resp, err := srv.Client().Post(srv.URL+"/v1/deployments", "application/yaml", strings.NewReader(shopYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST YAML = %s", resp.Status)
+	}
+	list, err := c.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || len(list[0].Services) != 2 {
+		t.Fatalf("List = %+v", list)
+	}
+	web := list[0].Services[0]
+	if web.Name != "web" || web.Replicas != 2 || len(web.Containers) != 2 || web.Containers[0].State.Status != runtime.StatusRunning || !web.Containers[0].Supervised {
+		t.Errorf("web status = %+v", web)
+	}
+	if batch := list[0].Services[1]; batch.RType != spec.RTypeJob || batch.Containers[0].Supervised {
+		t.Errorf("batch status = %+v", batch)
+	}
+	st, err := c.Get(t.Context(), "shop")
+	if err != nil || st.Name != "shop" {
+		t.Errorf("Get = %+v, %v", st, err)
+	}
+	if _, err := c.Get(t.Context(), "nope"); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("Get(nope) = %v, want ErrNotFound", err)
+	}
+
+	res, err = c.Down(t.Context(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed) != 3 {
+		t.Errorf("Down removed %v, want 3 replicas", res.Removed)
+	}
+	if _, err := c.Down(t.Context(), "shop"); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("second Down = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDeploymentEndpointErrors(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	_, srv := newHTTPClient(t, a)
+	for _, tc := range []struct {
+		name, contentType, body string
+		wantStatus              int
+		wantKind                api.Kind
+		wantText                string
+	}{
+		{"bad YAML names the line", "application/yaml", "version: v1\ndeployment: shop\nservices:\n  web:\n    imag: {name: x}\n", 400, api.KindInvalidArgument, "line 5"},
+		{"unknown JSON field", "application/json", `{"deployment":"shop","services":[],"extra":1}`, 400, api.KindInvalidArgument, "extra"},
+		{"JSON service without name", "application/json", `{"version":"v1","deployment":"shop","services":[{"image":{"name":"x"}}]}`, 400, api.KindInvalidArgument, "services[0]: name is empty"},
+		{"duplicate JSON service", "application/json", `{"version":"v1","deployment":"shop","services":[{"name":"a","image":{"name":"x"}},{"name":"a","image":{"name":"x"}}]}`, 400, api.KindInvalidArgument, "given twice"},
+		{"empty body", "application/json", ``, 400, api.KindInvalidArgument, "empty"},
+		{"other content type", "text/plain", `hello`, 501, api.KindNotSupported, "application/yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := srv.Client().Post(srv.URL+"/v1/deployments", tc.contentType, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var eb api.ErrorBody
+			if err := api.Decode(resp.Body, &eb, "error"); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantStatus || eb.Error.Kind != tc.wantKind || !strings.Contains(eb.Error.Message, tc.wantText) {
+				t.Errorf("got %d %s %q, want %d %s containing %q", resp.StatusCode, eb.Error.Kind, eb.Error.Message, tc.wantStatus, tc.wantKind, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestDeploymentRequestRoundTrip(t *testing.T) {
+	d, err := spec.Parse([]byte(shopYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromDeployment(d).Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.ServiceNames, d.ServiceNames) {
+		t.Fatalf("order %v, want %v", back.ServiceNames, d.ServiceNames)
+	}
+	for _, name := range d.ServiceNames {
+		if specHash(name, back.Services[name], "") != specHash(name, d.Services[name], "") {
+			t.Errorf("service %s changed in the round trip: %+v vs %+v", name, back.Services[name], d.Services[name])
+		}
+	}
+}
+
+// FuzzDecodeDeployment feeds arbitrary bodies to the POST /v1/deployments
+// decoder: it must never panic, and what it accepts must be a valid
+// deployment that survives the JSON round trip.
+func FuzzDecodeDeployment(f *testing.F) {
+	f.Add("application/yaml", []byte(shopYAML))
+	f.Add("application/json", []byte(`{"version":"v1","deployment":"shop","services":[{"name":"web","image":{"name":"busybox"},"scale":{"replicas":2}}]}`))
+	f.Add("application/json", []byte(`{"version":"v1","deployment":"s","services":[{"name":"w","rtype":"job","image":{"name":"x","pull_policy":"always"},"platform":{"os":"wasip1","architecture":"wasm"},"env":{"A":"1"}}]}`))
+	f.Add("application/json", []byte(`{"deployment":"shop","services":null}`))
+	f.Add("text/yaml", []byte("version: v1\ndeployment: a\nservices: {}\n"))
+	f.Add("", []byte(`[]`))
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		r := httptest.NewRequest(http.MethodPost, "/v1/deployments", bytes.NewReader(body))
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		d, err := decodeDeployment(r)
+		if err != nil {
+			if !errors.Is(err, runtime.ErrInvalidArgument) && !errors.Is(err, runtime.ErrNotSupported) {
+				t.Fatalf("error of no kind: %v", err)
+			}
+			return
+		}
+		if err := validateDeployment(d); err != nil {
+			t.Fatalf("accepted an invalid deployment: %v", err)
+		}
+		if _, err := FromDeployment(d).Spec(); err != nil {
+			t.Fatalf("accepted deployment does not survive the JSON round trip: %v", err)
+		}
+	})
+}

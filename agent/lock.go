@@ -1,0 +1,73 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// lockName is the lock file under the root; it holds the owner's pid.
+const lockName = "agent.lock"
+
+// rootLock is an exclusive flock on <root>/agent.lock. The kernel drops the
+// lock when the process dies, so a crashed agent never leaves a stale lock.
+type rootLock struct {
+	f *os.File
+}
+
+// lockRoot takes the root's lock without waiting. When another process
+// holds it, the error names that process and wraps
+// runtime.ErrFailedPrecondition.
+func lockRoot(root string) (*rootLock, error) {
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, fmt.Errorf("root %s: %w", root, err)
+	}
+	path := filepath.Join(root, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("root %s: open lock: %w", root, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another switchyard daemon (pid %s) is using root %s; stop it first or pass a different --root: %w",
+				lockOwner(path), root, runtime.ErrFailedPrecondition)
+		}
+		return nil, fmt.Errorf("root %s: lock %s: %w", root, path, err)
+	}
+	// The pid is informational (for the message above); the flock is the lock.
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		if err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("root %s: write pid to %s: %w", root, path, err)
+		}
+	}
+	return &rootLock{f: f}, nil
+}
+
+// lockOwner reads the pid the lock holder wrote, or "unknown".
+func lockOwner(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	pid := strings.TrimSpace(string(b))
+	if _, err := strconv.Atoi(pid); err != nil {
+		return "unknown"
+	}
+	return pid
+}
+
+// release drops the lock. The pid is left in the file: it is only read while
+// the lock is held by someone.
+func (l *rootLock) release() error {
+	return l.f.Close()
+}

@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/composite"
+)
+
+// Option configures New.
+type Option func(*options) error
+
+// Backoff is the restart back-off of service replicas: the first restart
+// waits Initial, each further one twice as long up to Max, and a replica
+// that ran at least Reset before it exited starts again from Initial.
+type Backoff struct {
+	Initial, Max, Reset time.Duration
+}
+
+type options struct {
+	logger          *slog.Logger
+	inspector       composite.Inspector
+	version         string
+	backoff         Backoff
+	stopTimeout     time.Duration
+	shutdownTimeout time.Duration
+}
+
+func defaultOptions() options {
+	return options{
+		backoff:         Backoff{Initial: 200 * time.Millisecond, Max: 30 * time.Second, Reset: 10 * time.Second},
+		stopTimeout:     10 * time.Second,
+		shutdownTimeout: 10 * time.Second,
+		version:         "(devel)",
+	}
+}
+
+// WithLogger sets the logger the agent and its supervisors write to.
+// Default: Config.Logger(os.Stderr).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("agent: WithLogger(nil): pass a logger: %w", runtime.ErrInvalidArgument)
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithInspector gives the composite a registry inspector, so that a pull
+// asks the registry for the image's platforms first and pulls only where
+// the image can run (registry.Inspector is the real one). Default: none;
+// pulls go to the primary runtime.
+func WithInspector(in composite.Inspector) Option {
+	return func(o *options) error {
+		if in == nil {
+			return fmt.Errorf("agent: WithInspector(nil): pass an inspector, or leave the option out: %w", runtime.ErrInvalidArgument)
+		}
+		o.inspector = in
+		return nil
+	}
+}
+
+// WithVersion sets the version the API reports (GET /v1/info).
+// Default: "(devel)".
+func WithVersion(v string) Option {
+	return func(o *options) error {
+		o.version = v
+		return nil
+	}
+}
+
+// WithRestartBackoff sets the restart back-off of service replicas.
+// Default: 200 ms doubling to 30 s, reset after a replica ran 10 s.
+func WithRestartBackoff(b Backoff) Option {
+	return func(o *options) error {
+		if b.Initial <= 0 || b.Max < b.Initial || b.Reset <= 0 {
+			return fmt.Errorf("agent: restart back-off %+v: want 0 < Initial <= Max and Reset > 0: %w", b, runtime.ErrInvalidArgument)
+		}
+		o.backoff = b
+		return nil
+	}
+}
+
+// WithStopTimeout sets how long Down and convergence wait for a replica to
+// stop after SIGTERM before it is killed. Default: 10 s.
+func WithStopTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("agent: stop timeout %v: want >= 0: %w", d, runtime.ErrInvalidArgument)
+		}
+		o.stopTimeout = d
+		return nil
+	}
+}
+
+// WithShutdownTimeout sets how long Serve waits for requests in flight when
+// it shuts down before it closes their connections. Default: 10 s.
+func WithShutdownTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("agent: shutdown timeout %v: want > 0: %w", d, runtime.ErrInvalidArgument)
+		}
+		o.shutdownTimeout = d
+		return nil
+	}
+}

@@ -1,0 +1,62 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/switchyard/switchyard/api/server"
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// socketMode lets the owner and the group (the operators) use the API.
+const socketMode = 0o660
+
+// Serve serves the agent's API on the configured unix socket until ctx is
+// done, then shuts down gracefully: it stops accepting, waits for requests
+// in flight up to the shutdown timeout, and closes the Agent, which stops
+// supervising but leaves every workload running and releases the root.
+// Serve returns nil after a shutdown caused by ctx.
+func (a *Agent) Serve(ctx context.Context) error {
+	if a.closed.Load() {
+		return fmt.Errorf("agent: serve: the agent is closed: %w", runtime.ErrFailedPrecondition)
+	}
+	ln, err := server.ListenUnix(a.cfg.Socket, socketMode)
+	if err != nil {
+		return errors.Join(err, a.Close())
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.log.Info("serving API", "socket", a.cfg.Socket, "root", a.cfg.Root)
+	errc := make(chan error, 1) // written once by the serving goroutine
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		// Followed logs and long waits do not end by themselves.
+		a.log.Warn("requests still running at shutdown; closing them", "err", err)
+		_ = srv.Close()
+	}
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	// The listener removes the socket file when closed; make sure of it.
+	_ = os.Remove(a.cfg.Socket)
+	a.log.Info("API stopped; workloads keep running")
+	return errors.Join(serveErr, a.Close())
+}

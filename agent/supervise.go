@@ -1,0 +1,198 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// supervisor is the restart loop of one service replica. Its goroutine is
+// owned by the Agent: it ends when cancel is called (Down, convergence,
+// Close) and then closes done.
+type supervisor struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// supervise starts the restart loop of id unless one runs already or the
+// agent is closed. startedAt is when the agent last started the replica;
+// zero when it did not (a replica found again after a restart).
+func (a *Agent) supervise(id runtime.ContainerID, startedAt time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() || a.supervisors[id] != nil {
+		return
+	}
+	// The loop outlives the request that deployed the replica, so its
+	// context is the agent's own, cancelled only through s.cancel.
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &supervisor{cancel: cancel, done: make(chan struct{})}
+	a.supervisors[id] = s
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer close(s.done)
+		a.restartLoop(ctx, s, id, startedAt)
+	}()
+}
+
+// unsupervise stops the restart loop of id, if any, and waits until it has
+// ended, so that the caller may stop or remove the replica without the loop
+// starting it again.
+func (a *Agent) unsupervise(id runtime.ContainerID) {
+	a.mu.Lock()
+	s := a.supervisors[id]
+	delete(a.supervisors, id)
+	a.mu.Unlock()
+	if s != nil {
+		s.cancel()
+		<-s.done
+	}
+}
+
+// supervised reports whether a restart loop runs for id.
+func (a *Agent) supervised(id runtime.ContainerID) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.supervisors[id] != nil
+}
+
+// restartLoop keeps id running: each time the replica is found not running
+// it is started again after the back-off. It returns when ctx is done or the
+// replica no longer exists.
+func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.ContainerID, startedAt time.Time) {
+	log := a.log.With("container", id.String())
+	b := a.opts.backoff
+	delay := b.Initial
+	for ctx.Err() == nil {
+		st, err := a.rt.State(ctx, id)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, runtime.ErrNotFound):
+			log.Warn("supervised replica is gone; the next up recreates it")
+			a.forget(id, s)
+			return
+		case err != nil:
+			log.Warn("cannot read replica state; retrying", "err", err, "in", delay)
+			if !pause(ctx, delay) {
+				return
+			}
+			delay = min(2*delay, b.Max)
+			continue
+		}
+		switch st.Status {
+		case runtime.StatusRunning, runtime.StatusStopping:
+			out, err := a.waitExit(ctx, id)
+			if err != nil {
+				continue // re-read the state: cancelled, gone, or a transient error
+			}
+			// A replica found running after an agent restart has no known
+			// start; it counts as having run long.
+			ran := time.Since(startedAt)
+			if startedAt.IsZero() || ran >= b.Reset {
+				delay = b.Initial
+			}
+			log.Info("replica exited; restarting", "outcome", out.Reason, "exit_code", out.ExitCode, "signal", out.Signal, "in", delay)
+		case runtime.StatusPending:
+			// Created but never started (an agent stopped between create
+			// and start, or a start failed): not a crash, but started the
+			// same way.
+			log.Info("replica was created but not started; starting", "in", delay)
+		default: // exited or failed, found while not waiting
+			log.Info("replica is not running; restarting", "state", st.String(), "in", delay)
+		}
+		if !pause(ctx, delay) {
+			return
+		}
+		delay = min(2*delay, b.Max)
+		if err := a.rt.Start(ctx, id); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("restart failed; will retry", "err", err)
+			}
+			continue
+		}
+		startedAt = time.Now()
+		a.metrics.restarts.WithLabelValues(id.Service).Inc()
+		log.Debug("replica restarted")
+	}
+}
+
+// waitExit waits until the replica, last seen running, is not running and
+// returns how it ended.
+//
+// It waits for WaitNotRunning rather than WaitNextExit on purpose: a
+// replica that crashes right after it started may exit between the state
+// read and the wait reaching the runtime, and a next-exit wait would then
+// miss that exit and hang until the one after, which never comes. A
+// not-running wait returns at once in that case, with the same outcome.
+func (a *Agent) waitExit(ctx context.Context, id runtime.ContainerID) (runtime.WaitOutcome, error) {
+	out, err := a.rt.WaitOutcome(ctx, id, runtime.WaitNotRunning)
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("waiting for replica failed", "container", id.String(), "err", err)
+		// Do not spin on a runtime that fails every wait at once.
+		pause(ctx, a.opts.backoff.Initial)
+	}
+	return out, err
+}
+
+// forget drops s, the supervisor of id, from inside its own loop; an entry
+// that is no longer s is left alone.
+func (a *Agent) forget(id runtime.ContainerID, s *supervisor) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.supervisors[id] == s {
+		delete(a.supervisors, id)
+	}
+}
+
+// pause waits for d or until ctx is done; it reports whether d passed.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// resume finds the workloads a previous agent left and restarts the
+// supervision of every deployed service replica.
+func (a *Agent) resume(ctx context.Context) error {
+	recs, err := a.state.list()
+	if err != nil {
+		return err
+	}
+	existing := map[runtime.ContainerID]bool{}
+	cs, err := a.rt.List(ctx)
+	if err != nil {
+		// Supervision still works per replica; the loop reads each state.
+		a.log.Warn("cannot list workloads", "err", err)
+	}
+	for _, c := range cs {
+		existing[c.ID] = true
+	}
+	a.log.Info("found workloads", "containers", len(cs), "deployments", len(recs))
+	for _, rec := range recs {
+		var total uint32
+		for name, svc := range rec.Services {
+			total += svc.Replicas
+			for n := range svc.Replicas {
+				id := replicaID(rec.Name, name, n)
+				if err == nil && !existing[id] {
+					a.log.Warn("deployed replica is missing; the next up recreates it", "container", id.String())
+					continue
+				}
+				if isService(svc.Spec) {
+					a.supervise(id, time.Time{})
+				}
+			}
+		}
+		a.metrics.replicas.WithLabelValues(rec.Name).Set(float64(total))
+	}
+	return nil
+}
