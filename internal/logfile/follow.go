@@ -1,0 +1,184 @@
+package logfile
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Poll intervals of a follower: it starts fast after new data and backs off
+// while the file is idle, so that a quiet container costs little.
+const (
+	minPoll = 10 * time.Millisecond
+	maxPoll = 200 * time.Millisecond
+)
+
+// Follow returns the last tail entries of the log file at path (TailAll for
+// all) and then every entry as it is written. Recv returns io.EOF once
+// stopped reports true and every entry written before that has been
+// delivered, and ctx.Err() when ctx is done. A file that does not exist yet
+// is waited for. Close ends the stream (a blocked Recv returns io.EOF).
+//
+// stopped is called from Recv's goroutine; it should be cheap (a state file
+// check).
+func Follow(ctx context.Context, path string, tail int, stopped func() bool) runtime.Stream[runtime.LogEntry] {
+	return &follower{ctx: ctx, path: path, tail: tail, stopped: stopped, done: make(chan struct{})}
+}
+
+// follower is the stream Follow returns. Recv is meant for one goroutine;
+// Close may be called from any.
+type follower struct {
+	ctx     context.Context // the caller's request context, owned by Recv's calls
+	path    string
+	tail    int
+	stopped func() bool
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	f       *os.File           // guarded by mu; nil until the file exists, and after Close
+	offset  int64              // guarded by mu: where the next read starts
+	pending []byte             // guarded by mu: a line read without its newline yet
+	queue   []runtime.LogEntry // guarded by mu: parsed, not yet returned
+	opened  bool               // guarded by mu: tail has been read
+	closed  bool               // guarded by mu
+}
+
+// Recv implements runtime.Stream.
+func (s *follower) Recv() (runtime.LogEntry, error) {
+	wait := minPoll
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if err := s.ctx.Err(); err != nil {
+			return runtime.LogEntry{}, err
+		}
+		e, ok, err := s.next()
+		if err != nil || ok {
+			return e, err
+		}
+		// Nothing new. Ask whether the writer is done before reading once
+		// more, so that a line written just before it stopped is not lost.
+		if s.stopped() {
+			e, ok, err := s.next()
+			if err != nil || ok {
+				return e, err
+			}
+			return runtime.LogEntry{}, io.EOF
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-s.ctx.Done():
+			return runtime.LogEntry{}, s.ctx.Err()
+		case <-s.done:
+			return runtime.LogEntry{}, io.EOF
+		case <-timer.C:
+		}
+		wait = min(2*wait, maxPoll)
+	}
+}
+
+// next returns a queued entry, reading the file for more when none is
+// queued; ok is false when there is nothing new.
+func (s *follower) next() (runtime.LogEntry, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return runtime.LogEntry{}, false, io.EOF
+	}
+	if len(s.queue) == 0 {
+		if err := s.read(); err != nil {
+			return runtime.LogEntry{}, false, err
+		}
+	}
+	if len(s.queue) == 0 {
+		return runtime.LogEntry{}, false, nil
+	}
+	e := s.queue[0]
+	s.queue[0] = runtime.LogEntry{}
+	s.queue = s.queue[1:]
+	return e, true, nil
+}
+
+// read opens the file when needed and queues the entries appended since the
+// last read. Called with mu held.
+func (s *follower) read() error {
+	if s.f == nil {
+		f, err := os.Open(s.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.f = f
+	}
+	if !s.opened {
+		s.opened = true
+		entries, off, err := tail(s.f, s.tail)
+		if err != nil {
+			return err
+		}
+		s.queue, s.offset = entries, off
+		if len(s.queue) > 0 {
+			return nil
+		}
+	}
+	var buf [32 << 10]byte
+	for {
+		n, err := s.f.ReadAt(buf[:], s.offset)
+		s.offset += int64(n)
+		s.pending = append(s.pending, buf[:n]...)
+		if errors.Is(err, io.EOF) || n == 0 {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if i := lastNewline(s.pending); i >= 0 {
+		s.queue = parseLines(s.pending[:i+1], s.queue)
+		rest := copy(s.pending, s.pending[i+1:])
+		s.pending = s.pending[:rest]
+	}
+	return nil
+}
+
+func lastNewline(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Close implements runtime.Stream; it is safe to call more than once and
+// while Recv blocks.
+func (s *follower) Close() error {
+	s.closeOnce.Do(func() { close(s.done) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.f != nil {
+		err := s.f.Close()
+		s.f = nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package logfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// chunk is how much Tail reads at a time, from the end of the file back.
+const chunk = 64 << 10
+
+// Tail returns the last n entries of the log file at path, oldest first;
+// n = runtime.TailAll returns every entry. A file that does not exist is an
+// empty log. A line that is not a log entry (a write torn by a crash) is
+// skipped, and a last line without its newline (being written) is left for
+// the next read.
+func Tail(path string, n int) ([]runtime.LogEntry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []runtime.LogEntry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log file %s: %w", path, err)
+	}
+	defer f.Close()
+	entries, _, err := tail(f, n)
+	if err != nil {
+		return nil, fmt.Errorf("log file %s: %w", path, err)
+	}
+	return entries, nil
+}
+
+// tail reads the last n entries of f and returns them with the offset just
+// past the last complete line, where a follower continues.
+func tail(f *os.File, n int) ([]runtime.LogEntry, int64, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	size := fi.Size()
+	if n == 0 {
+		return []runtime.LogEntry{}, completeEnd(f, size), nil
+	}
+	// Read backwards until the buffer holds n complete lines or the whole
+	// file: a long log costs only its tail.
+	var buf []byte
+	start := size
+	for start > 0 {
+		step := min(int64(chunk), start)
+		start -= step
+		b := make([]byte, step, int(step)+len(buf))
+		if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		buf = append(b, buf...)
+		if n > 0 && bytes.Count(buf, []byte{'\n'}) > n {
+			break
+		}
+	}
+	// Leave out a trailing line that is still being written.
+	end := bytes.LastIndexByte(buf, '\n') + 1
+	buf = buf[:end]
+	if start > 0 {
+		// The first line may be cut; it lies before the n we want anyway.
+		cut := bytes.IndexByte(buf, '\n') + 1
+		buf = buf[cut:]
+	}
+	entries := parseLines(buf, nil)
+	if n > 0 && len(entries) > n {
+		entries = entries[len(entries)-n:]
+	}
+	return entries, start + int64(end), nil
+}
+
+// completeEnd returns the offset just past the last newline before size.
+func completeEnd(f *os.File, size int64) int64 {
+	b := make([]byte, min(int64(chunk), size))
+	for off := size; off > 0; {
+		step := min(int64(len(b)), off)
+		off -= step
+		if _, err := f.ReadAt(b[:step], off); err != nil && !errors.Is(err, io.EOF) {
+			return 0
+		}
+		if i := bytes.LastIndexByte(b[:step], '\n'); i >= 0 {
+			return off + int64(i) + 1
+		}
+	}
+	return 0
+}
+
+// parseLines appends the entries of the complete lines in b to dst.
+func parseLines(b []byte, dst []runtime.LogEntry) []runtime.LogEntry {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		if e, ok := parseLine(b[:i]); ok {
+			dst = append(dst, e)
+		}
+		b = b[i+1:]
+	}
+	return dst
+}
+
+// parseLine decodes one line; ok is false for anything that is not a log
+// entry with a time and a stream.
+func parseLine(line []byte) (runtime.LogEntry, bool) {
+	var e runtime.LogEntry
+	if len(line) == 0 || line[0] != '{' {
+		return e, false
+	}
+	if err := json.Unmarshal(line, &e); err != nil || e.Time.IsZero() || e.Stream == "" {
+		return runtime.LogEntry{}, false
+	}
+	return e, true
+}

@@ -1,0 +1,210 @@
+package logfile
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// MaxLine is the longest text one entry carries. A longer line is cut into
+// entries of MaxLine bytes marked partial, so that a workload that never
+// writes a newline cannot make its supervisor buffer without bound.
+const MaxLine = 16 << 10
+
+// File is an open log file. Its writers may be used from several goroutines
+// at once; each entry reaches the file in a single append, so entries of
+// different streams never interleave within a line.
+type File struct {
+	mu sync.Mutex
+	f  *os.File // guarded by mu; nil once closed
+}
+
+// Open opens the log file at path for appending, creating it with mode 0640
+// when it does not exist.
+func Open(path string) (*File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("log file %s: %w", path, err)
+	}
+	return &File{f: f}, nil
+}
+
+// Close closes the file. Writers must be closed first, or their trailing
+// partial line is lost. A second Close is a no-op.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.f == nil {
+		return nil
+	}
+	err := f.f.Close()
+	f.f = nil
+	return err
+}
+
+// append writes already encoded entries in one write.
+func (f *File) append(b []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.f == nil {
+		return os.ErrClosed
+	}
+	_, err := f.f.Write(b)
+	return err
+}
+
+// Writer returns a writer that splits what is written to it into lines and
+// appends one entry per line, tagged with stream. Close flushes a trailing
+// line that has no newline as a partial entry; it does not close the File.
+func (f *File) Writer(stream runtime.LogStream) io.WriteCloser {
+	return &lineWriter{file: f, stream: stream}
+}
+
+// lineWriter buffers at most one unfinished line (up to MaxLine bytes).
+type lineWriter struct {
+	file   *File
+	stream runtime.LogStream
+
+	mu      sync.Mutex
+	pending []byte // guarded by mu: the start of a line not yet ended
+	out     []byte // guarded by mu: encoding scratch, reused between writes
+	closed  bool   // guarded by mu
+}
+
+// Write implements io.Writer. It never returns a short count without an
+// error, so io.Copy works as expected.
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, os.ErrClosed
+	}
+	now := time.Now()
+	w.out = w.out[:0]
+	rest := p
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			// No newline: keep it, cutting full MaxLine pieces as partial.
+			for len(w.pending)+len(rest) > MaxLine {
+				n := MaxLine - len(w.pending)
+				w.pending = append(w.pending, rest[:n]...)
+				w.out = appendEntry(w.out, now, w.stream, w.pending, true)
+				w.pending = w.pending[:0]
+				rest = rest[n:]
+			}
+			w.pending = append(w.pending, rest...)
+			break
+		}
+		line := rest[:i]
+		rest = rest[i+1:]
+		for len(w.pending)+len(line) > MaxLine {
+			n := MaxLine - len(w.pending)
+			w.pending = append(w.pending, line[:n]...)
+			w.out = appendEntry(w.out, now, w.stream, w.pending, true)
+			w.pending = w.pending[:0]
+			line = line[n:]
+		}
+		if len(w.pending) > 0 {
+			w.pending = append(w.pending, line...)
+			line = w.pending
+		}
+		w.out = appendEntry(w.out, now, w.stream, line, false)
+		w.pending = w.pending[:0]
+	}
+	if len(w.out) > 0 {
+		if err := w.file.append(w.out); err != nil {
+			return 0, err
+		}
+	}
+	w.shrink()
+	return len(p), nil
+}
+
+// shrink drops buffers that one very long write grew, so that an idle
+// supervisor holds little memory.
+func (w *lineWriter) shrink() {
+	if cap(w.out) > 4*MaxLine {
+		w.out = nil
+	}
+}
+
+// Close flushes a trailing partial line. A second Close is a no-op.
+func (w *lineWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if len(w.pending) == 0 {
+		return nil
+	}
+	b := appendEntry(nil, time.Now(), w.stream, w.pending, true)
+	w.pending = nil
+	return w.file.append(b)
+}
+
+// appendEntry appends e as one JSON line, in the field order and encoding
+// encoding/json gives runtime.LogEntry, without reflection: the shim pays
+// for every line it writes.
+func appendEntry(b []byte, t time.Time, stream runtime.LogStream, text []byte, partial bool) []byte {
+	b = append(b, `{"time":"`...)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","stream":`...)
+	b = appendString(b, []byte(stream))
+	b = append(b, `,"text":`...)
+	b = appendString(b, text)
+	if partial {
+		b = append(b, `,"partial":true`...)
+	}
+	return append(b, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does, so every line the file holds decodes.
+func appendString(b, s []byte) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, `\u202`...)
+			b = strconv.AppendInt(b, int64(r&0xf), 16)
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

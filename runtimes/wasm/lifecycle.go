@@ -1,0 +1,378 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/wasm/host"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// wasmPage is the size of a WebAssembly memory page.
+const wasmPage = 65536
+
+// Create implements runtime.Lifecycle: it records that the container uses
+// its image, finds the module, checks that it is a preview 1 core module
+// (a component is refused with runtime.ErrNotSupported) and has the host
+// compile it, so that Start only instantiates it.
+func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (err error) {
+	if err := id.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if svc == nil || svc.Image.Name == "" {
+		return fmt.Errorf("container %s: the service names no image: %w", id, runtime.ErrInvalidArgument)
+	}
+	if p := svc.Platform; p != nil && !isWasm(*p) {
+		return fmt.Errorf("container %s: platform %s: the wasm runtime serves only wasip1/wasm: %w", id, runtime.FormatPlatform(*p), runtime.ErrNotSupported)
+	}
+	if svc.Resources.MemoryBytes < 0 || svc.Resources.MemoryBytes > 0 && svc.Resources.MemoryBytes < wasmPage {
+		return fmt.Errorf("container %s: memory limit %d bytes: a module needs at least one 64 KiB page; set resources.memory to 64Ki or more, or 0 for none: %w", id, svc.Resources.MemoryBytes, runtime.ErrInvalidArgument)
+	}
+	e := &entry{}
+	r.mu.Lock()
+	if _, ok := r.byID[id]; ok {
+		r.mu.Unlock()
+		return fmt.Errorf("container %s: %w", id, runtime.ErrAlreadyExists)
+	}
+	r.byID[id] = e // reserved; lookups see no record until it is written
+	r.mu.Unlock()
+
+	key := newKey(id)
+	dir := r.dir(key)
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			_ = r.modules.Release(context.WithoutCancel(ctx), key)
+			r.mu.Lock()
+			delete(r.byID, id)
+			r.mu.Unlock()
+		}
+	}()
+	if err := os.MkdirAll(filepath.Join(dir, "scratch", "tmp"), 0o700); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	mod, err := r.modules.Module(ctx, key, svc.Image.Name)
+	if err != nil {
+		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+	}
+	if err := checkModuleFile(mod.Path); err != nil {
+		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+	}
+	rec := &record{Key: key, ID: id, Image: svc.Image.Name, ImageDigest: mod.ImageDigest,
+		Module:    host.Module{Path: mod.Path, Digest: mod.Digest},
+		Resources: svc.Resources, MemoryLimit: uint64(svc.Resources.MemoryBytes), Created: time.Now().UTC()}
+	rec.Args = argv(mod, svc.Command)
+	rec.Workdir = svc.Command.Workdir
+	if rec.Workdir == "" {
+		rec.Workdir = mod.Workdir
+	}
+	if rec.Workdir != "" && !path.IsAbs(rec.Workdir) {
+		return fmt.Errorf("container %s: workdir %q must be an absolute path: %w", id, rec.Workdir, runtime.ErrInvalidArgument)
+	}
+	rec.Env = environ(mod.Env, svc.Env, rec.Workdir)
+	if rec.Mounts, err = r.mounts(dir, svc.Volumes); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if err := r.withHost(ctx, func() error { return r.client.Prepare(ctx, rec.Module) }); err != nil {
+		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+	}
+	if err := host.WriteJSON(filepath.Join(dir, configFile), rec); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	r.mu.Lock()
+	e.rec = rec
+	r.mu.Unlock()
+	return nil
+}
+
+func isWasm(p ocispec.Platform) bool {
+	return p.Architecture == "wasm" && (p.OS == "wasip1" || p.OS == "wasi")
+}
+
+// checkModuleFile reads a module's header: a component is refused here,
+// before anything runs.
+func checkModuleFile(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("module: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	if _, err := io.ReadFull(f, head); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("module: %w", err)
+	}
+	return host.CheckHeader(head)
+}
+
+// argv builds the module's argv as Docker builds a process's: the spec's
+// entrypoint replaces the image's (and drops the image's cmd), the spec's
+// args replace the cmd. argv[0] is the module's name.
+func argv(mod Module, cmd spec.Command) []string {
+	entry, args := mod.Entrypoint, mod.Cmd
+	if len(cmd.Entrypoint) > 0 {
+		entry, args = cmd.Entrypoint, nil
+	}
+	if len(cmd.Args) > 0 {
+		args = cmd.Args
+	}
+	if len(entry) == 0 {
+		name := mod.Name
+		if name == "" {
+			name = moduleName(mod.Ref)
+		}
+		return append([]string{name}, args...)
+	}
+	out := append([]string{path.Base(entry[0])}, entry[1:]...)
+	return append(out, args...)
+}
+
+// environ merges the image's environment with the spec's (which wins), in
+// a stable order; a workdir becomes PWD, the WASI way to set a cwd.
+func environ(image []string, svc map[string]string, workdir string) []string {
+	var out []string
+	idx := map[string]int{}
+	set := func(k, v string) {
+		if i, ok := idx[k]; ok {
+			out[i] = k + "=" + v
+			return
+		}
+		idx[k] = len(out)
+		out = append(out, k+"="+v)
+	}
+	for _, kv := range image {
+		k, v, _ := strings.Cut(kv, "=")
+		set(k, v)
+	}
+	keys := make([]string, 0, len(svc))
+	for k := range svc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		set(k, svc[k])
+	}
+	if workdir != "" {
+		set("PWD", workdir)
+	}
+	return out
+}
+
+// mounts preopens the container's scratch directory as "/" and each
+// volume at its path (a volume without a source gets a directory of its
+// own in the container's state directory).
+func (r *Runtime) mounts(dir string, vols []spec.Volume) ([]host.Mount, error) {
+	out := []host.Mount{{HostPath: filepath.Join(dir, "scratch"), GuestPath: "/"}}
+	for _, v := range vols {
+		if !path.IsAbs(v.Path) || path.Clean(v.Path) == "/" {
+			return nil, fmt.Errorf("volume %q: path %q must be an absolute path other than /: %w", v.Name, v.Path, runtime.ErrInvalidArgument)
+		}
+		src := v.Source
+		if src == "" {
+			if v.Name == "" || strings.ContainsAny(v.Name, "/\\") || v.Name == "." || v.Name == ".." {
+				return nil, fmt.Errorf("volume %q: a volume without a source needs a plain name: %w", v.Name, runtime.ErrInvalidArgument)
+			}
+			src = filepath.Join(dir, "volumes", v.Name)
+			if err := os.MkdirAll(src, 0o755); err != nil {
+				return nil, fmt.Errorf("volume %q: %w", v.Name, err)
+			}
+		} else if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("volume %q: source %s is not a directory on this host; create it first: %w", v.Name, src, runtime.ErrInvalidArgument)
+		}
+		out = append(out, host.Mount{HostPath: src, GuestPath: path.Clean(v.Path), ReadOnly: v.ReadOnly})
+	}
+	return out, nil
+}
+
+// acquire looks id up and holds its lifecycle lock; the caller unlocks
+// e.ops.
+func (r *Runtime) acquire(id runtime.ContainerID) (*entry, *record, error) {
+	e, _, err := r.lookup(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.ops.Lock()
+	r.mu.Lock()
+	cur, ok := r.byID[id]
+	rec := e.rec
+	r.mu.Unlock()
+	if !ok || cur != e || rec == nil || rec.ID != id {
+		e.ops.Unlock()
+		return nil, nil, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	return e, rec, nil
+}
+
+// Start implements runtime.Lifecycle. Starting a running container does
+// nothing; starting an exited one runs the module again (its log goes on).
+func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
+	e, rec, err := r.acquire(id)
+	if err != nil {
+		return err
+	}
+	defer e.ops.Unlock()
+	obs, err := r.observe(ctx, rec)
+	if err != nil || obs.running() {
+		return err
+	}
+	req := host.StartRequest{Key: rec.Key, Name: id.String(), Module: rec.Module,
+		Args: rec.Args, Env: rec.Env, Mounts: rec.Mounts, StateDir: r.dir(rec.Key),
+		MemoryLimit: rec.MemoryLimit, Run: obs.start.Run + 1}
+	err = r.withHost(ctx, func() error {
+		_, err := r.client.Start(ctx, req)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	r.broadcast()
+	return nil
+}
+
+// Stop implements runtime.Lifecycle. A module cannot catch SIGTERM, so the
+// instance is cancelled at once; it ends at its next function call or loop
+// iteration (or sleep), well within timeout, and the exit says SIGTERM.
+func (r *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	_, rec, err := r.lookup(id)
+	if err != nil {
+		return err
+	}
+	obs, err := r.observe(ctx, rec)
+	if err != nil || !obs.running() {
+		return err
+	}
+	// A signal that finds the instance gone is fine: waitRun then reads
+	// (or records) how it ended.
+	_ = r.client.Signal(ctx, rec.Key, runtime.SIGTERM.String())
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	_, err = r.waitRun(tctx, rec, obs.start.Run)
+	cancel()
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	_ = r.client.Signal(ctx, rec.Key, runtime.SIGKILL.String())
+	_, err = r.waitRun(ctx, rec, obs.start.Run)
+	return err
+}
+
+// Kill implements runtime.Lifecycle. SIGKILL, SIGTERM and SIGINT end the
+// instance; other signals mean nothing to a module and are refused with
+// runtime.ErrNotSupported.
+func (r *Runtime) Kill(ctx context.Context, id runtime.ContainerID, signal string) error {
+	sig, err := runtime.ParseSignal(signal)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if sig != runtime.SIGKILL && sig != runtime.SIGTERM && sig != runtime.SIGINT {
+		return fmt.Errorf("container %s: signal %s: a wasm module cannot receive signals; SIGTERM, SIGINT and SIGKILL end it: %w", id, sig, runtime.ErrNotSupported)
+	}
+	_, rec, err := r.lookup(id)
+	if err != nil {
+		return err
+	}
+	obs, err := r.observe(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if !obs.running() {
+		return fmt.Errorf("container %s: not running (%s): %w", id, obs.state, runtime.ErrFailedPrecondition)
+	}
+	if err := r.client.Signal(ctx, rec.Key, sig.String()); err != nil {
+		if errors.Is(err, runtime.ErrFailedPrecondition) || errors.Is(err, runtime.ErrNotFound) || errors.Is(err, runtime.ErrUnavailable) {
+			return fmt.Errorf("container %s: not running: %w", id, runtime.ErrFailedPrecondition)
+		}
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	return nil
+}
+
+// Remove implements runtime.Lifecycle.
+func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
+	e, rec, err := r.acquire(id)
+	if err != nil {
+		return err
+	}
+	defer e.ops.Unlock()
+	obs, err := r.observe(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if obs.running() {
+		if !force {
+			return fmt.Errorf("container %s: running; stop it first or remove it with force: %w", id, runtime.ErrFailedPrecondition)
+		}
+		_ = r.client.Signal(ctx, rec.Key, runtime.SIGKILL.String())
+		if _, err := r.waitRun(ctx, rec, obs.start.Run); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+	}
+	if err := r.client.Forget(ctx, rec.Key); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrUnavailable) {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if err := r.modules.Release(ctx, rec.Key); err != nil {
+		return fmt.Errorf("container %s: releasing image %s: %w", id, rec.Image, err)
+	}
+	if err := os.RemoveAll(r.dir(rec.Key)); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	r.mu.Lock()
+	delete(r.byID, id)
+	r.mu.Unlock()
+	r.broadcast()
+	return nil
+}
+
+// Rename implements runtime.Lifecycle. The instance, its state directory
+// and its log are keyed by an id that never changes, so a running module
+// is not disturbed.
+func (r *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
+	if err := to.Validate(); err != nil {
+		return fmt.Errorf("container %s: rename to %s: %w", id, to, err)
+	}
+	e, rec, err := r.acquire(id)
+	if err != nil {
+		return err
+	}
+	defer e.ops.Unlock()
+	if id == to {
+		return nil
+	}
+	r.mu.Lock()
+	if _, ok := r.byID[to]; ok {
+		r.mu.Unlock()
+		return fmt.Errorf("container %s: rename to %s: %w", id, to, runtime.ErrAlreadyExists)
+	}
+	r.byID[to] = e // reserved while the record is written
+	r.mu.Unlock()
+	nrec := *rec
+	nrec.ID = to
+	if err := host.WriteJSON(filepath.Join(r.dir(rec.Key), configFile), &nrec); err != nil {
+		r.mu.Lock()
+		delete(r.byID, to)
+		r.mu.Unlock()
+		return fmt.Errorf("container %s: rename to %s: %w", id, to, err)
+	}
+	r.mu.Lock()
+	delete(r.byID, id)
+	e.rec = &nrec
+	r.mu.Unlock()
+	r.broadcast()
+	return nil
+}
+
+// SyncVolumes implements runtime.Lifecycle: volumes are host directories
+// the module reads directly, so there is nothing to copy.
+func (r *Runtime) SyncVolumes(_ context.Context, id runtime.ContainerID) error {
+	_, _, err := r.lookup(id)
+	return err
+}

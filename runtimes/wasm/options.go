@@ -1,0 +1,70 @@
+package wasm
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Option configures a Runtime.
+type Option func(*options) error
+
+type options struct {
+	log     *slog.Logger
+	hostCmd []string
+	hostEnv []string
+	images  runtime.ImageService
+}
+
+func makeOptions(opts []Option) (options, error) {
+	o := options{log: slog.Default()}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return options{}, err
+		}
+	}
+	if o.hostCmd == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return options{}, fmt.Errorf("wasm runtime: finding the executable to run the wasm host: %w", err)
+		}
+		o.hostCmd = []string{exe, "wasm-host"}
+	}
+	return o, nil
+}
+
+// WithLogger sets the logger; default slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("wasm runtime: nil logger: %w", runtime.ErrInvalidArgument)
+		}
+		o.log = l
+		return nil
+	}
+}
+
+// WithHostCommand sets the command that runs the wasm host; the runtime
+// appends "--root <root>" and adds env to the environment. The default is
+// this executable's hidden "wasm-host" command.
+func WithHostCommand(argv []string, env ...string) Option {
+	return func(o *options) error {
+		if len(argv) == 0 {
+			return fmt.Errorf("wasm runtime: empty host command: %w", runtime.ErrInvalidArgument)
+		}
+		o.hostCmd, o.hostEnv = append([]string(nil), argv...), append([]string(nil), env...)
+		return nil
+	}
+}
+
+// WithImageService sets the image service the runtime's image methods
+// delegate to (the registry's, over the store the modules come from).
+// Default: none, and the image methods return runtime.ErrNotSupported.
+func WithImageService(s runtime.ImageService) Option {
+	return func(o *options) error {
+		o.images = s
+		return nil
+	}
+}

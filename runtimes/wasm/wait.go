@@ -1,0 +1,132 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/wasm/host"
+)
+
+// recheck is how often a waiter looks at the disk for what another process
+// (a second runtime on the same root) did; changes made by this runtime
+// wake waiters at once.
+const recheck = 100 * time.Millisecond
+
+// Wait implements runtime.Waiter.
+func (r *Runtime) Wait(ctx context.Context, id runtime.ContainerID) (int, error) {
+	o, err := r.WaitOutcome(ctx, id, runtime.WaitNotRunning)
+	return o.ExitCode, err
+}
+
+// WaitOutcome implements runtime.Waiter. A container that was created but
+// never started is not running: WaitNotRunning returns at once with code 0.
+func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond runtime.WaitCondition) (runtime.WaitOutcome, error) {
+	cond, err := runtime.ParseWaitCondition(string(cond))
+	if err != nil {
+		return runtime.WaitOutcome{}, fmt.Errorf("container %s: %w", id, err)
+	}
+	_, rec, err := r.lookup(id)
+	if err != nil {
+		return runtime.WaitOutcome{}, err
+	}
+	switch cond {
+	case runtime.WaitNextExit:
+		return r.waitNextExit(ctx, id, rec)
+	case runtime.WaitRemoved:
+		out, err := r.waitNotRunning(ctx, rec)
+		if err != nil && !errors.Is(err, runtime.ErrNotFound) {
+			return out, err
+		}
+		return out, r.poll(ctx, func() (bool, error) {
+			_, _, err := r.lookup(id)
+			return errors.Is(err, runtime.ErrNotFound), nil
+		})
+	}
+	return r.waitNotRunning(ctx, rec)
+}
+
+func (r *Runtime) waitNotRunning(ctx context.Context, rec *record) (runtime.WaitOutcome, error) {
+	obs, err := r.observe(ctx, rec)
+	switch {
+	case err != nil:
+		return runtime.WaitOutcome{}, err
+	case obs.exit != nil:
+		return obs.exit.Outcome, nil
+	case !obs.started:
+		return runtime.WaitOutcome{Reason: runtime.ReasonExited}, nil
+	}
+	x, err := r.waitRun(ctx, rec, obs.start.Run)
+	return x.Outcome, err
+}
+
+// waitNextExit waits for the end of the current run or, when none runs,
+// of the next one.
+func (r *Runtime) waitNextExit(ctx context.Context, id runtime.ContainerID, rec *record) (runtime.WaitOutcome, error) {
+	obs, err := r.observe(ctx, rec)
+	if err != nil {
+		return runtime.WaitOutcome{}, err
+	}
+	run := obs.start.Run
+	if !obs.running() {
+		run++
+		err := r.poll(ctx, func() (bool, error) {
+			if _, _, err := r.lookup(id); err != nil {
+				return false, err
+			}
+			st, ok, err := host.ReadStart(r.dir(rec.Key))
+			return ok && st.Run >= run, err
+		})
+		if err != nil {
+			return runtime.WaitOutcome{}, err
+		}
+	}
+	x, err := r.waitRun(ctx, rec, run)
+	return x.Outcome, err
+}
+
+// waitRun waits until run has ended and returns its exit record. While the
+// host runs the instance it answers the wait; if the host goes away, the
+// next observation records the loss.
+func (r *Runtime) waitRun(ctx context.Context, rec *record, run uint64) (host.ExitRecord, error) {
+	for {
+		obs, err := r.observe(ctx, rec)
+		if err != nil {
+			return host.ExitRecord{}, err
+		}
+		if obs.exit != nil && obs.exit.Run >= run {
+			return *obs.exit, nil
+		}
+		if !obs.running() {
+			return host.ExitRecord{}, fmt.Errorf("container %s: run %d has not started: %w", rec.ID, run, runtime.ErrFailedPrecondition)
+		}
+		x, err := r.client.Wait(ctx, rec.Key, obs.start.Run)
+		if err == nil && x.Run >= run {
+			return x, nil
+		}
+		if ctx.Err() != nil {
+			return host.ExitRecord{}, ctx.Err()
+		}
+	}
+}
+
+// poll calls done whenever this runtime changes a container, and every
+// recheck for changes made by another process, until it reports true.
+func (r *Runtime) poll(ctx context.Context, done func() (bool, error)) error {
+	t := time.NewTicker(recheck)
+	defer t.Stop()
+	for {
+		ch := r.changes()
+		if ok, err := done(); ok || err != nil {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
