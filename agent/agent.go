@@ -21,7 +21,7 @@ type Agent struct {
 	cfg     Config
 	opts    options
 	log     *slog.Logger
-	lock    *rootLock
+	lock    *RootLock
 	state   *stateStore
 	metrics *metrics
 	rt      runtime.Runtime
@@ -65,9 +65,13 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Runtime, opts ...Op
 	if o.logger == nil {
 		o.logger = cfg.Logger(os.Stderr)
 	}
-	lock, err := lockRoot(cfg.Root)
-	if err != nil {
-		return nil, err
+	lock := o.lock
+	if lock == nil {
+		l, err := LockRoot(cfg.Root)
+		if err != nil {
+			return nil, err
+		}
+		lock = l
 	}
 	a := &Agent{
 		cfg:         cfg,
@@ -81,7 +85,7 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Runtime, opts ...Op
 		if a.state != nil {
 			_ = a.state.close()
 		}
-		_ = lock.release()
+		_ = lock.Release()
 		return nil, err
 	}
 	return a, nil
@@ -146,5 +150,5 @@ func (a *Agent) Close() error {
 	}
 	a.mu.Unlock()
 	a.wg.Wait()
-	return errors.Join(a.state.close(), a.lock.release())
+	return errors.Join(a.state.close(), a.lock.Release())
 }

@@ -16,16 +16,19 @@ import (
 // lockName is the lock file under the root; it holds the owner's pid.
 const lockName = "agent.lock"
 
-// rootLock is an exclusive flock on <root>/agent.lock. The kernel drops the
+// RootLock is an exclusive flock on <root>/agent.lock. The kernel drops the
 // lock when the process dies, so a crashed agent never leaves a stale lock.
-type rootLock struct {
+type RootLock struct {
 	f *os.File
 }
 
-// lockRoot takes the root's lock without waiting. When another process
+// LockRoot takes the root's lock without waiting. When another process
 // holds it, the error names that process and wraps
-// runtime.ErrFailedPrecondition.
-func lockRoot(root string) (*rootLock, error) {
+// runtime.ErrFailedPrecondition. The daemon takes it before it opens
+// anything else under the root (the image store), so that a second daemon
+// fails with this message rather than on some inner file; it hands the lock
+// to New with WithRootLock.
+func LockRoot(root string) (*RootLock, error) {
 	if err := os.MkdirAll(root, 0o711); err != nil {
 		return nil, fmt.Errorf("root %s: %w", root, err)
 	}
@@ -50,7 +53,7 @@ func lockRoot(root string) (*rootLock, error) {
 			return nil, fmt.Errorf("root %s: write pid to %s: %w", root, path, err)
 		}
 	}
-	return &rootLock{f: f}, nil
+	return &RootLock{f: f}, nil
 }
 
 // lockOwner reads the pid the lock holder wrote, or "unknown".
@@ -66,8 +69,9 @@ func lockOwner(path string) string {
 	return pid
 }
 
-// release drops the lock. The pid is left in the file: it is only read while
-// the lock is held by someone.
-func (l *rootLock) release() error {
+// Release drops the lock. The pid is left in the file: it is only read while
+// the lock is held by someone. An Agent releases the lock it was given when
+// it closes.
+func (l *RootLock) Release() error {
 	return l.f.Close()
 }

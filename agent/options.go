@@ -26,6 +26,7 @@ type options struct {
 	backoff         Backoff
 	stopTimeout     time.Duration
 	shutdownTimeout time.Duration
+	lock            *RootLock
 }
 
 func defaultOptions() options {
@@ -104,6 +105,19 @@ func WithShutdownTimeout(d time.Duration) Option {
 			return fmt.Errorf("agent: shutdown timeout %v: want > 0: %w", d, runtime.ErrInvalidArgument)
 		}
 		o.shutdownTimeout = d
+		return nil
+	}
+}
+
+// WithRootLock hands New a lock on the root taken earlier with LockRoot;
+// the Agent releases it when it closes (or when New fails). Default: New
+// takes the lock itself.
+func WithRootLock(l *RootLock) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("agent: WithRootLock(nil): pass the lock LockRoot returned: %w", runtime.ErrInvalidArgument)
+		}
+		o.lock = l
 		return nil
 	}
 }

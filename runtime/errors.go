@@ -51,14 +51,22 @@ type RouteToPeerError struct {
 
 // Error implements error.
 func (e *RouteToPeerError) Error() string {
-	return fmt.Sprintf("route to peer: service %q needs platform %s: %s", e.Service, e.Platform, e.Reason)
+	switch {
+	case e.Service != "":
+		return fmt.Sprintf("route to peer: service %q needs platform %s: %s", e.Service, e.Platform, e.Reason)
+	case e.Image != "":
+		// A pull has no service yet: the image is what needs the platform.
+		return fmt.Sprintf("route to peer: image %s needs platform %s: %s", e.Image, e.Platform, e.Reason)
+	}
+	return fmt.Sprintf("route to peer: platform %s: %s", e.Platform, e.Reason)
 }
 
 // FormatPlatform formats p for people and errors: "os/arch[/variant]", or
-// just the OS when no architecture is known.
+// just the OS when no architecture is known. The OS version (Windows builds
+// record one) is left out: platforms are matched and routed without it.
 func FormatPlatform(p ocispec.Platform) string {
 	if p.Architecture == "" {
 		return p.OS
 	}
-	return platforms.FormatAll(p)
+	return platforms.Format(p)
 }

@@ -106,9 +106,10 @@ func (c *Runtime) imagePlatforms(ctx context.Context, ref string, opts runtime.P
 func (c *Runtime) ListImages(ctx context.Context) ([]runtime.ImageInfo, error) {
 	type key struct{ ref, digest string }
 	var out []runtime.ImageInfo
+	var reporters [][]string // parallel to out: every runtime that listed it
 	at := make(map[key]int)
 	var errs []error
-	for _, rt := range c.runtimes {
+	for ri, rt := range c.runtimes {
 		imgs, err := rt.ListImages(ctx)
 		if err != nil {
 			c.log.Warn("cannot list a runtime's images; listing the others", "runtime", rt.Name(), "err", err)
@@ -120,21 +121,43 @@ func (c *Runtime) ListImages(ctx context.Context) ([]runtime.ImageInfo, error) {
 			i, ok := at[k]
 			if !ok {
 				img.Platforms = mergePlatforms(nil, img.Platforms)
-				img.Runtimes = []string{rt.Name()}
+				img.Runtimes = nil
 				at[k] = len(out)
 				out = append(out, img)
-				continue
+				reporters = append(reporters, nil)
+				i = len(out) - 1
+			} else {
+				out[i].Platforms = mergePlatforms(out[i].Platforms, img.Platforms)
 			}
-			out[i].Platforms = mergePlatforms(out[i].Platforms, img.Platforms)
-			if !slices.Contains(out[i].Runtimes, rt.Name()) {
+			if !slices.Contains(reporters[i], rt.Name()) {
+				reporters[i] = append(reporters[i], rt.Name())
+			}
+			// Local runtimes share one store, so each reports every image;
+			// name only those that can run it (all reporters when its
+			// platforms are unknown or nobody here serves them).
+			if c.canRun(ri, out[i].Platforms) && !slices.Contains(out[i].Runtimes, rt.Name()) {
 				out[i].Runtimes = append(out[i].Runtimes, rt.Name())
 			}
+		}
+	}
+	for i := range out {
+		if len(out[i].Runtimes) == 0 {
+			out[i].Runtimes = reporters[i]
 		}
 	}
 	if len(errs) == len(c.runtimes) {
 		return nil, errs[0]
 	}
 	return out, nil
+}
+
+// canRun reports whether runtime i serves any of ps; an image of unknown
+// platforms counts as runnable anywhere.
+func (c *Runtime) canRun(i int, ps []ocispec.Platform) bool {
+	if len(ps) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(ps, func(p ocispec.Platform) bool { return c.serves(i, p) })
 }
 
 // RemoveImage implements runtime.ImageService: it asks each runtime in

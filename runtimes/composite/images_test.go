@@ -169,6 +169,37 @@ func TestPullWithoutInspector(t *testing.T) {
 	}
 }
 
+// Local runtimes share one store, so each lists every image; the merged
+// list names only the runtimes that can run an image.
+func TestListImagesNamesRuntimesThatCanRunIt(t *testing.T) {
+	runc, wasm, win := newFakes()
+	n := newNode(t, runc, wasm, win)
+	linux := runtime.ImageInfo{Reference: "example/linux:1", Digest: "sha256:11", Platforms: []ocispec.Platform{plat("linux/amd64")}}
+	module := runtime.ImageInfo{Reference: "example/module:1", Digest: "sha256:22", Platforms: []ocispec.Platform{plat("wasip1/wasm")}}
+	unknown := runtime.ImageInfo{Reference: "example/unknown:1", Digest: "sha256:33"}
+	arm := runtime.ImageInfo{Reference: "example/arm:1", Digest: "sha256:44", Platforms: []ocispec.Platform{plat("linux/riscv64")}}
+	for _, f := range []*runtimetest.Fake{runc, wasm} {
+		for _, img := range []runtime.ImageInfo{linux, module, unknown, arm} {
+			f.AddImage(img)
+		}
+	}
+	imgs, err := n.c.ListImages(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"example/linux:1":   {"runc"},
+		"example/module:1":  {"wasm"},
+		"example/unknown:1": {"runc", "wasm"},
+		"example/arm:1":     {"runc", "wasm"}, // nobody serves it: every runtime that has it
+	}
+	for _, img := range imgs {
+		if !slices.Equal(img.Runtimes, want[img.Reference]) {
+			t.Errorf("%s: runtimes %v, want %v", img.Reference, img.Runtimes, want[img.Reference])
+		}
+	}
+}
+
 func TestListImagesMerges(t *testing.T) {
 	wasmP := ocispec.Platform{OS: "wasip1", Architecture: "wasm"}
 	runc, wasm, win := newFakes()
