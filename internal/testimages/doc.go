@@ -1,13 +1,14 @@
-// Package testimages builds the container images switchyard's tests pull,
-// store and run, and serves them from an in-process registry on 127.0.0.1.
-// Everything is built at test time from what the machine has: the host's
-// static busybox, Go programs compiled for wasip1/wasm, and random bytes.
+// Package testimages gives switchyard's tests the images they pull, store
+// and run, and serves them from an in-process registry on 127.0.0.1. The
+// images are built by package imagebuild; every helper here is a thin
+// wrapper that fails the test (t.Fatal) instead of returning an error, so
+// callers need no error handling.
 //
 //	host := testimages.Serve(t)
 //	ref := testimages.Push(t, host, "busybox", testimages.Busybox(t))
 //	// ref is "127.0.0.1:PORT/busybox:latest"; pull it, run it.
 //
-// Images:
+// Images (see imagebuild for their exact contents):
 //   - Busybox: linux/<host arch>, /bin/busybox plus a symlink for every
 //     applet, /etc/passwd and /etc/group (root, nobody), /tmp; Cmd ["sh"].
 //   - WasmModule: a Go main package compiled with GOOS=wasip1 GOARCH=wasm,
@@ -19,7 +20,5 @@
 //   - Large: random content of a given size in a given number of layers,
 //     for pull figures.
 //
-// Every helper fails the test (t.Fatal) when it cannot build what was asked,
-// so callers need no error handling. Built images are deterministic: the
-// same inputs give the same digests.
+// Built images are deterministic: the same inputs give the same digests.
 package testimages

@@ -6,13 +6,12 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/switchyard/switchyard/internal/imagebuild"
 )
 
 // Serve starts an in-process registry (go-containerregistry's, in memory)
@@ -54,24 +53,9 @@ func ServeHandler(t testing.TB, wrap func(http.Handler) http.Handler) string {
 // to the write.
 func Push(t testing.TB, host, repo string, img remote.Taggable, opts ...remote.Option) string {
 	t.Helper()
-	s := host + "/" + repo
-	if i := strings.LastIndex(repo, ":"); i < 0 || strings.Contains(repo[i:], "/") {
-		s += ":latest"
-	}
-	ref, err := name.NewTag(s, name.Insecure)
-	if err != nil {
-		t.Fatalf("testimages: reference %q: %v", s, err)
-	}
-	switch x := img.(type) {
-	case v1.ImageIndex:
-		err = remote.WriteIndex(ref, x, opts...)
-	case v1.Image:
-		err = remote.Write(ref, x, opts...)
-	default:
-		t.Fatalf("testimages: push %T: want a v1.Image or v1.ImageIndex", img)
-	}
-	if err != nil {
-		t.Fatalf("testimages: push %s: %v", s, err)
+	ref := orFatal(imagebuild.Reference(host, repo))(t)
+	if err := imagebuild.Push(t.Context(), ref, img, opts...); err != nil {
+		t.Fatalf("testimages: %v", err)
 	}
 	return ref.String()
 }

@@ -1,18 +1,16 @@
-package testimages
+package imagebuild
 
 import (
 	"compress/gzip"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	goruntime "runtime"
 	"sort"
 	"strings"
-	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -28,27 +26,29 @@ const (
 	group  = "root:x:0:\nnobody:x:65534:\n"
 )
 
-// Busybox returns a linux image for the host's architecture (amd64 on the
-// machines switchyard is tested on) whose single layer holds the host's
-// static /bin/busybox, a symlink to it for every applet busybox lists (sh,
-// echo, cat, ls, sleep, true, false, mount, id, head, dd, ...), /etc/passwd
-// and /etc/group with root and nobody, and the directories /tmp (1777),
-// /root, /proc, /sys, /dev and /etc. The config says Cmd ["sh"] and sets
-// PATH. It fails the test when busybox is missing (install busybox-static).
-func Busybox(t testing.TB) v1.Image {
-	t.Helper()
+// Busybox returns a linux image for the host's architecture whose single
+// layer holds the host's static /bin/busybox, a symlink to it for every
+// applet busybox lists (sh, echo, cat, ls, sleep, true, false, mount, id,
+// head, dd, ...), /etc/passwd and /etc/group with root and nobody, and the
+// directories /tmp (1777), /root, /proc, /sys, /dev and /etc. The config
+// says Cmd ["sh"] and sets PATH. When busybox is missing the error wraps
+// fs.ErrNotExist and says to install busybox-static.
+func Busybox() (v1.Image, error) {
 	bin, err := os.ReadFile(BusyboxPath)
 	if err != nil {
-		t.Fatalf("testimages: read %s (install the busybox-static package): %v", BusyboxPath, err)
+		return nil, fmt.Errorf("imagebuild: read %s (install the busybox-static package): %w", BusyboxPath, err)
 	}
 	out, err := exec.Command(BusyboxPath, "--list-full").Output()
 	if err != nil {
-		t.Fatalf("testimages: %s --list-full: %v", BusyboxPath, err)
+		return nil, fmt.Errorf("imagebuild: %s --list-full: %w", BusyboxPath, err)
 	}
-	img := image(t, []v1.Layer{gzipLayer(t, types.OCILayer, gzip.BestSpeed, busyboxEntries(bin, string(out))...)},
+	layer, err := gzipLayer(types.OCILayer, gzip.BestSpeed, busyboxEntries(bin, string(out))...)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(ociBase(), []v1.Layer{layer},
 		v1.Config{Cmd: []string{"sh"}, Env: []string{DefaultPath}, WorkingDir: "/"},
 		v1.Platform{OS: "linux", Architecture: goruntime.GOARCH})
-	return img
 }
 
 // busyboxEntries lays out the busybox layer: directories first, then the
@@ -87,27 +87,4 @@ func busyboxEntries(bin []byte, list string) []entry {
 		es = append(es, symlink(l, "/bin/busybox"))
 	}
 	return append(es, file("etc/passwd", 0o644, []byte(passwd)), file("etc/group", 0o644, []byte(group)))
-}
-
-// image assembles an OCI image of layers with cfg for platform p.
-func image(t testing.TB, layers []v1.Layer, cfg v1.Config, p v1.Platform) v1.Image {
-	t.Helper()
-	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	img, err := mutate.AppendLayers(base, layers...)
-	if err != nil {
-		t.Fatalf("testimages: append layers: %v", err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatalf("testimages: config file: %v", err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config = cfg
-	cf.OS, cf.Architecture, cf.Variant, cf.OSVersion = p.OS, p.Architecture, p.Variant, p.OSVersion
-	cf.Created = v1.Time{Time: epoch}
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatalf("testimages: set config: %v", err)
-	}
-	return img
 }

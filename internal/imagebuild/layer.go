@@ -1,11 +1,11 @@
-package testimages
+package imagebuild
 
 import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
-	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -13,8 +13,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// epoch is the modification time of every entry, so that layers (and so
-// digests) do not change from run to run.
+// epoch is the modification time of every entry and the creation time of
+// every image, so that layers (and so digests) do not change from run to
+// run.
 var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // entry is one tar entry of a layer being built.
@@ -39,12 +40,11 @@ func symlink(name, target string) entry {
 // gzipLayer writes entries into a gzip-compressed tar layer of media type
 // mt. level is a compress/gzip level; random content uses NoCompression to
 // stay fast, since it would not shrink anyway.
-func gzipLayer(t testing.TB, mt types.MediaType, level int, entries ...entry) v1.Layer {
-	t.Helper()
+func gzipLayer(mt types.MediaType, level int, entries ...entry) (v1.Layer, error) {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, level)
 	if err != nil {
-		t.Fatalf("testimages: gzip writer: %v", err)
+		return nil, fmt.Errorf("imagebuild: gzip writer: %w", err)
 	}
 	tw := tar.NewWriter(zw)
 	for _, e := range entries {
@@ -58,31 +58,26 @@ func gzipLayer(t testing.TB, mt types.MediaType, level int, entries ...entry) v1
 			Format:   tar.FormatPAX,
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatalf("testimages: tar header %s: %v", e.name, err)
+			return nil, fmt.Errorf("imagebuild: tar header %s: %w", e.name, err)
 		}
 		if _, err := tw.Write(e.data); err != nil {
-			t.Fatalf("testimages: tar data %s: %v", e.name, err)
+			return nil, fmt.Errorf("imagebuild: tar data %s: %w", e.name, err)
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatalf("testimages: tar close: %v", err)
+		return nil, fmt.Errorf("imagebuild: tar close: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatalf("testimages: gzip close: %v", err)
+		return nil, fmt.Errorf("imagebuild: gzip close: %w", err)
 	}
-	return bytesLayer(t, buf.Bytes(), mt)
-}
-
-// bytesLayer makes a layer of already gzip-compressed tar bytes; tarball
-// sees the gzip magic and serves them as they are, computing the diff ID by
-// decompressing.
-func bytesLayer(t testing.TB, compressed []byte, mt types.MediaType) v1.Layer {
-	t.Helper()
+	compressed := buf.Bytes()
+	// tarball sees the gzip magic and serves the bytes as they are,
+	// computing the diff ID by decompressing.
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(compressed)), nil
 	}, tarball.WithMediaType(mt))
 	if err != nil {
-		t.Fatalf("testimages: layer: %v", err)
+		return nil, fmt.Errorf("imagebuild: layer: %w", err)
 	}
-	return l
+	return l, nil
 }

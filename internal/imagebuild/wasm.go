@@ -1,4 +1,4 @@
-package testimages
+package imagebuild
 
 import (
 	"compress/gzip"
@@ -6,16 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	goruntime "runtime"
-	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // Convention says how a WebAssembly module is packaged as an OCI image.
@@ -54,62 +51,6 @@ func (c Convention) String() string {
 	return fmt.Sprintf("Convention(%d)", int(c))
 }
 
-// WasmModule compiles goMainSource (the text of one Go file of package main,
-// standard library only) with GOOS=wasip1 GOARCH=wasm and packages the
-// module in convention conv. Built modules are cached by source hash under
-// the system temp dir, so a second call costs no compilation.
-func WasmModule(t testing.TB, goMainSource string, conv Convention) v1.Image {
-	t.Helper()
-	return WasmImage(t, CompileWasm(t, goMainSource), conv)
-}
-
-// CompileWasm compiles goMainSource for wasip1/wasm and returns the module.
-func CompileWasm(t testing.TB, goMainSource string) []byte {
-	t.Helper()
-	sum := sha256.Sum256([]byte(goruntime.Version() + "\x00" + goMainSource))
-	cacheDir := filepath.Join(os.TempDir(), "switchyard-testimages", "wasm")
-	cached := filepath.Join(cacheDir, hex.EncodeToString(sum[:])+".wasm")
-	if b, err := os.ReadFile(cached); err == nil {
-		return b
-	}
-	src := t.TempDir()
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module wasmtest\n\ngo 1.21\n"), 0o644); err != nil {
-		t.Fatalf("testimages: write go.mod: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(goMainSource), 0o644); err != nil {
-		t.Fatalf("testimages: write main.go: %v", err)
-	}
-	// go test puts its own GOROOT/bin first on PATH, so this is the same
-	// toolchain that built the test.
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("testimages: the go command is needed to build wasm modules: %v", err)
-	}
-	out := filepath.Join(src, "module.wasm")
-	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off",
-		"GOFLAGS=-mod=mod -buildvcs=false", "GOTOOLCHAIN=local")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("testimages: compile wasm module: %v\n%s", err, msg)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatalf("testimages: read built module: %v", err)
-	}
-	// Publish atomically: parallel test binaries may build the same source.
-	if err := os.MkdirAll(cacheDir, 0o755); err == nil {
-		if f, err := os.CreateTemp(cacheDir, ".tmp-*"); err == nil {
-			_, werr := f.Write(b)
-			cerr := f.Close()
-			if werr != nil || cerr != nil || os.Rename(f.Name(), cached) != nil {
-				_ = os.Remove(f.Name())
-			}
-		}
-	}
-	return b
-}
-
 // MinimalWasm returns the smallest useful WASI command module: it exports
 // an empty _start and imports nothing, so it runs and exits 0 at once.
 func MinimalWasm() []byte {
@@ -122,15 +63,15 @@ func MinimalWasm() []byte {
 	}
 }
 
-// WasmImage packages an already built module in convention conv.
-func WasmImage(t testing.TB, module []byte, conv Convention) v1.Image {
-	t.Helper()
+// WasmImage packages an already built module in convention conv. An
+// unknown convention is an error wrapping runtime.ErrInvalidArgument.
+func WasmImage(module []byte, conv Convention) (v1.Image, error) {
 	switch conv {
 	case ConventionArtifact:
 		layer := static.NewLayer(module, WasmLayer)
 		digest, err := layer.Digest()
 		if err != nil {
-			t.Fatalf("testimages: module digest: %v", err)
+			return nil, fmt.Errorf("imagebuild: module digest: %w", err)
 		}
 		cfg, err := json.Marshal(map[string]any{
 			"created":      epoch,
@@ -139,22 +80,24 @@ func WasmImage(t testing.TB, module []byte, conv Convention) v1.Image {
 			"layerDigests": []string{digest.String()},
 		})
 		if err != nil {
-			t.Fatalf("testimages: wasm config: %v", err)
+			return nil, fmt.Errorf("imagebuild: wasm config: %w", err)
 		}
-		return Artifact(t, WasmConfigV0, cfg, layer)
+		return Artifact(WasmConfigV0, cfg, layer)
 	case ConventionPlatform:
-		layer := gzipLayer(t, types.OCILayer, gzip.BestSpeed, file(ModulePath[1:], 0o755, module))
-		return image(t, []v1.Layer{layer}, v1.Config{Entrypoint: []string{ModulePath}},
+		layer, err := gzipLayer(types.OCILayer, gzip.BestSpeed, file(ModulePath[1:], 0o755, module))
+		if err != nil {
+			return nil, err
+		}
+		return assemble(ociBase(), []v1.Layer{layer}, v1.Config{Entrypoint: []string{ModulePath}},
 			v1.Platform{OS: "wasi", Architecture: "wasm"})
 	}
-	t.Fatalf("testimages: unknown wasm convention %v", conv)
-	return nil
+	return nil, fmt.Errorf("imagebuild: wasm convention %v: want ConventionArtifact or ConventionPlatform: %w",
+		conv, runtime.ErrInvalidArgument)
 }
 
 // Artifact returns an OCI manifest with the given config media type and
 // config bytes, and the layers as they are (any media type, not unpacked).
-func Artifact(t testing.TB, configType types.MediaType, config []byte, layers ...v1.Layer) v1.Image {
-	t.Helper()
+func Artifact(configType types.MediaType, config []byte, layers ...v1.Layer) (v1.Image, error) {
 	a := &artifact{config: config, layers: map[v1.Hash]v1.Layer{}}
 	m := v1.Manifest{
 		SchemaVersion: 2,
@@ -168,21 +111,21 @@ func Artifact(t testing.TB, configType types.MediaType, config []byte, layers ..
 	for _, l := range layers {
 		d, err := partial.Descriptor(l)
 		if err != nil {
-			t.Fatalf("testimages: layer descriptor: %v", err)
+			return nil, fmt.Errorf("imagebuild: layer descriptor: %w", err)
 		}
 		m.Layers = append(m.Layers, *d)
 		a.layers[d.Digest] = l
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		t.Fatalf("testimages: manifest: %v", err)
+		return nil, fmt.Errorf("imagebuild: manifest: %w", err)
 	}
 	a.manifest = raw
 	img, err := partial.CompressedToImage(a)
 	if err != nil {
-		t.Fatalf("testimages: artifact image: %v", err)
+		return nil, fmt.Errorf("imagebuild: artifact image: %w", err)
 	}
-	return img
+	return img, nil
 }
 
 // artifact is a manifest whose config is not an image config; it implements
@@ -204,7 +147,7 @@ func (a *artifact) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	if h == sha256Hash(a.config) {
 		return static.NewLayer(a.config, types.OCIConfigJSON), nil
 	}
-	return nil, fmt.Errorf("artifact: no blob %s", h)
+	return nil, fmt.Errorf("artifact blob %s: %w", h, runtime.ErrNotFound)
 }
 
 func sha256Hash(b []byte) v1.Hash {
