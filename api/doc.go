@@ -24,7 +24,9 @@
 // and so on for every method of runtime.Runtime (see api/server).
 //
 // An error is answered with a status code and an ErrorBody whose Kind is
-// machine-readable. Streams (followed logs, exec output, pull progress) are
+// machine-readable. A request over TCP without the daemon's credentials (a
+// bearer token, a client certificate) is answered 401 with
+// KindUnauthenticated, which the client maps to ErrUnauthenticated. Streams (followed logs, exec output, pull progress) are
 // chunked NDJSON: one Frame a line, ending with a final frame (EOF, a result
 // or an error), so that a reader can tell a finished stream from a dropped
 // connection. Idle streams carry empty heartbeat frames.

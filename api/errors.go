@@ -12,8 +12,15 @@ import (
 // Kind is the machine-readable kind of an error on the wire.
 type Kind string
 
-// The error kinds. Each but KindInternal and KindRouteToPeer stands for one
-// of runtime's sentinel errors.
+// ErrUnauthenticated: the daemon refused the request's credentials (a
+// missing or wrong bearer token, or no trusted client certificate). It is
+// the API's own kind, not the runtime contract's: only a daemon's front
+// door answers it, never a runtime.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// The error kinds. Each but KindInternal, KindRouteToPeer and
+// KindUnauthenticated stands for one of runtime's sentinel errors;
+// KindUnauthenticated stands for ErrUnauthenticated.
 const (
 	KindNotFound           Kind = "not_found"
 	KindAlreadyExists      Kind = "already_exists"
@@ -22,6 +29,7 @@ const (
 	KindFailedPrecondition Kind = "failed_precondition"
 	KindUnavailable        Kind = "unavailable"
 	KindRouteToPeer        Kind = "route_to_peer"
+	KindUnauthenticated    Kind = "unauthenticated"
 	KindInternal           Kind = "internal"
 )
 
@@ -59,8 +67,9 @@ type RemoteError struct {
 // Error implements error.
 func (e *RemoteError) Error() string { return e.Message }
 
-// Unwrap returns the runtime sentinel (or *runtime.RouteToPeerError) of the
-// error's kind; nil for KindInternal and kinds this version does not know.
+// Unwrap returns the runtime sentinel (or *runtime.RouteToPeerError, or
+// ErrUnauthenticated) of the error's kind; nil for KindInternal and kinds
+// this version does not know.
 func (e *RemoteError) Unwrap() error { return e.cause }
 
 // ToHTTP maps an error to its HTTP status code and wire form. It is the only
@@ -91,6 +100,13 @@ func ToHTTP(err error) (int, Error) {
 	case errors.Is(err, runtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		e.Kind = KindUnavailable
 		return http.StatusServiceUnavailable, e
+	case errors.Is(err, ErrUnauthenticated):
+		// After the runtime kinds on purpose: a delegate that refused this
+		// agent's credentials is, for this agent's own clients, a runtime
+		// that is unavailable (the remote runtime marks it so), not a
+		// refusal of their credentials.
+		e.Kind = KindUnauthenticated
+		return http.StatusUnauthorized, e
 	}
 	e.Kind = KindInternal
 	return http.StatusInternalServerError, e
@@ -116,6 +132,8 @@ func FromHTTP(status int, e *Error) error {
 			e.Kind = KindFailedPrecondition
 		case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
 			e.Kind = KindUnavailable
+		case http.StatusUnauthorized:
+			e.Kind = KindUnauthenticated
 		default:
 			e.Kind = KindInternal
 		}
@@ -134,6 +152,8 @@ func FromHTTP(status int, e *Error) error {
 		re.cause = runtime.ErrFailedPrecondition
 	case KindUnavailable:
 		re.cause = runtime.ErrUnavailable
+	case KindUnauthenticated:
+		re.cause = ErrUnauthenticated
 	case KindRouteToPeer:
 		re.cause = &runtime.RouteToPeerError{Service: e.Service, Platform: e.Platform, Image: e.Image, Reason: e.Reason}
 	}

@@ -24,6 +24,7 @@ func TestToHTTPFromHTTP(t *testing.T) {
 		{"failed precondition", fmt.Errorf("running: %w", runtime.ErrFailedPrecondition), 412, api.KindFailedPrecondition},
 		{"unavailable", fmt.Errorf("wsl: %w", runtime.ErrUnavailable), 503, api.KindUnavailable},
 		{"route to peer", fmt.Errorf("create: %w", &runtime.RouteToPeerError{Service: "s", Platform: "windows", Reason: "r"}), 421, api.KindRouteToPeer},
+		{"unauthenticated", fmt.Errorf("bearer token missing: %w", api.ErrUnauthenticated), 401, api.KindUnauthenticated},
 		{"internal", errors.New("boom"), 500, api.KindInternal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -34,6 +35,11 @@ func TestToHTTPFromHTTP(t *testing.T) {
 			back := api.FromHTTP(status, &e)
 			if back.Error() != tc.err.Error() {
 				t.Errorf("message = %q, want %q", back, tc.err)
+			}
+			for _, kind := range []error{runtime.ErrNotFound, runtime.ErrUnavailable, api.ErrUnauthenticated} {
+				if errors.Is(tc.err, kind) != errors.Is(back, kind) {
+					t.Errorf("errors.Is(back, %v) = %v, want %v", kind, errors.Is(back, kind), errors.Is(tc.err, kind))
+				}
 			}
 			// Without a body (a proxy's error page) the status alone keeps the
 			// kind, except for route_to_peer whose fields cannot be guessed.

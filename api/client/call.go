@@ -159,10 +159,18 @@ func (c *Client) errorResponse(op string, x *exchange, resp *http.Response) erro
 		return c.transportErr(op, x, err)
 	}
 	var body api.ErrorBody
+	var remote error
 	if json.Unmarshal(b, &body) != nil || body.Error.Kind == "" {
-		return api.FromHTTP(resp.StatusCode, nil)
+		remote = api.FromHTTP(resp.StatusCode, nil)
+	} else {
+		remote = api.FromHTTP(resp.StatusCode, &body.Error)
 	}
-	return api.FromHTTP(resp.StatusCode, &body.Error)
+	if resp.StatusCode == http.StatusUnauthorized {
+		// Say which daemon refused and what to check; the daemon's own
+		// message follows.
+		return c.authErr(op, remote)
+	}
+	return remote
 }
 
 // do runs a call and decodes its answer into out (nil to discard it).
@@ -300,6 +308,9 @@ func (c *Client) transportErr(op string, x *exchange, err error) error {
 			msg:   fmt.Sprintf("the switchyard daemon at %s presented a certificate this client does not trust; give the client its CA (WithTLSConfig)", c.addr),
 			cause: err,
 		}
+	}
+	if isCertRefusal(err) {
+		return c.authErr(op, err)
 	}
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF // the answer was cut short

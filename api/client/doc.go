@@ -15,6 +15,12 @@
 // be reached is an error matching runtime.ErrUnavailable that says how to
 // start one.
 //
+// Over TCP the client speaks TLS: TLSConfig builds the configuration from
+// a CA file and an optional client certificate, and WithToken adds a bearer
+// token. A daemon that refuses the credentials (401, or a TLS alert
+// refusing the client certificate) gives an error matching
+// api.ErrUnauthenticated that says which daemon refused and what to check.
+//
 // Quick calls have a deadline (WithTimeout). Calls that may rightly take
 // long (Wait, Exec, Pull, Stop) and streams have none of their own; instead
 // the daemon sends heartbeats, and a connection that stays silent longer

@@ -8,6 +8,20 @@
 //	ln, err := server.ListenUnix("/run/switchyard/switchyard.sock", 0o660)
 //	err = http.Serve(ln, srv)
 //
+// Over TCP the daemon serves TLS, and TLS with a bearer token or required
+// client certificates: CheckListen refuses anything weaker unless the
+// address is loopback and insecure is asked for.
+//
+//	tlsCfg, err := server.ServerTLSConfig(certFile, keyFile, clientCAFile)
+//	if err := server.CheckListen(addr, tlsCfg, token, insecure); err != nil { ... }
+//	srv, err := server.New(rt, server.WithToken(token))
+//	ln, err := server.ListenTCP(addr, tlsCfg)
+//
+// WithToken and WithClientCertRequired check requests that arrive over TCP
+// (constant-time token comparison) and answer the others 401 before any
+// handler or middleware runs; requests on a unix socket are guarded by its
+// file mode instead, so one Server can serve both listeners.
+//
 // Handlers depend on the role interfaces of package runtime (Lifecycle,
 // Inspector, ...), translate errors with api.ToHTTP, limit request bodies,
 // and answer bad JSON or parameters with api.KindInvalidArgument. Streams

@@ -28,6 +28,7 @@ type options struct {
 	heartbeat  time.Duration
 	routes     []func(*http.ServeMux)
 	middleware []func(http.Handler) http.Handler
+	auth       auth
 }
 
 // Option configures a Server.
@@ -88,8 +89,9 @@ func WithRoutes(register func(mux *http.ServeMux)) Option {
 	}
 }
 
-// WithMiddleware wraps the whole handler (authentication, metrics). The
-// first middleware given is the outermost.
+// WithMiddleware wraps the whole handler (metrics, request logs). The
+// first middleware given is the outermost; authentication (WithToken,
+// WithClientCertRequired) runs before all of them.
 func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(o *options) error {
 		if mw == nil {
@@ -132,6 +134,10 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	var h http.Handler = s.mux
 	for i := len(o.middleware) - 1; i >= 0; i-- {
 		h = o.middleware[i](h)
+	}
+	if o.auth.enabled() {
+		// Outermost: nothing runs for a request that failed authentication.
+		h = s.authenticate(h)
 	}
 	s.handler = h
 	return s, nil
