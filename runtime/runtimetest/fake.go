@@ -94,7 +94,19 @@ func NewFake(name string, plats ...ocispec.Platform) *Fake {
 func (f *Fake) Name() string { return f.name }
 
 // Platforms implements runtime.Identity.
-func (f *Fake) Platforms() []ocispec.Platform { return slices.Clone(f.platforms) }
+func (f *Fake) Platforms() []ocispec.Platform {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.platforms)
+}
+
+// SetPlatforms changes what the Fake serves from now on, as a delegate's
+// list changes when it comes back or is upgraded.
+func (f *Fake) SetPlatforms(plats ...ocispec.Platform) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.platforms = slices.Clone(plats)
+}
 
 // FailOn makes every later call of method (a Call.Method name, any case)
 // return err; a nil err clears it. It panics on a method the Fake does not
@@ -394,7 +406,10 @@ func (f *Fake) Inspect(_ context.Context, id runtime.ContainerID) (runtime.Detai
 
 // container reports c as List does. The caller holds f.mu.
 func (f *Fake) container(c *fakeContainer) runtime.Container {
-	p := f.platforms[0]
+	var p ocispec.Platform
+	if len(f.platforms) > 0 {
+		p = f.platforms[0]
+	}
 	if c.svc.Platform != nil {
 		p = *c.svc.Platform
 	}

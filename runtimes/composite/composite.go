@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -23,10 +22,9 @@ var _ runtime.Runtime = (*Runtime)(nil)
 //
 // Lock order: mu is never held across a call into a runtime.
 type Runtime struct {
+	// runtimes are asked for their Platforms() at every routing decision,
+	// not once: a delegate's list changes when it comes back or is upgraded.
 	runtimes      []runtime.Runtime
-	served        [][]ocispec.Platform // normalised Platforms() of each runtime
-	matchers      [][]platforms.Matcher
-	platforms     []ocispec.Platform // union of served, in order
 	inspector     Inspector
 	log           *slog.Logger
 	retryInterval time.Duration
@@ -64,8 +62,6 @@ func New(ctx context.Context, rts []runtime.Runtime, opts ...Option) (*Runtime, 
 	}
 	c := &Runtime{
 		runtimes:      slices.Clone(rts),
-		served:        make([][]ocispec.Platform, len(rts)),
-		matchers:      make([][]platforms.Matcher, len(rts)),
 		inspector:     o.inspector,
 		log:           o.logger,
 		retryInterval: o.retryInterval,
@@ -75,14 +71,6 @@ func New(ctx context.Context, rts []runtime.Runtime, opts ...Option) (*Runtime, 
 	for i, rt := range rts {
 		if rt == nil {
 			return nil, fmt.Errorf("composite: runtime %d is nil: %w", i, runtime.ErrInvalidArgument)
-		}
-		for _, p := range rt.Platforms() {
-			p = normalize(p)
-			c.served[i] = append(c.served[i], p)
-			c.matchers[i] = append(c.matchers[i], platforms.Only(p))
-			if !slices.ContainsFunc(c.platforms, func(q ocispec.Platform) bool { return platforms.FormatAll(q) == platforms.FormatAll(p) }) {
-				c.platforms = append(c.platforms, p)
-			}
 		}
 	}
 	all := make([]int, len(rts))
@@ -99,7 +87,13 @@ func (c *Runtime) Name() string { return "composite" }
 
 // Platforms implements runtime.Identity: every platform of every runtime,
 // in runtime order, each once.
-func (c *Runtime) Platforms() []ocispec.Platform { return slices.Clone(c.platforms) }
+func (c *Runtime) Platforms() []ocispec.Platform {
+	var all []ocispec.Platform
+	for _, rt := range c.runtimes {
+		all = mergePlatforms(all, rt.Platforms())
+	}
+	return all
+}
 
 // Runtimes returns the composite's runtimes, primary first.
 func (c *Runtime) Runtimes() []runtime.Runtime { return slices.Clone(c.runtimes) }

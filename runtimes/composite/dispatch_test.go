@@ -482,3 +482,27 @@ func TestIdentity(t *testing.T) {
 		t.Error("Runtimes exposes the composite's own slice")
 	}
 }
+
+// A runtime's platforms are read at every routing decision: a delegate that
+// reports a new list (it came back, or was upgraded) is routed to at once.
+func TestRoutingFollowsChangedPlatforms(t *testing.T) {
+	runc := runtimetest.NewFake("runc", plat("linux/amd64"))
+	remote := runtimetest.NewFake("remote:peer", plat("linux/arm64"))
+	n := newNode(t, runc, remote)
+	riscv := plat("linux/riscv64")
+	id := runtime.ContainerID{Service: "svc"}
+	var rtp *runtime.RouteToPeerError
+	if err := n.c.Create(t.Context(), id, svcSpec("svc", "example/app:1", &riscv)); !errors.As(err, &rtp) {
+		t.Fatalf("Create before the delegate serves riscv64 = %v, want a RouteToPeerError", err)
+	}
+	remote.SetPlatforms(plat("linux/arm64"), riscv)
+	if err := n.c.Create(t.Context(), id, svcSpec("svc", "example/app:1", &riscv)); err != nil {
+		t.Fatalf("Create after the delegate reports riscv64: %v", err)
+	}
+	if got, _ := n.c.RuntimeOf(id); got != "remote:peer" {
+		t.Errorf("routed to %q, want remote:peer", got)
+	}
+	if got := formatAll(n.c.Platforms()); got != "linux/amd64, linux/arm64, linux/riscv64" {
+		t.Errorf("Platforms() = %s", got)
+	}
+}

@@ -58,11 +58,12 @@ func samePlatform(a, b ocispec.Platform) bool {
 // matches any architecture of its OS; otherwise containerd's matcher decides,
 // so a linux/amd64 runtime also runs linux/386 and arm64 runs arm/v8.
 func (c *Runtime) serves(i int, p ocispec.Platform) bool {
-	for j, rp := range c.served[i] {
+	for _, rp := range c.runtimes[i].Platforms() {
+		rp = normalize(rp)
 		if rp.OS != p.OS {
 			continue
 		}
-		if rp.Architecture == "" || p.Architecture == "" || c.matchers[i][j].Match(p) {
+		if rp.Architecture == "" || p.Architecture == "" || platforms.Only(rp).Match(p) {
 			return true
 		}
 	}
@@ -150,7 +151,7 @@ func (c *Runtime) reason(what string, ps []ocispec.Platform) string {
 	for i, rt := range c.runtimes {
 		names[i] = rt.Name()
 	}
-	served := formatAll(c.platforms)
+	served := formatAll(c.Platforms())
 	if served == "" {
 		served = "nothing"
 	}
