@@ -25,7 +25,10 @@ type Agent struct {
 	state   *stateStore
 	metrics *metrics
 	rt      runtime.Runtime
-	handler http.Handler
+	// runtimes are the composite's runtimes in preference order (as
+	// wrapped for metrics), for /v1/runtimes.
+	runtimes []runtime.Runtime
+	handler  http.Handler
 
 	// deployMu serialises Up and Down. It is held across runtime calls on
 	// purpose: two deploys of one deployment must not interleave their
@@ -115,6 +118,7 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Runtime) error {
 		return fmt.Errorf("agent: combine runtimes: %w", err)
 	}
 	a.rt = rt
+	a.runtimes = wrapped
 	if a.state, err = openState(a.cfg.Root); err != nil {
 		return err
 	}

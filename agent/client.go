@@ -66,6 +66,14 @@ func (c *DeployClient) List(ctx context.Context) ([]Status, error) {
 	return list, err
 }
 
+// Runtimes lists the agent's runtimes in preference order with their
+// platforms and health.
+func (c *DeployClient) Runtimes(ctx context.Context) ([]RuntimeStatus, error) {
+	var list []RuntimeStatus
+	err := c.do(ctx, http.MethodGet, "/v1/runtimes", nil, &list)
+	return list, err
+}
+
 // Get returns one deployment's status.
 func (c *DeployClient) Get(ctx context.Context, name string) (Status, error) {
 	var st Status

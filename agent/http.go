@@ -1,11 +1,14 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -72,11 +75,13 @@ func (r DeploymentRequest) Spec() (*spec.Deployment, error) {
 // newHandler builds the agent's HTTP API: the container and image API over
 // the combined runtime, with the agent's own routes added.
 func (a *Agent) newHandler() (http.Handler, error) {
-	return server.New(a.rt,
+	opts := append([]server.Option{
 		server.WithLogger(a.log),
 		server.WithVersion(a.opts.version),
 		server.WithMaxBodyBytes(maxDeploymentBody),
-		server.WithRoutes(a.routes))
+		server.WithRoutes(a.routes),
+	}, a.opts.serverOpts...)
+	return server.New(a.rt, opts...)
 }
 
 // routes adds /metrics and the deployment endpoints to the API's mux.
@@ -86,6 +91,51 @@ func (a *Agent) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/deployments", a.handleList)
 	mux.HandleFunc("GET /v1/deployments/{name}", a.handleGet)
 	mux.HandleFunc("DELETE /v1/deployments/{name}", a.handleDown)
+	mux.HandleFunc("GET /v1/runtimes", a.handleRuntimes)
+}
+
+// RuntimeStatus is one runtime of the agent as `switchyard info` shows it.
+type RuntimeStatus struct {
+	// Name is the runtime's name (runc, wasm, remote:NAME).
+	Name string `json:"name"`
+	// Platforms are what it serves, in its order.
+	Platforms []string `json:"platforms"`
+	// Healthy is whether it answered a List just now; Error says why not.
+	Healthy bool   `json:"healthy"`
+	Error   string `json:"error,omitempty"`
+	// Containers is how many containers it reported.
+	Containers int `json:"containers"`
+}
+
+// healthTimeout bounds each runtime's List in /v1/runtimes, so that one
+// unreachable delegate cannot hold the answer up.
+const healthTimeout = 3 * time.Second
+
+// handleRuntimes lists the runtimes in preference order with their
+// platforms and health, asking them all at once.
+func (a *Agent) handleRuntimes(w http.ResponseWriter, r *http.Request) {
+	out := make([]RuntimeStatus, len(a.runtimes))
+	var wg sync.WaitGroup
+	for i, rt := range a.runtimes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := RuntimeStatus{Name: rt.Name(), Platforms: []string{}}
+			for _, p := range rt.Platforms() {
+				st.Platforms = append(st.Platforms, runtime.FormatPlatform(p))
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+			defer cancel()
+			cs, err := rt.List(ctx)
+			st.Healthy, st.Containers = err == nil, len(cs)
+			if err != nil {
+				st.Error = err.Error()
+			}
+			out[i] = st
+		}()
+	}
+	wg.Wait()
+	writeJSON(w, http.StatusOK, out)
 }
 
 // slogPrinter adapts the agent's logger to promhttp's error log.

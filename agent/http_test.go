@@ -3,11 +3,14 @@ package agent
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
@@ -173,4 +176,32 @@ func FuzzDecodeDeployment(f *testing.F) {
 			t.Fatalf("accepted deployment does not survive the JSON round trip: %v", err)
 		}
 	})
+}
+
+func TestRuntimesEndpoint(t *testing.T) {
+	linux := runtimetest.NewFake("runc", ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	peer := runtimetest.NewFake("remote:peer", ocispec.Platform{OS: "windows", Architecture: "amd64"})
+	a, err := New(t.Context(), testConfig(t), []runtime.Runtime{linux, peer}, WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	c, _ := newHTTPClient(t, a)
+	if _, err := c.Up(t.Context(), deployment("shop", service("web", 2, forever))); err != nil {
+		t.Fatal(err)
+	}
+	peer.FailOn("list", errors.New("delegate peer is unreachable"))
+	list, err := c.Runtimes(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RuntimeStatus{
+		{Name: "runc", Platforms: []string{"linux/amd64"}, Healthy: true, Containers: 2},
+		{Name: "remote:peer", Platforms: []string{"windows/amd64"}, Error: "delegate peer is unreachable"},
+	}
+	if !slices.EqualFunc(list, want, func(a, b RuntimeStatus) bool {
+		return a.Name == b.Name && slices.Equal(a.Platforms, b.Platforms) && a.Healthy == b.Healthy && a.Error == b.Error && a.Containers == b.Containers
+	}) {
+		t.Fatalf("runtimes = %+v, want %+v", list, want)
+	}
 }

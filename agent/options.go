@@ -3,8 +3,10 @@ package agent
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
+	"github.com/switchyard/switchyard/api/server"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
 )
@@ -27,6 +29,8 @@ type options struct {
 	stopTimeout     time.Duration
 	shutdownTimeout time.Duration
 	lock            *RootLock
+	listeners       []net.Listener
+	serverOpts      []server.Option
 }
 
 func defaultOptions() options {
@@ -118,6 +122,30 @@ func WithRootLock(l *RootLock) Option {
 			return fmt.Errorf("agent: WithRootLock(nil): pass the lock LockRoot returned: %w", runtime.ErrInvalidArgument)
 		}
 		o.lock = l
+		return nil
+	}
+}
+
+// WithListener makes Serve serve the API on ln too (a TCP listener with TLS,
+// for delegating agents), besides the unix socket. Serve closes it. Guard it
+// with WithServerOptions(server.WithToken(...)) or client certificates; the
+// daemon refuses an unauthenticated TCP listener (server.CheckListen).
+func WithListener(ln net.Listener) Option {
+	return func(o *options) error {
+		if ln == nil {
+			return fmt.Errorf("agent: WithListener(nil): %w", runtime.ErrInvalidArgument)
+		}
+		o.listeners = append(o.listeners, ln)
+		return nil
+	}
+}
+
+// WithServerOptions passes options to the API server (authentication, for
+// one). Requests on the unix socket are not authenticated: its file mode
+// guards it.
+func WithServerOptions(opts ...server.Option) Option {
+	return func(o *options) error {
+		o.serverOpts = append(o.serverOpts, opts...)
 		return nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -27,16 +28,24 @@ func (a *Agent) Serve(ctx context.Context) error {
 	}
 	ln, err := server.ListenUnix(a.cfg.Socket, socketMode)
 	if err != nil {
+		for _, l := range a.opts.listeners {
+			_ = l.Close()
+		}
 		return errors.Join(err, a.Close())
 	}
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		// Refused TLS handshakes (a client of another CA) are routine on a
+		// TCP listener: debug, not warnings.
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
-	a.log.Info("serving API", "socket", a.cfg.Socket, "root", a.cfg.Root)
-	errc := make(chan error, 1) // written once by the serving goroutine
-	go func() { errc <- srv.Serve(ln) }()
+	listeners := append([]net.Listener{ln}, a.opts.listeners...)
+	errc := make(chan error, len(listeners)) // one write per serving goroutine
+	for _, l := range listeners {
+		a.log.Info("serving API", "address", l.Addr().Network()+"://"+l.Addr().String(), "root", a.cfg.Root)
+		go func() { errc <- srv.Serve(l) }()
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -48,9 +57,6 @@ func (a *Agent) Serve(ctx context.Context) error {
 		// Followed logs and long waits do not end by themselves.
 		a.log.Warn("requests still running at shutdown; closing them", "err", err)
 		_ = srv.Close()
-	}
-	if serveErr == nil {
-		serveErr = <-errc
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil

@@ -20,6 +20,10 @@ const (
 	// StatusFailed: the workload could not run or its supervisor was lost;
 	// State.Reason says why.
 	StatusFailed Status = "failed"
+	// StatusUnknown: the runtime that owns the container cannot be asked now
+	// (a delegate that is down); the workload may well be running.
+	// State.Reason says why.
+	StatusUnknown Status = "unknown"
 )
 
 // State is a container's state: a Status plus, when exited, the exit code,
@@ -36,9 +40,9 @@ func (s State) String() string {
 	switch s.Status {
 	case StatusExited:
 		return fmt.Sprintf("exited(%d)", s.ExitCode)
-	case StatusFailed:
+	case StatusFailed, StatusUnknown:
 		if s.Reason != "" {
-			return "failed: " + s.Reason
+			return string(s.Status) + ": " + s.Reason
 		}
 	}
 	return string(s.Status)

@@ -175,18 +175,24 @@ func (c *Client) parseAddress(address string) (network, dialAddr string, err err
 		return "", "", bad(err.Error())
 	}
 	switch {
-	case u.Scheme == "http":
-		return "", "", bad("plain HTTP would expose the daemon; TCP needs TLS")
-	case u.Scheme != "https":
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return "", "", bad("plain HTTP would expose the daemon; TCP needs TLS (plain HTTP is for loopback addresses only)")
+	case u.Scheme != "https" && u.Scheme != "http":
 		return "", "", bad("unknown scheme " + u.Scheme)
 	case u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil:
 		return "", "", bad("want only a scheme, a host and a port")
 	}
 	host := u.Host
 	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "443")
+		port := "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
 	}
-	c.addr, c.base = "https://"+host, "https://"+host
+	// Plain http:// reaches only a loopback daemon started with
+	// --insecure-listen; anything that crosses a network needs TLS.
+	c.addr, c.base = u.Scheme+"://"+host, u.Scheme+"://"+host
 	return "tcp", host, nil
 }
 
@@ -245,4 +251,13 @@ func (c *Client) Platforms() []ocispec.Platform {
 		return slices.Clone(info.Platforms)
 	}
 	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -360,6 +360,8 @@ func TestNewAddress(t *testing.T) {
 		{"empty", "", ""},
 		{"unix without path", "unix://", ""},
 		{"plain http", "http://node1:80", ""},
+		{"plain http on loopback", "http://127.0.0.1:7080", "http://127.0.0.1:7080"},
+		{"plain http on localhost, default port", "http://localhost", "http://localhost:80"},
 		{"other scheme", "tcp://node1:80", ""},
 		{"https with path", "https://node1:7443/v1", ""},
 	} {

@@ -168,9 +168,18 @@ func (c *Runtime) RemoveImage(ctx context.Context, ref string, force bool) error
 }
 
 // TagImage implements runtime.ImageService like RemoveImage: first success
-// wins, else the first runtime's error.
+// wins, else the first runtime's error. dst names the same image as src, so
+// it is routed by src's recorded platforms from now on.
 func (c *Runtime) TagImage(ctx context.Context, src, dst string) error {
-	return c.firstSuccess("tag image", src, func(rt runtime.Runtime) error { return rt.TagImage(ctx, src, dst) })
+	if err := c.firstSuccess("tag image", src, func(rt runtime.Runtime) error { return rt.TagImage(ctx, src, dst) }); err != nil {
+		return err
+	}
+	if ps := c.cachedPlatforms(src); len(ps) > 0 {
+		c.mu.Lock()
+		c.images[imageKey(dst)] = ps
+		c.mu.Unlock()
+	}
+	return nil
 }
 
 func (c *Runtime) firstSuccess(op, ref string, fn func(runtime.Runtime) error) error {

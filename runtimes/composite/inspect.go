@@ -47,6 +47,12 @@ func (c *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
 				firstErr = err
 			}
 			failed++
+			// Its containers still exist as far as anyone knows: show them,
+			// in an unknown state that says why, rather than hide them.
+			for _, id := range c.records.ownedBy(i) {
+				out = append(out, runtime.Container{ID: id, Runtime: rt.Name(),
+					State: runtime.State{Status: runtime.StatusUnknown, Reason: err.Error()}})
+			}
 			continue
 		}
 		if c.unlisted.Load() && c.isPending(i) {

@@ -90,3 +90,21 @@ func lenOf(m *map[runtime.ContainerID]int) int {
 	}
 	return len(*m)
 }
+
+// ownedBy returns the containers runtime i owns, for listing them when the
+// runtime itself cannot be asked.
+func (t *recordTable) ownedBy(i int) []runtime.ContainerID {
+	var ids []runtime.ContainerID
+	for s := range t.shards {
+		m := t.shards[s].Load()
+		if m == nil {
+			continue
+		}
+		for id, owner := range *m {
+			if owner == i {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}

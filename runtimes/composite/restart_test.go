@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +140,26 @@ func TestListHealsAndMerges(t *testing.T) {
 	}
 	if _, err := restarted.c.List(ctx); err == nil || err.Error() != "runc down" {
 		t.Fatalf("List with all failing = %v, want the first error", err)
+	}
+}
+
+// A runtime that cannot be asked (a delegate that is down) still has its
+// containers listed, in an unknown state that says why.
+func TestListShowsContainersOfAFailingRuntime(t *testing.T) {
+	n := newNode(t)
+	ctx := t.Context()
+	w := runtime.ContainerID{Service: "w"}
+	if err := n.c.Create(ctx, w, svcSpec("w", "x", &ocispec.Platform{OS: "windows"})); err != nil {
+		t.Fatal(err)
+	}
+	n.win.FailOn("list", fmt.Errorf("delegate win is unreachable: %w", runtime.ErrUnavailable))
+	list, err := n.c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != w || list[0].Runtime != "windows" ||
+		list[0].State.Status != runtime.StatusUnknown || !strings.Contains(list[0].State.Reason, "unreachable") {
+		t.Fatalf("List = %+v, want %s in an unknown state saying why", list, w)
 	}
 }
 
