@@ -28,7 +28,16 @@ const (
 // stopped is called from Recv's goroutine; it should be cheap (a state file
 // check).
 func Follow(ctx context.Context, path string, tail int, stopped func() bool) runtime.Stream[runtime.LogEntry] {
-	return &follower{ctx: ctx, path: path, tail: tail, stopped: stopped, done: make(chan struct{})}
+	s := &follower{ctx: ctx, path: path, tail: tail, stopped: stopped, done: make(chan struct{})}
+	// The tail is what the file holds now; an error is Recv's to report.
+	s.mu.Lock()
+	s.err = s.read()
+	if s.f == nil {
+		// Every line of a file that does not exist yet is new.
+		s.tail = runtime.TailAll
+	}
+	s.mu.Unlock()
+	return s
 }
 
 // follower is the stream Follow returns. Recv is meant for one goroutine;
@@ -48,6 +57,7 @@ type follower struct {
 	pending []byte             // guarded by mu: a line read without its newline yet
 	queue   []runtime.LogEntry // guarded by mu: parsed, not yet returned
 	opened  bool               // guarded by mu: tail has been read
+	err     error              // guarded by mu: a read error to report
 	closed  bool               // guarded by mu
 }
 
@@ -100,6 +110,9 @@ func (s *follower) next() (runtime.LogEntry, bool, error) {
 	defer s.mu.Unlock()
 	if s.closed {
 		return runtime.LogEntry{}, false, io.EOF
+	}
+	if s.err != nil {
+		return runtime.LogEntry{}, false, s.err
 	}
 	if len(s.queue) == 0 {
 		if err := s.read(); err != nil {

@@ -1,0 +1,263 @@
+package runc
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// defaultPath is the PATH a container gets when its image sets none.
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// cfsPeriod is the CFS period the CPU limit is expressed in (100 ms).
+const cfsPeriod = 100000
+
+// bundleInput is what a container's OCI spec is built from.
+type bundleInput struct {
+	id        runtime.ContainerID
+	key       string // the OCI runtime's container id and cgroup name
+	rootfs    string // the mounted root filesystem
+	image     ocispec.ImageConfig
+	svc       *spec.ServiceSpec
+	volumeDir string // where volumes without a source live
+	pidsLimit int64
+}
+
+// processArgs applies Docker's rules: a spec entrypoint replaces the image's
+// and resets its cmd; spec args replace the cmd.
+func processArgs(img ocispec.ImageConfig, cmd spec.Command) []string {
+	entry, args := img.Entrypoint, img.Cmd
+	if len(cmd.Entrypoint) > 0 {
+		entry, args = cmd.Entrypoint, nil
+	}
+	if len(cmd.Args) > 0 {
+		args = cmd.Args
+	}
+	return append(slices.Clone(entry), args...)
+}
+
+// processEnv merges the image's environment with the spec's (which wins),
+// keeping the image's order and adding the spec's keys sorted.
+func processEnv(img []string, extra map[string]string, hostname string) []string {
+	env := make([]string, 0, len(img)+len(extra)+2)
+	seen := map[string]int{}
+	add := func(kv string) {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := seen[k]; ok {
+			env[i] = kv
+			return
+		}
+		seen[k] = len(env)
+		env = append(env, kv)
+	}
+	for _, kv := range img {
+		add(kv)
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		add(k + "=" + extra[k])
+	}
+	if _, ok := seen["PATH"]; !ok {
+		add(defaultPath)
+	}
+	if _, ok := seen["HOSTNAME"]; !ok {
+		add("HOSTNAME=" + hostname)
+	}
+	return env
+}
+
+// hostname is the container's hostname: its id, cut to the 63 characters a
+// host name may have.
+func hostname(id runtime.ContainerID) string {
+	h := id.String()
+	if len(h) > 63 {
+		h = h[:63]
+	}
+	return h
+}
+
+// buildSpec builds the OCI runtime spec of a container whose root filesystem
+// is mounted at in.rootfs. Errors wrap runtime.ErrInvalidArgument when the
+// image and the service spec do not make a runnable process.
+func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
+	args := processArgs(in.image, in.svc.Command)
+	if len(args) == 0 {
+		return nil, nil, fmt.Errorf("container %s: no command to run: the image has no entrypoint or cmd; set command.entrypoint or command.args: %w", in.id, runtime.ErrInvalidArgument)
+	}
+	cwd := in.svc.Command.Workdir
+	if cwd == "" {
+		cwd = in.image.WorkingDir
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	if !path.IsAbs(cwd) {
+		return nil, nil, fmt.Errorf("container %s: working dir %q is not absolute; use a path starting with /: %w", in.id, cwd, runtime.ErrInvalidArgument)
+	}
+	if fi, err := os.Stat(filepath.Join(in.rootfs, filepath.Clean(cwd))); err != nil || !fi.IsDir() {
+		return nil, nil, fmt.Errorf("container %s: working dir %q does not exist in the image; create it in the image or choose another: %w", in.id, cwd, runtime.ErrInvalidArgument)
+	}
+	host := hostname(in.id)
+	env := processEnv(in.image.Env, in.svc.Env, host)
+	if err := checkEntrypoint(in.rootfs, args[0], env); err != nil {
+		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
+	}
+	user, err := resolveUser(in.rootfs, in.image.User)
+	if err != nil {
+		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
+	}
+	s := &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: in.rootfs},
+		Process: &specs.Process{
+			Args:            args,
+			Env:             env,
+			Cwd:             cwd,
+			User:            user,
+			Capabilities:    capabilities(user.UID),
+			Rlimits:         rlimits(),
+			NoNewPrivileges: true,
+		},
+		Hostname: host,
+		Mounts:   defaultMounts(),
+		Linux: &specs.Linux{
+			CgroupsPath: "/switchyard/" + in.key,
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}, {Type: specs.IPCNamespace},
+				{Type: specs.UTSNamespace}, {Type: specs.NetworkNamespace},
+			},
+			MaskedPaths:   maskedPaths[:],
+			ReadonlyPaths: readonlyPaths[:],
+			Resources:     resources(in.svc.Resources, in.pidsLimit),
+		},
+	}
+	mounts, err := volumeMounts(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range mounts {
+		opts := []string{"rbind", "rprivate"}
+		if m.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: opts})
+	}
+	if err := applySeccomp(s); err != nil {
+		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
+	}
+	return s, mounts, nil
+}
+
+// resources turns the spec's limits into cgroup settings: CPU as a CFS
+// quota, a memory limit (with swap equal to it, so that a limit is a limit
+// even where swap exists), and a pids limit.
+func resources(r spec.Resources, pids int64) *specs.LinuxResources {
+	res := &specs.LinuxResources{Devices: deviceRules()}
+	if r.CPU > 0 {
+		quota := int64(r.CPU * cfsPeriod)
+		period := uint64(cfsPeriod)
+		res.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
+	}
+	if r.MemoryBytes > 0 {
+		limit := r.MemoryBytes
+		res.Memory = &specs.LinuxMemory{Limit: &limit}
+		if swapAccounting() {
+			swap := limit
+			res.Memory.Swap = &swap
+		}
+	}
+	if pids > 0 {
+		res.Pids = &specs.LinuxPids{Limit: &pids}
+	}
+	return res
+}
+
+// swapAccounting reports whether memory+swap limits can be set (cgroup v1
+// with memsw, or v2's memory.swap.max).
+func swapAccounting() bool {
+	for _, p := range []string{"/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", "/sys/fs/cgroup/memory.swap.max"} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// volumeMounts resolves the spec's volumes to bind mounts; a volume without
+// a source gets a directory under the container's state.
+func volumeMounts(in bundleInput) ([]runtime.Mount, error) {
+	var out []runtime.Mount
+	for _, v := range in.svc.Volumes {
+		if !path.IsAbs(v.Path) {
+			return nil, fmt.Errorf("container %s: volume %q: path %q is not absolute; use a path starting with /: %w", in.id, v.Name, v.Path, runtime.ErrInvalidArgument)
+		}
+		src := v.Source
+		if src == "" {
+			if v.Name == "" || strings.ContainsAny(v.Name, "/\\") || v.Name == "." || v.Name == ".." {
+				return nil, fmt.Errorf("container %s: volume for %s has no source and no usable name; give it a name or a source: %w", in.id, v.Path, runtime.ErrInvalidArgument)
+			}
+			src = filepath.Join(in.volumeDir, v.Name)
+			if err := os.MkdirAll(src, 0o755); err != nil {
+				return nil, fmt.Errorf("container %s: volume %q: %w", in.id, v.Name, err)
+			}
+		} else if _, err := os.Stat(src); err != nil {
+			return nil, fmt.Errorf("container %s: volume %q: source %s does not exist; create it first: %w", in.id, v.Name, src, runtime.ErrInvalidArgument)
+		}
+		out = append(out, runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly})
+	}
+	return out, nil
+}
+
+// checkEntrypoint fails early, with a message that says what to do, when
+// the program to run is not in the image. runc would fail too, later and
+// less clearly.
+func checkEntrypoint(rootfs, prog string, env []string) error {
+	exists := func(p string) bool {
+		fi, err := os.Stat(filepath.Join(rootfs, filepath.Clean(p)))
+		if err != nil {
+			// A symlink whose target is absolute inside the image: resolve
+			// it against the root filesystem.
+			if l, lerr := os.Readlink(filepath.Join(rootfs, filepath.Clean(p))); lerr == nil && path.IsAbs(l) {
+				fi, err = os.Stat(filepath.Join(rootfs, filepath.Clean(l)))
+			}
+		}
+		return err == nil && !fi.IsDir()
+	}
+	if strings.Contains(prog, "/") {
+		if !path.IsAbs(prog) || exists(prog) {
+			return nil // relative paths resolve against the working dir: let runc judge
+		}
+		return fmt.Errorf("entrypoint %s does not exist in the image; check command.entrypoint: %w", prog, runtime.ErrInvalidArgument)
+	}
+	search := strings.TrimPrefix(defaultPath, "PATH=")
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			search = v
+		}
+	}
+	for _, dir := range filepath.SplitList(search) {
+		if path.IsAbs(dir) && exists(path.Join(dir, prog)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("entrypoint %q is not in the image's PATH (%s); check command.entrypoint or the image: %w", prog, search, runtime.ErrInvalidArgument)
+}
+
+// isNotExist reports a missing file through any wrapping.
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

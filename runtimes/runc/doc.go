@@ -1,0 +1,52 @@
+// Package runc runs Linux containers through an OCI runtime binary (runc,
+// or any runtime with runc's command line), each supervised by its own shim
+// (package shim) that outlives the agent.
+//
+//	store, _ := images.Open(imagesRoot)
+//	rt, err := runc.New(stateRoot, store)
+//	if err != nil {
+//		return err // no runc on this node, say
+//	}
+//	id := runtime.ContainerID{Service: "web"}
+//	if err := rt.Create(ctx, id, svc); err != nil { ... }
+//	if err := rt.Start(ctx, id); err != nil { ... }
+//	code, err := rt.Wait(ctx, id)
+//
+// # Bundles
+//
+// Create builds an OCI runtime bundle from the image config and the service
+// spec with Docker's semantics (a spec entrypoint replaces the image's and
+// resets its cmd; spec args replace cmd; env merged, spec wins; the image's
+// User resolved against the root filesystem's /etc/passwd and /etc/group)
+// and Docker's default security profile: its capability set, its seccomp
+// profile, masked and read-only /proc and /sys paths, no_new_privs, private
+// PID, mount, IPC, UTS and network namespaces, and a pids limit. The root
+// filesystem is an overlay of the image's snapshots (package images).
+//
+// # State
+//
+// Everything lives under the runtime's root, so a new Runtime over the same
+// root takes over every container of an earlier one (after the agent was
+// killed, say):
+//
+//	names/<id>                   symlink to the container's directory
+//	containers/<key>/            key = id + random suffix, fixed for life
+//	    container.json           what Create recorded (image, command, limits)
+//	    bundle/config.json       the OCI spec; bundle/rootfs is the overlay
+//	    shim.json                pid, start time and run generation of the shim
+//	    started.json             when the current run was started
+//	    exit.json                how the current run ended (written by the shim)
+//	    log.json                 the log, one JSON object a line (package logfile)
+//	    volumes/<name>           volumes without a source
+//
+// The key, not the id, names the OCI container and its cgroup
+// (/switchyard/<key>), so Rename only moves the name.
+//
+// # Supervision
+//
+// Each run of a container has one shim: Create (or Start of an exited
+// container) starts it, it runs `runc create`, Start runs `runc start`, and
+// when the container's init ends the shim records the exit, runs `runc
+// delete` and ends. An exited container therefore holds no process and no
+// cgroup, only its mount and state, which Remove deletes.
+package runc

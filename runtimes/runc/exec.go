@@ -1,0 +1,198 @@
+package runc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// execCmd prepares `runc exec` of argv in the running container id, with
+// the container's own process settings (user, env, cwd, capabilities), and
+// returns it with a cleanup for its files.
+func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []string) (*exec.Cmd, func(), error) {
+	if len(argv) == 0 {
+		return nil, nil, fmt.Errorf("container %s: exec: empty command: %w", id, runtime.ErrInvalidArgument)
+	}
+	s, err := r.get(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.running() {
+		return nil, nil, fmt.Errorf("container %s is %s: exec needs a running container: %w", id, s.state, runtime.ErrFailedPrecondition)
+	}
+	var bundle specs.Spec
+	if err := readJSON(filepath.Join(s.dir, "bundle", "config.json"), &bundle); err != nil {
+		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	proc := bundle.Process
+	proc.Args = argv
+	f, err := os.CreateTemp(s.dir, "exec-*.json")
+	if err != nil {
+		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	logPath := f.Name() + ".log"
+	cleanup := func() { os.Remove(f.Name()); os.Remove(logPath) }
+	if err := writeJSON(f.Name(), proc); err != nil {
+		f.Close()
+		cleanup()
+		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	f.Close()
+	global := []string{"--log", logPath, "--log-format", "json"}
+	if r.opt.runcRoot != "" {
+		global = append(global, "--root", r.opt.runcRoot)
+	}
+	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, "exec", "--process", f.Name(), s.meta.Key)...)
+	return cmd, cleanup, nil
+}
+
+// execErr turns runc's failure to run the process (not the process's own
+// exit) into an error; runc reports it with code 255 and a log line.
+func execErr(id runtime.ContainerID, cmd *exec.Cmd, err error) (int, error) {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return 0, fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	code := ee.ExitCode()
+	if code == 255 {
+		// cmd.Args is runc --log LOG ...: runc's own failure is logged there.
+		if b, rerr := os.ReadFile(cmd.Args[2]); rerr == nil {
+			if msg := runcMessage(b, errors.New("")); msg != "" {
+				return code, fmt.Errorf("container %s: exec: %s: %w", id, msg, runtime.ErrInvalidArgument)
+			}
+		}
+	}
+	return code, nil
+}
+
+// Exec implements runtime.Executor.
+func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.ExecResult, error) {
+	cmd, cleanup, err := r.execCmd(ctx, id, argv)
+	if err != nil {
+		return runtime.ExecResult{}, err
+	}
+	defer cleanup()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	res := runtime.ExecResult{}
+	if err := cmd.Run(); err != nil {
+		code, err := execErr(id, cmd, err)
+		if err != nil {
+			return res, err
+		}
+		res.ExitCode = code
+	}
+	res.Stdout, res.Stderr = stdout.String(), stderr.String()
+	return res, nil
+}
+
+// ExecStream implements runtime.Executor.
+func (r *Runtime) ExecStream(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.Stream[runtime.ExecEvent], error) {
+	ctx, cancel := context.WithCancel(ctx)
+	cmd, cleanup, err := r.execCmd(ctx, id, argv)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	outR, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		cleanup()
+		return nil, err
+	}
+	errR, err := cmd.StderrPipe()
+	if err != nil {
+		cancel()
+		cleanup()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		cleanup()
+		return nil, fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	// events is closed by the goroutine that sends the exit event, after
+	// both readers are done; its buffer lets output flow while Recv lags.
+	s := &execStream{events: make(chan execItem, 16), cancel: cancel}
+	var wg sync.WaitGroup
+	for _, p := range []struct {
+		r    io.Reader
+		kind runtime.ExecEventKind
+	}{{outR, runtime.ExecStdout}, {errR, runtime.ExecStderr}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				buf := make([]byte, 32<<10)
+				n, err := p.r.Read(buf)
+				if n > 0 {
+					select {
+					case s.events <- execItem{ev: runtime.ExecEvent{Kind: p.kind, Data: buf[:n]}}:
+					case <-ctx.Done():
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(s.events)
+		defer cleanup()
+		wg.Wait()
+		werr := cmd.Wait()
+		item := execItem{ev: runtime.ExecEvent{Kind: runtime.ExecExit}}
+		if werr != nil {
+			item.ev.ExitCode, item.err = execErr(id, cmd, werr)
+			if ctx.Err() != nil {
+				item.err = ctx.Err()
+			}
+		}
+		select {
+		case s.events <- item:
+		case <-ctx.Done():
+		}
+	}()
+	return s, nil
+}
+
+type execItem struct {
+	ev  runtime.ExecEvent
+	err error
+}
+
+// execStream is the stream ExecStream returns.
+type execStream struct {
+	events chan execItem
+	cancel context.CancelFunc
+}
+
+// Recv implements runtime.Stream.
+func (s *execStream) Recv() (runtime.ExecEvent, error) {
+	it, ok := <-s.events
+	if !ok {
+		return runtime.ExecEvent{}, io.EOF
+	}
+	return it.ev, it.err
+}
+
+// Close implements runtime.Stream: it ends the command if it still runs.
+func (s *execStream) Close() error {
+	s.cancel()
+	return nil
+}

@@ -1,0 +1,418 @@
+package runc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/platforms"
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// Create implements runtime.Lifecycle: it mounts the image's root
+// filesystem, writes the OCI bundle and starts the shim, which runs
+// `runc create`. Whatever fails, nothing is left behind.
+func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (err error) {
+	if err := id.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if svc == nil {
+		return fmt.Errorf("container %s: no service spec: %w", id, runtime.ErrInvalidArgument)
+	}
+	if svc.Image.Name == "" {
+		return fmt.Errorf("container %s: no image: set image.name: %w", id, runtime.ErrInvalidArgument)
+	}
+	var rnd [4]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	// The key, not the id, names the OCI container, its cgroup and its
+	// state directory, so that a rename moves nothing under a live shim.
+	key := id.String() + "." + hex.EncodeToString(rnd[:])
+	dir := r.dirOf(key)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		return fmt.Errorf("container %s: state dir: %w", id, err)
+	}
+	if err := os.Symlink(filepath.Join("..", "containers", key), r.nameLink(id)); err != nil {
+		os.Remove(dir)
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("container %s: %w", id, runtime.ErrAlreadyExists)
+		}
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	unlock := r.lock(key)
+	defer unlock()
+	defer func() {
+		if err != nil {
+			r.destroy(context.WithoutCancel(ctx), key, dir)
+			os.Remove(r.nameLink(id))
+		}
+	}()
+
+	rootfs := filepath.Join(dir, "bundle", "rootfs")
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	fsys, img, err := r.store.PrepareRootfs(ctx, key, svc.Image.Name)
+	if err != nil {
+		if errors.Is(err, runtime.ErrNotFound) {
+			return fmt.Errorf("container %s: %w; pull the image first", id, err)
+		}
+		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+	}
+	if host := r.Platforms()[0]; img.Platform.OS != "" && !platforms.Only(host).Match(img.Platform) {
+		return fmt.Errorf("container %s: image %s is for %s and this runtime runs %s; pull the image for %s or run it on a node of its platform: %w",
+			id, svc.Image.Name, runtime.FormatPlatform(img.Platform), runtime.FormatPlatform(host), runtime.FormatPlatform(host), runtime.ErrNotSupported)
+	}
+	if err := fsys.Mount(rootfs); err != nil {
+		return fmt.Errorf("container %s: mount root filesystem: %w", id, err)
+	}
+	ospec, mounts, err := buildSpec(bundleInput{
+		id: id, key: key, rootfs: rootfs, image: img.Config.Config, svc: svc,
+		volumeDir: filepath.Join(dir, "volumes"), pidsLimit: r.opt.pidsLimit,
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(dir, "bundle", "config.json"), ospec); err != nil {
+		return fmt.Errorf("container %s: bundle: %w", id, err)
+	}
+	m := meta{
+		ID: id, Key: key, Image: svc.Image.Name, ImageDigest: img.Digest, Platform: img.Platform,
+		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
+		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: svc.Resources,
+	}
+	if m.Platform.OS == "" {
+		m.Platform = r.Platforms()[0]
+	}
+	if err := writeJSON(filepath.Join(dir, metaFile), m); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	return r.spawnShim(ctx, id, key, dir, 1)
+}
+
+// spawnShim starts the shim of run gen in its own session and waits until
+// it reports the container created (or why it is not).
+func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen int) error {
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	logf, err := os.OpenFile(filepath.Join(dir, shimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		wr.Close()
+		return err
+	}
+	defer logf.Close()
+	args := append(r.opt.shim[1:len(r.opt.shim):len(r.opt.shim)],
+		"--runc", r.opt.runc, "--dir", dir, "--id", key,
+		"--cgroup", "/switchyard/"+key, "--gen", strconv.Itoa(gen))
+	if r.opt.runcRoot != "" {
+		args = append(args, "--runc-root", r.opt.runcRoot)
+	}
+	cmd := exec.Command(r.opt.shim[0], args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = []*os.File{wr}
+	// Its own session: signals to the agent's process group and the end of
+	// the agent's terminal do not reach it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return fmt.Errorf("container %s: start shim: %w", id, err)
+	}
+	// Reap the shim when it ends while this process lives; after an agent
+	// restart the shim is someone else's child.
+	go cmd.Wait() //nolint:errcheck // the exit is recorded in the state dir
+	rec := shimRecord{PID: cmd.Process.Pid, Gen: gen}
+	rec.Start, _ = procStart(rec.PID)
+	if err := writeJSON(filepath.Join(dir, shimFile), rec); err != nil {
+		cmd.Process.Kill()
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	type result struct {
+		msg []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() { b, err := io.ReadAll(rd); ch <- result{b, err} }()
+	select {
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		return fmt.Errorf("container %s: create: %w", id, ctx.Err())
+	case res := <-ch:
+		msg := strings.TrimSpace(string(res.msg))
+		if msg == "ok" {
+			return nil
+		}
+		if msg == "" {
+			msg = "the shim ended without a word; see " + filepath.Join(dir, shimLogFile)
+		}
+		return fmt.Errorf("container %s: %s: %w", id, msg, createKind(msg))
+	}
+}
+
+// createKind classifies a failed create: what the workload asked for is
+// wrong (a missing program or directory, a limit too small to start) or the
+// node cannot run it.
+func createKind(msg string) error {
+	for _, s := range []string{"no such file", "not found", "permission denied", "oom", "memory", "cannot allocate", "invalid"} {
+		if strings.Contains(strings.ToLower(msg), s) {
+			return runtime.ErrInvalidArgument
+		}
+	}
+	return runtime.ErrUnavailable
+}
+
+// Start implements runtime.Lifecycle. A created container is started; an
+// exited one is created again under a new shim and started (its log goes
+// on); a running one is left alone.
+func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch s.state.Status {
+	case runtime.StatusRunning, runtime.StatusStopping:
+		return nil
+	case runtime.StatusExited, runtime.StatusFailed:
+		// The shim of the last run records the exit just before it ends:
+		// give it a moment to be gone.
+		if !pollUntil(ctx, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
+			return fmt.Errorf("container %s: the supervisor of its previous run has not ended; retry: %w", id, runtime.ErrUnavailable)
+		}
+		if err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1); err != nil {
+			return err
+		}
+		s.shim.Gen++
+	}
+	if err := r.runc(ctx, "start", s.meta.Key); err != nil {
+		// A workload that ends at once can be reaped, and its OCI state
+		// deleted by the shim, before runc start has tidied up after
+		// itself; runc then fails, but the run happened.
+		now, lerr := load(s.dir)
+		if lerr != nil || now.exit == nil || now.shim.Gen != s.shim.Gen {
+			return fmt.Errorf("container %s: %w: %w", id, err, runtime.ErrFailedPrecondition)
+		}
+	}
+	return writeJSON(filepath.Join(s.dir, startedFile), startedRecord{Gen: s.shim.Gen, At: time.Now().UTC()})
+}
+
+// Stop implements runtime.Lifecycle: SIGTERM, then SIGKILL after timeout.
+func (r *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !s.running() {
+		// Stopped, or never started (as in Docker, a created container
+		// stays created).
+		return nil
+	}
+	if err := r.signal(ctx, s, unix.SIGTERM); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	_, err = r.waitExit(wctx, s)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("container %s: stop: %w", id, ctx.Err())
+	}
+	return r.killAndWait(ctx, s, unix.SIGKILL)
+}
+
+// killAndWait sends sig and waits for the run to end.
+func (r *Runtime) killAndWait(ctx context.Context, s *snapshot, sig unix.Signal) error {
+	if err := r.signal(ctx, s, sig); err != nil {
+		return err
+	}
+	_, err := r.waitExit(ctx, s)
+	return err
+}
+
+// signal sends sig to the container's init; a container that ended
+// meanwhile is not an error.
+func (r *Runtime) signal(ctx context.Context, s *snapshot, sig unix.Signal) error {
+	if err := r.runc(ctx, "kill", s.meta.Key, strconv.Itoa(int(sig))); err != nil {
+		if now, lerr := load(s.dir); lerr == nil && !now.running() && now.state.Status != runtime.StatusPending {
+			return nil
+		}
+		return fmt.Errorf("container %s: %w", s.meta.ID, err)
+	}
+	return nil
+}
+
+// Kill implements runtime.Lifecycle.
+func (r *Runtime) Kill(ctx context.Context, id runtime.ContainerID, signal string) error {
+	sig, err := runtime.ParseSignal(signal)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	s, err := r.get(id)
+	if err != nil {
+		return err
+	}
+	if !s.running() {
+		return fmt.Errorf("container %s is %s, not running: %w", id, s.state, runtime.ErrFailedPrecondition)
+	}
+	return r.signal(ctx, s, unix.Signal(sig))
+}
+
+// Remove implements runtime.Lifecycle. It leaves nothing: no process, no
+// mount, no cgroup, no state.
+func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if s.running() && !force {
+		return fmt.Errorf("container %s is running: stop it first or remove with force: %w", id, runtime.ErrFailedPrecondition)
+	}
+	if s.running() || s.state.Status == runtime.StatusPending {
+		// A container that cannot be ended is left whole, so that a later
+		// Remove can finish the job.
+		if err := r.killAndWait(ctx, s, unix.SIGKILL); err != nil {
+			return fmt.Errorf("container %s: remove: %w", id, err)
+		}
+	}
+	// The name goes first, so the container is gone for callers even if
+	// cleaning up below fails.
+	os.Remove(r.nameLink(id))
+	r.destroy(ctx, s.meta.Key, s.dir)
+	return nil
+}
+
+// destroy removes everything a container's key owns: its shim, the OCI
+// runtime's container, the cgroup, the mount, the image use and the state.
+func (r *Runtime) destroy(ctx context.Context, key, dir string) {
+	// Once begun, cleaning up must finish: the caller's deadline does not
+	// cut it short, its own does.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), destroyTimeout)
+	defer cancel()
+	var rec shimRecord
+	if readJSON(filepath.Join(dir, shimFile), &rec) == nil && rec.alive() {
+		// A shim that did not end with its container: wait a little, then
+		// end it.
+		deadline := time.Now().Add(5 * time.Second)
+		if !pollUntil(ctx, deadline, func() bool { return !rec.alive() }) {
+			unix.Kill(rec.PID, unix.SIGKILL)
+			pollUntil(ctx, time.Now().Add(2*time.Second), func() bool { return !rec.alive() })
+		}
+	}
+	if rec.PID > 0 {
+		// An adopted shim (after an agent restart, with this process as a
+		// subreaper) would otherwise stay a zombie. Its main thread shows
+		// as a zombie before its other threads are gone, and only then can
+		// it be reaped: poll. ECHILD means it is not ours to reap (or
+		// cmd.Wait reaped it).
+		pollUntil(ctx, time.Now().Add(2*time.Second), func() bool {
+			var ws unix.WaitStatus
+			got, err := unix.Wait4(rec.PID, &ws, unix.WNOHANG, nil)
+			return got == rec.PID || err != nil
+		})
+	}
+	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
+		if err := r.runc(ctx, "delete", "--force", key); err != nil {
+			r.opt.logger.Warn("remove: runc delete", "key", key, "err", err)
+		}
+	}
+	cleanupCgroup(key)
+	if err := images.Unmount(filepath.Join(dir, "bundle", "rootfs")); err != nil {
+		r.opt.logger.Warn("remove: unmount", "key", key, "err", err)
+	}
+	if err := r.store.ReleaseRootfs(ctx, key); err != nil {
+		r.opt.logger.Warn("remove: release root filesystem", "key", key, "err", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
+	}
+}
+
+// destroyTimeout bounds the cleanup of one container.
+const destroyTimeout = 30 * time.Second
+
+// runcRootDir is where the OCI runtime keeps its state.
+func (r *Runtime) runcRootDir() string {
+	if r.opt.runcRoot != "" {
+		return r.opt.runcRoot
+	}
+	return "/run/runc"
+}
+
+// Rename implements runtime.Lifecycle: the name moves, the key stays.
+func (r *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
+	if err := to.Validate(); err != nil {
+		return fmt.Errorf("container %s: rename to %s: %w", id, to, err)
+	}
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if id == to {
+		return nil
+	}
+	if err := os.Symlink(filepath.Join("..", "containers", s.meta.Key), r.nameLink(to)); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("container %s: rename to %s: %w", id, to, runtime.ErrAlreadyExists)
+		}
+		return fmt.Errorf("container %s: rename: %w", id, err)
+	}
+	s.meta.ID = to
+	if err := writeJSON(filepath.Join(s.dir, metaFile), s.meta); err != nil {
+		os.Remove(r.nameLink(to))
+		return fmt.Errorf("container %s: rename: %w", id, err)
+	}
+	return os.Remove(r.nameLink(id))
+}
+
+// SyncVolumes implements runtime.Lifecycle: volumes are bind mounts, always
+// in sync.
+func (r *Runtime) SyncVolumes(ctx context.Context, id runtime.ContainerID) error {
+	_, err := r.get(id)
+	return err
+}
+
+// pollUntil polls cond with a growing interval until it holds (true), the
+// deadline passes or ctx ends (false).
+func pollUntil(ctx context.Context, deadline time.Time, cond func() bool) bool {
+	wait := time.Millisecond
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+		wait = min(2*wait, 10*time.Millisecond)
+	}
+}

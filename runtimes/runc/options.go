@@ -1,0 +1,107 @@
+package runc
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Option configures a Runtime made by New.
+type Option func(*options) error
+
+type options struct {
+	runc      string
+	runcRoot  string
+	shim      []string
+	logger    *slog.Logger
+	images    runtime.ImageService
+	pidsLimit int64
+}
+
+// DefaultPIDsLimit is the pids limit every container gets unless
+// WithPIDsLimit says otherwise: enough for any service, too few for a fork
+// bomb to hurt the node.
+const DefaultPIDsLimit = 4096
+
+func makeOptions(opts []Option) (options, error) {
+	o := options{runc: "runc", logger: slog.Default(), pidsLimit: DefaultPIDsLimit}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	if o.shim == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return o, fmt.Errorf("runc runtime: cannot find its own binary to run shims; pass WithShim: %w", err)
+		}
+		o.shim = []string{exe, "shim"}
+	}
+	return o, nil
+}
+
+// WithRuncBinary sets the OCI runtime binary: a path, or a name looked up
+// in PATH. Any runtime with runc's command line works. The default is
+// "runc".
+func WithRuncBinary(path string) Option {
+	return func(o *options) error {
+		if path == "" {
+			return fmt.Errorf("runc binary: empty path: %w", runtime.ErrInvalidArgument)
+		}
+		o.runc = path
+		return nil
+	}
+}
+
+// WithRuncRoot sets the OCI runtime's state root (its --root). The default
+// is the runtime's own default (/run/runc for runc).
+func WithRuncRoot(dir string) Option {
+	return func(o *options) error { o.runcRoot = dir; return nil }
+}
+
+// WithShim sets the command that runs a shim: argv[0] and the words before
+// the shim's own flags. The default is this binary and "shim"
+// (os.Executable()), which is what `switchyard shim` serves.
+func WithShim(argv ...string) Option {
+	return func(o *options) error {
+		if len(argv) == 0 || argv[0] == "" {
+			return fmt.Errorf("shim command: empty: %w", runtime.ErrInvalidArgument)
+		}
+		o.shim = argv
+		return nil
+	}
+}
+
+// WithLogger sets the logger. The default is slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("logger: nil: %w", runtime.ErrInvalidArgument)
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithImageService delegates the image half of the contract (pull, list,
+// remove, tag, prune) to s. The default, when New is given an
+// *images.Store, is registry.NewImageService over that store; with another
+// RootfsStore and no image service those methods fail with
+// runtime.ErrNotSupported.
+func WithImageService(s runtime.ImageService) Option {
+	return func(o *options) error { o.images = s; return nil }
+}
+
+// WithPIDsLimit sets the pids limit of every container; 0 means none. The
+// default is DefaultPIDsLimit.
+func WithPIDsLimit(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("pids limit %d: want 0 (none) or more: %w", n, runtime.ErrInvalidArgument)
+		}
+		o.pidsLimit = n
+		return nil
+	}
+}

@@ -1,0 +1,250 @@
+package runc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/containerd/platforms"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/registry"
+	"github.com/switchyard/switchyard/runtime"
+)
+
+var _ runtime.Runtime = (*Runtime)(nil)
+
+// RootfsStore is what the runtime needs of the image store: a root
+// filesystem per container, and giving it back. *images.Store has it.
+type RootfsStore interface {
+	PrepareRootfs(ctx context.Context, key, ref string) (images.Rootfs, images.Image, error)
+	ReleaseRootfs(ctx context.Context, key string) error
+}
+
+// Runtime runs Linux containers through an OCI runtime binary, each under
+// its own shim. All its state lives under its root directory, so a new
+// Runtime over the same root takes over every container of an earlier one.
+type Runtime struct {
+	root  string
+	store RootfsStore
+	opt   options
+
+	mu    sync.Mutex
+	locks map[string]*keyLock // guarded by mu: per-container lifecycle locks
+}
+
+// keyLock serialises lifecycle calls on one container; refs counts holders
+// and waiters so the map entry can go when unused.
+type keyLock struct {
+	sync.Mutex
+	refs int
+}
+
+// New returns a runtime keeping its state under root (created if needed)
+// and taking root filesystems from store. The OCI runtime binary must be
+// found now: a node without it cannot run Linux containers, and says so.
+func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, fmt.Errorf("runc runtime: nil image store: %w", runtime.ErrInvalidArgument)
+	}
+	bin, err := exec.LookPath(o.runc)
+	if err != nil {
+		return nil, fmt.Errorf("runc runtime: OCI runtime binary %q not found: install runc or pass its path: %w", o.runc, runtime.ErrUnavailable)
+	}
+	o.runc = bin
+	if st, ok := store.(*images.Store); ok && o.images == nil {
+		// Local runtimes share one content store: pull into the store the
+		// containers are made from.
+		o.images = registry.NewImageService(st, registry.WithLogger(o.logger))
+	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{filepath.Join(root, "containers"), filepath.Join(root, "names")} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, fmt.Errorf("runc runtime: state dir: %w", err)
+		}
+	}
+	return &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}}, nil
+}
+
+// Name implements runtime.Identity.
+func (r *Runtime) Name() string { return "runc" }
+
+// Platforms implements runtime.Identity: the host's Linux platform.
+func (r *Runtime) Platforms() []ocispec.Platform {
+	return []ocispec.Platform{platforms.DefaultSpec()}
+}
+
+// lock takes the lifecycle lock of key; call the returned func to release.
+func (r *Runtime) lock(key string) func() {
+	r.mu.Lock()
+	l := r.locks[key]
+	if l == nil {
+		l = &keyLock{}
+		r.locks[key] = l
+	}
+	l.refs++
+	r.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		r.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(r.locks, key)
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *Runtime) nameLink(id runtime.ContainerID) string {
+	return filepath.Join(r.root, "names", id.String())
+}
+
+func (r *Runtime) dirOf(key string) string { return filepath.Join(r.root, "containers", key) }
+
+// resolve returns the key of container id, wrapping ErrNotFound.
+func (r *Runtime) resolve(id runtime.ContainerID) (string, error) {
+	if err := id.Validate(); err != nil {
+		return "", fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	target, err := os.Readlink(r.nameLink(id))
+	if err != nil {
+		return "", fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	return filepath.Base(target), nil
+}
+
+// get loads container id's state.
+func (r *Runtime) get(id runtime.ContainerID) (*snapshot, error) {
+	key, err := r.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := load(r.dirOf(key))
+	if isNotExist(err) {
+		return nil, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// locked resolves id, takes its lock and loads its state.
+func (r *Runtime) locked(id runtime.ContainerID) (*snapshot, func(), error) {
+	key, err := r.resolve(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock := r.lock(key)
+	s, err := r.get(id)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return s, unlock, nil
+}
+
+// runc runs the OCI runtime binary and returns its error with runc's own
+// message, which names what went wrong.
+func (r *Runtime) runc(ctx context.Context, args ...string) error {
+	global := []string{"--log-format", "json"}
+	if r.opt.runcRoot != "" {
+		global = append(global, "--root", r.opt.runcRoot)
+	}
+	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s %s: %w", filepath.Base(r.opt.runc), args[0], ctx.Err())
+		}
+		return fmt.Errorf("%s %s: %s", filepath.Base(r.opt.runc), args[0], runcMessage(out.Bytes(), err))
+	}
+	return nil
+}
+
+// runcMessage extracts runc's error from its output (JSON log lines or
+// plain text).
+func runcMessage(out []byte, err error) string {
+	var msgs []string
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte{'\n'}) {
+		var rec struct{ Level, Msg string }
+		if json.Unmarshal(line, &rec) == nil && rec.Msg != "" {
+			if rec.Level == "error" || rec.Level == "fatal" {
+				msgs = append(msgs, rec.Msg)
+			}
+			continue
+		}
+		if s := strings.TrimSpace(string(line)); s != "" {
+			msgs = append(msgs, s)
+		}
+	}
+	if len(msgs) == 0 {
+		return err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// cleanupCgroup removes what is left of the container's cgroup in every
+// hierarchy; runc delete normally does it.
+func cleanupCgroup(key string) {
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", "switchyard", key))
+	if d := filepath.Join("/sys/fs/cgroup", "switchyard", key); dirExists(d) {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		os.Remove(d)
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// List implements runtime.Inspector.
+func (r *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
+	ents, err := os.ReadDir(filepath.Join(r.root, "names"))
+	if err != nil {
+		return nil, fmt.Errorf("runc runtime: list: %w", err)
+	}
+	out := make([]runtime.Container, 0, len(ents))
+	for _, e := range ents {
+		id, err := runtime.ParseContainerID(e.Name())
+		if err != nil {
+			continue
+		}
+		s, err := r.get(id)
+		if errors.Is(err, runtime.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.container(s))
+	}
+	return out, nil
+}
+
+func (r *Runtime) container(s *snapshot) runtime.Container {
+	return runtime.Container{
+		ID: s.meta.ID, Image: s.meta.Image, Platform: s.meta.Platform,
+		Runtime: r.Name(), State: s.state, Created: s.meta.Created,
+	}
+}

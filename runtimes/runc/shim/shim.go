@@ -1,0 +1,294 @@
+package shim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// ReadyFD is the file descriptor on which the shim reports that the
+// container was created ("ok\n") or why it was not. The runtime passes the
+// write end of a pipe there (exec.Cmd.ExtraFiles[0]).
+const ReadyFD = 3
+
+// drainTimeout bounds how long the shim waits for the output pipes to close
+// after init exits: a process that escaped the container's PID namespace
+// with a copy of a pipe must not keep the exit from being recorded.
+const drainTimeout = 2 * time.Second
+
+// config is what the runtime passes on the command line.
+type config struct {
+	runc, runcRoot, dir, id, cgroup string
+	gen                             int
+}
+
+// Main runs the shim with args (the words after "shim") and returns the
+// process exit code. It is meant to be the whole of a process's life.
+func Main(args []string) int {
+	// The shim is idle almost all its life and allocates little: a small
+	// heap target keeps its resident memory close to the Go runtime's floor.
+	debug.SetGCPercent(20)
+
+	var c config
+	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
+	fs.StringVar(&c.runc, "runc", "runc", "OCI runtime binary")
+	fs.StringVar(&c.runcRoot, "runc-root", "", "OCI runtime state root (--root)")
+	fs.StringVar(&c.dir, "dir", "", "container state directory (holds bundle/)")
+	fs.StringVar(&c.id, "id", "", "OCI runtime container id")
+	fs.StringVar(&c.cgroup, "cgroup", "", "container cgroup path, for OOM events")
+	fs.IntVar(&c.gen, "gen", 0, "run generation recorded in the exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if c.dir == "" || c.id == "" {
+		fmt.Fprintln(os.Stderr, "shim: --dir and --id are required")
+		return 2
+	}
+	// Signals meant for a terminal or a service manager must not end the
+	// supervisor of a running container; only SIGKILL does. A handler, not
+	// SIG_IGN, so that runc and the container do not inherit the
+	// disposition.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGHUP, unix.SIGINT, unix.SIGTERM)
+	go func() {
+		for range sigs {
+		}
+	}()
+	ready := os.NewFile(ReadyFD, "ready")
+	if ready != nil {
+		syscall.CloseOnExec(ReadyFD)
+	}
+	exit, err := run(c, ready)
+	if err != nil {
+		exit.Error = err.Error()
+	}
+	exit.Gen = c.gen
+	if exit.FinishedAt.IsZero() {
+		exit.FinishedAt = time.Now()
+	}
+	b, _ := json.Marshal(exit)
+	if werr := WriteFileAtomic(filepath.Join(c.dir, ExitFile), b); werr != nil {
+		fmt.Fprintln(os.Stderr, "shim:", werr)
+		return 1
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// runcCmd builds a runc command line with the shared global flags.
+func (c config) runcCmd(args ...string) *exec.Cmd {
+	global := []string{"--log", filepath.Join(c.dir, RuncLogFile), "--log-format", "json"}
+	if c.runcRoot != "" {
+		global = append(global, "--root", c.runcRoot)
+	}
+	return exec.Command(c.runc, append(global, args...)...)
+}
+
+// run creates the container, reports on ready, supervises init and returns
+// its exit. An error before the ready report is reported there too.
+func run(c config, ready *os.File) (Exit, error) {
+	report := func(msg string) {
+		if ready != nil {
+			io.WriteString(ready, msg)
+			ready.Close()
+			ready = nil
+		}
+	}
+	defer report("shim ended without a report\n")
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		report("subreaper: " + err.Error() + "\n")
+		return Exit{}, fmt.Errorf("subreaper: %w", err)
+	}
+	logs, err := logfile.Open(filepath.Join(c.dir, LogFile))
+	if err != nil {
+		report(err.Error() + "\n")
+		return Exit{}, err
+	}
+	defer logs.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		report(err.Error() + "\n")
+		return Exit{}, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		report(err.Error() + "\n")
+		return Exit{}, err
+	}
+	pidFile := filepath.Join(c.dir, InitPIDFile)
+	create := c.runcCmd("create", "--bundle", filepath.Join(c.dir, "bundle"), "--pid-file", pidFile, c.id)
+	// runc's own messages go to its --log, which starts empty for each run
+	// so that an error read from it is this run's.
+	create.Stdout, create.Stderr = outW, errW
+	os.Remove(filepath.Join(c.dir, RuncLogFile))
+	err = create.Run()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		msg := RuncError(filepath.Join(c.dir, RuncLogFile))
+		if msg == "" {
+			msg = err.Error()
+		}
+		report("runc create: " + msg + "\n")
+		outR.Close()
+		errR.Close()
+		return Exit{Code: 255}, fmt.Errorf("runc create: %s", msg)
+	}
+	pid, err := readPID(pidFile)
+	if err != nil {
+		report(err.Error() + "\n")
+		return Exit{Code: 255}, err
+	}
+	report("ok\n")
+
+	var wg sync.WaitGroup
+	for _, p := range []struct {
+		r      *os.File
+		stream runtime.LogStream
+	}{{outR, runtime.Stdout}, {errR, runtime.Stderr}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := logs.Writer(p.stream)
+			buf := make([]byte, 4096)
+			io.CopyBuffer(w, p.r, buf)
+			w.Close()
+		}()
+	}
+	trim()
+	exit := waitInit(pid)
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(drainTimeout):
+		outR.Close()
+		errR.Close()
+	}
+	exit.OOMKilled = oomKilled(c.cgroup)
+	// Delete before recording: once the exit is visible, the container has
+	// no runc state and no cgroup left.
+	del := c.runcCmd("delete", "--force", c.id)
+	if out, err := del.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "shim: runc delete %s: %v: %s\n", c.id, err, out)
+	}
+	return exit, nil
+}
+
+// waitInit reaps children until init is among them and returns its exit.
+// As a subreaper the shim also adopts the container's orphans; they are
+// reaped here too.
+func waitInit(pid int) Exit {
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			// No child left: init is gone and someone else reaped it.
+			return Exit{Code: 255, FinishedAt: time.Now(), Error: "init " + strconv.Itoa(pid) + " vanished: " + err.Error()}
+		}
+		if got != pid {
+			continue
+		}
+		e := Exit{FinishedAt: time.Now()}
+		switch {
+		case ws.Exited():
+			e.Code = ws.ExitStatus()
+		case ws.Signaled():
+			e.Signal = int(ws.Signal())
+			e.Code = 128 + e.Signal
+		}
+		return e
+	}
+}
+
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("init pid: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("init pid file %s holds %q", path, b)
+	}
+	return pid, nil
+}
+
+// oomKilled reads the cgroup's oom_kill counter: memory.events on cgroup v2,
+// memory.oom_control on v1. The cgroup is fresh for every run, so any kill
+// counted happened in this run.
+func oomKilled(cgroup string) bool {
+	if cgroup == "" {
+		return false
+	}
+	for _, p := range []string{
+		filepath.Join("/sys/fs/cgroup", cgroup, "memory.events"),
+		filepath.Join("/sys/fs/cgroup/memory", cgroup, "memory.oom_control"),
+	} {
+		if n, ok := counter(p, "oom_kill"); ok {
+			return n > 0
+		}
+	}
+	return false
+}
+
+// counter reads "key N" from a flat-keyed cgroup file.
+func counter(path, key string) (uint64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " ")
+		if ok && k == key {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// RuncError returns the last error runc wrote to its JSON log at path, or ""
+// when there is none.
+func RuncError(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var last string
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		var rec struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal(line, &rec) == nil && (rec.Level == "error" || rec.Level == "fatal") && rec.Msg != "" {
+			last = rec.Msg
+		}
+	}
+	return last
+}

@@ -1,0 +1,192 @@
+package runc
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/runc/shim"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// Files of a container's state directory written by the runtime (the shim
+// writes those named in package shim).
+const (
+	metaFile    = "container.json"
+	shimFile    = "shim.json"
+	startedFile = "started.json"
+	shimLogFile = "shim.log"
+)
+
+// meta is what the runtime records at create; it changes only on rename.
+type meta struct {
+	ID          runtime.ContainerID `json:"id"`
+	Key         string              `json:"key"`
+	Image       string              `json:"image"`
+	ImageDigest string              `json:"image_digest,omitempty"`
+	Platform    ocispec.Platform    `json:"platform"`
+	Created     time.Time           `json:"created"`
+	Command     []string            `json:"command"`
+	Env         []string            `json:"env"`
+	Workdir     string              `json:"workdir"`
+	Mounts      []runtime.Mount     `json:"mounts,omitempty"`
+	Resources   spec.Resources      `json:"resources"`
+}
+
+// shimRecord identifies the shim of the current run; start (the process's
+// start time in clock ticks) tells it from a later process with its pid.
+type shimRecord struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+	Gen   int    `json:"gen"`
+}
+
+// startedRecord says that run Gen was started, and when.
+type startedRecord struct {
+	Gen int       `json:"gen"`
+	At  time.Time `json:"at"`
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return shim.WriteFileAtomic(path, b)
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// procStart returns the start time of process pid (field 22 of its stat),
+// and false when it does not exist or is a zombie.
+func procStart(pid int) (uint64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name may hold spaces and parentheses: fields start after
+	// the last ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(f[19], 10, 64)
+	return n, err == nil
+}
+
+// alive reports whether the shim of rec is still running.
+func (rec shimRecord) alive() bool {
+	if rec.PID <= 0 {
+		return false
+	}
+	start, ok := procStart(rec.PID)
+	return ok && start == rec.Start
+}
+
+// snapshot is a container's state as its files say at one moment.
+type snapshot struct {
+	dir     string
+	meta    meta
+	shim    shimRecord
+	started *startedRecord
+	exit    *shim.Exit // the exit of the current run, if it ended
+	state   runtime.State
+}
+
+// load reads the container in dir and works out its state:
+//   - the current run's exit is recorded: exited (failed if the shim could
+//     not run it);
+//   - its shim lives: running once started, else pending;
+//   - neither: failed, the shim was lost.
+func load(dir string) (*snapshot, error) {
+	s := &snapshot{dir: dir}
+	if err := readJSON(filepath.Join(dir, metaFile), &s.meta); err != nil {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(dir, shimFile), &s.shim); err != nil && !isNotExist(err) {
+		return nil, err
+	}
+	var st startedRecord
+	if err := readJSON(filepath.Join(dir, startedFile), &st); err == nil && st.Gen == s.shim.Gen {
+		s.started = &st
+	}
+	s.readExit()
+	if s.exit == nil {
+		if s.shim.alive() {
+			s.state = runtime.State{Status: runtime.StatusPending}
+			if s.started != nil {
+				s.state.Status = runtime.StatusRunning
+			}
+			return s, nil
+		}
+		// The shim may have written the exit just before it ended.
+		s.readExit()
+	}
+	switch {
+	case s.exit == nil:
+		s.state = runtime.State{Status: runtime.StatusFailed, Reason: "shim lost: its supervisor ended without recording an exit"}
+	case s.exit.Error != "" && s.started == nil:
+		s.state = runtime.State{Status: runtime.StatusFailed, Reason: s.exit.Error}
+	default:
+		s.state = runtime.State{Status: runtime.StatusExited, ExitCode: s.exit.Code}
+	}
+	return s, nil
+}
+
+func (s *snapshot) readExit() {
+	e, err := shim.ReadExit(s.dir)
+	if err == nil && e.Gen == s.shim.Gen {
+		s.exit = &e
+	}
+}
+
+// outcome is how the current run ended; ok is false while it has not.
+func (s *snapshot) outcome() (runtime.WaitOutcome, bool) {
+	if s.exit == nil {
+		if s.state.Status == runtime.StatusFailed {
+			return runtime.WaitOutcome{ExitCode: 255, Reason: runtime.ReasonRuntimeError, Message: s.state.Reason}, true
+		}
+		return runtime.WaitOutcome{}, false
+	}
+	return outcomeOf(*s.exit), true
+}
+
+func outcomeOf(e shim.Exit) runtime.WaitOutcome {
+	o := runtime.WaitOutcome{ExitCode: e.Code, Reason: runtime.ReasonExited, FinishedAt: e.FinishedAt}
+	if e.Signal > 0 {
+		o.Reason = runtime.ReasonSignal
+		o.Signal = runtime.Signal(e.Signal).String()
+	}
+	if e.OOMKilled {
+		o.Reason = runtime.ReasonOOMKilled
+	}
+	if e.Error != "" {
+		o.Reason, o.Message = runtime.ReasonRuntimeError, e.Error
+	}
+	return o
+}
+
+// running reports whether the workload may be running (or about to).
+func (s *snapshot) running() bool {
+	return s.state.Status == runtime.StatusRunning || s.state.Status == runtime.StatusStopping
+}
