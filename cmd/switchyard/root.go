@@ -46,8 +46,35 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	o := &rootOptions{}
+	root.PersistentFlags().StringVar(&o.socket, "socket", "", "daemon socket (default $SWITCHYARD_SOCKET or "+defaultSocket+")")
 	root.AddCommand(
 		newVersionCmd(),
+		newDaemonCmd(),
+		newRunCmd(o),
+		newCreateCmd(o),
+		newStartCmd(o),
+		newStopCmd(o),
+		newKillCmd(o),
+		newRmCmd(o),
+		newWaitCmd(o),
+		newRenameCmd(o),
+		newInspectCmd(o),
+		newLogsCmd(o),
+		newExecCmd(o),
+		newPsCmd(o),
+		newInfoCmd(o),
+		newStatsCmd(o),
+		newPullCmd(o),
+		newImagesCmd(o),
+		newRmiCmd(o),
+		newTagCmd(o),
+		newImageCmd(o),
+		newUpCmd(o),
+		newDownCmd(o),
+		newSpecCmd(),
+		newWasmHostCmd(),
+		newShimCmd(),
 	)
 	return root
 }

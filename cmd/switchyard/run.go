@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/api/client"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// createFlags are the flags create and run share.
+type createFlags struct {
+	name       string
+	platform   string
+	env        []string
+	volumes    []string
+	memory     string
+	cpus       float64
+	entrypoint string
+	workdir    string
+	pull       string
+}
+
+func (f *createFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "name of the container (default: generated from the image)")
+	fl.StringVar(&f.platform, "platform", "", "platform to run as, e.g. linux/amd64 or wasip1/wasm (default: from the image)")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind a host directory SRC:DST[:ro] (repeatable)")
+	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit, e.g. 64m or 1g")
+	fl.Float64Var(&f.cpus, "cpus", 0, "CPU limit in cores, e.g. 0.5")
+	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
+	fl.StringVar(&f.pull, "pull", "missing", "pull the image: always, missing or never")
+	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
+}
+
+// serviceSpec turns the flags and IMAGE [ARG...] into a validated spec.
+func (f *createFlags) serviceSpec(args []string) (runtime.ContainerID, *spec.ServiceSpec, error) {
+	image := args[0]
+	svc := &spec.ServiceSpec{
+		RType: spec.RTypeJob,
+		Image: spec.ImageSpec{Name: image},
+		Scale: spec.Scale{Replicas: 1},
+		Env:   map[string]string{},
+	}
+	switch f.pull {
+	case "missing", "":
+		svc.Image.PullPolicy = spec.PullIfNotPresent
+	case "always":
+		svc.Image.PullPolicy = spec.PullAlways
+	case "never":
+		svc.Image.PullPolicy = spec.PullNever
+	default:
+		return runtime.ContainerID{}, nil, fmt.Errorf("--pull %q: want always, missing or never", f.pull)
+	}
+	if f.platform != "" {
+		p, err := spec.ParsePlatform(f.platform)
+		if err != nil {
+			return runtime.ContainerID{}, nil, fmt.Errorf("--platform: %w", err)
+		}
+		svc.Platform = &p
+	}
+	for _, kv := range f.env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			// docker -e KEY passes the variable from the caller's environment.
+			v, ok = os.LookupEnv(k)
+			if !ok {
+				continue
+			}
+		}
+		if k == "" {
+			return runtime.ContainerID{}, nil, fmt.Errorf("-e %q: want KEY=VALUE", kv)
+		}
+		svc.Env[k] = v
+	}
+	for i, v := range f.volumes {
+		vol, err := parseVolume(v, i)
+		if err != nil {
+			return runtime.ContainerID{}, nil, err
+		}
+		svc.Volumes = append(svc.Volumes, vol)
+	}
+	mem, err := parseMemory(f.memory)
+	if err != nil {
+		return runtime.ContainerID{}, nil, fmt.Errorf("--memory: %w", err)
+	}
+	if f.cpus < 0 {
+		return runtime.ContainerID{}, nil, fmt.Errorf("--cpus %g: want a positive number of cores", f.cpus)
+	}
+	svc.Resources = spec.Resources{CPU: f.cpus, MemoryBytes: mem}
+	if f.entrypoint != "" {
+		svc.Command.Entrypoint = []string{f.entrypoint}
+	}
+	svc.Command.Args = args[1:]
+	svc.Command.Workdir = f.workdir
+
+	var id runtime.ContainerID
+	if f.name != "" {
+		id, err = containerID(f.name)
+		if err != nil {
+			return runtime.ContainerID{}, nil, fmt.Errorf("--name: %w", err)
+		}
+	} else {
+		id = runtime.ContainerID{Service: generatedName(image)}
+	}
+	svc.Name = id.Service
+	if err := svc.Validate(); err != nil {
+		return runtime.ContainerID{}, nil, err
+	}
+	return id, svc, nil
+}
+
+// parseVolume parses -v SRC:DST[:ro|rw].
+func parseVolume(s string, i int) (spec.Volume, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return spec.Volume{}, fmt.Errorf("-v %q: want SRC:DST or SRC:DST:ro", s)
+	}
+	src, err := filepath.Abs(parts[0])
+	if err != nil {
+		return spec.Volume{}, fmt.Errorf("-v %q: %w", s, err)
+	}
+	if _, err := os.Stat(src); err != nil {
+		return spec.Volume{}, fmt.Errorf("-v %q: source %s does not exist; create it first", s, src)
+	}
+	vol := spec.Volume{Name: fmt.Sprintf("vol%d", i), Source: src, Path: parts[1]}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			vol.ReadOnly = true
+		case "rw":
+		default:
+			return spec.Volume{}, fmt.Errorf("-v %q: option %q: want ro or rw", s, parts[2])
+		}
+	}
+	return vol, nil
+}
+
+// generatedName makes a container name from the image's repository name and
+// a random suffix, as a readable default: busybox-3fa2c1.
+func generatedName(image string) string {
+	base := image
+	if i := strings.IndexAny(base, "@"); i >= 0 {
+		base = base[:i]
+	}
+	base = path.Base(base)
+	if i := strings.LastIndex(base, ":"); i >= 0 {
+		base = base[:i]
+	}
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, base)
+	clean = strings.TrimLeft(clean, "-_.")
+	if clean == "" {
+		clean = "c"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return clean + "-" + hex.EncodeToString(b[:])
+}
+
+// create does what create and run share: it builds the spec from the
+// flags, pulls the image per its policy (with a progress display on a
+// terminal), and creates the container.
+func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) (*client.Client, runtime.ContainerID, error) {
+	id, svc, err := f.serviceSpec(args)
+	if err != nil {
+		return nil, id, err
+	}
+	c, err := o.client()
+	if err != nil {
+		return nil, id, err
+	}
+	ctx := cmd.Context()
+	opts := runtime.PullOptions{Policy: svc.Image.PullPolicy, Auth: svc.RegistryAuth, Platform: svc.Platform}
+	if isTerminal(os.Stderr) {
+		opts.Progress = newProgress(os.Stderr).update
+	}
+	if _, err := c.Pull(ctx, svc.Image.Name, opts); err != nil {
+		return nil, id, err
+	}
+	return c, id, c.Create(ctx, id, svc)
+}
+
+func newCreateCmd(o *rootOptions) *cobra.Command {
+	var f createFlags
+	cmd := &cobra.Command{
+		Use:   "create [flags] IMAGE [ARG...]",
+		Short: "Create a container without starting it",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, id, err := f.create(cmd, o, args)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), id.String())
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newRunCmd(o *rootOptions) *cobra.Command {
+	var (
+		f      createFlags
+		rm     bool
+		detach bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run [flags] IMAGE [ARG...]",
+		Short: "Pull if needed, create and start a container; in the foreground, print its output and exit with its code",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if rm && detach {
+				return errors.New("--rm and -d cannot be combined yet: a detached container is kept until `switchyard rm`")
+			}
+			c, id, err := f.create(cmd, o, args)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if err := c.Start(ctx, id); err != nil {
+				if rm {
+					_ = c.Remove(context.WithoutCancel(ctx), id, true)
+				}
+				return err
+			}
+			if detach {
+				fmt.Fprintln(cmd.OutOrStdout(), id.String())
+				return nil
+			}
+			return runForeground(ctx, c, id, rm, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&rm, "rm", false, "remove the container when it exits")
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container name")
+	return cmd
+}
+
+// runForeground streams the workload's output until it exits, then exits
+// with its code. An interrupt (Ctrl-C) stops the container, as docker does
+// with --sig-proxy.
+func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID, rm bool, stdout, stderr io.Writer) error {
+	bg := context.WithoutCancel(ctx)
+	if rm {
+		defer func() { _ = c.Remove(bg, id, true) }()
+	}
+	stream, err := c.FollowLogs(ctx, id, runtime.TailAll)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		_ = c.Stop(bg, id, 10*time.Second)
+	}()
+	copyLogs(stream, stdout, stderr)
+	stream.Close()
+	out, err := c.WaitOutcome(bg, id, runtime.WaitNotRunning)
+	if err != nil {
+		return err
+	}
+	if out.Reason == runtime.ReasonRuntimeError && out.Message != "" {
+		fmt.Fprintln(stderr, "switchyard:", out.Message)
+	}
+	if out.Reason == runtime.ReasonOOMKilled {
+		fmt.Fprintln(stderr, "switchyard: the workload was killed for exceeding its memory limit")
+	}
+	if out.ExitCode != 0 {
+		return &exitError{code: out.ExitCode}
+	}
+	return nil
+}
+
+// copyLogs writes followed log entries to stdout or stderr until the stream ends.
+func copyLogs(stream runtime.Stream[runtime.LogEntry], stdout, stderr io.Writer) error {
+	for {
+		e, err := stream.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		w := stdout
+		if e.Stream == runtime.Stderr {
+			w = stderr
+		}
+		if e.Partial {
+			fmt.Fprint(w, e.Text)
+		} else {
+			fmt.Fprintln(w, e.Text)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package depcheck
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/switchyard/switchyard"
+
+// deps lists every package pkg depends on, transitively.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestLayering(t *testing.T) {
+	for _, tc := range []struct {
+		pkg       string
+		forbidden []string // import path prefixes
+	}{
+		{"spec", []string{module + "/runtime", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "net/http", "github.com/spf13/cobra"}},
+		{"runtime", []string{module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "net/http", "github.com/spf13/cobra"}},
+		{"runtimes/composite", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"images", []string{module + "/runtimes", module + "/api", module + "/agent", module + "/registry", "github.com/spf13/cobra"}},
+		{"registry", []string{module + "/runtimes", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"runtimes/runc", []string{module + "/runtimes/wasm", module + "/runtimes/composite", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"runtimes/wasm", []string{module + "/runtimes/runc", module + "/runtimes/composite", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"api/client", []string{module + "/agent", module + "/runtimes", "github.com/spf13/cobra"}},
+		{"agent", []string{module + "/runtimes/runc", module + "/runtimes/wasm", "github.com/spf13/cobra"}},
+	} {
+		t.Run(tc.pkg, func(t *testing.T) {
+			for _, d := range deps(t, tc.pkg) {
+				for _, f := range tc.forbidden {
+					if d == f || strings.HasPrefix(d, f+"/") {
+						t.Errorf("%s imports %s (directly or not); dependencies must point down", tc.pkg, d)
+					}
+				}
+			}
+		})
+	}
+}
