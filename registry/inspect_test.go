@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"github.com/containerd/platforms"
 	"net"
 	"net/http"
 	"strings"
@@ -19,10 +20,12 @@ import (
 	"github.com/switchyard/switchyard/spec"
 )
 
+// platformStrings formats ps with every field inspection keeps (the OS
+// version of Windows images included).
 func platformStrings(ps []ocispec.Platform) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
-		s[i] = runtime.FormatPlatform(p)
+		s[i] = platforms.FormatAll(p)
 	}
 	return strings.Join(s, ",")
 }

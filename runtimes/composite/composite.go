@@ -135,7 +135,8 @@ func (c *Runtime) lookupMiss(ctx context.Context, id runtime.ContainerID) (int, 
 			}
 		}
 	}
-	return -1, nil, fmt.Errorf("container %s: no dispatch record (it was not created through this node, or it was removed): %w", id, runtime.ErrNotFound)
+	// The composite has no dispatch record: for the user, no such container.
+	return -1, nil, fmt.Errorf("no such container: %s (no dispatch record; switchyard ps -a lists the containers): %w", id, runtime.ErrNotFound)
 }
 
 // listInto asks the runtimes idx for their containers and records the

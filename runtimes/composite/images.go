@@ -19,7 +19,8 @@ import (
 // The inspection result is cached for Create's routing. A failed or empty
 // inspection is logged and never fails the pull; it leaves the cache as it
 // was. With spec.PullNever there is no inspection (it would contact the
-// registry) and the cached platforms are used.
+// registry), nor with spec.PullIfNotPresent for an image whose platforms are
+// known already: the cached platforms are used.
 //
 // Where it pulls: with opts.Platform, on the first runtime serving it; with
 // known platforms, on every runtime that serves any of them (the first is
@@ -78,6 +79,13 @@ func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions
 // imagePlatforms inspects ref (unless the policy forbids contacting the
 // registry), caches a useful answer, and returns what is known.
 func (c *Runtime) imagePlatforms(ctx context.Context, ref string, opts runtime.PullOptions) []ocispec.Platform {
+	ifNotPresent := opts.Policy == spec.PullIfNotPresent || opts.Policy == ""
+	if cached := c.cachedPlatforms(ref); len(cached) > 0 && ifNotPresent {
+		// Known from an earlier pull: the image is (or was) here, and
+		// if_not_present promises not to contact the registry for it, as
+		// `docker run` of a present image does not.
+		return cached
+	}
 	if c.inspector != nil && opts.Policy != spec.PullNever {
 		ps, err := c.inspector.InspectPlatforms(ctx, ref, opts.Auth)
 		switch {

@@ -57,6 +57,21 @@ func TestPullInspectsFirstAndPullsWhereItRuns(t *testing.T) {
 	}
 }
 
+// if_not_present does not contact the registry for an image whose platforms
+// an earlier pull recorded; always does.
+func TestPullIfNotPresentUsesKnownPlatforms(t *testing.T) {
+	n := newNode(t)
+	n.inspector.set("example/app:1", plat("linux/amd64"))
+	for i, policy := range []spec.PullPolicy{spec.PullIfNotPresent, spec.PullIfNotPresent, "", spec.PullAlways} {
+		if _, err := n.c.Pull(t.Context(), "example/app:1", runtime.PullOptions{Policy: policy}); err != nil {
+			t.Fatalf("Pull %d (%q): %v", i, policy, err)
+		}
+	}
+	if len(n.inspector.calls) != 2 {
+		t.Errorf("inspector calls = %v, want two: the first pull and the always pull", n.inspector.calls)
+	}
+}
+
 func TestPullKnownButUnserved(t *testing.T) {
 	runc, wasm, _ := newFakes()
 	n := newNode(t, runc, wasm)

@@ -72,7 +72,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 		if errors.Is(err, runtime.ErrNotFound) {
 			return fmt.Errorf("container %s: %w; pull the image first", id, err)
 		}
-		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+		return fmt.Errorf("container %s: %w", id, err) // the store names the image
 	}
 	if host := r.Platforms()[0]; img.Platform.OS != "" && !platforms.Only(host).Match(img.Platform) {
 		return fmt.Errorf("container %s: image %s is for %s and this runtime runs %s; pull the image for %s or run it on a node of its platform: %w",
