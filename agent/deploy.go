@@ -255,6 +255,8 @@ func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, svc *sp
 	}
 	if isService(svc) {
 		a.supervise(id, time.Time{})
+		// up declares the replica running: one stopped by hand starts again.
+		a.setUserStopped(id, false)
 	}
 	res.Unchanged = append(res.Unchanged, id.String())
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -403,4 +404,49 @@ func TestStateKeepsNoCredentials(t *testing.T) {
 	if !bytes.Contains(b, []byte(`"shop"`)) {
 		t.Error("the state file does not hold the deployment")
 	}
+}
+
+// A replica stopped by hand through the API stays stopped, as with Docker's
+// "always" restart policy, until it is started by hand or up runs; a crash
+// after that is restarted again.
+func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	var logs syncBuffer
+	a := mustNew(t, testConfig(t), f, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c, _ := newHTTPClient(t, a)
+	d := deployment("shop", service("web", 1, forever))
+	mustUp(t, a, d)
+	id := replicaID("shop", "web", 0)
+	api := apiRuntime{Runtime: a.Runtime(), a: a}
+
+	if err := api.Stop(t.Context(), id, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the supervisor to leave the replica stopped", func() bool {
+		return strings.Contains(logs.String(), "stopped by hand")
+	})
+	if st := mustState(t, f, id); st.Status == runtime.StatusRunning || testutilCounter(t, a, "web") != 0 {
+		t.Fatalf("a replica stopped by hand was restarted: %v", st)
+	}
+
+	if err := api.Start(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	starts := countCalls(f, "start", id)
+	if err := f.Exit(id, 137); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a crash after the manual start to be restarted", func() bool {
+		return countCalls(f, "start", id) > starts && mustState(t, f, id).Status == runtime.StatusRunning
+	})
+
+	if err := api.Stop(t.Context(), id, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Up(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "up to start the replica stopped by hand", func() bool {
+		return mustState(t, f, id).Status == runtime.StatusRunning
+	})
 }

@@ -74,6 +74,35 @@ func (r DeploymentRequest) Spec() (*spec.Deployment, error) {
 
 // newHandler builds the agent's HTTP API: the container and image API over
 // the combined runtime, with the agent's own routes added.
+// apiRuntime is the runtime the API serves: the composite, with a user's
+// stop and start of a supervised replica told to its supervisor, so that a
+// replica stopped by hand stays stopped until it is started by hand, up
+// runs, or the agent restarts (Docker's "always" restart policy).
+type apiRuntime struct {
+	runtime.Runtime
+	a *Agent
+}
+
+// Stop implements runtime.Lifecycle.
+func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	// Marked before the stop, so the supervisor that sees the exit knows.
+	r.a.setUserStopped(id, true)
+	err := r.Runtime.Stop(ctx, id, timeout)
+	if err != nil {
+		r.a.setUserStopped(id, false)
+	}
+	return err
+}
+
+// Start implements runtime.Lifecycle.
+func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
+	err := r.Runtime.Start(ctx, id)
+	if err == nil {
+		r.a.setUserStopped(id, false)
+	}
+	return err
+}
+
 func (a *Agent) newHandler() (http.Handler, error) {
 	opts := append([]server.Option{
 		server.WithLogger(a.log),
@@ -81,7 +110,7 @@ func (a *Agent) newHandler() (http.Handler, error) {
 		server.WithMaxBodyBytes(maxDeploymentBody),
 		server.WithRoutes(a.routes),
 	}, a.opts.serverOpts...)
-	return server.New(a.rt, opts...)
+	return server.New(apiRuntime{Runtime: a.rt, a: a}, opts...)
 }
 
 // routes adds /metrics and the deployment endpoints to the API's mux.

@@ -14,6 +14,13 @@ import (
 type supervisor struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	// wake (buffer 1, never closed) tells a loop that waits on a replica
+	// stopped by hand that it was started again, by hand or by up.
+	wake chan struct{}
+	// userStopped is set while the replica was stopped by hand: the loop
+	// leaves it stopped, as Docker's restart policies do. Guarded by the
+	// Agent's mu.
+	userStopped bool
 }
 
 // supervise starts the restart loop of id unless one runs already or the
@@ -28,7 +35,7 @@ func (a *Agent) supervise(id runtime.ContainerID, startedAt time.Time) {
 	// The loop outlives the request that deployed the replica, so its
 	// context is the agent's own, cancelled only through s.cancel.
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &supervisor{cancel: cancel, done: make(chan struct{})}
+	s := &supervisor{cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	a.supervisors[id] = s
 	a.wg.Add(1)
 	go func() {
@@ -50,6 +57,32 @@ func (a *Agent) unsupervise(id runtime.ContainerID) {
 		s.cancel()
 		<-s.done
 	}
+}
+
+// setUserStopped records that the user stopped id by hand (or, with false,
+// started it again) and wakes a loop that waits for that. Replicas that no
+// loop supervises are left alone.
+func (a *Agent) setUserStopped(id runtime.ContainerID, stopped bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.supervisors[id]
+	if s == nil {
+		return
+	}
+	s.userStopped = stopped
+	if !stopped {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a wake is pending already
+		}
+	}
+}
+
+// userStopped reports whether id was stopped by hand.
+func (a *Agent) userStopped(s *supervisor) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return s.userStopped
 }
 
 // supervised reports whether a restart loop runs for id.
@@ -83,11 +116,23 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 			delay = min(2*delay, b.Max)
 			continue
 		}
+		if st.Status != runtime.StatusRunning && st.Status != runtime.StatusStopping && a.userStopped(s) {
+			log.Info("replica was stopped by hand; leaving it stopped until it is started again or up runs")
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+				continue
+			}
+		}
 		switch st.Status {
 		case runtime.StatusRunning, runtime.StatusStopping:
 			out, err := a.waitExit(ctx, id)
 			if err != nil {
 				continue // re-read the state: cancelled, gone, or a transient error
+			}
+			if a.userStopped(s) {
+				continue // stopped by hand: the check above waits
 			}
 			// A replica found running after an agent restart has no known
 			// start; it counts as having run long.
