@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -371,23 +369,7 @@ func (g *syAgent) log() string {
 // sy runs the switchyard CLI against this agent's socket, as a user does.
 func (g *syAgent) sy(args ...string) result {
 	g.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, build.bin, args...)
-	cmd.Env = append(os.Environ(), "SWITCHYARD_SOCKET="+g.sock)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ctx.Err() == nil:
-		res.code = ee.ExitCode()
-	default:
-		g.t.Fatalf("agent %s: switchyard %s: %v (stderr: %s)", g.name, strings.Join(args, " "), err, res.stderr)
-	}
-	return res
+	return runCLI(g.t, g.sock, "agent "+g.name+": ", args...)
 }
 
 // ok runs the CLI and fails the test unless it exits 0; it returns stdout.

@@ -202,10 +202,18 @@ type result struct {
 // socket comes from SWITCHYARD_SOCKET).
 func (e *env) sy(args ...string) result {
 	e.t.Helper()
+	return runCLI(e.t, e.sock, "", args...)
+}
+
+// runCLI runs the built switchyard with args against the agent on sock and
+// returns its output and exit code; a CLI that cannot run, or runs past
+// cliTimeout, fails the test. label names the agent in that message.
+func runCLI(t *testing.T, sock, label string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, build.bin, args...)
-	cmd.Env = append(os.Environ(), "SWITCHYARD_SOCKET="+e.sock)
+	cmd.Env = append(os.Environ(), "SWITCHYARD_SOCKET="+sock)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -216,7 +224,7 @@ func (e *env) sy(args ...string) result {
 	case errors.As(err, &ee) && ctx.Err() == nil:
 		res.code = ee.ExitCode()
 	default:
-		e.t.Fatalf("switchyard %s: %v (stderr: %s)", strings.Join(args, " "), err, res.stderr)
+		t.Fatalf("%sswitchyard %s: %v (stderr: %s)", label, strings.Join(args, " "), err, res.stderr)
 	}
 	return res
 }
