@@ -11,6 +11,7 @@ import (
 	"net/url"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/spec"
 )
 
@@ -74,6 +75,14 @@ func (c *DeployClient) Runtimes(ctx context.Context) ([]RuntimeStatus, error) {
 	return list, err
 }
 
+// Load uploads an image archive (an OCI layout tarball or a docker save
+// tarball) and returns the images the agent loaded from it.
+func (c *DeployClient) Load(ctx context.Context, archive io.Reader) ([]runtime.ImageInfo, error) {
+	var imgs []runtime.ImageInfo
+	err := c.doBody(ctx, http.MethodPost, "/v1/images/load", archive, "application/x-tar", &imgs)
+	return imgs, err
+}
+
 // Get returns one deployment's status.
 func (c *DeployClient) Get(ctx context.Context, name string) (Status, error) {
 	var st Status
@@ -86,12 +95,18 @@ func (c *DeployClient) do(ctx context.Context, method, path string, body []byte,
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	return c.doBody(ctx, method, path, rd, "application/json", out)
+}
+
+// doBody sends body (nil for none) with its content type and decodes the
+// JSON answer into out; an error answer comes back as the agent's error.
+func (c *DeployClient) doBody(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -121,6 +123,44 @@ func (a *Agent) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/deployments/{name}", a.handleGet)
 	mux.HandleFunc("DELETE /v1/deployments/{name}", a.handleDown)
 	mux.HandleFunc("GET /v1/runtimes", a.handleRuntimes)
+	mux.HandleFunc("POST /v1/images/load", a.handleLoad)
+}
+
+// maxLoadBytes bounds an uploaded image archive.
+const maxLoadBytes = 64 << 30
+
+// handleLoad writes the uploaded archive to a temporary file under the root
+// (never left behind) and loads it into the image store.
+func (a *Agent) handleLoad(w http.ResponseWriter, r *http.Request) {
+	if a.opts.loader == nil {
+		a.writeError(w, r, fmt.Errorf("load: this agent has no image store to load into: %w", runtime.ErrNotSupported))
+		return
+	}
+	tmpDir := filepath.Join(a.cfg.Root, "tmp")
+	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+		a.writeError(w, r, fmt.Errorf("load: %w", err))
+		return
+	}
+	f, err := os.CreateTemp(tmpDir, "load-*.tar")
+	if err != nil {
+		a.writeError(w, r, fmt.Errorf("load: %w", err))
+		return
+	}
+	defer os.Remove(f.Name())
+	_, err = io.Copy(f, http.MaxBytesReader(w, r.Body, maxLoadBytes))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		a.writeError(w, r, fmt.Errorf("load: receive the archive: %w: %w", err, runtime.ErrInvalidArgument))
+		return
+	}
+	imgs, err := a.opts.loader(r.Context(), f.Name())
+	if err != nil {
+		a.writeError(w, r, fmt.Errorf("load: %w", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, imgs)
 }
 
 // RuntimeStatus is one runtime of the agent as `switchyard info` shows it.

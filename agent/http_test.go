@@ -2,10 +2,13 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -203,5 +206,31 @@ func TestRuntimesEndpoint(t *testing.T) {
 		return a.Name == b.Name && slices.Equal(a.Platforms, b.Platforms) && a.Healthy == b.Healthy && a.Error == b.Error && a.Containers == b.Containers
 	}) {
 		t.Fatalf("runtimes = %+v, want %+v", list, want)
+	}
+}
+
+func TestLoadEndpoint(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	without := mustNew(t, testConfig(t), f)
+	c, _ := newHTTPClient(t, without)
+	if _, err := c.Load(t.Context(), strings.NewReader("tar")); !errors.Is(err, runtime.ErrNotSupported) {
+		t.Errorf("Load without a loader = %v, want ErrNotSupported", err)
+	}
+
+	var got string
+	load := func(_ context.Context, path string) ([]runtime.ImageInfo, error) {
+		b, err := os.ReadFile(path)
+		got = string(b)
+		return []runtime.ImageInfo{{Reference: "example/loaded:1"}}, err
+	}
+	cfg := testConfig(t)
+	with := mustNew(t, cfg, runtimetest.NewFake("fake"), WithImageLoader(load))
+	c, _ = newHTTPClient(t, with)
+	imgs, err := c.Load(t.Context(), strings.NewReader("archive bytes"))
+	if err != nil || len(imgs) != 1 || imgs[0].Reference != "example/loaded:1" || got != "archive bytes" {
+		t.Fatalf("Load = %v, %v; the loader saw %q", imgs, err, got)
+	}
+	if left, _ := os.ReadDir(filepath.Join(cfg.Root, "tmp")); len(left) != 0 {
+		t.Errorf("the uploaded archive was left behind: %v", left)
 	}
 }

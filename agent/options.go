@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -31,7 +32,12 @@ type options struct {
 	lock            *RootLock
 	listeners       []net.Listener
 	serverOpts      []server.Option
+	loader          ImageLoader
 }
+
+// ImageLoader imports the images of an OCI image layout (directory or
+// tarball) or a docker save tarball at path into the node's image store.
+type ImageLoader func(ctx context.Context, path string) ([]runtime.ImageInfo, error)
 
 func defaultOptions() options {
 	return options{
@@ -146,6 +152,19 @@ func WithListener(ln net.Listener) Option {
 func WithServerOptions(opts ...server.Option) Option {
 	return func(o *options) error {
 		o.serverOpts = append(o.serverOpts, opts...)
+		return nil
+	}
+}
+
+// WithImageLoader enables POST /v1/images/load: the request body (a tar
+// stream) is written to a temporary file under the root and handed to
+// load. Default: no loader, and the endpoint answers not_supported.
+func WithImageLoader(load ImageLoader) Option {
+	return func(o *options) error {
+		if load == nil {
+			return fmt.Errorf("agent: WithImageLoader(nil): %w", runtime.ErrInvalidArgument)
+		}
+		o.loader = load
 		return nil
 	}
 }

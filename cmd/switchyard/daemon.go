@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -99,7 +100,19 @@ func (o *daemonOptions) run(cmd *cobra.Command) error {
 		_ = lock.Release()
 		return err
 	}
+	load := func(ctx context.Context, path string) ([]runtime.ImageInfo, error) {
+		imgs, err := store.LoadFile(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		infos := make([]runtime.ImageInfo, len(imgs))
+		for i, img := range imgs {
+			infos[i] = img.Info()
+		}
+		return infos, nil
+	}
 	a, err := agent.New(ctx, o.cfg, rts, append(listen,
+		agent.WithImageLoader(load),
 		agent.WithRootLock(lock),
 		agent.WithLogger(log),
 		agent.WithInspector(imgs),

@@ -70,6 +70,7 @@ func newRootCmd() *cobra.Command {
 		newRmiCmd(o),
 		newTagCmd(o),
 		newImageCmd(o),
+		newLoadCmd(o),
 		newUpCmd(o),
 		newDownCmd(o),
 		newSpecCmd(),

@@ -6,9 +6,10 @@ import (
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
 
-// newShimCmd is the hidden entry point of a container's shim: the runc
-// runtime re-executes this binary with it, in a session of its own, once
-// per run of a container. Its flags are the shim's own (package shim).
+// newShimCmd is the hidden entry point of a container's shim when the small
+// switchyard-shim binary is not installed beside this one: the runc runtime
+// then re-executes this binary with it, in a session of its own, once per
+// run of a container. Its flags are the shim's own (package shim).
 func newShimCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:                "shim --dir DIR --id ID [flags]",

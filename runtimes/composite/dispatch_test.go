@@ -506,3 +506,17 @@ func TestRoutingFollowsChangedPlatforms(t *testing.T) {
 		t.Errorf("Platforms() = %s", got)
 	}
 }
+
+// An image that reached a runtime's store without a pull through the
+// composite (loaded, or tagged) is still routed by its platforms.
+func TestCreateRoutesImageLoadedAfterStart(t *testing.T) {
+	n := newNode(t)
+	n.wasm.AddImage(runtime.ImageInfo{Reference: "example/loaded:1", Digest: "sha256:11", Platforms: []ocispec.Platform{plat("wasip1/wasm")}})
+	id := runtime.ContainerID{Service: "svc"}
+	if err := n.c.Create(t.Context(), id, svcSpec("svc", "example/loaded:1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := n.c.RuntimeOf(id); got != "wasm" {
+		t.Errorf("a loaded wasm image went to %q", got)
+	}
+}

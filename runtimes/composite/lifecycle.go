@@ -30,7 +30,7 @@ func (c *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	i, why, err := c.route(id, svc)
+	i, why, err := c.route(ctx, id, svc)
 	if err != nil {
 		return err
 	}

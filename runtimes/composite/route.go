@@ -1,6 +1,7 @@
 package composite
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -102,7 +103,7 @@ func (c *Runtime) cachedPlatforms(ref string) []ocispec.Platform {
 
 // route chooses the runtime for a new container (the rules of the package
 // doc): the declared platform, else the image's platforms, else the primary.
-func (c *Runtime) route(id runtime.ContainerID, svc *spec.ServiceSpec) (int, string, error) {
+func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (int, string, error) {
 	if svc.Platform != nil {
 		if svc.Platform.OS == "" {
 			return -1, "", fmt.Errorf("container %s: the declared platform has no OS; write os[/arch[/variant]], such as linux/amd64 or wasip1/wasm: %w", id, runtime.ErrInvalidArgument)
@@ -117,7 +118,14 @@ func (c *Runtime) route(id runtime.ContainerID, svc *spec.ServiceSpec) (int, str
 			Reason:   c.reason(fmt.Sprintf("the service declares platform %s", runtime.FormatPlatform(p)), []ocispec.Platform{p}),
 		}
 	}
-	if ps := c.cachedPlatforms(svc.Image.Name); len(ps) > 0 {
+	ps := c.cachedPlatforms(svc.Image.Name)
+	if len(ps) == 0 {
+		// Not pulled through this composite: it may have been loaded or
+		// tagged in a runtime's store since. Ask the stores once more.
+		c.loadImages(ctx)
+		ps = c.cachedPlatforms(svc.Image.Name)
+	}
+	if len(ps) > 0 {
 		if i := c.firstServing(ps); i >= 0 {
 			return i, "image platforms " + formatAll(ps), nil
 		}
