@@ -151,7 +151,7 @@ func (r *Runtime) Stats(ctx context.Context, id runtime.ContainerID) (runtime.St
 func (r *Runtime) waitExit(ctx context.Context, s *snapshot) (runtime.WaitOutcome, error) {
 	var out runtime.WaitOutcome
 	var lerr error
-	ok := pollUntil(ctx, time.Now().Add(100*365*24*time.Hour), func() bool {
+	ok := pollWatching(ctx, s.dir, time.Now().Add(100*365*24*time.Hour), func() bool {
 		now, err := load(s.dir)
 		if err != nil {
 			lerr = err
@@ -211,7 +211,7 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 		return r.waitGen(ctx, id, s.dir, gen)
 	default: // WaitRemoved
 		var last runtime.WaitOutcome
-		ok := pollUntil(ctx, time.Now().Add(100*365*24*time.Hour), func() bool {
+		ok := pollWatching(ctx, s.dir, time.Now().Add(100*365*24*time.Hour), func() bool {
 			now, err := load(s.dir)
 			if err != nil {
 				return true
@@ -232,7 +232,7 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 func (r *Runtime) waitGen(ctx context.Context, id runtime.ContainerID, dir string, gen int) (runtime.WaitOutcome, error) {
 	var out runtime.WaitOutcome
 	gone := false
-	ok := pollUntil(ctx, time.Now().Add(100*365*24*time.Hour), func() bool {
+	ok := pollWatching(ctx, dir, time.Now().Add(100*365*24*time.Hour), func() bool {
 		e, err := shim.ReadExit(dir)
 		if err == nil && e.Gen >= gen {
 			out = outcomeOf(e)

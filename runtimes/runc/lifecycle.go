@@ -63,6 +63,15 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 		}
 	}()
 
+	// Where a create spends its time, step by step, at debug level.
+	t0 := time.Now()
+	var tPrepared, tMounted, tBundle time.Time
+	defer func() {
+		if err == nil {
+			r.opt.logger.Debug("runc create", "id", id, "prepare", tPrepared.Sub(t0), "mount", tMounted.Sub(tPrepared),
+				"bundle", tBundle.Sub(tMounted), "shim", time.Since(tBundle))
+		}
+	}()
 	rootfs := filepath.Join(dir, "bundle", "rootfs")
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
@@ -78,9 +87,11 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 		return fmt.Errorf("container %s: image %s is for %s and this runtime runs %s; pull the image for %s or run it on a node of its platform: %w",
 			id, svc.Image.Name, runtime.FormatPlatform(img.Platform), runtime.FormatPlatform(host), runtime.FormatPlatform(host), runtime.ErrNotSupported)
 	}
+	tPrepared = time.Now()
 	if err := fsys.Mount(rootfs); err != nil {
 		return fmt.Errorf("container %s: mount root filesystem: %w", id, err)
 	}
+	tMounted = time.Now()
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, svc: svc,
 		volumeDir: filepath.Join(dir, "volumes"), pidsLimit: r.opt.pidsLimit,
@@ -102,6 +113,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	if err := writeJSON(filepath.Join(dir, metaFile), m); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	tBundle = time.Now()
 	return r.spawnShim(ctx, id, key, dir, 1)
 }
 
@@ -203,12 +215,33 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		}
 		s.shim.Gen++
 	}
-	if err := r.runc(ctx, "start", s.meta.Key); err != nil {
+	t0 := time.Now()
+	defer func() { r.opt.logger.Debug("runc start", "id", id, "took", time.Since(t0)) }()
+	handled, err := r.startByFifo(ctx, s.meta.Key, s.dir)
+	if handled && err != nil {
+		err = fmt.Errorf("start: %w", err)
+	}
+	if !handled {
+		err = r.runc(ctx, "start", s.meta.Key)
+	}
+	if err != nil {
 		// A workload that ends at once can be reaped, and its OCI state
 		// deleted by the shim, before runc start has tidied up after
-		// itself; runc then fails, but the run happened.
-		now, lerr := load(s.dir)
-		if lerr != nil || now.exit == nil || now.shim.Gen != s.shim.Gen {
+		// itself; runc then fails, but the run happened. The shim records
+		// the exit only after its runc delete: when runc's complaint says
+		// its state went away, give the shim a moment to record it.
+		ended := func() bool {
+			now, lerr := load(s.dir)
+			return lerr == nil && now.exit != nil && now.shim.Gen == s.shim.Gen
+		}
+		msg := err.Error()
+		if gone := isNoOCIContainer(err) || strings.Contains(msg, "no such file") || strings.Contains(msg, "already dead"); gone && ctx.Err() == nil {
+			pollWatching(ctx, s.dir, time.Now().Add(2*time.Second), func() bool {
+				now, lerr := load(s.dir)
+				return lerr != nil || now.exit != nil || !now.shim.alive()
+			})
+		}
+		if !ended() {
 			return fmt.Errorf("container %s: %w: %w", id, err, runtime.ErrFailedPrecondition)
 		}
 	}
@@ -252,15 +285,43 @@ func (r *Runtime) killAndWait(ctx context.Context, s *snapshot, sig unix.Signal)
 }
 
 // signal sends sig to the container's init; a container that ended
-// meanwhile is not an error.
+// meanwhile is not an error. When the OCI runtime does not know the
+// container the error wraps errNoOCIContainer.
 func (r *Runtime) signal(ctx context.Context, s *snapshot, sig unix.Signal) error {
 	if err := r.runc(ctx, "kill", s.meta.Key, strconv.Itoa(int(sig))); err != nil {
 		if now, lerr := load(s.dir); lerr == nil && !now.running() && now.state.Status != runtime.StatusPending {
 			return nil
 		}
+		if ctx.Err() == nil && isNoOCIContainer(err) {
+			return fmt.Errorf("container %s: %w: %w", s.meta.ID, err, errNoOCIContainer)
+		}
 		return fmt.Errorf("container %s: %w", s.meta.ID, err)
 	}
 	return nil
+}
+
+// errNoOCIContainer marks runc's "container does not exist": the run never
+// got as far as runc create, or its OCI container is deleted already.
+var errNoOCIContainer = fmt.Errorf("the OCI runtime has no such container (never created or already deleted): %w", runtime.ErrFailedPrecondition)
+
+// isNoOCIContainer reports whether err is runc's answer for a container it
+// does not know.
+func isNoOCIContainer(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "does not exist")
+}
+
+// endShim kills the shim of rec, with whatever it runs in its session (a
+// runc create under way, say), and waits a little for it to be gone. The
+// container's own processes are in a session of their own; destroy ends
+// them through the cgroup and runc delete.
+func endShim(ctx context.Context, rec shimRecord) {
+	if !rec.alive() {
+		return
+	}
+	// The shim leads its session and process group (spawnShim's Setsid),
+	// and alive checked its start time: the group is the shim's.
+	unix.Kill(-rec.PID, unix.SIGKILL)
+	pollUntil(ctx, time.Now().Add(2*time.Second), func() bool { return !rec.alive() })
 }
 
 // Kill implements runtime.Lifecycle.
@@ -293,7 +354,13 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 	if s.running() || s.state.Status == runtime.StatusPending {
 		// A container that cannot be ended is left whole, so that a later
 		// Remove can finish the job.
-		if err := r.killAndWait(ctx, s, unix.SIGKILL); err != nil {
+		err := r.killAndWait(ctx, s, unix.SIGKILL)
+		if errors.Is(err, errNoOCIContainer) {
+			// The OCI runtime holds nothing of this run: a Start cancelled
+			// during runc create or start, or a run already deleted. It has
+			// ended; its shim, if alive, has nothing left to supervise.
+			endShim(ctx, s.shim)
+		} else if err != nil {
 			return fmt.Errorf("container %s: remove: %w", id, err)
 		}
 	}
@@ -311,6 +378,12 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string) {
 	// cut it short, its own does.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), destroyTimeout)
 	defer cancel()
+	t0 := time.Now()
+	var tShim, tDeleted, tUnmounted time.Time
+	defer func() {
+		r.opt.logger.Debug("runc remove", "key", key, "shim", tShim.Sub(t0), "delete+cgroup", tDeleted.Sub(tShim),
+			"unmount+release", tUnmounted.Sub(tDeleted), "state", time.Since(tUnmounted))
+	}()
 	var rec shimRecord
 	if readJSON(filepath.Join(dir, shimFile), &rec) == nil && rec.alive() {
 		// A shim that did not end with its container: wait a little, then
@@ -333,18 +406,21 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string) {
 			return got == rec.PID || err != nil
 		})
 	}
+	tShim = time.Now()
 	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
-		if err := r.runc(ctx, "delete", "--force", key); err != nil {
+		if err := r.runc(ctx, "delete", "--force", key); err != nil && !isNoOCIContainer(err) {
 			r.opt.logger.Warn("remove: runc delete", "key", key, "err", err)
 		}
 	}
-	cleanupCgroup(key)
+	cleanupCgroup(ctx, key)
+	tDeleted = time.Now()
 	if err := images.Unmount(filepath.Join(dir, "bundle", "rootfs")); err != nil {
 		r.opt.logger.Warn("remove: unmount", "key", key, "err", err)
 	}
 	if err := r.store.ReleaseRootfs(ctx, key); err != nil {
 		r.opt.logger.Warn("remove: release root filesystem", "key", key, "err", err)
 	}
+	tUnmounted = time.Now()
 	if err := os.RemoveAll(dir); err != nil {
 		r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
 	}
@@ -398,21 +474,5 @@ func (r *Runtime) SyncVolumes(ctx context.Context, id runtime.ContainerID) error
 // pollUntil polls cond with a growing interval until it holds (true), the
 // deadline passes or ctx ends (false).
 func pollUntil(ctx context.Context, deadline time.Time, cond func() bool) bool {
-	wait := time.Millisecond
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		case <-t.C:
-		}
-		wait = min(2*wait, 10*time.Millisecond)
-	}
+	return pollWoken(ctx, deadline, nil, 10*time.Millisecond, cond)
 }

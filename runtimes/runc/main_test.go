@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 			os.Exit(shim.Main(os.Args[2:]))
 		case "agent":
 			os.Exit(agentMain(os.Args[2:]))
+		case "shim-stalled":
+			stalledShim()
 		}
 	}
 	os.Exit(m.Run())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -37,9 +38,29 @@ func makeOptions(opts []Option) (options, error) {
 		if err != nil {
 			return o, fmt.Errorf("runc runtime: cannot find its own binary to run shims; pass WithShim: %w", err)
 		}
-		o.shim = []string{exe, "shim"}
+		o.shim = defaultShim(exe)
 	}
 	return o, nil
+}
+
+// ShimBinary is the name of the shim's own binary, looked for beside the
+// agent's.
+const ShimBinary = "switchyard-shim"
+
+// defaultShim is the shim command of an agent whose binary is exe: the
+// small ShimBinary in the same directory when it is there, since every
+// container pays for the shim's start and keeps it resident, else exe
+// itself with "shim".
+func defaultShim(exe string) []string {
+	if p := filepath.Join(filepath.Dir(exe), ShimBinary); isExecutable(p) {
+		return []string{p}
+	}
+	return []string{exe, "shim"}
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // WithRuncBinary sets the OCI runtime binary: a path, or a name looked up
@@ -62,8 +83,9 @@ func WithRuncRoot(dir string) Option {
 }
 
 // WithShim sets the command that runs a shim: argv[0] and the words before
-// the shim's own flags. The default is this binary and "shim"
-// (os.Executable()), which is what `switchyard shim` serves.
+// the shim's own flags. The default is ShimBinary beside this binary
+// (os.Executable()) when it is there, else this binary and "shim", which is
+// what `switchyard shim` serves.
 func WithShim(argv ...string) Option {
 	return func(o *options) error {
 		if len(argv) == 0 || argv[0] == "" {

@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/registry"
@@ -202,14 +205,27 @@ func runcMessage(out []byte, err error) string {
 }
 
 // cleanupCgroup removes what is left of the container's cgroup in every
-// hierarchy; runc delete normally does it.
-func cleanupCgroup(key string) {
+// hierarchy; runc delete normally does it. Processes still in it (the init
+// of a runc create that was cut short, which runc does not know) are
+// killed first, since a cgroup with processes cannot be removed.
+func cleanupCgroup(ctx context.Context, key string) {
 	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", "switchyard", key))
 	if d := filepath.Join("/sys/fs/cgroup", "switchyard", key); dirExists(d) {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {
-		os.Remove(d)
+		if os.Remove(d) == nil || !dirExists(d) {
+			continue
+		}
+		pollUntil(ctx, time.Now().Add(2*time.Second), func() bool {
+			b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+			for _, f := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+					unix.Kill(pid, unix.SIGKILL)
+				}
+			}
+			return os.Remove(d) == nil || !dirExists(d)
+		})
 	}
 }
 

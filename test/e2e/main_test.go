@@ -46,11 +46,19 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(dir)
 		build.bin = filepath.Join(dir, "switchyard")
-		cmd := exec.Command("go", "build", "-o", build.bin, "github.com/switchyard/switchyard/cmd/switchyard")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e: go build of the switchyard binary failed:", err)
-			return 1
+		// Both binaries, side by side as installed: the runc runtime runs
+		// switchyard-shim from the directory of switchyard.
+		for _, b := range []struct{ pkg, cgo string }{
+			{"github.com/switchyard/switchyard/cmd/switchyard", "1"},
+			{"github.com/switchyard/switchyard/cmd/switchyard-shim", "0"},
+		} {
+			cmd := exec.Command("go", "build", "-o", dir+"/", b.pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintf(os.Stderr, "e2e: go build of %s failed: %v\n", b.pkg, err)
+				return 1
+			}
 		}
 	}
 	if testing.Short() && build.skip == "" {

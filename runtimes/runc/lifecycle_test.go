@@ -1,0 +1,136 @@
+package runc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/runc/shim"
+)
+
+// stalledShim is a shim that reports the container created but never runs
+// runc create, and lives until killed: the state a Start cut short between
+// the shim's start and runc create leaves behind, in which runc does not
+// know the container while its shim lives.
+func stalledShim() {
+	ready := os.NewFile(shim.ReadyFD, "ready")
+	ready.WriteString("ok\n")
+	ready.Close()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGTERM)
+	<-sigs
+	os.Exit(1)
+}
+
+// TestRemoveUnknownToRunc checks that a container whose run runc does not
+// know (its start was cut short) is removed whole: no name, no shim, no
+// mount, no state, no cgroup.
+func TestRemoveUnknownToRunc(t *testing.T) {
+	rt := newTestRuntime(t)
+	id := cid("unknown-to-runc")
+	ctx := context.Background()
+	mustRun(t, rt, id, shSpec(id.Service, "true"))
+	mustWait(t, rt, id)
+
+	// The same state, driven by a runtime whose shim stalls before runc
+	// create: its Start fails in runc start and leaves the run pending.
+	stalled, err := New(rt.root, rt.store, WithShim(os.Args[0], "shim-stalled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stalled.Start(ctx, id); err == nil {
+		t.Fatal("Start under a stalled shim succeeded, want runc start to fail")
+	}
+	s, err := stalled.get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.state.Status != runtime.StatusPending || !s.shim.alive() {
+		t.Fatalf("state %v, shim alive %v; want pending with a live shim", s.state, s.shim.alive())
+	}
+	t.Cleanup(func() { unix.Kill(s.shim.PID, unix.SIGKILL) })
+
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := rt.Remove(rctx, id, true); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := rt.State(ctx, id); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("State after Remove: %v, want ErrNotFound", err)
+	}
+	if s.shim.alive() {
+		t.Errorf("shim %d still runs after Remove", s.shim.PID)
+	}
+	if _, err := os.Stat(s.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state dir after Remove: %v, want it gone", err)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), s.dir) {
+		t.Errorf("a mount under %s is left", s.dir)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", "switchyard", s.meta.Key)); len(dirs) > 0 {
+		t.Errorf("cgroups left: %v", dirs)
+	}
+	if list, err := rt.List(ctx); err != nil || len(list) != 0 {
+		t.Errorf("List after Remove: %v, %v; want none", list, err)
+	}
+}
+
+// TestStartLeavesRuncRunning checks that a container started without
+// `runc start` (through its exec FIFO) is running as runc sees it, and that
+// an OCI runtime by another name is started through its command line.
+func TestStartLeavesRuncRunning(t *testing.T) {
+	requireRoot(t)
+	runcPath, err := exec.LookPath("runc")
+	if err != nil {
+		t.Skip("no runc")
+	}
+	other := filepath.Join(t.TempDir(), "oci-runtime")
+	if err := os.Symlink(runcPath, other); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{name: "runc", opts: nil},
+		{name: "another name", opts: []Option{WithRuncBinary(other)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := newTestRuntime(t, tc.opts...)
+			id := cid("fifo-" + strings.ReplaceAll(tc.name, " ", "-"))
+			mustRun(t, rt, id, shSpec(id.Service, untilStopped))
+			s, err := rt.get(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(runcPath, "state", s.meta.Key).Output()
+			if err != nil {
+				t.Fatalf("runc state: %v", err)
+			}
+			var st struct{ Status string }
+			if err := json.Unmarshal(out, &st); err != nil || st.Status != "running" {
+				t.Fatalf("runc state %s: %v; want running", out, err)
+			}
+			if err := rt.Stop(context.Background(), id, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if o := mustWait(t, rt, id); o.ExitCode != 143 {
+				t.Errorf("exit %+v, want 143", o)
+			}
+		})
+	}
+}
