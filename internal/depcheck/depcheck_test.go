@@ -32,6 +32,9 @@ func TestLayering(t *testing.T) {
 		{"runtimes/wasm", []string{module + "/runtimes/runc", module + "/runtimes/composite", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		{"api/client", []string{module + "/agent", module + "/runtimes", "github.com/spf13/cobra"}},
 		{"agent", []string{module + "/runtimes/runc", module + "/runtimes/wasm", "github.com/spf13/cobra"}},
+		{"runtimes/remote", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/agent", "github.com/spf13/cobra"}},
+		// Every container keeps its shim resident: it links the shim alone.
+		{"cmd/switchyard-shim", []string{module + "/runtimes/composite", module + "/runtimes/wasm", module + "/api", module + "/agent", module + "/images", module + "/registry", "github.com/spf13/cobra", "github.com/tetratelabs/wazero", "github.com/google/go-containerregistry/pkg/v1", "net/http"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
 			for _, d := range deps(t, tc.pkg) {
