@@ -271,12 +271,13 @@ func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID
 	if err != nil {
 		return err
 	}
-	go func() {
-		<-ctx.Done()
-		_ = c.Stop(bg, id, 10*time.Second)
-	}()
+	// The stream ends when the workload does, or at an interrupt (Ctrl-C),
+	// which stops the container as docker run does.
 	copyLogs(stream, stdout, stderr)
 	stream.Close()
+	if ctx.Err() != nil {
+		_ = c.Stop(bg, id, 10*time.Second)
+	}
 	out, err := c.WaitOutcome(bg, id, runtime.WaitNotRunning)
 	if err != nil {
 		return err

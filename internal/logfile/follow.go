@@ -28,7 +28,15 @@ const (
 // stopped is called from Recv's goroutine; it should be cheap (a state file
 // check).
 func Follow(ctx context.Context, path string, tail int, stopped func() bool) runtime.Stream[runtime.LogEntry] {
-	s := &follower{ctx: ctx, path: path, tail: tail, stopped: stopped, done: make(chan struct{})}
+	return FollowWoken(ctx, path, tail, stopped, nil)
+}
+
+// FollowWoken is Follow that also looks again, at once, whenever wake
+// receives: a writer that signals its end (an exit record appearing beside
+// the log, seen through inotify) ends the stream without waiting for the
+// next poll, which backs off to 200 ms on a quiet log. A nil wake is Follow.
+func FollowWoken(ctx context.Context, path string, tail int, stopped func() bool, wake <-chan struct{}) runtime.Stream[runtime.LogEntry] {
+	s := &follower{ctx: ctx, path: path, tail: tail, stopped: stopped, wake: wake, done: make(chan struct{})}
 	// The tail is what the file holds now; an error is Recv's to report.
 	s.mu.Lock()
 	s.err = s.read()
@@ -47,6 +55,7 @@ type follower struct {
 	path    string
 	tail    int
 	stopped func() bool
+	wake    <-chan struct{} // may be nil: never receives
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -97,6 +106,9 @@ func (s *follower) Recv() (runtime.LogEntry, error) {
 			return runtime.LogEntry{}, s.ctx.Err()
 		case <-s.done:
 			return runtime.LogEntry{}, io.EOF
+		case <-s.wake:
+			wait = minPoll
+			continue
 		case <-timer.C:
 		}
 		wait = min(2*wait, maxPoll)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -413,4 +414,40 @@ func FuzzTail(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A wake makes a quiet follower look again at once: the writer's end is
+// seen without waiting out the poll backoff. The stream must end long
+// before the backoff's cap would let it when only the wake tells it.
+func TestFollowWokenEndsOnWake(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	writeN(t, path, 0, 3)
+	var stopped atomic.Bool
+	var checks atomic.Int32
+	wake := make(chan struct{}, 1)
+	s := FollowWoken(context.Background(), path, runtime.TailAll, func() bool { checks.Add(1); return stopped.Load() }, wake)
+	t.Cleanup(func() { s.Close() })
+	for range 3 {
+		if _, err := s.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := s.Recv(); ended <- err }()
+	// Let the follower back off (each poll asks stopped once).
+	deadline := time.Now().Add(5 * time.Second)
+	for checks.Load() < 5 && time.Now().Before(deadline) {
+		goruntime.Gosched()
+	}
+	stopped.Store(true)
+	before := checks.Load()
+	wake <- struct{}{}
+	if err := <-ended; !errors.Is(err, io.EOF) {
+		t.Fatalf("Recv after the wake = %v, want io.EOF", err)
+	}
+	// One check for the wake; a poll timer firing in the same instant may
+	// add one more, but no backoff round trips.
+	if got := checks.Load(); got-before > 2 {
+		t.Errorf("stopped was asked %d more times after the wake; the wake, not polls, should end the stream", got-before)
+	}
 }

@@ -278,5 +278,20 @@ func (r *Runtime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail i
 		s, err := load(dir)
 		return err != nil || !s.running()
 	}
-	return logfile.Follow(ctx, filepath.Join(dir, shim.LogFile), tail, stopped), nil
+	// The shim records the exit by a rename in dir: the watch ends the
+	// stream at once instead of at the follower's next poll.
+	wake, unwatch := watchDir(dir)
+	return watchedStream{logfile.FollowWoken(ctx, filepath.Join(dir, shim.LogFile), tail, stopped, wake), unwatch}, nil
+}
+
+// watchedStream is a log stream that stops its directory watch on Close.
+type watchedStream struct {
+	runtime.Stream[runtime.LogEntry]
+	unwatch func()
+}
+
+// Close implements runtime.Stream.
+func (w watchedStream) Close() error {
+	w.unwatch()
+	return w.Stream.Close()
 }
