@@ -126,21 +126,21 @@ func TestFollowLogs(t *testing.T) {
 		t.Fatalf("FollowLogs: %v", err)
 	}
 	defer st.Close()
-	if e, err := recvWithin(t, st, 5*time.Second); err != nil || e.Text != "two" {
+	if e, err := runtimetest.RecvWithin(t, st, 5*time.Second); err != nil || e.Text != "two" {
 		t.Fatalf("first Recv = %+v, %v; want the tail line two", e, err)
 	}
 	for _, line := range []string{"three", "four"} {
 		if err := f.WriteLog(id, runtime.Stderr, line); err != nil {
 			t.Fatal(err)
 		}
-		if e, err := recvWithin(t, st, 5*time.Second); err != nil || e.Text != line || e.Stream != runtime.Stderr {
+		if e, err := runtimetest.RecvWithin(t, st, 5*time.Second); err != nil || e.Text != line || e.Stream != runtime.Stderr {
 			t.Fatalf("Recv = %+v, %v; want stderr line %s", e, err, line)
 		}
 	}
 	if err := f.Exit(id, 0); err != nil {
 		t.Fatal(err)
 	}
-	if e, err := recvWithin(t, st, 5*time.Second); !errors.Is(err, io.EOF) {
+	if e, err := runtimetest.RecvWithin(t, st, 5*time.Second); !errors.Is(err, io.EOF) {
 		t.Fatalf("Recv after exit = %+v, %v; want io.EOF", e, err)
 	}
 	if _, err := st.Recv(); !errors.Is(err, io.EOF) {
@@ -181,7 +181,7 @@ func TestFollowLogsContextCancel(t *testing.T) {
 	}
 	defer st.Close()
 	cancel()
-	if _, err := recvWithin(t, st, 5*time.Second); !errors.Is(err, context.Canceled) {
+	if _, err := runtimetest.RecvWithin(t, st, 5*time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Recv after cancel = %v, want context.Canceled", err)
 	}
 }
@@ -199,7 +199,7 @@ func TestExecStreamOrder(t *testing.T) {
 	defer st.Close()
 	var got []string
 	for {
-		ev, err := recvWithin(t, st, 5*time.Second)
+		ev, err := runtimetest.RecvWithin(t, st, 5*time.Second)
 		if errors.Is(err, io.EOF) {
 			break
 		}

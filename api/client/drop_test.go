@@ -26,11 +26,11 @@ func TestConnectionDropEndsStream(t *testing.T) {
 		t.Fatalf("FollowLogs: %v", err)
 	}
 	defer st.Close()
-	if e, err := recvWithin(t, st, 5*time.Second); err != nil || e.Text != "hello" {
+	if e, err := runtimetest.RecvWithin(t, st, 5*time.Second); err != nil || e.Text != "hello" {
 		t.Fatalf("Recv = %+v, %v; want hello", e, err)
 	}
 	d.srv.Close() // the daemon dies: every connection is cut
-	_, err = recvWithin(t, st, 5*time.Second)
+	_, err = runtimetest.RecvWithin(t, st, 5*time.Second)
 	if !errors.Is(err, runtime.ErrUnavailable) || errors.Is(err, io.EOF) {
 		t.Fatalf("Recv after the daemon died = %v, want ErrUnavailable (and not io.EOF)", err)
 	}
@@ -96,7 +96,7 @@ func TestSilentDaemon(t *testing.T) {
 	st, err := c.FollowLogs(t.Context(), id, runtime.TailAll)
 	if err == nil {
 		defer st.Close()
-		_, err = recvWithin(t, st, 5*time.Second)
+		_, err = runtimetest.RecvWithin(t, st, 5*time.Second)
 	}
 	if !errors.Is(err, runtime.ErrUnavailable) || !strings.Contains(err.Error(), "sent nothing for 300ms") {
 		t.Errorf("following a silent daemon = %v, want ErrUnavailable saying it sent nothing", err)

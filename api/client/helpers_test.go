@@ -85,29 +85,6 @@ func mustCreateStart(t *testing.T, c runtime.Runtime, service string, w runtimet
 	return id
 }
 
-// recvWithin calls Recv and fails the test if it does not return within d,
-// so that a hanging stream fails instead of blocking the test run.
-func recvWithin[T any](t *testing.T, st runtime.Stream[T], d time.Duration) (T, error) {
-	t.Helper()
-	type res struct {
-		v   T
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		v, err := st.Recv()
-		ch <- res{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-time.After(d):
-		st.Close()
-		t.Fatalf("Recv did not return within %v", d)
-		panic("unreachable")
-	}
-}
-
 // serveBench serves h on a unix socket for a benchmark and returns its path.
 func serveBench(b *testing.B, h http.Handler) string {
 	b.Helper()

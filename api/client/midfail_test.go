@@ -85,10 +85,10 @@ func TestStreamsFailMidway(t *testing.T) {
 		t.Fatalf("FollowLogs: %v", err)
 	}
 	defer logs.Close()
-	if e, err := recvWithin(t, logs, 5*time.Second); err != nil || e.Text != "last words" {
+	if e, err := runtimetest.RecvWithin(t, logs, 5*time.Second); err != nil || e.Text != "last words" {
 		t.Fatalf("Recv = %+v, %v; want the line before the failure", e, err)
 	}
-	_, err = recvWithin(t, logs, 5*time.Second)
+	_, err = runtimetest.RecvWithin(t, logs, 5*time.Second)
 	check("follow logs", err)
 
 	ex, err := c.ExecStream(ctx, id, []string{"true"})
@@ -96,10 +96,10 @@ func TestStreamsFailMidway(t *testing.T) {
 		t.Fatalf("ExecStream: %v", err)
 	}
 	defer ex.Close()
-	if _, err := recvWithin(t, ex, 5*time.Second); err != nil {
+	if _, err := runtimetest.RecvWithin(t, ex, 5*time.Second); err != nil {
 		t.Fatalf("first exec event: %v", err)
 	}
-	_, err = recvWithin(t, ex, 5*time.Second)
+	_, err = runtimetest.RecvWithin(t, ex, 5*time.Second)
 	check("exec stream", err)
 
 	// The wait fails after several heartbeats: the error arrives as a frame.

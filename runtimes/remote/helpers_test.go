@@ -178,28 +178,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// recvWithin calls Recv and fails the test if it does not return within d.
-func recvWithin[T any](t *testing.T, st runtime.Stream[T], d time.Duration) (T, error) {
-	t.Helper()
-	type res struct {
-		v   T
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		v, err := st.Recv()
-		ch <- res{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-time.After(d):
-		st.Close()
-		t.Fatalf("Recv did not return within %v", d)
-		panic("unreachable")
-	}
-}
-
 // mustCreateStart creates and starts a Fake workload through rt.
 func mustCreateStart(t *testing.T, rt runtime.Runtime, service string, w runtimetest.Workload) runtime.ContainerID {
 	t.Helper()

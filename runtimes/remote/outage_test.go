@@ -123,7 +123,7 @@ func TestStreamCutMidway(t *testing.T) {
 		t.Fatalf("FollowLogs: %v", err)
 	}
 	defer logs.Close()
-	if e, err := recvWithin(t, logs, 5*time.Second); err != nil || e.Text != "hello" {
+	if e, err := runtimetest.RecvWithin(t, logs, 5*time.Second); err != nil || e.Text != "hello" {
 		t.Fatalf("Recv = %+v, %v; want hello", e, err)
 	}
 	waited := make(chan error, 1)
@@ -142,7 +142,7 @@ func TestStreamCutMidway(t *testing.T) {
 			t.Errorf("%s after the delegate died = %v, want ErrUnavailable naming the delegate (not EOF)", what, err)
 		}
 	}
-	_, err = recvWithin(t, logs, 5*time.Second)
+	_, err = runtimetest.RecvWithin(t, logs, 5*time.Second)
 	t.Logf("Recv: %v", err)
 	check("follow logs", err)
 	select {
