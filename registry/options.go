@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
 )
 
 // Option configures an Inspector, an ImageService, Inspect or Pull.
@@ -98,7 +99,7 @@ func WithPlatforms(ps ...ocispec.Platform) Option {
 		}
 		o.platforms = make([]ocispec.Platform, len(ps))
 		for i, p := range ps {
-			o.platforms[i] = NormalizePlatform(p)
+			o.platforms[i] = spec.Normalize(p)
 		}
 		return nil
 	}

@@ -3,10 +3,10 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/switchyard/switchyard/spec"
 	"mime"
 	"slices"
 
-	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -37,18 +37,6 @@ const maxManifestSize = 4 << 20
 // WasmPlatform returns the one platform WebAssembly modules are normalised
 // to, wasip1/wasm.
 func WasmPlatform() ocispec.Platform { return ocispec.Platform{OS: "wasip1", Architecture: "wasm"} }
-
-// NormalizePlatform normalises a platform once, at the boundary: containerd's
-// normalisation (x86_64 → amd64, aarch64 → arm64, arm64/v8 → arm64, lower
-// case), and the Docker+Wasm convention's os "wasi" becomes "wasip1", so
-// that wasi/wasm and wasip1/wasm are one platform.
-func NormalizePlatform(p ocispec.Platform) ocispec.Platform {
-	p = platforms.Normalize(p)
-	if p.OS == "wasi" {
-		p.OS = "wasip1"
-	}
-	return p
-}
 
 // manifestDoc is the union of the fields of an image manifest and an image
 // index that platform inspection reads.
@@ -147,7 +135,7 @@ func indexPlatforms(entries []ocispec.Descriptor) []ocispec.Platform {
 		if d.Platform == nil || d.Platform.OS == "" || IsAttestation(d) {
 			continue
 		}
-		p := NormalizePlatform(*d.Platform)
+		p := spec.Normalize(*d.Platform)
 		if !slices.ContainsFunc(out, func(q ocispec.Platform) bool { return samePlatform(p, q) }) {
 			out = append(out, p)
 		}
@@ -180,7 +168,7 @@ func manifestPlatforms(doc manifestDoc, config func(ocispec.Descriptor) ([]byte,
 	if cfg.OS == "" {
 		return []ocispec.Platform{}, nil
 	}
-	p := NormalizePlatform(ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant,
+	p := spec.Normalize(ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant,
 		OSVersion: cfg.OSVersion, OSFeatures: cfg.OSFeatures})
 	return []ocispec.Platform{p}, nil
 }

@@ -78,7 +78,7 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 	}
 	want := c.o.platforms
 	if opts.Platform != nil {
-		want = []ocispec.Platform{NormalizePlatform(*opts.Platform)}
+		want = []ocispec.Platform{spec.Normalize(*opts.Platform)}
 	}
 	send(opts.Progress, runtime.PullProgress{ID: norm, Status: "resolving"})
 	p, err := c.puller(opts.Auth)
@@ -158,11 +158,11 @@ func selectEntry(entries []ocispec.Descriptor, want []ocispec.Platform) (ocispec
 		if d.Platform == nil || IsAttestation(d) || d.MediaType == mtOCIIndex || d.MediaType == mtDockerList {
 			continue
 		}
-		p := NormalizePlatform(*d.Platform)
+		p := spec.Normalize(*d.Platform)
 		if !m.Match(p) {
 			continue
 		}
-		if best < 0 || m.Less(p, NormalizePlatform(*entries[best].Platform)) {
+		if best < 0 || m.Less(p, spec.Normalize(*entries[best].Platform)) {
 			best = i
 		}
 	}

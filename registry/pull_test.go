@@ -76,7 +76,7 @@ func TestPullKinds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("store get: %v", err)
 			}
-			if got := runtime.FormatPlatform(NormalizePlatform(img.Platform)); got != tc.wantPlatform && tc.image != "artifact" {
+			if got := runtime.FormatPlatform(spec.Normalize(img.Platform)); got != tc.wantPlatform && tc.image != "artifact" {
 				t.Errorf("pulled platform = %q, want %q", got, tc.wantPlatform)
 			}
 			for _, l := range img.Layers {

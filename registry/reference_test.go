@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -30,25 +29,6 @@ func TestNormalizeReference(t *testing.T) {
 		if _, err := NormalizeReference(bad); !errors.Is(err, runtime.ErrInvalidArgument) {
 			t.Errorf("NormalizeReference(%.20q) err = %v, want ErrInvalidArgument", bad, err)
 		}
-	}
-}
-
-func TestNormalizePlatform(t *testing.T) {
-	for _, tc := range []struct {
-		in   ocispec.Platform
-		want string
-	}{
-		{ocispec.Platform{OS: "wasi", Architecture: "wasm"}, "wasip1/wasm"},
-		{ocispec.Platform{OS: "wasip1", Architecture: "wasm"}, "wasip1/wasm"},
-		{ocispec.Platform{OS: "linux", Architecture: "x86_64"}, "linux/amd64"},
-		{ocispec.Platform{OS: "Linux", Architecture: "aarch64", Variant: "v8"}, "linux/arm64"},
-		{ocispec.Platform{OS: "linux", Architecture: "armhf"}, "linux/arm/v7"},
-	} {
-		t.Run(tc.want, func(t *testing.T) {
-			if got := runtime.FormatPlatform(NormalizePlatform(tc.in)); got != tc.want {
-				t.Errorf("NormalizePlatform(%+v) = %s, want %s", tc.in, got, tc.want)
-			}
-		})
 	}
 }
 

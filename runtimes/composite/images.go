@@ -41,7 +41,7 @@ func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions
 		if opts.Platform.OS == "" {
 			return runtime.ImageInfo{}, fmt.Errorf("image %s: the platform asked for has no OS; write os[/arch[/variant]], such as linux/amd64: %w", ref, runtime.ErrInvalidArgument)
 		}
-		p := normalize(*opts.Platform)
+		p := spec.Normalize(*opts.Platform)
 		i := c.firstServing([]ocispec.Platform{p})
 		if i < 0 {
 			return runtime.ImageInfo{}, c.imageMiss("", ref, []ocispec.Platform{p})

@@ -14,20 +14,6 @@ import (
 	"github.com/switchyard/switchyard/spec"
 )
 
-// normalize brings p to the one spelling routing compares: containerd's
-// normal form, with the Docker+Wasm OS "wasi" as "wasip1" (the same
-// platform). An empty OS stays empty instead of becoming the host's.
-func normalize(p ocispec.Platform) ocispec.Platform {
-	if p.OS == "" {
-		return p
-	}
-	p = platforms.Normalize(p)
-	if p.OS == "wasi" {
-		p.OS = "wasip1"
-	}
-	return p
-}
-
 // imageKey is the normalised form of an image reference, so that a short
 // name ("busybox") and its fully qualified form (default registry, library
 // repository, tag latest) are one image.
@@ -42,7 +28,7 @@ func imageKey(ref string) string {
 // mergePlatforms adds to dst the platforms of src it lacks, normalised.
 func mergePlatforms(dst, src []ocispec.Platform) []ocispec.Platform {
 	for _, p := range src {
-		p = normalize(p)
+		p = spec.Normalize(p)
 		if !slices.ContainsFunc(dst, func(q ocispec.Platform) bool { return samePlatform(p, q) }) {
 			dst = append(dst, p)
 		}
@@ -60,7 +46,7 @@ func samePlatform(a, b ocispec.Platform) bool {
 // so a linux/amd64 runtime also runs linux/386 and arm64 runs arm/v8.
 func (c *Runtime) serves(i int, p ocispec.Platform) bool {
 	for _, rp := range c.runtimes[i].Platforms() {
-		rp = normalize(rp)
+		rp = spec.Normalize(rp)
 		if rp.OS != p.OS {
 			continue
 		}
@@ -108,7 +94,7 @@ func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, svc *spec.S
 		if svc.Platform.OS == "" {
 			return -1, "", fmt.Errorf("container %s: the declared platform has no OS; write os[/arch[/variant]], such as linux/amd64 or wasip1/wasm: %w", id, runtime.ErrInvalidArgument)
 		}
-		p := normalize(*svc.Platform)
+		p := spec.Normalize(*svc.Platform)
 		if i := c.firstServing([]ocispec.Platform{p}); i >= 0 {
 			return i, "declared platform " + runtime.FormatPlatform(p), nil
 		}
