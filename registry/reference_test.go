@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/switchyard/switchyard/runtime"
 )
 
