@@ -83,16 +83,17 @@ func (o *rootOptions) clientFor(args []string) (*client.Client, []runtime.Contai
 	return c, ids, err
 }
 
-// eachID runs fn for every container named in args, printing each name it
-// succeeded for as docker does, and returns an error naming every failure.
-func eachID(cmd *cobra.Command, args []string, fn func(ctx context.Context, id runtime.ContainerID) error) error {
-	ids, err := containerIDs(args)
+// eachID connects and runs fn for every container named in args, printing
+// each name it succeeded for as docker does, and returns an error naming
+// every failure.
+func (o *rootOptions) eachID(cmd *cobra.Command, args []string, fn func(ctx context.Context, c *client.Client, id runtime.ContainerID) error) error {
+	c, ids, err := o.clientFor(args)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for i, id := range ids {
-		if err := fn(cmd.Context(), id); err != nil {
+		if err := fn(cmd.Context(), c, id); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -20,11 +21,9 @@ func newStartCmd(o *rootOptions) *cobra.Command {
 		Short: "Start one or more created or exited containers",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return eachID(cmd, args, c.Start)
+			return o.eachID(cmd, args, func(ctx context.Context, c *client.Client, id runtime.ContainerID) error {
+				return c.Start(ctx, id)
+			})
 		},
 	}
 }
@@ -39,11 +38,7 @@ func newStopCmd(o *rootOptions) *cobra.Command {
 			if secs < 0 {
 				return fmt.Errorf("-t %d: want a number of seconds >= 0", secs)
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return eachID(cmd, args, func(ctx context.Context, id runtime.ContainerID) error {
+			return o.eachID(cmd, args, func(ctx context.Context, c *client.Client, id runtime.ContainerID) error {
 				return c.Stop(ctx, id, time.Duration(secs)*time.Second)
 			})
 		},
@@ -62,11 +57,7 @@ func newKillCmd(o *rootOptions) *cobra.Command {
 			if _, err := runtime.ParseSignal(sig); err != nil {
 				return err
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return eachID(cmd, args, func(ctx context.Context, id runtime.ContainerID) error {
+			return o.eachID(cmd, args, func(ctx context.Context, c *client.Client, id runtime.ContainerID) error {
 				return c.Kill(ctx, id, sig)
 			})
 		},
@@ -83,11 +74,7 @@ func newRmCmd(o *rootOptions) *cobra.Command {
 		Short:   "Remove containers (-f to kill running ones first)",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			return eachID(cmd, args, func(ctx context.Context, id runtime.ContainerID) error {
+			return o.eachID(cmd, args, func(ctx context.Context, c *client.Client, id runtime.ContainerID) error {
 				err := c.Remove(ctx, id, force)
 				if errors.Is(err, runtime.ErrFailedPrecondition) && !force {
 					return fmt.Errorf("%w (stop it first, or use rm -f)", err)
@@ -183,14 +170,11 @@ func newLogsCmd(o *rootOptions) *cobra.Command {
 					return fmt.Errorf("--tail %q: want a number of lines or all", tail)
 				}
 			}
-			id, err := containerID(args[0])
+			c, ids, err := o.clientFor(args[:1])
 			if err != nil {
 				return err
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
+			id := ids[0]
 			if follow {
 				stream, err := c.FollowLogs(cmd.Context(), id, n)
 				if err != nil {
@@ -232,14 +216,11 @@ func newExecCmd(o *rootOptions) *cobra.Command {
 			if interactive || tty {
 				return fmt.Errorf("exec -i/-t: interactive exec is not supported yet: %w", runtime.ErrNotSupported)
 			}
-			id, err := containerID(args[0])
+			c, ids, err := o.clientFor(args[:1])
 			if err != nil {
 				return err
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
+			id := ids[0]
 			stream, err := c.ExecStream(cmd.Context(), id, args[1:])
 			if err != nil {
 				return err
