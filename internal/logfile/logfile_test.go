@@ -417,15 +417,26 @@ func FuzzTail(f *testing.F) {
 }
 
 // A wake makes a quiet follower look again at once: the writer's end is
-// seen without waiting out the poll backoff. The stream must end long
-// before the backoff's cap would let it when only the wake tells it.
+// seen without waiting out the poll backoff. Once the follower has backed
+// off (its wait is 160 ms or more), the check that ends the stream must
+// come right after the wake; a poll could not come that soon.
 func TestFollowWokenEndsOnWake(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log")
 	writeN(t, path, 0, 3)
-	var stopped atomic.Bool
-	var checks atomic.Int32
+	var (
+		stopped atomic.Bool
+		mu      sync.Mutex
+		checks  []time.Time // when stopped was asked
+	)
+	ask := func() bool {
+		mu.Lock()
+		checks = append(checks, time.Now())
+		mu.Unlock()
+		return stopped.Load()
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(checks) }
 	wake := make(chan struct{}, 1)
-	s := FollowWoken(context.Background(), path, runtime.TailAll, func() bool { checks.Add(1); return stopped.Load() }, wake)
+	s := FollowWoken(context.Background(), path, runtime.TailAll, ask, wake)
 	t.Cleanup(func() { s.Close() })
 	for range 3 {
 		if _, err := s.Recv(); err != nil {
@@ -434,20 +445,21 @@ func TestFollowWokenEndsOnWake(t *testing.T) {
 	}
 	ended := make(chan error, 1)
 	go func() { _, err := s.Recv(); ended <- err }()
-	// Let the follower back off (each poll asks stopped once).
+	// Polls wait 10, 20, 40, 80, then 160 ms: after the fifth check the
+	// next poll is at least 160 ms away.
 	deadline := time.Now().Add(5 * time.Second)
-	for checks.Load() < 5 && time.Now().Before(deadline) {
+	for count() < 5 && time.Now().Before(deadline) {
 		goruntime.Gosched()
 	}
 	stopped.Store(true)
-	before := checks.Load()
 	wake <- struct{}{}
 	if err := <-ended; !errors.Is(err, io.EOF) {
 		t.Fatalf("Recv after the wake = %v, want io.EOF", err)
 	}
-	// One check for the wake; a poll timer firing in the same instant may
-	// add one more, but no backoff round trips.
-	if got := checks.Load(); got-before > 2 {
-		t.Errorf("stopped was asked %d more times after the wake; the wake, not polls, should end the stream", got-before)
+	mu.Lock()
+	defer mu.Unlock()
+	n := len(checks)
+	if gap := checks[n-1].Sub(checks[n-2]); gap >= 150*time.Millisecond {
+		t.Errorf("the stream ended %v after the previous check: a poll, not the wake, ended it", gap)
 	}
 }
