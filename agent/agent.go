@@ -27,7 +27,7 @@ type Agent struct {
 	rt      runtime.Runtime
 	// runtimes are the composite's runtimes in preference order (as
 	// wrapped for metrics), for /v1/runtimes.
-	runtimes []runtime.Runtime
+	runtimes []runtime.Containers
 	handler  http.Handler
 
 	// deployMu serialises Up and Down. It is held across runtime calls on
@@ -52,7 +52,7 @@ type Agent struct {
 // cfg must have passed Validate. A second agent on the same root fails at
 // once with an error wrapping runtime.ErrFailedPrecondition. Close the
 // Agent (or let Serve return) to release the root.
-func New(ctx context.Context, cfg Config, runtimes []runtime.Runtime, opts ...Option) (*Agent, error) {
+func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ...Option) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -94,9 +94,9 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Runtime, opts ...Op
 	return a, nil
 }
 
-func (a *Agent) init(ctx context.Context, runtimes []runtime.Runtime) error {
+func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	seen := map[string]bool{}
-	wrapped := make([]runtime.Runtime, 0, len(runtimes))
+	wrapped := make([]runtime.Containers, 0, len(runtimes))
 	for _, rt := range runtimes {
 		if rt == nil {
 			return fmt.Errorf("agent: runtime %d is nil: %w", len(wrapped), runtime.ErrInvalidArgument)
@@ -108,6 +108,9 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Runtime) error {
 		wrapped = append(wrapped, a.metrics.wrap(rt))
 	}
 	copts := []composite.Option{composite.WithLogger(a.log)}
+	if a.opts.images != nil {
+		copts = append(copts, composite.WithImages(a.metrics.wrapImages("images", a.opts.images)))
+	}
 	if a.opts.inspector != nil {
 		copts = append(copts, composite.WithInspector(a.opts.inspector))
 	}

@@ -18,11 +18,11 @@ import (
 func TestSecondAgentOnSameRootIsRefused(t *testing.T) {
 	cfg := testConfig(t)
 	f := runtimetest.NewFake("fake")
-	first, err := New(t.Context(), cfg, []runtime.Runtime{f})
+	first, err := New(t.Context(), cfg, []runtime.Containers{f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(t.Context(), cfg, []runtime.Runtime{f})
+	_, err = New(t.Context(), cfg, []runtime.Containers{f})
 	want := fmt.Sprintf("another switchyard daemon (pid %d) is using root %s; stop it first or pass a different --root", os.Getpid(), cfg.Root)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("second New = %v, want %q", err, want)
@@ -36,7 +36,7 @@ func TestSecondAgentOnSameRootIsRefused(t *testing.T) {
 	if err := first.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	third, err := New(t.Context(), cfg, []runtime.Runtime{f})
+	third, err := New(t.Context(), cfg, []runtime.Containers{f})
 	if err != nil {
 		t.Fatalf("New after the first agent closed: %v", err)
 	}
@@ -48,15 +48,15 @@ func TestNewRejectsBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		cfg      func(Config) Config
-		runtimes []runtime.Runtime
+		runtimes []runtime.Containers
 		opts     []Option
 	}{
-		{"invalid config", func(c Config) Config { c.LogFormat = "xml"; return c }, []runtime.Runtime{f}, nil},
+		{"invalid config", func(c Config) Config { c.LogFormat = "xml"; return c }, []runtime.Containers{f}, nil},
 		{"no runtimes", func(c Config) Config { return c }, nil, nil},
-		{"nil runtime", func(c Config) Config { return c }, []runtime.Runtime{nil}, nil},
-		{"duplicate names", func(c Config) Config { return c }, []runtime.Runtime{f, runtimetest.NewFake("fake")}, nil},
-		{"bad backoff", func(c Config) Config { return c }, []runtime.Runtime{f}, []Option{WithRestartBackoff(Backoff{})}},
-		{"nil logger", func(c Config) Config { return c }, []runtime.Runtime{f}, []Option{WithLogger(nil)}},
+		{"nil runtime", func(c Config) Config { return c }, []runtime.Containers{nil}, nil},
+		{"duplicate names", func(c Config) Config { return c }, []runtime.Containers{f, runtimetest.NewFake("fake")}, nil},
+		{"bad backoff", func(c Config) Config { return c }, []runtime.Containers{f}, []Option{WithRestartBackoff(Backoff{})}},
+		{"nil logger", func(c Config) Config { return c }, []runtime.Containers{f}, []Option{WithLogger(nil)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg(testConfig(t))
@@ -70,7 +70,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 			}
 			// A refused New must not keep the root locked.
 			if tc.name != "invalid config" {
-				b, err := New(t.Context(), testConfigAt(t, cfg), []runtime.Runtime{f})
+				b, err := New(t.Context(), testConfigAt(t, cfg), []runtime.Containers{f})
 				if err != nil {
 					t.Fatalf("New after a refused New: %v", err)
 				}
@@ -125,7 +125,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("socket still there after Serve returned: %v", err)
 	}
 	// Serve released the root.
-	b, err := New(t.Context(), cfg, []runtime.Runtime{runtimetest.NewFake("fake")})
+	b, err := New(t.Context(), cfg, []runtime.Containers{runtimetest.NewFake("fake")})
 	if err != nil {
 		t.Fatalf("New after Serve returned: %v", err)
 	}
@@ -200,7 +200,7 @@ func TestMetricsEndpoint(t *testing.T) {
 func TestRestartedAgentResumesSupervision(t *testing.T) {
 	cfg := testConfig(t)
 	f := runtimetest.NewFake("fake") // outlives both agents, as shims do
-	first, err := New(t.Context(), cfg, []runtime.Runtime{f}, WithRestartBackoff(fastBackoff))
+	first, err := New(t.Context(), cfg, []runtime.Containers{f}, WithRestartBackoff(fastBackoff))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -359,7 +359,7 @@ func TestUpRecreatesReplicaRemovedBehindItsBack(t *testing.T) {
 func TestResumedAgentStartsReplicaLeftPending(t *testing.T) {
 	cfg := testConfig(t)
 	f := runtimetest.NewFake("fake")
-	first, err := New(t.Context(), cfg, []runtime.Runtime{f}, WithRestartBackoff(fastBackoff))
+	first, err := New(t.Context(), cfg, []runtime.Containers{f}, WithRestartBackoff(fastBackoff))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestResumedAgentStartsReplicaLeftPending(t *testing.T) {
 func TestStateKeepsNoCredentials(t *testing.T) {
 	cfg := testConfig(t)
 	f := runtimetest.NewFake("fake")
-	a, err := New(t.Context(), cfg, []runtime.Runtime{f})
+	a, err := New(t.Context(), cfg, []runtime.Containers{f})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func mustNew(t *testing.T, cfg Config, f *runtimetest.Fake, opts ...Option) *Age
 		WithLogger(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithRestartBackoff(fastBackoff),
 	}, opts...)
-	a, err := New(t.Context(), cfg, []runtime.Runtime{f}, opts...)
+	a, err := New(t.Context(), cfg, []runtime.Containers{f}, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -184,7 +184,7 @@ func FuzzDecodeDeployment(f *testing.F) {
 func TestRuntimesEndpoint(t *testing.T) {
 	linux := runtimetest.NewFake("runc", ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	peer := runtimetest.NewFake("remote:peer", ocispec.Platform{OS: "windows", Architecture: "amd64"})
-	a, err := New(t.Context(), testConfig(t), []runtime.Runtime{linux, peer}, WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))))
+	a, err := New(t.Context(), testConfig(t), []runtime.Containers{linux, peer}, WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,25 +176,52 @@ func (o op) String() string {
 // measured decorates a runtime with operation counts and latencies. It
 // forwards every call unchanged.
 type measured struct {
-	rt   runtime.Runtime
-	name string
-	m    *metrics
+	rt     runtime.Containers
+	images runtime.ImageService // nil for a local runtime: the node's are measured apart
+	name   string
+	m      *metrics
 	// ok and latency are the collectors of each op for this runtime,
 	// resolved once: the success path then costs no label lookup.
 	ok      [numOps]prometheus.Counter
 	latency [numOps]prometheus.Observer
 }
 
-var _ runtime.Runtime = (*measured)(nil)
+var (
+	_ runtime.Containers = (*measured)(nil)
+	_ runtime.Runtime    = measuredRuntime{}
+)
 
-func (m *metrics) wrap(rt runtime.Runtime) *measured {
-	r := &measured{rt: rt, name: rt.Name(), m: m}
+// wrap measures rt. A whole runtime (a delegate, with images of its own)
+// stays whole; a local runtime stays container-only, so the composite gives
+// it the node's images.
+func (m *metrics) wrap(rt runtime.Containers) runtime.Containers {
+	r := m.measure(rt.Name())
+	r.rt = rt
+	if is, ok := rt.(runtime.ImageService); ok {
+		r.images = is
+		return measuredRuntime{r}
+	}
+	return r
+}
+
+// wrapImages measures the node's image service under the name name.
+func (m *metrics) wrapImages(name string, is runtime.ImageService) runtime.ImageService {
+	r := m.measure(name)
+	r.images = is
+	return measuredRuntime{r}
+}
+
+func (m *metrics) measure(name string) *measured {
+	r := &measured{name: name, m: m}
 	for o := range numOps {
 		r.ok[o] = m.ops.WithLabelValues(r.name, o.String(), errorKind(nil))
 		r.latency[o] = m.latency.WithLabelValues(r.name, o.String())
 	}
 	return r
 }
+
+// measuredRuntime is a measured runtime with images of its own.
+type measuredRuntime struct{ *measured }
 
 // done records one call of o that started at start and ended with err.
 func (r *measured) done(o op, start time.Time, err error) {
@@ -353,36 +380,36 @@ func (r *measured) ExecStream(ctx context.Context, id runtime.ContainerID, argv 
 }
 
 // Pull implements runtime.ImageService.
-func (r *measured) Pull(ctx context.Context, ref string, opts runtime.PullOptions) (_ runtime.ImageInfo, err error) {
+func (r measuredRuntime) Pull(ctx context.Context, ref string, opts runtime.PullOptions) (_ runtime.ImageInfo, err error) {
 	start := time.Now()
 	defer func() { r.done(opPull, start, err) }()
-	return r.rt.Pull(ctx, ref, opts)
+	return r.images.Pull(ctx, ref, opts)
 }
 
 // ListImages implements runtime.ImageService.
-func (r *measured) ListImages(ctx context.Context) (_ []runtime.ImageInfo, err error) {
+func (r measuredRuntime) ListImages(ctx context.Context) (_ []runtime.ImageInfo, err error) {
 	start := time.Now()
 	defer func() { r.done(opListImages, start, err) }()
-	return r.rt.ListImages(ctx)
+	return r.images.ListImages(ctx)
 }
 
 // RemoveImage implements runtime.ImageService.
-func (r *measured) RemoveImage(ctx context.Context, ref string, force bool) (err error) {
+func (r measuredRuntime) RemoveImage(ctx context.Context, ref string, force bool) (err error) {
 	start := time.Now()
 	defer func() { r.done(opRemoveImage, start, err) }()
-	return r.rt.RemoveImage(ctx, ref, force)
+	return r.images.RemoveImage(ctx, ref, force)
 }
 
 // TagImage implements runtime.ImageService.
-func (r *measured) TagImage(ctx context.Context, src, dst string) (err error) {
+func (r measuredRuntime) TagImage(ctx context.Context, src, dst string) (err error) {
 	start := time.Now()
 	defer func() { r.done(opTagImage, start, err) }()
-	return r.rt.TagImage(ctx, src, dst)
+	return r.images.TagImage(ctx, src, dst)
 }
 
 // PruneImages implements runtime.ImageService.
-func (r *measured) PruneImages(ctx context.Context) (_ runtime.PruneResult, err error) {
+func (r measuredRuntime) PruneImages(ctx context.Context) (_ runtime.PruneResult, err error) {
 	start := time.Now()
 	defer func() { r.done(opPruneImages, start, err) }()
-	return r.rt.PruneImages(ctx)
+	return r.images.PruneImages(ctx)
 }

@@ -53,7 +53,7 @@ func BenchmarkMeasuredState(b *testing.B) {
 	id := runtime.ContainerID{Service: "web", Replica: 0}
 	for _, bc := range []struct {
 		name string
-		rt   runtime.Runtime
+		rt   runtime.Containers
 	}{
 		{"bare", nopRuntime{}},
 		{"measured", newMetrics().wrap(nopRuntime{})},
@@ -75,7 +75,7 @@ func BenchmarkMeasuredState(b *testing.B) {
 func TestMeasuredCountsEveryOperation(t *testing.T) {
 	f := runtimetest.NewFake("fake")
 	m := newMetrics()
-	r := m.wrap(f)
+	r := m.wrap(f).(runtime.Runtime) // a fake has images of its own: it stays whole
 	ctx := t.Context()
 	id := runtime.ContainerID{Service: "web", Replica: 0}
 	to := runtime.ContainerID{Service: "web", Replica: 1}

@@ -23,6 +23,7 @@ type Backoff struct {
 }
 
 type options struct {
+	images          runtime.ImageService
 	logger          *slog.Logger
 	inspector       composite.Inspector
 	version         string
@@ -56,6 +57,20 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("agent: WithLogger(nil): pass a logger: %w", runtime.ErrInvalidArgument)
 		}
 		o.logger = l
+		return nil
+	}
+}
+
+// WithImages gives the node's image service: it pulls for, and lists the
+// images of, every local runtime (those that are not whole
+// runtime.Runtimes with images of their own). Required when such a runtime
+// is given.
+func WithImages(is runtime.ImageService) Option {
+	return func(o *options) error {
+		if is == nil {
+			return fmt.Errorf("agent: WithImages(nil): pass the node's image service, or leave the option out: %w", runtime.ErrInvalidArgument)
+		}
+		o.images = is
 		return nil
 	}
 }

@@ -34,7 +34,7 @@ func TestDeploymentRoutesByPlatform(t *testing.T) {
 	wasm := runtimetest.NewFake("wasm", platforms.MustParse("wasip1/wasm"))
 	insp := &recordingInspector{plats: []ocispec.Platform{platforms.MustParse("wasip1/wasm")}}
 	cfg := testConfig(t)
-	a, err := New(t.Context(), cfg, []runtime.Runtime{linux, wasm}, WithInspector(insp), WithRestartBackoff(fastBackoff))
+	a, err := New(t.Context(), cfg, []runtime.Containers{linux, wasm}, WithInspector(insp), WithRestartBackoff(fastBackoff))
 	if err != nil {
 		t.Fatal(err)
 	}

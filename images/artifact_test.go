@@ -24,8 +24,11 @@ func TestWasmArtifact(t *testing.T) {
 	}
 	img = mutate.ConfigMediaType(img, "application/vnd.wasm.config.v0+json")
 	got := mustWrite(t, s, "example.com/hello-wasm:1", img)
-	if runtime.FormatPlatform(got.Platform) != "wasip1/wasm" || len(got.Platforms) != 1 {
-		t.Errorf("platform %+v platforms %+v, want wasip1/wasm", got.Platform, got.Platforms)
+	if runtime.FormatPlatform(got.Platform) != "wasip1/wasm" {
+		t.Errorf("platform %+v, want wasip1/wasm", got.Platform)
+	}
+	if ref, err := s.Get(ctx, "example.com/hello-wasm:1"); err != nil || formatPlatforms(ref.Platforms()) != "wasip1/wasm" {
+		t.Errorf("Get = %+v, %v: want platforms wasip1/wasm", ref, err)
 	}
 	if got.Layers[0].DiffID != got.Layers[0].Digest {
 		t.Errorf("layer %+v: an uncompressed layer's diff ID is its digest", got.Layers[0])
@@ -34,7 +37,7 @@ func TestWasmArtifact(t *testing.T) {
 	if err != nil || !strings.HasSuffix(p, got.Layers[0].Digest[7:]) {
 		t.Fatalf("BlobPath = %q, %v", p, err)
 	}
-	if _, _, err := s.PrepareRootfs(ctx, "w", "example.com/hello-wasm:1"); !errors.Is(err, runtime.ErrNotSupported) {
+	if _, _, err := s.PrepareRootfs(ctx, "w", "example.com/hello-wasm:1", nil); !errors.Is(err, runtime.ErrNotSupported) {
 		t.Errorf("PrepareRootfs(wasm) = %v, want ErrNotSupported", err)
 	}
 }
@@ -54,7 +57,7 @@ func TestUnpackVerifiesDiffID(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustWrite(t, s, "example.com/liar:1", img)
-	_, _, err = s.PrepareRootfs(ctx, "c", "example.com/liar:1")
+	_, _, err = s.PrepareRootfs(ctx, "c", "example.com/liar:1", nil)
 	if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "the config says") {
 		t.Fatalf("PrepareRootfs = %v, want a diff ID mismatch", err)
 	}
@@ -105,7 +108,7 @@ func TestWriteByDigestIsKept(t *testing.T) {
 		t.Fatalf("Prune = %+v, %v; an image pulled by digest is not unnamed", res, err)
 	}
 	list, err := s.List(ctx)
-	if err != nil || len(list) != 1 || list[0].Ref != ref {
+	if err != nil || len(list) != 1 || list[0].Name != ref {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
 	if _, err := s.Write(ctx, d.String(), img, WriteOptions{}); !errors.Is(err, runtime.ErrInvalidArgument) {

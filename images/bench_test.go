@@ -47,7 +47,7 @@ func TestFigureHundredRootfs(t *testing.T) {
 	start := time.Now()
 	var first time.Duration
 	for i := range n {
-		rfs, _, err := s.PrepareRootfs(ctx, fmt.Sprintf("c-%d", i), "busybox")
+		rfs, _, err := s.PrepareRootfs(ctx, fmt.Sprintf("c-%d", i), "busybox", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func BenchmarkPrepareMount(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		key := fmt.Sprintf("c-%d", i)
-		rfs, _, err := s.PrepareRootfs(ctx, key, "busybox")
+		rfs, _, err := s.PrepareRootfs(ctx, key, "busybox", nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,8 @@ import (
 
 var errNotEmpty = syscall.ENOTEMPTY
 
-// collect deletes every blob and snapshot that no image record names and
+// collect deletes every blob and snapshot that no index or manifest record
+// names and
 // reports the blob digests deleted and the bytes freed. It excludes
 // writers and unpackers (s.gc), so nothing in flight is lost.
 func (s *Store) collect(ctx context.Context) (runtime.PruneResult, error) {
@@ -24,6 +25,11 @@ func (s *Store) collect(ctx context.Context) (runtime.PruneResult, error) {
 	liveBlobs := map[string]bool{}
 	liveSnaps := map[string]bool{}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		// An index is one blob; its present manifests have records below.
+		_ = tx.Bucket(bucketIndexes).ForEach(func(k, _ []byte) error {
+			liveBlobs[string(k)] = true
+			return nil
+		})
 		return tx.Bucket(bucketImages).ForEach(func(k, _ []byte) error {
 			img, err := getImage(tx, string(k))
 			if err != nil {

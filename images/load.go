@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -37,10 +36,10 @@ const UnnamedRepository = "localhost/unnamed"
 // under its names — the org.opencontainers.image.ref.name (or
 // io.containerd.image.name) annotation of an OCI layout, the RepoTags of a
 // docker tarball; an image without a name is stored as
-// UnnamedRepository:<short digest>. A multi-platform index contributes the
-// manifest for this machine's platform (or its first), recording every
-// platform of the index. It returns the images stored, one per name.
-func (s *Store) LoadFile(ctx context.Context, path string) ([]Image, error) {
+// UnnamedRepository:<short digest>. A multi-platform index is kept whole,
+// with every platform whose manifest the archive holds. It returns what each
+// name names afterwards.
+func (s *Store) LoadFile(ctx context.Context, path string) ([]Reference, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -125,7 +124,7 @@ func tarKind(path string) (string, error) {
 	return "", nil
 }
 
-func (s *Store) loadLayout(ctx context.Context, dir string) ([]Image, error) {
+func (s *Store) loadLayout(ctx context.Context, dir string) ([]Reference, error) {
 	lp, err := layout.FromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w: not an OCI image layout: %w", dir, runtime.ErrInvalidArgument, err)
@@ -138,81 +137,68 @@ func (s *Store) loadLayout(ctx context.Context, dir string) ([]Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: index.json: %w: %w", dir, runtime.ErrInvalidArgument, err)
 	}
-	var out []Image
+	var out []Reference
 	for _, d := range im.Manifests {
-		img, wopts, err := pickImage(idx, d)
-		if err != nil {
-			return out, fmt.Errorf("load %s: manifest %s: %w", dir, d.Digest, err)
-		}
-		if img == nil {
+		if !d.MediaType.IsImage() && !d.MediaType.IsIndex() {
 			continue // not an image (an attestation, say)
 		}
-		ref, err := layoutRef(d.Annotations, img)
+		ref, err := layoutRef(d.Annotations, d.Digest)
 		if err != nil {
 			return out, fmt.Errorf("load %s: %w", dir, err)
 		}
-		stored, err := s.Write(ctx, ref, img, wopts)
+		stored, err := s.loadDescriptor(ctx, idx, d, ref)
 		if err != nil {
-			return out, fmt.Errorf("load %s: %w", dir, err)
+			return out, fmt.Errorf("load %s: manifest %s: %w", dir, d.Digest, err)
 		}
 		out = append(out, stored)
 	}
 	return out, nil
 }
 
-// pickImage returns the image a descriptor of index.json stands for: the
-// manifest itself, or this platform's entry of a nested index.
-func pickImage(idx v1.ImageIndex, d v1.Descriptor) (v1.Image, WriteOptions, error) {
+// loadDescriptor stores what a descriptor of index.json stands for under
+// ref: a manifest, or a nested index kept whole with every entry whose
+// manifest the layout holds.
+func (s *Store) loadDescriptor(ctx context.Context, idx v1.ImageIndex, d v1.Descriptor, ref string) (Reference, error) {
 	if d.MediaType.IsImage() {
 		img, err := idx.Image(d.Digest)
-		return img, WriteOptions{}, err
-	}
-	if !d.MediaType.IsIndex() {
-		return nil, WriteOptions{}, nil
+		if err != nil {
+			return Reference{}, err
+		}
+		if _, err := s.Write(ctx, ref, img, WriteOptions{}); err != nil {
+			return Reference{}, err
+		}
+		return s.Get(ctx, ref)
 	}
 	child, err := idx.ImageIndex(d.Digest)
 	if err != nil {
-		return nil, WriteOptions{}, err
+		return Reference{}, err
 	}
 	cm, err := child.IndexManifest()
 	if err != nil {
-		return nil, WriteOptions{}, err
+		return Reference{}, err
 	}
-	var all []ocispec.Platform
-	var chosen, first *v1.Descriptor
-	match := platforms.Default()
-	for i, m := range cm.Manifests {
-		if !m.MediaType.IsImage() {
+	var pull []v1.Hash
+	for _, m := range cm.Manifests {
+		if !m.MediaType.IsImage() || m.Platform != nil && m.Platform.OS == "unknown" {
 			continue
 		}
-		if first == nil {
-			first = &cm.Manifests[i]
-		}
-		if m.Platform == nil {
-			continue
-		}
-		p := ocispec.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant, OSVersion: m.Platform.OSVersion}
-		if p.OS == "unknown" {
-			continue // attestation manifests
-		}
-		all = append(all, p)
-		if chosen == nil && match.Match(p) {
-			chosen = &cm.Manifests[i]
+		// A layout may hold only some platforms of an index: the others are
+		// recorded and absent.
+		if img, err := child.Image(m.Digest); err == nil {
+			if _, err := img.RawManifest(); err == nil {
+				pull = append(pull, m.Digest)
+			}
 		}
 	}
-	if chosen == nil {
-		chosen = first
+	if len(pull) == 0 {
+		return Reference{}, fmt.Errorf("%w: the layout holds no image manifest of the index", runtime.ErrInvalidArgument)
 	}
-	if chosen == nil {
-		return nil, WriteOptions{}, fmt.Errorf("%w: the index lists no image manifest", runtime.ErrInvalidArgument)
-	}
-	img, err := child.Image(chosen.Digest)
-	return img, WriteOptions{Platforms: all, IndexDigest: d.Digest.String()}, err
+	return s.WriteIndex(ctx, ref, child, pull, WriteOptions{})
 }
 
 // layoutRef names an image of an OCI layout from its annotations. A bare
 // tag ("1.36") names no repository, so it counts as no name.
-func layoutRef(ann map[string]string, img v1.Image) (string, error) {
+func layoutRef(ann map[string]string, d v1.Hash) (string, error) {
 	for _, key := range []string{annotationContainerdName, annotationRefName} {
 		v := ann[key]
 		if v == "" || !strings.ContainsAny(v, "/:@") {
@@ -222,24 +208,16 @@ func layoutRef(ann map[string]string, img v1.Image) (string, error) {
 			return v, nil
 		}
 	}
-	return unnamedRef(img)
-}
-
-func unnamedRef(img v1.Image) (string, error) {
-	d, err := img.Digest()
-	if err != nil {
-		return "", err
-	}
 	return UnnamedRepository + ":" + d.Hex[:12], nil
 }
 
-func (s *Store) loadDocker(ctx context.Context, path string) ([]Image, error) {
+func (s *Store) loadDocker(ctx context.Context, path string) ([]Reference, error) {
 	opener := func() (io.ReadCloser, error) { return os.Open(path) }
 	m, err := tarball.LoadManifest(opener)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: manifest.json: %w: %w", path, runtime.ErrInvalidArgument, err)
 	}
-	var out []Image
+	var out []Reference
 	for _, d := range m {
 		var tag *name.Tag
 		if len(d.RepoTags) > 0 {
@@ -257,19 +235,23 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]Image, error) {
 		}
 		refs := d.RepoTags
 		if len(refs) == 0 {
-			r, err := unnamedRef(img)
+			dg, err := img.Digest()
 			if err != nil {
 				return out, fmt.Errorf("load %s: %w", path, err)
 			}
-			refs = []string{r}
+			refs = []string{UnnamedRepository + ":" + dg.Hex[:12]}
 		}
-		stored, err := s.Write(ctx, refs[0], img, WriteOptions{})
+		written, err := s.Write(ctx, refs[0], img, WriteOptions{})
+		if err != nil {
+			return out, fmt.Errorf("load %s: %w", path, err)
+		}
+		stored, err := s.Get(ctx, written.Ref)
 		if err != nil {
 			return out, fmt.Errorf("load %s: %w", path, err)
 		}
 		out = append(out, stored)
 		for _, r := range refs[1:] {
-			if err := s.Tag(ctx, stored.Ref, r); err != nil {
+			if err := s.Tag(ctx, stored.Name, r); err != nil {
 				return out, fmt.Errorf("load %s: %w", path, err)
 			}
 			again, err := s.Get(ctx, r)

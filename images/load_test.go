@@ -58,10 +58,10 @@ func mustTarDir(t *testing.T, dir string) string {
 	return out
 }
 
-func refsOf(imgs []Image) []string {
+func refsOf(imgs []Reference) []string {
 	var r []string
 	for _, i := range imgs {
-		r = append(r, i.Ref)
+		r = append(r, i.Name)
 	}
 	slices.Sort(r)
 	return r
@@ -114,14 +114,14 @@ func TestLoadFile(t *testing.T) {
 				t.Fatalf("loaded %v, want %v", r, want)
 			}
 			for _, ref := range want {
-				img, err := s.Get(ctx, ref)
+				img, err := s.Resolve(ctx, ref, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if img.Platform.OS != "linux" || len(img.Layers) != 1 {
 					t.Errorf("%s: %+v", ref, img)
 				}
-				if _, _, err := s.PrepareRootfs(ctx, "c-"+img.Digest[7:19]+"-"+filepath.Base(ref), ref); err != nil {
+				if _, _, err := s.PrepareRootfs(ctx, "c-"+img.Digest[7:19]+"-"+filepath.Base(ref), ref, nil); err != nil {
 					t.Errorf("%s: rootfs: %v", ref, err)
 				}
 			}
@@ -132,7 +132,7 @@ func TestLoadFile(t *testing.T) {
 	}
 }
 
-func TestLoadIndexPicksThisPlatform(t *testing.T) {
+func TestLoadIndexKeepsEveryPlatform(t *testing.T) {
 	amd := mustImage(t, mustLayer(t, file{name: "amd", body: "amd"}))
 	arm := mustImage(t, mustLayer(t, file{name: "arm", body: "arm"}))
 	cf, _ := arm.ConfigFile()
@@ -156,11 +156,12 @@ func TestLoadIndexPicksThisPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || len(got[0].Platforms) != 2 || got[0].IndexDigest == "" {
-		t.Fatalf("loaded %+v", got)
+	if len(got) != 1 || !got[0].IsIndex() || formatPlatforms(got[0].PresentPlatforms()) != "linux/arm64, linux/amd64" {
+		t.Fatalf("loaded %+v: want the index whole, both platforms present", got)
 	}
-	if got[0].Platform.Architecture != "amd64" {
-		t.Errorf("picked %s, want this machine's amd64", runtime.FormatPlatform(got[0].Platform))
+	img, err := s.Resolve(context.Background(), "example.com/multi:1", nil)
+	if err != nil || img.Platform.Architecture != "amd64" {
+		t.Errorf("Resolve with no preference = %s, %v: want this machine's amd64", runtime.FormatPlatform(img.Platform), err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
@@ -103,11 +104,12 @@ func checkKey(key string) error {
 	return nil
 }
 
-// Acquire records that the container key uses the image ref names, so that
-// Remove refuses the image, and returns the image. Acquiring again with the
-// same image is a no-op; with another image it is an error wrapping
+// Acquire records that the container key uses the manifest of ref that a
+// runtime serving want runs (see Resolve), so that Remove refuses it and
+// the collector keeps it, and returns that manifest. Acquiring again with
+// the same manifest is a no-op; with another it is an error wrapping
 // runtime.ErrAlreadyExists.
-func (s *Store) Acquire(ctx context.Context, key, ref string) (Image, error) {
+func (s *Store) Acquire(ctx context.Context, key, ref string, want []ocispec.Platform) (Image, error) {
 	if err := s.checkOpen(); err != nil {
 		return Image{}, err
 	}
@@ -116,7 +118,7 @@ func (s *Store) Acquire(ctx context.Context, key, ref string) (Image, error) {
 	}
 	var img Image
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		norm, got, err := resolve(tx, ref)
+		got, err := resolve(tx, ref, want)
 		if err != nil {
 			return err
 		}
@@ -129,7 +131,7 @@ func (s *Store) Acquire(ctx context.Context, key, ref string) (Image, error) {
 			}
 			return fmt.Errorf("container %s: %w: it already uses image %s", key, runtime.ErrAlreadyExists, u.Ref)
 		}
-		raw, err := json.Marshal(use{Ref: norm, Digest: img.Digest})
+		raw, err := json.Marshal(use{Ref: img.Ref, Digest: img.Digest})
 		if err != nil {
 			return err
 		}
@@ -149,19 +151,19 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	})
 }
 
-// PrepareRootfs gives container key a root filesystem of the image ref
-// names: it acquires the image, unpacks every layer not unpacked yet (each
+// PrepareRootfs gives container key a root filesystem of the manifest of
+// ref that a runtime serving want runs (see Resolve): it acquires it, unpacks every layer not unpacked yet (each
 // layer is unpacked once and shared by every container), and makes a fresh
 // upper and work directory under containers/<key>. A second PrepareRootfs
 // for a key that has one is an error wrapping runtime.ErrAlreadyExists; an
 // image that is not a filesystem (a wasm module) is runtime.ErrNotSupported.
-func (s *Store) PrepareRootfs(ctx context.Context, key, ref string) (Rootfs, Image, error) {
+func (s *Store) PrepareRootfs(ctx context.Context, key, ref string, want []ocispec.Platform) (Rootfs, Image, error) {
 	if err := checkKey(key); err != nil {
 		return Rootfs{}, Image{}, err
 	}
 	s.gc.RLock()
 	defer s.gc.RUnlock()
-	img, err := s.Get(ctx, ref)
+	img, err := s.Resolve(ctx, ref, want)
 	if err != nil {
 		return Rootfs{}, Image{}, err
 	}
@@ -177,7 +179,7 @@ func (s *Store) PrepareRootfs(ctx context.Context, key, ref string) (Rootfs, Ima
 		}
 		return Rootfs{}, Image{}, fmt.Errorf("container %s: %w", key, err)
 	}
-	rfs, img, err := s.prepare(ctx, key, ref, cdir)
+	rfs, img, err := s.prepare(ctx, key, ref, want, cdir)
 	if err != nil {
 		_ = os.RemoveAll(cdir)
 		return Rootfs{}, Image{}, err
@@ -185,8 +187,8 @@ func (s *Store) PrepareRootfs(ctx context.Context, key, ref string) (Rootfs, Ima
 	return rfs, img, nil
 }
 
-func (s *Store) prepare(ctx context.Context, key, ref, cdir string) (Rootfs, Image, error) {
-	img, err := s.Acquire(ctx, key, ref)
+func (s *Store) prepare(ctx context.Context, key, ref string, want []ocispec.Platform, cdir string) (Rootfs, Image, error) {
+	img, err := s.Acquire(ctx, key, ref, want)
 	if err != nil {
 		return Rootfs{}, Image{}, err
 	}

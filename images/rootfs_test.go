@@ -45,7 +45,7 @@ func TestRootfsOverlayHonoursWhiteouts(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	mustWrite(t, s, "example.com/wh:1", whiteoutImage(t))
-	rfs, img, err := s.PrepareRootfs(ctx, "web-rep-0", "example.com/wh:1")
+	rfs, img, err := s.PrepareRootfs(ctx, "web-rep-0", "example.com/wh:1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestRootfsOverlayHonoursWhiteouts(t *testing.T) {
 
 	// The second container shares every snapshot: nothing is unpacked again.
 	snaps := entries(t, filepath.Join(s.Root(), "snapshots"))
-	rfs2, _, err := s.PrepareRootfs(ctx, "web-rep-1", "example.com/wh:1")
+	rfs2, _, err := s.PrepareRootfs(ctx, "web-rep-1", "example.com/wh:1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestRootfsOverlayHonoursWhiteouts(t *testing.T) {
 		t.Errorf("second container sees %q: writes leak between containers", b)
 	}
 
-	if _, _, err := s.PrepareRootfs(ctx, "web-rep-0", "example.com/wh:1"); !errors.Is(err, runtime.ErrAlreadyExists) {
+	if _, _, err := s.PrepareRootfs(ctx, "web-rep-0", "example.com/wh:1", nil); !errors.Is(err, runtime.ErrAlreadyExists) {
 		t.Errorf("second PrepareRootfs for one key = %v, want ErrAlreadyExists", err)
 	}
 	if err := s.Remove(ctx, "example.com/wh:1", false); !errors.Is(err, runtime.ErrFailedPrecondition) {
@@ -117,7 +117,7 @@ func TestReleaseRootfs(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	mustWrite(t, s, "example.com/wh:1", whiteoutImage(t))
-	if _, _, err := s.PrepareRootfs(ctx, "job-rep-0", "example.com/wh:1"); err != nil {
+	if _, _, err := s.PrepareRootfs(ctx, "job-rep-0", "example.com/wh:1", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ReleaseRootfs(ctx, "job-rep-0"); err != nil {
@@ -139,7 +139,7 @@ func TestReleaseRootfs(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"", "..", "a/b"} {
-		if _, _, err := s.PrepareRootfs(ctx, key, "x"); !errors.Is(err, runtime.ErrInvalidArgument) {
+		if _, _, err := s.PrepareRootfs(ctx, key, "x", nil); !errors.Is(err, runtime.ErrInvalidArgument) {
 			t.Errorf("PrepareRootfs(%q) = %v, want ErrInvalidArgument", key, err)
 		}
 	}
@@ -154,7 +154,7 @@ func TestPrepareRootfsConcurrent(t *testing.T) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, _, err := s.PrepareRootfs(ctx, fmt.Sprintf("c-%d", i), "example.com/wh:1")
+			_, _, err := s.PrepareRootfs(ctx, fmt.Sprintf("c-%d", i), "example.com/wh:1", nil)
 			errs <- err
 		})
 	}
@@ -174,7 +174,7 @@ func TestUnpackBoundRemovesPartialSnapshot(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, WithMaxUnpackedSize(32<<10))
 	mustWrite(t, s, "example.com/big:1", mustImage(t, mustLayer(t, file{name: "big", body: strings.Repeat("x", 1<<20)})))
-	_, _, err := s.PrepareRootfs(ctx, "c", "example.com/big:1")
+	_, _, err := s.PrepareRootfs(ctx, "c", "example.com/big:1", nil)
 	if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("PrepareRootfs = %v, want a size-bound error", err)
 	}
@@ -197,7 +197,7 @@ func TestMountManyLayers(t *testing.T) {
 		layers = append(layers, mustLayer(t, file{name: fmt.Sprintf("f%02d", i), body: fmt.Sprint(i)}))
 	}
 	mustWrite(t, s, "example.com/tall:1", mustImage(t, layers...))
-	rfs, _, err := s.PrepareRootfs(ctx, "tall", "example.com/tall:1")
+	rfs, _, err := s.PrepareRootfs(ctx, "tall", "example.com/tall:1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestRootfsOfBusybox(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	mustWrite(t, s, "busybox", mustBusybox(t))
-	rfs, _, err := s.PrepareRootfs(ctx, "bb", "busybox")
+	rfs, _, err := s.PrepareRootfs(ctx, "bb", "busybox", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,28 +19,26 @@ import (
 	"github.com/switchyard/switchyard/runtime"
 )
 
-// Image is an image in the store, as recorded when it was written.
+// Image is one image manifest in the store: one platform's config and
+// layers. Resolve returns the one a runtime runs; Write returns the one it
+// stored.
 type Image struct {
-	// Ref is the normalised reference the image was asked for or listed
-	// under (index.docker.io/library/busybox:latest); empty for an image
-	// that no reference names any more.
-	Ref string `json:"ref"`
+	// Ref is the normalised reference the manifest was resolved through
+	// (index.docker.io/library/busybox:latest); not stored.
+	Ref string `json:"ref,omitempty"`
 	// Digest is the manifest digest, "sha256:...".
 	Digest string `json:"digest"`
-	// IndexDigest is the digest of the index the manifest was chosen from,
-	// when there was one.
-	IndexDigest string `json:"index_digest,omitempty"`
-	// Platform is the platform of this manifest (from its config).
+	// Platform is the platform of this manifest: its config's, normalised
+	// (or wasip1/wasm for a WebAssembly artifact).
 	Platform ocispec.Platform `json:"platform"`
-	// Platforms are all the platforms of the index it came from, or just
-	// Platform for a single manifest.
-	Platforms []ocispec.Platform `json:"platforms"`
 	// Config is the parsed image config.
 	Config ocispec.Image `json:"config"`
 	// ConfigMediaType is the config blob's media type.
 	ConfigMediaType string `json:"config_media_type"`
 	// ConfigDigest is the config blob's digest.
 	ConfigDigest string `json:"config_digest"`
+	// ConfigSize is the config blob's size in bytes.
+	ConfigSize int64 `json:"config_size"`
 	// MediaType is the manifest's media type.
 	MediaType string `json:"media_type"`
 	// Layers are the layers, bottom first.
@@ -64,28 +62,19 @@ type Layer struct {
 	Size int64 `json:"size"`
 }
 
-// Info converts the image to the contract's ImageInfo.
-func (img Image) Info() runtime.ImageInfo {
-	return runtime.ImageInfo{
-		Reference: img.Ref,
-		Digest:    img.Digest,
-		Size:      img.Size,
-		Platforms: append([]ocispec.Platform(nil), img.Platforms...),
-		Created:   img.Created,
-	}
-}
-
 // Bucket names of meta.db.
 var (
-	bucketRefs   = []byte("refs")   // normalised reference → manifest digest
-	bucketImages = []byte("images") // manifest digest → JSON Image (Ref empty)
-	bucketUses   = []byte("uses")   // container key → JSON use
+	bucketMeta    = []byte("meta")    // "schema" → the metadata schema version
+	bucketRefs    = []byte("refs")    // normalised reference → JSON refRecord (its target)
+	bucketIndexes = []byte("indexes") // index digest → JSON indexRecord
+	bucketImages  = []byte("images")  // manifest digest → JSON Image (Ref empty)
+	bucketUses    = []byte("uses")    // container key → JSON use
 )
 
-// use records that a container uses an image.
+// use records that a container uses one manifest of an image.
 type use struct {
 	Ref    string `json:"ref"`
-	Digest string `json:"digest"`
+	Digest string `json:"digest"` // the manifest's
 }
 
 // Store is a local image store. It is safe for concurrent use by many
@@ -131,15 +120,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("image store %s: %w", root, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRefs, bucketImages, bucketUses} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := db.Update(upgrade); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("image store %s: %w", root, err)
 	}
@@ -203,30 +184,6 @@ func isDigest(s string) bool {
 	return true
 }
 
-// resolve finds the image ref names inside tx.
-func resolve(tx *bolt.Tx, ref string) (string, Image, error) {
-	norm, err := Normalize(ref)
-	if err != nil {
-		return "", Image{}, err
-	}
-	dgst := string(tx.Bucket(bucketRefs).Get([]byte(norm)))
-	if dgst == "" {
-		// A digest reference (or a bare digest) names the content itself.
-		if d, ok := digestOf(norm); ok {
-			dgst = d
-		}
-	}
-	if dgst == "" {
-		return "", Image{}, fmt.Errorf("image %s: %w", norm, runtime.ErrNotFound)
-	}
-	img, err := getImage(tx, dgst)
-	if err != nil {
-		return "", Image{}, fmt.Errorf("image %s: %w", norm, err)
-	}
-	img.Ref = norm
-	return norm, img, nil
-}
-
 func digestOf(norm string) (string, bool) {
 	if isDigest(norm) {
 		return norm, true
@@ -265,16 +222,40 @@ func (s *Store) checkOpen() error {
 	return nil
 }
 
-// Get returns the image ref names. The error wraps runtime.ErrNotFound when
-// the store does not hold it.
-func (s *Store) Get(ctx context.Context, ref string) (Image, error) {
+// Get returns what ref names: its target and every platform under it, with
+// which of them are present. The error wraps runtime.ErrNotFound when the
+// store does not hold ref.
+func (s *Store) Get(ctx context.Context, ref string) (Reference, error) {
+	if err := s.checkOpen(); err != nil {
+		return Reference{}, err
+	}
+	var out Reference
+	err := s.db.View(func(tx *bolt.Tx) error {
+		norm, t, err := target(tx, ref)
+		if err != nil {
+			return err
+		}
+		out, err = describe(tx, norm, t)
+		return err
+	})
+	return out, err
+}
+
+// Resolve returns the manifest of ref's target that a runtime serving want
+// (most preferred first) runs: the manifest itself, or the best present
+// entry of an index (containerd's images.Manifest with a platform
+// matcher). Empty want prefers this machine's platform and takes any
+// present entry. Errors wrap runtime.ErrNotFound for an unknown reference
+// or an entry of a wanted platform that was not pulled, and
+// runtime.ErrNotSupported when ref has no entry of a wanted platform.
+func (s *Store) Resolve(ctx context.Context, ref string, want []ocispec.Platform) (Image, error) {
 	if err := s.checkOpen(); err != nil {
 		return Image{}, err
 	}
 	var img Image
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		_, img, err = resolve(tx, ref)
+		img, err = resolve(tx, ref, want)
 		return err
 	})
 	return img, err

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -13,92 +15,254 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
 )
 
-// WriteOptions are the options of Store.Write.
+// WriteOptions are the options of Store.Write and Store.WriteIndex.
 type WriteOptions struct {
-	// Platforms are every platform of the index the image was chosen from;
-	// empty means the image's own platform only.
-	Platforms []ocispec.Platform
-	// IndexDigest is the digest of that index, if any.
-	IndexDigest string
 	// Progress, when set, gets progress events. Calls never overlap, but
 	// they come from the copying goroutines; it must not block for long.
 	Progress func(runtime.PullProgress)
 }
 
-// Write stores img under ref: the manifest, the config and every layer
-// (copied in parallel, at most WithJobs at once), each verified against its
-// digest and size before it is committed, then the metadata. Blobs already
-// present are not copied again. ref is normalised first.
+// Write stores img, a single manifest, under ref: the manifest, the config
+// and every layer (copied in parallel, at most WithJobs at once), each
+// verified against its digest and size before it is committed, then the
+// metadata. Blobs already present are not copied again. ref is normalised
+// first; it now points at this manifest.
 func (s *Store) Write(ctx context.Context, ref string, img v1.Image, opts WriteOptions) (Image, error) {
-	if err := s.checkOpen(); err != nil {
-		return Image{}, err
-	}
-	norm, err := Normalize(ref)
+	norm, err := s.checkWrite(ref)
 	if err != nil {
 		return Image{}, err
 	}
-	if isDigest(norm) {
-		return Image{}, fmt.Errorf("image %s: %w: store it under a name (name:tag or name@digest)", ref, runtime.ErrInvalidArgument)
-	}
-	out, orphaned, err := s.write(ctx, norm, img, opts)
+	var out Image
+	err = s.commit(ctx, norm, opts, func(ctx context.Context, prog *progress) (refRecord, *indexWrite, []Image, error) {
+		m, raw, err := s.writeManifest(ctx, img, prog)
+		if err != nil {
+			return refRecord{}, nil, nil, err
+		}
+		out = m
+		return refRecord{Digest: m.Digest, MediaType: m.MediaType, Size: int64(len(raw))}, nil, []Image{m}, nil
+	})
 	if err != nil {
 		return Image{}, fmt.Errorf("image %s: %w", norm, err)
 	}
+	out.Ref = norm
+	return out, nil
+}
+
+// WriteIndex stores idx whole under ref, and with it the manifests, configs
+// and layers of the entries whose digests pull lists (an entry stored
+// already stays present; the others are recorded and absent). Everything is
+// copied and verified before one transaction records the index, its present
+// manifests and the reference, so an interrupted write records nothing. It
+// returns what ref names afterwards.
+func (s *Store) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex, pull []v1.Hash, opts WriteOptions) (Reference, error) {
+	norm, err := s.checkWrite(ref)
+	if err != nil {
+		return Reference{}, err
+	}
+	err = s.commit(ctx, norm, opts, func(ctx context.Context, prog *progress) (refRecord, *indexWrite, []Image, error) {
+		raw, err := idx.RawManifest()
+		if err != nil {
+			return refRecord{}, nil, nil, fmt.Errorf("reading index: %w", err)
+		}
+		dgst, err := idx.Digest()
+		if err != nil {
+			return refRecord{}, nil, nil, fmt.Errorf("index digest: %w", err)
+		}
+		mt, err := idx.MediaType()
+		if err != nil {
+			return refRecord{}, nil, nil, fmt.Errorf("index media type: %w", err)
+		}
+		var doc ocispec.Index
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return refRecord{}, nil, nil, fmt.Errorf("index %s: %w: %w", dgst, runtime.ErrInvalidArgument, err)
+		}
+		rec := indexRecord{MediaType: string(mt), Size: int64(len(raw))}
+		for _, d := range doc.Manifests {
+			if isIndexMediaType(d.MediaType) || isAttestation(d) {
+				continue
+			}
+			e := indexEntry{Digest: d.Digest.String(), MediaType: d.MediaType, Size: d.Size}
+			if d.Platform != nil {
+				p := spec.Normalize(*d.Platform)
+				e.Platform = &p
+			}
+			rec.Manifests = append(rec.Manifests, e)
+		}
+		imgs, err := s.writeEntries(ctx, idx, pull, rec, prog)
+		if err != nil {
+			return refRecord{}, nil, nil, err
+		}
+		if _, err := s.writeBlob(ctx, dgst.String(), int64(len(raw)), func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(raw)), nil
+		}, nil); err != nil {
+			return refRecord{}, nil, nil, err
+		}
+		return refRecord{Digest: dgst.String(), MediaType: string(mt), Size: int64(len(raw))}, &indexWrite{dgst.String(), rec}, imgs, nil
+	})
+	if err != nil {
+		return Reference{}, fmt.Errorf("image %s: %w", norm, err)
+	}
+	return s.Get(ctx, norm)
+}
+
+// writeEntries copies the entries of rec that pull names, in parallel.
+func (s *Store) writeEntries(ctx context.Context, idx v1.ImageIndex, pull []v1.Hash, rec indexRecord, prog *progress) ([]Image, error) {
+	for _, h := range pull {
+		if !slices.ContainsFunc(rec.Manifests, func(e indexEntry) bool { return e.Digest == h.String() }) {
+			return nil, fmt.Errorf("manifest %s is not an image entry of the index: %w", h, runtime.ErrInvalidArgument)
+		}
+	}
+	imgs := make([]Image, len(pull))
+	errs := make([]error, len(pull))
+	var wg sync.WaitGroup
+	for i, h := range pull {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			img, err := idx.Image(h)
+			if err != nil {
+				errs[i] = fmt.Errorf("manifest %s: %w", h, err)
+				return
+			}
+			if imgs[i], _, errs[i] = s.writeManifest(ctx, img, prog); errs[i] != nil {
+				errs[i] = fmt.Errorf("manifest %s: %w", h, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return imgs, nil
+}
+
+// indexWrite is an index to record with its manifests.
+type indexWrite struct {
+	digest string
+	rec    indexRecord
+}
+
+func (s *Store) checkWrite(ref string) (string, error) {
+	if err := s.checkOpen(); err != nil {
+		return "", err
+	}
+	norm, err := Normalize(ref)
+	if err != nil {
+		return "", err
+	}
+	if isDigest(norm) {
+		return "", fmt.Errorf("image %s: %w: store it under a name (name:tag or name@digest)", ref, runtime.ErrInvalidArgument)
+	}
+	return norm, nil
+}
+
+// commit runs copy (which writes blobs and returns what to record) under
+// the collector's read lock, then records the manifests, the index and the
+// reference in one transaction. When the reference moved off content that
+// nothing else names, that content is reclaimed, as a re-pull with docker
+// leaves a dangling image that prune would remove anyway.
+func (s *Store) commit(ctx context.Context, norm string, opts WriteOptions,
+	copy func(context.Context, *progress) (refRecord, *indexWrite, []Image, error)) error {
+	prog := newProgress(opts.Progress)
+	orphaned, err := func() (bool, error) {
+		s.gc.RLock()
+		defer s.gc.RUnlock()
+		t, ix, imgs, err := copy(ctx, prog)
+		if err != nil {
+			return false, err
+		}
+		orphaned := false
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			for _, img := range imgs {
+				if err := putImage(tx, img); err != nil {
+					return err
+				}
+			}
+			if ix != nil {
+				if err := putIndex(tx, ix.digest, ix.rec); err != nil {
+					return err
+				}
+			}
+			old, had, err := getRef(tx, norm)
+			if err != nil {
+				return err
+			}
+			// A digest reference is kept too, so that an image pulled by
+			// digest is listed and not pruned as unnamed.
+			if err := putRef(tx, norm, t); err != nil {
+				return err
+			}
+			if had && old.Digest != t.Digest {
+				gone, err := sweep(tx)
+				orphaned = len(gone) > 0
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return false, fmt.Errorf("recording metadata: %w", err)
+		}
+		var size int64
+		for _, img := range imgs {
+			size += img.Size
+		}
+		prog.send(runtime.PullProgress{ID: norm, Status: "done", Current: size, Total: size})
+		return orphaned, nil
+	}()
+	if err != nil {
+		return err
+	}
 	if orphaned {
-		// The reference moved to new content and the old image is named by
-		// nothing: reclaim it, as a re-pull with docker leaves a dangling
-		// image that prune would remove anyway.
 		if _, err := s.collect(ctx); err != nil {
 			s.opts.logger.WarnContext(ctx, "image store: reclaiming replaced image", "ref", norm, "err", err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
-func (s *Store) write(ctx context.Context, norm string, img v1.Image, opts WriteOptions) (Image, bool, error) {
-	s.gc.RLock()
-	defer s.gc.RUnlock()
-
+// writeManifest copies one manifest's config and layers, then the manifest
+// itself, and returns its record and raw manifest. The caller holds s.gc
+// for reading.
+func (s *Store) writeManifest(ctx context.Context, img v1.Image, prog *progress) (Image, []byte, error) {
 	rawManifest, err := img.RawManifest()
 	if err != nil {
-		return Image{}, false, fmt.Errorf("reading manifest: %w", err)
+		return Image{}, nil, fmt.Errorf("reading manifest: %w", err)
 	}
 	mdgst, err := img.Digest()
 	if err != nil {
-		return Image{}, false, fmt.Errorf("manifest digest: %w", err)
+		return Image{}, nil, fmt.Errorf("manifest digest: %w", err)
 	}
 	mt, err := img.MediaType()
 	if err != nil {
-		return Image{}, false, fmt.Errorf("manifest media type: %w", err)
+		return Image{}, nil, fmt.Errorf("manifest media type: %w", err)
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return Image{}, false, fmt.Errorf("parsing manifest: %w", err)
+		return Image{}, nil, fmt.Errorf("parsing manifest: %w", err)
 	}
 	rawConfig, err := img.RawConfigFile()
 	if err != nil {
-		return Image{}, false, fmt.Errorf("reading config: %w", err)
+		return Image{}, nil, fmt.Errorf("reading config: %w", err)
 	}
 	layers, err := img.Layers()
 	if err != nil {
-		return Image{}, false, fmt.Errorf("listing layers: %w", err)
+		return Image{}, nil, fmt.Errorf("listing layers: %w", err)
 	}
 	if len(layers) != len(m.Layers) {
-		return Image{}, false, fmt.Errorf("manifest %s lists %d layers, the image has %d: %w", mdgst, len(m.Layers), len(layers), runtime.ErrInvalidArgument)
+		return Image{}, nil, fmt.Errorf("manifest %s lists %d layers, the image has %d: %w", mdgst, len(m.Layers), len(layers), runtime.ErrInvalidArgument)
 	}
 
 	out := Image{
-		Ref:             norm,
 		Digest:          mdgst.String(),
-		IndexDigest:     opts.IndexDigest,
 		MediaType:       string(mt),
 		ConfigMediaType: string(m.Config.MediaType),
 		ConfigDigest:    m.Config.Digest.String(),
+		ConfigSize:      m.Config.Size,
 		Size:            m.Config.Size,
 	}
-	prog := newProgress(opts.Progress)
 	jobs := []blobJob{{
 		digest: out.ConfigDigest, size: m.Config.Size,
 		open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(rawConfig)), nil },
@@ -117,45 +281,18 @@ func (s *Store) write(ctx context.Context, norm string, img v1.Image, opts Write
 		jobs = append(jobs, blobJob{digest: ly.Digest, size: d.Size, open: l.Compressed})
 	}
 	if err := parseConfig(&out, rawConfig); err != nil {
-		return Image{}, false, err
+		return Image{}, nil, err
 	}
-	finishPlatforms(&out, opts.Platforms)
 	if err := s.copyBlobs(ctx, jobs, prog); err != nil {
-		return Image{}, false, err
+		return Image{}, nil, err
 	}
 	// The manifest goes last: a manifest blob means its content is there.
 	if _, err := s.writeBlob(ctx, out.Digest, int64(len(rawManifest)), func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(rawManifest)), nil
 	}, nil); err != nil {
-		return Image{}, false, err
+		return Image{}, nil, err
 	}
-
-	orphaned := false
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := putImage(tx, out); err != nil {
-			return err
-		}
-		refs := tx.Bucket(bucketRefs)
-		old := string(refs.Get([]byte(norm)))
-		// A digest reference is kept too, so that an image pulled by digest
-		// is listed and not pruned as unnamed.
-		if err := refs.Put([]byte(norm), []byte(out.Digest)); err != nil {
-			return err
-		}
-		if old != "" && old != out.Digest {
-			gone, err := dropIfUnused(tx, old)
-			if err != nil {
-				return err
-			}
-			orphaned = gone
-		}
-		return nil
-	})
-	if err != nil {
-		return Image{}, false, fmt.Errorf("recording metadata: %w", err)
-	}
-	prog.send(runtime.PullProgress{ID: norm, Status: "done", Current: out.Size, Total: out.Size})
-	return out, orphaned, nil
+	return out, rawManifest, nil
 }
 
 // parseConfig fills out's config, platform and creation time from raw.
@@ -169,7 +306,7 @@ func parseConfig(out *Image, raw []byte) error {
 		cfg = ocispec.Image{}
 	}
 	out.Config = cfg
-	out.Platform = cfg.Platform
+	out.Platform = spec.Normalize(cfg.Platform)
 	if out.Platform.OS == "" && isWasmArtifact(out.ConfigMediaType, out.Layers) {
 		out.Platform = ocispec.Platform{OS: "wasip1", Architecture: "wasm"}
 	}
@@ -177,17 +314,6 @@ func parseConfig(out *Image, raw []byte) error {
 		out.Created = *cfg.Created
 	}
 	return nil
-}
-
-// finishPlatforms sets out.Platforms once the layers are known.
-func finishPlatforms(out *Image, index []ocispec.Platform) {
-	if len(index) > 0 {
-		out.Platforms = append([]ocispec.Platform(nil), index...)
-		return
-	}
-	if out.Platform.OS != "" {
-		out.Platforms = []ocispec.Platform{out.Platform}
-	}
 }
 
 type blobJob struct {

@@ -43,7 +43,7 @@ func TestPullFigure(t *testing.T) {
 			t.Fatalf("pull: %v", err)
 		}
 		start = time.Now()
-		if _, _, err := st.PrepareRootfs(ctx, "figure", ref); err != nil {
+		if _, _, err := st.PrepareRootfs(ctx, "figure", ref, nil); err != nil {
 			t.Fatalf("unpack: %v", err)
 		}
 		u := time.Since(start)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -21,39 +22,42 @@ import (
 //
 //   - policy always: fetch the manifest and write the image, whatever the
 //     store holds (blobs already there are not copied again);
-//   - if_not_present (the default): use the stored image when there is one;
+//   - if_not_present (the default): use the stored image when it has what
+//     is wanted (below) present;
 //   - never: use the stored image; an absent one is an error naming the
 //     image that wraps runtime.ErrNotFound.
 //
-// From a multi-platform index the entry for opts.Platform (default: the
-// WithPlatforms list, else linux on the host's architecture) is pulled, and
-// every platform of the index is recorded in the store. A single manifest
-// whose platform is known and differs is refused with an error wrapping
-// runtime.ErrNotSupported. Layers are copied in parallel and verified by the
-// store before they are committed; an interrupted pull leaves no partial
-// blob, and pulling again resumes with the blobs that did arrive.
+// What is wanted: opts.Platform, or else every platform of WithPlatforms
+// (default linux on the host's architecture). A multi-platform index is
+// stored whole under ref, with the manifest and layers of the best entry for
+// each wanted platform the index offers, fetched once; an index with none of
+// them is an error wrapping runtime.ErrNotSupported that lists what it
+// offers. A single manifest whose platform is known and wanted by none is
+// refused the same way. Layers are copied in parallel and verified by the
+// store before they are committed; an interrupted pull records nothing, and
+// pulling again resumes with the blobs that did arrive.
 //
 // Credentials: opts.Auth, else the keychain (WithKeychain; default the
 // Docker config file and its credential helpers). The errors are those of
 // Inspector.InspectPlatforms, plus the store's.
-func Pull(ctx context.Context, store *images.Store, ref string, opts runtime.PullOptions, o ...Option) (images.Image, error) {
+func Pull(ctx context.Context, store *images.Store, ref string, opts runtime.PullOptions, o ...Option) (images.Reference, error) {
 	c, err := newClient(o)
 	if err != nil {
-		return images.Image{}, err
+		return images.Reference{}, err
 	}
 	return c.pull(ctx, store, ref, opts)
 }
 
-func (c *client) pull(ctx context.Context, store *images.Store, ref string, opts runtime.PullOptions) (images.Image, error) {
+func (c *client) pull(ctx context.Context, store *images.Store, ref string, opts runtime.PullOptions) (images.Reference, error) {
 	img, err := c.pullOnce(ctx, store, ref, opts)
 	c.forgetIfUnauthorized(opts.Auth, err)
 	return img, err
 }
 
-func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, opts runtime.PullOptions) (images.Image, error) {
+func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, opts runtime.PullOptions) (images.Reference, error) {
 	r, err := parseReference(ref, &c.o)
 	if err != nil {
-		return images.Image{}, err
+		return images.Reference{}, err
 	}
 	norm := r.Name()
 	what := "image " + norm
@@ -63,88 +67,131 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 		policy = spec.PullIfNotPresent
 	case spec.PullIfNotPresent, spec.PullAlways, spec.PullNever:
 	default:
-		return images.Image{}, fmt.Errorf("%s: pull policy %q: want always, if_not_present or never: %w", what, policy, runtime.ErrInvalidArgument)
-	}
-	if policy != spec.PullAlways {
-		img, err := store.Get(ctx, norm)
-		switch {
-		case err == nil:
-			return img, nil
-		case !errors.Is(err, runtime.ErrNotFound):
-			return images.Image{}, err
-		case policy == spec.PullNever:
-			return images.Image{}, fmt.Errorf("%s is not in the local store and the pull policy is never: pull it first, or use pull policy if_not_present: %w", what, runtime.ErrNotFound)
-		}
+		return images.Reference{}, fmt.Errorf("%s: pull policy %q: want always, if_not_present or never: %w", what, policy, runtime.ErrInvalidArgument)
 	}
 	want := c.o.platforms
 	if opts.Platform != nil {
 		want = []ocispec.Platform{spec.Normalize(*opts.Platform)}
 	}
+	if policy != spec.PullAlways {
+		have, err := store.Get(ctx, norm)
+		switch {
+		case err == nil && hasWanted(have, want):
+			return have, nil
+		case err != nil && !errors.Is(err, runtime.ErrNotFound):
+			return images.Reference{}, err
+		case policy == spec.PullNever && err == nil:
+			return images.Reference{}, fmt.Errorf("%s is in the local store without a manifest for %s (it has %s) and the pull policy is never: pull it for that platform first: %w",
+				what, formatPlatforms(want), formatPlatforms(have.PresentPlatforms()), runtime.ErrNotFound)
+		case policy == spec.PullNever:
+			return images.Reference{}, fmt.Errorf("%s is not in the local store and the pull policy is never: pull it first, or use pull policy if_not_present: %w", what, runtime.ErrNotFound)
+		}
+	}
 	send(opts.Progress, runtime.PullProgress{ID: norm, Status: "resolving"})
 	p, err := c.puller(opts.Auth)
 	if err != nil {
-		return images.Image{}, err
+		return images.Reference{}, err
 	}
 	desc, err := p.Get(ctx, r)
 	if err != nil {
-		return images.Image{}, translate(what, err)
+		return images.Reference{}, translate(what, err)
 	}
 	doc, isIndex, err := decodeManifest(string(desc.MediaType), desc.Manifest)
 	if err != nil {
-		return images.Image{}, translate(what, err)
+		return images.Reference{}, translate(what, err)
 	}
 	wopts := images.WriteOptions{Progress: opts.Progress}
-	var img v1.Image
+	var out images.Reference
 	if isIndex {
 		// A registry that mislabels the index still gets it read as one.
 		if desc.MediaType != types.OCIImageIndex && desc.MediaType != types.DockerManifestList {
 			desc.MediaType = types.OCIImageIndex
 		}
-		entry, err := selectEntry(doc.Manifests, want)
+		pull, err := selectEntries(doc.Manifests, want)
 		if err != nil {
-			return images.Image{}, fmt.Errorf("%s: %w", what, err)
+			return images.Reference{}, fmt.Errorf("%s: %w", what, err)
 		}
 		idx, err := desc.ImageIndex()
 		if err != nil {
-			return images.Image{}, translate(what, err)
+			return images.Reference{}, translate(what, err)
 		}
-		h, err := v1.NewHash(entry.Digest.String())
-		if err != nil {
-			return images.Image{}, fmt.Errorf("%s: index entry digest %q: %w: %w", what, entry.Digest, ErrBadContent, err)
+		hashes := make([]v1.Hash, len(pull))
+		for i, e := range pull {
+			if hashes[i], err = v1.NewHash(e.Digest.String()); err != nil {
+				return images.Reference{}, fmt.Errorf("%s: index entry digest %q: %w: %w", what, e.Digest, ErrBadContent, err)
+			}
 		}
-		if img, err = idx.Image(h); err != nil {
-			return images.Image{}, translate(what, err)
+		if out, err = store.WriteIndex(ctx, norm, idx, hashes, wopts); err != nil {
+			return images.Reference{}, storeError(err)
 		}
-		wopts.Platforms = indexPlatforms(doc.Manifests)
-		wopts.IndexDigest = desc.Digest.String()
 	} else {
 		if desc.MediaType != types.OCIManifestSchema1 && desc.MediaType != types.DockerManifestSchema2 {
 			desc.MediaType = types.OCIManifestSchema1
 		}
-		if img, err = desc.Image(); err != nil {
-			return images.Image{}, translate(what, err)
+		img, err := desc.Image()
+		if err != nil {
+			return images.Reference{}, translate(what, err)
 		}
 		// The remote image keeps the config it fetches, so the store's
 		// Write does not fetch it again.
 		ps, err := manifestPlatforms(doc, func(ocispec.Descriptor) ([]byte, error) { return img.RawConfigFile() })
 		if err != nil {
-			return images.Image{}, translate(what, err)
+			return images.Reference{}, translate(what, err)
 		}
 		if len(ps) == 1 && !platforms.Ordered(want...).Match(ps[0]) {
-			return images.Image{}, fmt.Errorf("%s is for platform %s, not %s: pull it on a runtime that serves %s: %w",
+			return images.Reference{}, fmt.Errorf("%s is for platform %s, not %s: pull it on a runtime that serves %s: %w",
 				what, runtime.FormatPlatform(ps[0]), formatPlatforms(want), runtime.FormatPlatform(ps[0]), runtime.ErrNotSupported)
 		}
-		// Recorded normalised (wasi/wasm as wasip1/wasm), as for an index.
-		wopts.Platforms = ps
-	}
-	out, err := store.Write(ctx, norm, img, wopts)
-	if err != nil {
-		if kind := kindOf(err); kind != nil && !errors.Is(err, kind) {
-			return images.Image{}, fmt.Errorf("%w (%w)", err, kind)
+		if _, err := store.Write(ctx, norm, img, wopts); err != nil {
+			return images.Reference{}, storeError(err)
 		}
-		return images.Image{}, err
+		if out, err = store.Get(ctx, norm); err != nil {
+			return images.Reference{}, err
+		}
 	}
 	send(opts.Progress, runtime.PullProgress{ID: norm, Status: "done", Current: out.Size, Total: out.Size})
+	return out, nil
+}
+
+// storeError adds the registry's error kind to a store error that carries
+// one (a digest mismatch while copying, say) without wrapping it.
+func storeError(err error) error {
+	if kind := kindOf(err); kind != nil && !errors.Is(err, kind) {
+		return fmt.Errorf("%w (%w)", err, kind)
+	}
+	return err
+}
+
+// hasWanted reports whether a stored reference can serve want without a
+// pull: a single manifest always does (its platform is checked where it
+// runs); an index does when a present entry matches a wanted platform.
+func hasWanted(r images.Reference, want []ocispec.Platform) bool {
+	if !r.IsIndex() {
+		return true
+	}
+	m := platforms.Ordered(want...)
+	return slices.ContainsFunc(r.PresentPlatforms(), m.Match)
+}
+
+// selectEntries picks, for each wanted platform in turn, the index entry
+// that best matches it, skipping attestations and nested indexes; an entry
+// is picked once. No entry for any wanted platform is an error that lists
+// what the index offers and wraps runtime.ErrNotSupported.
+func selectEntries(entries []ocispec.Descriptor, want []ocispec.Platform) ([]ocispec.Descriptor, error) {
+	var out []ocispec.Descriptor
+	for _, w := range want {
+		e, err := selectEntry(entries, []ocispec.Platform{w})
+		if err != nil {
+			continue
+		}
+		if !slices.ContainsFunc(out, func(d ocispec.Descriptor) bool { return d.Digest == e.Digest }) {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no entry for platform %s (the index has: %s): %w",
+			formatPlatforms(want), formatPlatforms(indexPlatforms(entries)), runtime.ErrNotSupported)
+	}
 	return out, nil
 }
 

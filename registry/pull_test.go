@@ -72,9 +72,13 @@ func TestPullKinds(t *testing.T) {
 			if got := platformStrings(info.Platforms); got != tc.wantPlatforms {
 				t.Errorf("recorded platforms = %q, want %q", got, tc.wantPlatforms)
 			}
-			img, err := st.Get(ctx, refs[tc.image])
+			want := []ocispec.Platform{linuxAMD64}
+			if tc.platform != nil {
+				want = []ocispec.Platform{*tc.platform}
+			}
+			img, err := st.Resolve(ctx, refs[tc.image], want)
 			if err != nil {
-				t.Fatalf("store get: %v", err)
+				t.Fatalf("store resolve: %v", err)
 			}
 			if got := runtime.FormatPlatform(spec.Normalize(img.Platform)); got != tc.wantPlatform && tc.image != "artifact" {
 				t.Errorf("pulled platform = %q, want %q", got, tc.wantPlatform)

@@ -37,11 +37,11 @@ func (s *ImageService) Pull(ctx context.Context, ref string, opts runtime.PullOp
 	if s.err != nil {
 		return runtime.ImageInfo{}, s.err
 	}
-	img, err := s.c.pull(ctx, s.store, ref, opts)
+	r, err := s.c.pull(ctx, s.store, ref, opts)
 	if err != nil {
 		return runtime.ImageInfo{}, err
 	}
-	return img.Info(), nil
+	return r.Info(), nil
 }
 
 // ListImages implements runtime.ImageService: every image in the store.

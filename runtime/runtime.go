@@ -19,12 +19,34 @@ import (
 // returns an error wrapping ErrNotSupported; embed Unsupported to get those
 // answers for free.
 type Runtime interface {
+	Containers
+	ImageService
+}
+
+// Containers is the whole contract but images: what a local runtime (runc,
+// wasm) implements. Images belong to the node, not to each local runtime:
+// the node's one image service pulls for all of them, and each asks the
+// node's store at create for the manifest of its own platform. A runtime
+// with a store of its own (a delegate reached over the API) is a whole
+// Runtime.
+type Containers interface {
 	Identity
 	Lifecycle
 	Inspector
 	Waiter
 	LogReader
 	Executor
+}
+
+// WithImages makes a whole Runtime of a local runtime and the node's image
+// service, for callers that want one value (the conformance suite, a node
+// of one runtime).
+func WithImages(c Containers, images ImageService) Runtime {
+	return withImages{c, images}
+}
+
+type withImages struct {
+	Containers
 	ImageService
 }
 

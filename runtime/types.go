@@ -81,21 +81,55 @@ type Stats struct {
 	Timestamp time.Time `json:"timestamp"`
 }
 
-// ImageInfo describes an image in a runtime's store.
+// ImageInfo describes what a reference names in a runtime's store.
 type ImageInfo struct {
 	// Reference is the normalised reference (registry/repo:tag or @digest).
 	Reference string `json:"reference"`
-	// Digest is the manifest (or index) digest, "sha256:...".
+	// Digest is the digest of the reference's target, an index or a
+	// manifest: "sha256:...".
 	Digest string `json:"digest,omitempty"`
-	// Size is the image's size in bytes (compressed layers + config).
+	// MediaType is the target's media type.
+	MediaType string `json:"media_type,omitempty"`
+	// Size is the bytes present locally (index, configs, compressed layers).
 	Size int64 `json:"size,omitempty"`
-	// Platforms are the image's platforms as recorded at pull time.
+	// Platforms are every platform of the target: all the entries of an
+	// index, present or not, or a single manifest's own.
 	Platforms []ocispec.Platform `json:"platforms,omitempty"`
+	// Manifests are the target's entries, one per platform, with which of
+	// them are present locally. Empty when the runtime does not say; then
+	// every platform counts as present.
+	Manifests []ImageManifest `json:"manifests,omitempty"`
 	// Created is when the image was built, if the config says.
 	Created time.Time `json:"created,omitzero"`
-	// Runtimes names the runtimes that report the image (set by the
+	// Runtimes names the runtimes that can run the image (set by the
 	// composite when it merges lists).
 	Runtimes []string `json:"runtimes,omitempty"`
+}
+
+// ImageManifest is one platform of an image.
+type ImageManifest struct {
+	Platform ocispec.Platform `json:"platform"`
+	// Digest is the manifest's digest.
+	Digest string `json:"digest"`
+	// Present reports whether the manifest's config and layers are local.
+	Present bool `json:"present"`
+	// Size is the bytes of its config and layers, when present.
+	Size int64 `json:"size,omitempty"`
+}
+
+// PresentPlatforms returns the platforms whose content is local: those of
+// the present Manifests, or every platform when Manifests is empty.
+func (i ImageInfo) PresentPlatforms() []ocispec.Platform {
+	if len(i.Manifests) == 0 {
+		return i.Platforms
+	}
+	var out []ocispec.Platform
+	for _, m := range i.Manifests {
+		if m.Present && m.Platform.OS != "" {
+			out = append(out, m.Platform)
+		}
+	}
+	return out
 }
 
 // PruneResult is what an image prune removed.

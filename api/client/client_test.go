@@ -25,7 +25,7 @@ import (
 // client → unix socket → server → Fake.
 func TestConformance(t *testing.T) {
 	runtimetest.Run(t, runtimetest.Harness{
-		New: func(t *testing.T) runtime.Runtime {
+		New: func(t *testing.T) runtime.Containers {
 			_, c, _ := newFakePair(t, nil)
 			return c
 		},

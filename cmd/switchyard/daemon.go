@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/agent"
@@ -74,12 +75,18 @@ func (o *daemonOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	defer store.Close()
-	imgs := registry.NewImageService(store, registry.WithLogger(log), registry.WithInsecureRegistries(o.insecure...))
-	local, err := o.buildLocal(store, imgs, log)
+	local, localPlatforms, err := o.buildLocal(store, log)
 	if err != nil {
 		_ = lock.Release()
 		return err
 	}
+	// The node's one image service: it pulls, under each reference, the
+	// manifests of every platform the local runtimes serve.
+	ropts := []registry.Option{registry.WithLogger(log), registry.WithInsecureRegistries(o.insecure...)}
+	if len(localPlatforms) > 0 {
+		ropts = append(ropts, registry.WithPlatforms(localPlatforms...))
+	}
+	imgs := registry.NewImageService(store, ropts...)
 	delegates, err := o.delegate.buildDelegates(log)
 	if err != nil {
 		_ = lock.Release()
@@ -111,12 +118,16 @@ func (o *daemonOptions) run(cmd *cobra.Command) error {
 		}
 		return infos, nil
 	}
-	a, err := agent.New(ctx, o.cfg, rts, append(listen,
+	aopts := append(listen,
 		agent.WithImageLoader(load),
 		agent.WithRootLock(lock),
 		agent.WithLogger(log),
 		agent.WithInspector(imgs),
-		agent.WithVersion(buildVersion()))...)
+		agent.WithVersion(buildVersion()))
+	if len(local) > 0 {
+		aopts = append(aopts, agent.WithImages(imgs))
+	}
+	a, err := agent.New(ctx, o.cfg, rts, aopts...)
 	if err != nil {
 		return err
 	}
@@ -124,34 +135,36 @@ func (o *daemonOptions) run(cmd *cobra.Command) error {
 	return a.Serve(ctx)
 }
 
-// buildLocal makes the local runtimes --runtimes names (runc, wasm); the
-// other names must be delegates.
-func (o *daemonOptions) buildLocal(store *images.Store, imgs runtime.ImageService, log *slog.Logger) (map[string]runtime.Runtime, error) {
-	local := map[string]runtime.Runtime{}
+// buildLocal makes the local runtimes --runtimes names (runc, wasm), and
+// returns them with their platforms in preference order; the other names
+// must be delegates.
+func (o *daemonOptions) buildLocal(store *images.Store, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
+	local := map[string]runtime.Containers{}
+	var plats []ocispec.Platform
 	for _, name := range o.cfg.Runtimes {
 		switch name {
 		case "runc":
 			rt, err := runc.New(filepath.Join(o.cfg.Root, "runc"), store,
 				runc.WithRuncBinary(o.runcPath),
-				runc.WithImageService(imgs),
 				runc.WithPIDsLimit(o.pidsLimit),
 				runc.WithLogger(log))
 			if err != nil {
-				return nil, fmt.Errorf("runtime runc: %w", err)
+				return nil, nil, fmt.Errorf("runtime runc: %w", err)
 			}
 			local[name] = rt
+			plats = append(plats, rt.Platforms()...)
 		case "wasm":
 			dir := filepath.Join(o.cfg.Root, "wasm")
 			rt, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")),
-				wasm.WithImageService(imgs),
 				wasm.WithLogger(log))
 			if err != nil {
-				return nil, fmt.Errorf("runtime wasm: %w", err)
+				return nil, nil, fmt.Errorf("runtime wasm: %w", err)
 			}
 			local[name] = rt
+			plats = append(plats, rt.Platforms()...)
 		}
 	}
-	return local, nil
+	return local, plats, nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -183,8 +183,8 @@ func (f *delegateFlags) buildDelegates(log *slog.Logger) ([]*remote.Runtime, err
 // order puts the runtimes in preference order: those --runtimes names (a
 // delegate by its NAME), in its order, then the other delegates in flag
 // order.
-func order(names []string, local map[string]runtime.Runtime, delegates []*remote.Runtime) ([]runtime.Runtime, error) {
-	byName := map[string]runtime.Runtime{}
+func order(names []string, local map[string]runtime.Containers, delegates []*remote.Runtime) ([]runtime.Containers, error) {
+	byName := map[string]runtime.Containers{}
 	for n, rt := range local {
 		byName[n] = rt
 	}
@@ -192,7 +192,7 @@ func order(names []string, local map[string]runtime.Runtime, delegates []*remote
 		n := strings.TrimPrefix(d.Name(), "remote:")
 		byName[n] = d
 	}
-	var out []runtime.Runtime
+	var out []runtime.Containers
 	used := map[string]bool{}
 	for _, n := range names {
 		rt, ok := byName[n]

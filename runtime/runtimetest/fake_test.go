@@ -16,7 +16,7 @@ func TestFakeConformance(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			runtimetest.Run(t, runtimetest.Harness{
-				New: func(*testing.T) runtime.Runtime { return runtimetest.NewFake("fake") },
+				New: func(*testing.T) runtime.Containers { return runtimetest.NewFake("fake") },
 				Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec {
 					return runtimetest.FakeSpec(w)
 				},

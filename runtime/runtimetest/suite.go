@@ -17,8 +17,9 @@ import (
 // Harness is what a runtime supplies to run the conformance suite.
 type Harness struct {
 	// New returns a fresh runtime for one test; it registers its own
-	// cleanup with t.Cleanup. Required.
-	New func(t *testing.T) runtime.Runtime
+	// cleanup with t.Cleanup. Required. Only the container roles are
+	// exercised; RunImages holds image services to the contract.
+	New func(t *testing.T) runtime.Containers
 	// Workload returns a fresh spec that runs w on the runtime. The suite
 	// sets the spec's Name to the service it creates. Required.
 	Workload func(t *testing.T, w Workload) *spec.ServiceSpec
@@ -122,7 +123,7 @@ func Run(t *testing.T, h Harness) {
 // suite is the state of one test of the suite.
 type suite struct {
 	h      Harness
-	rt     runtime.Runtime
+	rt     runtime.Containers
 	prefix string
 	n      int
 }

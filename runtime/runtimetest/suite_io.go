@@ -110,7 +110,7 @@ func testWaitNotRunningExited(t *testing.T, s *suite) {
 }
 
 // waitAsync runs WaitOutcome in the background.
-func waitAsync(ctx context.Context, rt runtime.Runtime, id runtime.ContainerID, cond runtime.WaitCondition) <-chan waitResult {
+func waitAsync(ctx context.Context, rt runtime.Waiter, id runtime.ContainerID, cond runtime.WaitCondition) <-chan waitResult {
 	ch := make(chan waitResult, 1)
 	go func() {
 		o, err := rt.WaitOutcome(ctx, id, cond)

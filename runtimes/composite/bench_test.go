@@ -35,7 +35,7 @@ func (trivialRuntime) PID(context.Context, runtime.ContainerID) (int, error) { r
 // runtime. It must not allocate.
 func BenchmarkDispatch(b *testing.B) {
 	ctx := context.Background()
-	c, err := New(ctx, []runtime.Runtime{trivialRuntime{}, trivialRuntime{}}, WithLogger(slog.New(slog.DiscardHandler)))
+	c, err := New(ctx, []runtime.Containers{trivialRuntime{}, trivialRuntime{}}, WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,7 +24,11 @@ var _ runtime.Runtime = (*Runtime)(nil)
 type Runtime struct {
 	// runtimes are asked for their Platforms() at every routing decision,
 	// not once: a delegate's list changes when it comes back or is upgraded.
-	runtimes      []runtime.Runtime
+	runtimes []runtime.Containers
+	// groups are the image services, in order of their first runtime: the
+	// node's, shared by every runtime without one of its own, and each
+	// whole Runtime's (a delegate's).
+	groups        []imageGroup
 	inspector     Inspector
 	log           *slog.Logger
 	retryInterval time.Duration
@@ -39,18 +43,21 @@ type Runtime struct {
 
 	mu sync.RWMutex
 	// images maps a normalised image reference to its platforms.
-	images map[string][]ocispec.Platform // guarded by mu
+	images map[string]imagePlatforms // guarded by mu
 	// pending are the runtimes whose List failed, to be asked again.
 	pending   []int     // guarded by mu
 	lastRetry time.Time // guarded by mu
 }
 
 // New returns a composite over rts, in order of preference: rts[0] is the
-// primary. It asks every runtime to List its containers and ListImages its
-// images, to rebuild the dispatch records and the image platforms a
-// restarted agent had. A runtime whose List fails is logged and asked again
-// when a lookup misses; New fails only on bad arguments.
-func New(ctx context.Context, rts []runtime.Runtime, opts ...Option) (*Runtime, error) {
+// primary. A runtime that is a whole runtime.Runtime (a delegate) keeps its
+// own images; the others are local and share the node's image service
+// (WithImages), which must then be given. New asks every runtime to List its
+// containers and every image service for its images, to rebuild the
+// dispatch records and the image platforms a restarted agent had. A runtime
+// whose List fails is logged and asked again when a lookup misses; New
+// fails only on bad arguments.
+func New(ctx context.Context, rts []runtime.Containers, opts ...Option) (*Runtime, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -66,13 +73,18 @@ func New(ctx context.Context, rts []runtime.Runtime, opts ...Option) (*Runtime, 
 		log:           o.logger,
 		retryInterval: o.retryInterval,
 		records:       newRecordTable(),
-		images:        make(map[string][]ocispec.Platform),
+		images:        make(map[string]imagePlatforms),
 	}
 	for i, rt := range rts {
 		if rt == nil {
 			return nil, fmt.Errorf("composite: runtime %d is nil: %w", i, runtime.ErrInvalidArgument)
 		}
 	}
+	groups, err := makeGroups(rts, o.images)
+	if err != nil {
+		return nil, err
+	}
+	c.groups = groups
 	all := make([]int, len(rts))
 	for i := range all {
 		all[i] = i
@@ -96,7 +108,7 @@ func (c *Runtime) Platforms() []ocispec.Platform {
 }
 
 // Runtimes returns the composite's runtimes, primary first.
-func (c *Runtime) Runtimes() []runtime.Runtime { return slices.Clone(c.runtimes) }
+func (c *Runtime) Runtimes() []runtime.Containers { return slices.Clone(c.runtimes) }
 
 // RuntimeOf returns the name of the runtime that owns id, and false when
 // there is no dispatch record for id.
@@ -110,7 +122,7 @@ func (c *Runtime) RuntimeOf(id runtime.ContainerID) (string, bool) {
 
 // lookup returns the runtime that owns id. It is the hot path of every
 // per-container call: a lock-free map lookup, no allocation.
-func (c *Runtime) lookup(ctx context.Context, id runtime.ContainerID) (int, runtime.Runtime, error) {
+func (c *Runtime) lookup(ctx context.Context, id runtime.ContainerID) (int, runtime.Containers, error) {
 	if i, ok := c.records.get(id); ok {
 		return i, c.runtimes[i], nil
 	}
@@ -119,7 +131,7 @@ func (c *Runtime) lookup(ctx context.Context, id runtime.ContainerID) (int, runt
 
 // lookupMiss asks the runtimes whose List failed again (at most once per
 // retry interval) before it gives up on id.
-func (c *Runtime) lookupMiss(ctx context.Context, id runtime.ContainerID) (int, runtime.Runtime, error) {
+func (c *Runtime) lookupMiss(ctx context.Context, id runtime.ContainerID) (int, runtime.Containers, error) {
 	if c.unlisted.Load() {
 		c.mu.Lock()
 		due := time.Since(c.lastRetry) >= c.retryInterval
@@ -186,26 +198,30 @@ func (c *Runtime) setPending(asked, failed []int) {
 	c.unlisted.Store(len(c.pending) > 0)
 }
 
-// loadImages fills the image-platform cache from what the runtimes' stores
-// recorded at pull time, so routing by image survives a restart.
+// loadImages fills the image-platform cache from what the image services'
+// stores hold, so routing by image survives a restart unchanged and with no
+// registry contact.
 func (c *Runtime) loadImages(ctx context.Context) {
-	for _, rt := range c.runtimes {
-		imgs, err := rt.ListImages(ctx)
+	found := map[string]imagePlatforms{}
+	for _, g := range c.groups {
+		imgs, err := g.svc.ListImages(ctx)
 		if err != nil {
 			if !errors.Is(err, runtime.ErrNotSupported) {
 				c.log.Warn("cannot list a runtime's images; routing by their platforms waits for the next pull",
-					"runtime", rt.Name(), "err", err)
+					"runtime", c.runtimes[g.members[0]].Name(), "err", err)
 			}
 			continue
 		}
-		c.mu.Lock()
 		for _, img := range imgs {
-			if len(img.Platforms) == 0 {
-				continue
-			}
 			key := imageKey(img.Reference)
-			c.images[key] = mergePlatforms(c.images[key], img.Platforms)
+			found[key] = found[key].merge(img)
 		}
-		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range found {
+		if len(v.all) > 0 {
+			c.images[k] = v
+		}
 	}
 }

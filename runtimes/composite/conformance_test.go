@@ -13,9 +13,9 @@ import (
 // Fakes: every container goes to the primary, through dispatch records.
 func TestConformance(t *testing.T) {
 	runtimetest.Run(t, runtimetest.Harness{
-		New: func(t *testing.T) runtime.Runtime {
+		New: func(t *testing.T) runtime.Containers {
 			runc, wasm, _ := newFakes()
-			return mustNew(t, []runtime.Runtime{runc, wasm}, WithLogger(slog.New(slog.DiscardHandler)))
+			return mustNew(t, []runtime.Containers{runc, wasm}, WithLogger(slog.New(slog.DiscardHandler)))
 		},
 		Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec { return runtimetest.FakeSpec(w) },
 		ExecArgv: runtimetest.FakeExecArgv,

@@ -146,7 +146,10 @@ func TestCreateRoutesByImagePlatforms(t *testing.T) {
 func TestCreateImagePlatformUnserved(t *testing.T) {
 	runc, wasm, _ := newFakes()
 	n := newNode(t, runc, wasm)
-	n.c.images[imageKey("example/win:1")] = []ocispec.Platform{{OS: "windows", Architecture: "amd64"}}
+	n.inspector.set("example/win:1", ocispec.Platform{OS: "windows", Architecture: "amd64"})
+	if _, err := n.c.Pull(t.Context(), "example/win:1", runtime.PullOptions{}); err == nil {
+		t.Fatal("Pull of an image nothing here serves succeeded")
+	}
 	id := runtime.ContainerID{Service: "svc"}
 	err := n.c.Create(t.Context(), id, svcSpec("svc", "example/win:1", nil))
 	wantRouteToPeer(t, err, "svc", "windows/amd64", "example/win:1", "--delegate NAME=ADDRESS")
@@ -442,13 +445,13 @@ func TestNewRejectsBadArguments(t *testing.T) {
 	runc, _, _ := newFakes()
 	for _, tc := range []struct {
 		name string
-		rts  []runtime.Runtime
+		rts  []runtime.Containers
 		opts []Option
 	}{
 		{"no runtimes", nil, nil},
-		{"nil runtime", []runtime.Runtime{runc, nil}, nil},
-		{"nil logger", []runtime.Runtime{runc}, []Option{WithLogger(nil)}},
-		{"negative retry interval", []runtime.Runtime{runc}, []Option{WithListRetryInterval(-time.Second)}},
+		{"nil runtime", []runtime.Containers{runc, nil}, nil},
+		{"nil logger", []runtime.Containers{runc}, []Option{WithLogger(nil)}},
+		{"negative retry interval", []runtime.Containers{runc}, []Option{WithListRetryInterval(-time.Second)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := New(context.Background(), tc.rts, tc.opts...); !errors.Is(err, runtime.ErrInvalidArgument) {
@@ -461,7 +464,7 @@ func TestNewRejectsBadArguments(t *testing.T) {
 func TestIdentity(t *testing.T) {
 	runc, wasm, win := newFakes()
 	dup := runtimetest.NewFake("remote:wsl", plat("linux/amd64"))
-	c := mustNew(t, []runtime.Runtime{runc, wasm, dup, win})
+	c := mustNew(t, []runtime.Containers{runc, wasm, dup, win})
 	if c.Name() != "composite" {
 		t.Errorf("Name = %q", c.Name())
 	}
@@ -474,7 +477,7 @@ func TestIdentity(t *testing.T) {
 		t.Errorf("Platforms = %v, want %v", got, want)
 	}
 	rts := c.Runtimes()
-	if len(rts) != 4 || rts[0] != runtime.Runtime(runc) {
+	if len(rts) != 4 || rts[0] != runtime.Containers(runc) {
 		t.Errorf("Runtimes = %v", rts)
 	}
 	rts[0] = nil

@@ -10,7 +10,7 @@
 // records are rebuilt from each runtime's List when the composite is made,
 // so a restarted agent still reaches the containers it created before.
 //
-//	rt, err := composite.New(ctx, []runtime.Runtime{runcRT, wasmRT, wslRT},
+//	rt, err := composite.New(ctx, []runtime.Containers{runcRT, wasmRT, wslRT},
 //		composite.WithInspector(inspector), composite.WithLogger(logger))
 //	if err != nil {
 //		return err

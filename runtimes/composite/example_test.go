@@ -22,7 +22,7 @@ func ExampleNew() {
 	ctx := context.Background()
 	runc := runtimetest.NewFake("runc", platforms.MustParse("linux/amd64"))
 	wasm := runtimetest.NewFake("wasm", ocispec.Platform{OS: "wasip1", Architecture: "wasm"})
-	rt, err := composite.New(ctx, []runtime.Runtime{runc, wasm}, composite.WithLogger(slog.New(slog.DiscardHandler)))
+	rt, err := composite.New(ctx, []runtime.Containers{runc, wasm}, composite.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		fmt.Println(err)
 		return

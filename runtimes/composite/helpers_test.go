@@ -42,7 +42,7 @@ func newNode(t *testing.T, rts ...*runtimetest.Fake) *node {
 		n.runc, n.wasm, n.win = newFakes()
 		rts = []*runtimetest.Fake{n.runc, n.wasm, n.win}
 	}
-	list := make([]runtime.Runtime, len(rts))
+	list := make([]runtime.Containers, len(rts))
 	for i, f := range rts {
 		list[i] = f
 	}
@@ -53,7 +53,7 @@ func newNode(t *testing.T, rts ...*runtimetest.Fake) *node {
 	return n
 }
 
-func mustNew(t *testing.T, rts []runtime.Runtime, opts ...Option) *Runtime {
+func mustNew(t *testing.T, rts []runtime.Containers, opts ...Option) *Runtime {
 	t.Helper()
 	c, err := New(context.Background(), rts, opts...)
 	if err != nil {

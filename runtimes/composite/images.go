@@ -24,12 +24,14 @@ import (
 //
 // Where it pulls: with opts.Platform, on the first runtime serving it; with
 // known platforms, on every runtime that serves any of them (the first is
-// the chosen one); with nothing known, on the primary. A failing pull on a
-// runtime other than the chosen one is logged and does not fail the call.
-// Known platforms that no runtime serves are a *runtime.RouteToPeerError
-// naming the image. opts (policy, auth, progress) pass through unchanged.
-// The result is the chosen runtime's, with Runtimes naming every runtime
-// that has the image now.
+// the chosen one); with nothing known, on the primary. Runtimes that share
+// an image service (the local runtimes and the node's) are pulled for once:
+// the node's service fetches every local platform the image offers under
+// the one reference. A failing pull on a service other than the chosen
+// one's is logged and does not fail the call. Known platforms that no
+// runtime serves are a *runtime.RouteToPeerError naming the image. opts
+// (policy, auth, progress) pass through unchanged. The result is the chosen
+// service's, with Runtimes naming every runtime that can run the image now.
 func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions) (runtime.ImageInfo, error) {
 	if ref == "" {
 		return runtime.ImageInfo{}, fmt.Errorf("pull: image reference is empty; name an image such as busybox:latest: %w", runtime.ErrInvalidArgument)
@@ -55,23 +57,48 @@ func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions
 	default:
 		targets = []int{0}
 	}
-	chosen := c.runtimes[targets[0]]
-	info, err := chosen.Pull(ctx, ref, opts)
-	if err != nil {
-		return info, err
+	// One pull per image service, in the order of the targets.
+	var order []int
+	for _, i := range targets {
+		if g := c.groupOf(i); !slices.Contains(order, g) {
+			order = append(order, g)
+		}
 	}
-	info.Runtimes = []string{chosen.Name()}
-	for _, i := range targets[1:] {
-		rt := c.runtimes[i]
-		if _, err := rt.Pull(ctx, ref, opts); err != nil {
+	var info runtime.ImageInfo
+	var pulled []int // groups whose pull succeeded
+	learned := imagePlatforms{all: known}
+	for n, g := range order {
+		got, err := c.groups[g].svc.Pull(ctx, ref, opts)
+		if err != nil {
+			if n == 0 {
+				return got, err
+			}
 			c.log.Warn("pull failed on a runtime that could also run the image; the image is still usable",
-				"image", ref, "runtime", rt.Name(), "chosen", chosen.Name(), "err", err)
+				"image", ref, "runtime", c.runtimes[c.groups[g].members[0]].Name(),
+				"chosen", c.runtimes[targets[0]].Name(), "err", err)
 			continue
 		}
-		info.Runtimes = append(info.Runtimes, rt.Name())
+		if n == 0 {
+			info = got
+		}
+		pulled = append(pulled, g)
+		learned = learned.merge(got)
+	}
+	if len(learned.all) > 0 {
+		// What this pull learned replaces what was cached: a tag may have
+		// moved to other content.
+		c.mu.Lock()
+		c.images[imageKey(ref)] = learned
+		c.mu.Unlock()
 	}
 	if len(info.Platforms) == 0 {
 		info.Platforms = known
+	}
+	info.Runtimes = nil
+	for _, i := range targets {
+		if slices.Contains(pulled, c.groupOf(i)) {
+			info.Runtimes = append(info.Runtimes, c.runtimes[i].Name())
+		}
 	}
 	return info, nil
 }
@@ -80,7 +107,7 @@ func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions
 // registry), caches a useful answer, and returns what is known.
 func (c *Runtime) imagePlatforms(ctx context.Context, ref string, opts runtime.PullOptions) []ocispec.Platform {
 	ifNotPresent := opts.Policy == spec.PullIfNotPresent || opts.Policy == ""
-	if cached := c.cachedPlatforms(ref); len(cached) > 0 && ifNotPresent {
+	if cached := c.cachedPlatforms(ref).all; len(cached) > 0 && ifNotPresent {
 		// Known from an earlier pull: the image is (or was) here, and
 		// if_not_present promises not to contact the registry for it, as
 		// `docker run` of a present image does not.
@@ -97,66 +124,81 @@ func (c *Runtime) imagePlatforms(ctx context.Context, ref string, opts runtime.P
 		default:
 			ps = mergePlatforms(nil, ps)
 			c.mu.Lock()
-			c.images[imageKey(ref)] = ps
+			key := imageKey(ref)
+			old := c.images[key]
+			c.images[key] = imagePlatforms{all: ps, present: old.present}
 			c.mu.Unlock()
 			return slices.Clone(ps)
 		}
 	}
-	return c.cachedPlatforms(ref)
+	return c.cachedPlatforms(ref).all
 }
 
-// ListImages implements runtime.ImageService: every runtime's images,
+// ListImages implements runtime.ImageService: every image service's images,
 // merged so that one image (same reference and digest) reported by several
-// runtimes, as local runtimes sharing one store do, is listed once with all
-// its platforms and ImageInfo.Runtimes naming every runtime that has it. A
-// runtime that fails is logged and left out; only when all fail is the
+// services is listed once with all its platforms. ImageInfo.Runtimes names
+// the runtimes of the image's service that can run it: those that serve a
+// present platform, else any of its platforms (all of the service's
+// runtimes when the platforms are unknown or nobody here serves them). A
+// service that fails is logged and left out; only when all fail is the
 // first error returned.
 func (c *Runtime) ListImages(ctx context.Context) ([]runtime.ImageInfo, error) {
 	type key struct{ ref, digest string }
 	var out []runtime.ImageInfo
-	var reporters [][]string // parallel to out: every runtime that listed it
 	at := make(map[key]int)
 	var errs []error
-	for ri, rt := range c.runtimes {
-		imgs, err := rt.ListImages(ctx)
+	for _, g := range c.groups {
+		imgs, err := g.svc.ListImages(ctx)
 		if err != nil {
-			c.log.Warn("cannot list a runtime's images; listing the others", "runtime", rt.Name(), "err", err)
+			c.log.Warn("cannot list a runtime's images; listing the others", "runtime", c.runtimes[g.members[0]].Name(), "err", err)
 			errs = append(errs, err)
 			continue
 		}
 		for _, img := range imgs {
+			runners := c.runners(g.members, img)
 			k := key{img.Reference, img.Digest}
 			i, ok := at[k]
 			if !ok {
 				img.Platforms = mergePlatforms(nil, img.Platforms)
-				img.Runtimes = nil
+				img.Runtimes = runners
 				at[k] = len(out)
 				out = append(out, img)
-				reporters = append(reporters, nil)
-				i = len(out) - 1
-			} else {
-				out[i].Platforms = mergePlatforms(out[i].Platforms, img.Platforms)
+				continue
 			}
-			if !slices.Contains(reporters[i], rt.Name()) {
-				reporters[i] = append(reporters[i], rt.Name())
-			}
-			// Local runtimes share one store, so each reports every image;
-			// name only those that can run it (all reporters when its
-			// platforms are unknown or nobody here serves them).
-			if c.canRun(ri, out[i].Platforms) && !slices.Contains(out[i].Runtimes, rt.Name()) {
-				out[i].Runtimes = append(out[i].Runtimes, rt.Name())
+			out[i].Platforms = mergePlatforms(out[i].Platforms, img.Platforms)
+			for _, r := range runners {
+				if !slices.Contains(out[i].Runtimes, r) {
+					out[i].Runtimes = append(out[i].Runtimes, r)
+				}
 			}
 		}
 	}
-	for i := range out {
-		if len(out[i].Runtimes) == 0 {
-			out[i].Runtimes = reporters[i]
-		}
-	}
-	if len(errs) == len(c.runtimes) {
+	if len(errs) == len(c.groups) {
 		return nil, errs[0]
 	}
 	return out, nil
+}
+
+// runners names the runtimes among members that can run img: those that
+// serve a present platform, else any of its platforms. An image of unknown
+// platforms, or of platforms no runtime of this node serves, names every
+// member that has it.
+func (c *Runtime) runners(members []int, img runtime.ImageInfo) []string {
+	var out []string
+	for _, ps := range [][]ocispec.Platform{img.PresentPlatforms(), img.Platforms} {
+		for _, i := range members {
+			if c.canRun(i, ps) {
+				out = append(out, c.runtimes[i].Name())
+			}
+		}
+		if len(out) > 0 || len(ps) > 0 && c.firstServing(ps) >= 0 {
+			return out
+		}
+	}
+	for _, i := range members {
+		out = append(out, c.runtimes[i].Name())
+	}
+	return out
 }
 
 // canRun reports whether runtime i serves any of ps; an image of unknown
@@ -168,21 +210,21 @@ func (c *Runtime) canRun(i int, ps []ocispec.Platform) bool {
 	return slices.ContainsFunc(ps, func(p ocispec.Platform) bool { return c.serves(i, p) })
 }
 
-// RemoveImage implements runtime.ImageService: it asks each runtime in
-// order; the first success wins. When all fail, the error is the first
-// runtime's.
+// RemoveImage implements runtime.ImageService: it asks each image service
+// in order; the first success wins. When all fail, the error is the first
+// service's.
 func (c *Runtime) RemoveImage(ctx context.Context, ref string, force bool) error {
-	return c.firstSuccess("remove image", ref, func(rt runtime.Runtime) error { return rt.RemoveImage(ctx, ref, force) })
+	return c.firstSuccess("remove image", ref, func(s runtime.ImageService) error { return s.RemoveImage(ctx, ref, force) })
 }
 
 // TagImage implements runtime.ImageService like RemoveImage: first success
-// wins, else the first runtime's error. dst names the same image as src, so
-// it is routed by src's recorded platforms from now on.
+// wins, else the first service's error. dst names the same image as src, so
+// it is routed by src's platforms from now on.
 func (c *Runtime) TagImage(ctx context.Context, src, dst string) error {
-	if err := c.firstSuccess("tag image", src, func(rt runtime.Runtime) error { return rt.TagImage(ctx, src, dst) }); err != nil {
+	if err := c.firstSuccess("tag image", src, func(s runtime.ImageService) error { return s.TagImage(ctx, src, dst) }); err != nil {
 		return err
 	}
-	if ps := c.cachedPlatforms(src); len(ps) > 0 {
+	if ps := c.cachedPlatforms(src); len(ps.all) > 0 {
 		c.mu.Lock()
 		c.images[imageKey(dst)] = ps
 		c.mu.Unlock()
@@ -190,33 +232,33 @@ func (c *Runtime) TagImage(ctx context.Context, src, dst string) error {
 	return nil
 }
 
-func (c *Runtime) firstSuccess(op, ref string, fn func(runtime.Runtime) error) error {
+func (c *Runtime) firstSuccess(op, ref string, fn func(runtime.ImageService) error) error {
 	var first error
-	for _, rt := range c.runtimes {
-		err := fn(rt)
+	for _, g := range c.groups {
+		err := fn(g.svc)
 		if err == nil {
 			return nil
 		}
 		if first == nil {
 			first = err
 		}
-		c.log.Debug(op+" failed on a runtime; trying the next", "image", ref, "runtime", rt.Name(), "err", err)
+		c.log.Debug(op+" failed on a runtime; trying the next", "image", ref, "runtime", c.runtimes[g.members[0]].Name(), "err", err)
 	}
 	return first
 }
 
-// PruneImages implements runtime.ImageService: every runtime prunes; the
-// deleted lists are merged (each reference once) and the bytes added,
-// saturating at the largest uint64. A runtime that fails is logged and left
+// PruneImages implements runtime.ImageService: every image service prunes;
+// the deleted lists are merged (each reference once) and the bytes added,
+// saturating at the largest uint64. A service that fails is logged and left
 // out; only when all fail is the first error returned.
 func (c *Runtime) PruneImages(ctx context.Context) (runtime.PruneResult, error) {
 	res := runtime.PruneResult{Deleted: []string{}}
 	var errs []error
-	for _, rt := range c.runtimes {
-		r, err := rt.PruneImages(ctx)
+	for _, g := range c.groups {
+		r, err := g.svc.PruneImages(ctx)
 		if err != nil {
 			if !errors.Is(err, runtime.ErrNotSupported) {
-				c.log.Warn("cannot prune a runtime's images; pruning the others", "runtime", rt.Name(), "err", err)
+				c.log.Warn("cannot prune a runtime's images; pruning the others", "runtime", c.runtimes[g.members[0]].Name(), "err", err)
 			}
 			errs = append(errs, err)
 			continue
@@ -228,7 +270,7 @@ func (c *Runtime) PruneImages(ctx context.Context) (runtime.PruneResult, error) 
 		}
 		res.SpaceReclaimed = addSaturating(res.SpaceReclaimed, r.SpaceReclaimed)
 	}
-	if len(errs) == len(c.runtimes) {
+	if len(errs) == len(c.groups) {
 		return runtime.PruneResult{}, errs[0]
 	}
 	return res, nil

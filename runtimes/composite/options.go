@@ -24,6 +24,7 @@ type Inspector interface {
 type Option func(*options) error
 
 type options struct {
+	images        runtime.ImageService
 	inspector     Inspector
 	logger        *slog.Logger
 	retryInterval time.Duration
@@ -40,6 +41,17 @@ func defaultOptions() options {
 func WithInspector(in Inspector) Option {
 	return func(o *options) error {
 		o.inspector = in
+		return nil
+	}
+}
+
+// WithImages gives the node's image service: the one that pulls for, and
+// lists the images of, every runtime that has no image service of its own
+// (the local runtimes, which share the node's store). Required when such a
+// runtime is given.
+func WithImages(s runtime.ImageService) Option {
+	return func(o *options) error {
+		o.images = s
 		return nil
 	}
 }

@@ -51,7 +51,7 @@ func TestRestartRebuildsRecords(t *testing.T) {
 			t.Errorf("Remove(%s) after restart: %v", id, err)
 		}
 	}
-	if got := restarted.c.cachedPlatforms("example/mod:1"); len(got) != 1 || got[0].OS != "wasip1" {
+	if got := restarted.c.cachedPlatforms("example/mod:1").all; len(got) != 1 || got[0].OS != "wasip1" {
 		t.Errorf("image platforms after restart = %v, want wasip1/wasm from the store", got)
 	}
 	id := runtime.ContainerID{Service: "by-image"}
@@ -95,7 +95,7 @@ func TestRetryIntervalLimitsLists(t *testing.T) {
 	runc := runtimetest.NewFake("runc")
 	down := runtimetest.NewFake("remote")
 	down.FailOn("list", errors.New("down"))
-	c := mustNew(t, []runtime.Runtime{runc, down}, WithListRetryInterval(time.Hour), WithLogger(testLogger(&bytes.Buffer{})))
+	c := mustNew(t, []runtime.Containers{runc, down}, WithListRetryInterval(time.Hour), WithLogger(testLogger(&bytes.Buffer{})))
 	for range 5 {
 		if _, err := c.State(t.Context(), runtime.ContainerID{Service: "nope"}); !errors.Is(err, runtime.ErrNotFound) {
 			t.Fatal(err)
@@ -172,7 +172,7 @@ func TestConflictingRecordsKeepFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := mustNew(t, []runtime.Runtime{a, b}, WithLogger(testLogger(&bytes.Buffer{})))
+	c := mustNew(t, []runtime.Containers{a, b}, WithLogger(testLogger(&bytes.Buffer{})))
 	if got, _ := c.RuntimeOf(id); got != "a" {
 		t.Fatalf("RuntimeOf = %q, want the first runtime", got)
 	}

@@ -81,10 +81,11 @@ func (c *Runtime) allServing(ps []ocispec.Platform) []int {
 }
 
 // cachedPlatforms returns the platforms recorded for an image.
-func (c *Runtime) cachedPlatforms(ref string) []ocispec.Platform {
+func (c *Runtime) cachedPlatforms(ref string) imagePlatforms {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return slices.Clone(c.images[imageKey(ref)])
+	p := c.images[imageKey(ref)]
+	return imagePlatforms{all: slices.Clone(p.all), present: slices.Clone(p.present)}
 }
 
 // route chooses the runtime for a new container (the rules of the package
@@ -104,14 +105,18 @@ func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, svc *spec.S
 			Reason:   c.reason(fmt.Sprintf("the service declares platform %s", runtime.FormatPlatform(p)), []ocispec.Platform{p}),
 		}
 	}
-	ps := c.cachedPlatforms(svc.Image.Name)
-	if len(ps) == 0 {
+	known := c.cachedPlatforms(svc.Image.Name)
+	if len(known.all) == 0 {
 		// Not pulled through this composite: it may have been loaded or
-		// tagged in a runtime's store since. Ask the stores once more.
+		// tagged in a store since. Ask the stores once more.
 		c.loadImages(ctx)
-		ps = c.cachedPlatforms(svc.Image.Name)
+		known = c.cachedPlatforms(svc.Image.Name)
 	}
-	if len(ps) > 0 {
+	if ps := known.all; len(ps) > 0 {
+		// A platform whose content is here beats one that would need a pull.
+		if i := c.firstServing(known.present); i >= 0 {
+			return i, "image platforms present " + formatAll(known.present), nil
+		}
 		if i := c.firstServing(ps); i >= 0 {
 			return i, "image platforms " + formatAll(ps), nil
 		}

@@ -27,7 +27,7 @@ func TestCompositeWithDownDelegate(t *testing.T) {
 	a.stop()
 
 	wsl := mustRemote(t, "wsl", a.url(), remote.WithPlatforms(amd64), remote.WithProbeTimeout(time.Second))
-	comp, err := composite.New(t.Context(), []runtime.Runtime{local, wsl})
+	comp, err := composite.New(t.Context(), []runtime.Containers{local, wsl})
 	if err != nil {
 		t.Fatalf("composite.New with a delegate down: %v", err)
 	}

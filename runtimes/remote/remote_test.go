@@ -26,13 +26,13 @@ func TestConformance(t *testing.T) {
 	p := mustPKI(t)
 	for _, tc := range []struct {
 		name string
-		new  func(t *testing.T) runtime.Runtime
+		new  func(t *testing.T) runtime.Containers
 	}{
-		{"unix socket", func(t *testing.T) runtime.Runtime {
+		{"unix socket", func(t *testing.T) runtime.Containers {
 			a := mustUnixAgent(t, runtimetest.NewFake("fake", amd64))
 			return mustRemote(t, "vm", a.url())
 		}},
-		{"TLS and token", func(t *testing.T) runtime.Runtime {
+		{"TLS and token", func(t *testing.T) runtime.Containers {
 			a := mustTLSAgent(t, runtimetest.NewFake("fake", amd64), p, "s3cret", true)
 			return mustRemote(t, "peer", a.url(), remote.WithClientOptions(
 				client.WithTLSConfig(mustClientTLS(t, p, true)), client.WithToken("s3cret")))

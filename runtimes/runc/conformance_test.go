@@ -32,7 +32,7 @@ func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) 
 func TestConformance(t *testing.T) {
 	requireRoot(t)
 	runtimetest.Run(t, runtimetest.Harness{
-		New: func(t *testing.T) runtime.Runtime { return newTestRuntime(t) },
+		New: func(t *testing.T) runtime.Containers { return newTestRuntime(t) },
 		Workload: func(t *testing.T, w runtimetest.Workload) *spec.ServiceSpec {
 			return shSpec("conformance", workloadScript(w))
 		},

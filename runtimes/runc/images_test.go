@@ -5,26 +5,29 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/spec"
 )
 
 // TestPullAndRun pulls busybox from a registry on 127.0.0.1 through the
-// runtime's image service and runs it from the same store.
+// node's image service and runs it from the same store.
 func TestPullAndRun(t *testing.T) {
 	rt := newTestRuntime(t)
+	is := registry.NewImageService(rt.store.(*images.Store))
 	ctx := context.Background()
 	host := testimages.Serve(t)
 	ref := testimages.Push(t, host, "busybox", testimages.Busybox(t))
-	info, err := rt.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullAlways})
+	info, err := is.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullAlways})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Digest == "" {
 		t.Errorf("Pull = %+v, want a digest", info)
 	}
-	list, err := rt.ListImages(ctx)
+	list, err := is.ListImages(ctx)
 	if err != nil || len(list) < 2 {
 		t.Errorf("ListImages = %+v, %v; want the pulled image beside the test one", list, err)
 	}
@@ -40,16 +43,16 @@ func TestPullAndRun(t *testing.T) {
 	}
 	// The test image has the same content: drop that name, so ref is the
 	// last one naming the image the container uses.
-	if err := rt.RemoveImage(ctx, busyboxRef, false); err != nil {
+	if err := is.RemoveImage(ctx, busyboxRef, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.RemoveImage(ctx, ref, false); !errors.Is(err, runtime.ErrFailedPrecondition) {
+	if err := is.RemoveImage(ctx, ref, false); !errors.Is(err, runtime.ErrFailedPrecondition) {
 		t.Errorf("RemoveImage of an image a container uses: %v, want failed precondition", err)
 	}
 	if err := rt.Remove(ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.RemoveImage(ctx, ref, false); err != nil {
+	if err := is.RemoveImage(ctx, ref, false); err != nil {
 		t.Errorf("RemoveImage once the container is gone: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
@@ -76,7 +77,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	fsys, img, err := r.store.PrepareRootfs(ctx, key, svc.Image.Name)
+	// The manifest of the declared platform, else of this runtime's.
+	want := r.Platforms()
+	if svc.Platform != nil {
+		want = []ocispec.Platform{spec.Normalize(*svc.Platform)}
+	}
+	fsys, img, err := r.store.PrepareRootfs(ctx, key, svc.Image.Name, want)
 	if err != nil {
 		if errors.Is(err, runtime.ErrNotFound) {
 			return fmt.Errorf("container %s: %w; pull the image first", id, err)

@@ -17,7 +17,6 @@ type options struct {
 	runcRoot  string
 	shim      []string
 	logger    *slog.Logger
-	images    runtime.ImageService
 	pidsLimit int64
 }
 
@@ -105,15 +104,6 @@ func WithLogger(l *slog.Logger) Option {
 		o.logger = l
 		return nil
 	}
-}
-
-// WithImageService delegates the image half of the contract (pull, list,
-// remove, tag, prune) to s. The default, when New is given an
-// *images.Store, is registry.NewImageService over that store; with another
-// RootfsStore and no image service those methods fail with
-// runtime.ErrNotSupported.
-func WithImageService(s runtime.ImageService) Option {
-	return func(o *options) error { o.images = s; return nil }
 }
 
 // WithPIDsLimit sets the pids limit of every container; 0 means none. The

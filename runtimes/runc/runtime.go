@@ -20,16 +20,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
-	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/runtime"
 )
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var _ runtime.Containers = (*Runtime)(nil)
 
-// RootfsStore is what the runtime needs of the image store: a root
-// filesystem per container, and giving it back. *images.Store has it.
+// RootfsStore is what the runtime needs of the node's image store: a root
+// filesystem per container, made from the manifest of the reference that
+// serves the platforms it asks for, and giving it back. *images.Store has
+// it. The runtime pulls nothing: the node's image service does.
 type RootfsStore interface {
-	PrepareRootfs(ctx context.Context, key, ref string) (images.Rootfs, images.Image, error)
+	PrepareRootfs(ctx context.Context, key, ref string, want []ocispec.Platform) (images.Rootfs, images.Image, error)
 	ReleaseRootfs(ctx context.Context, key string) error
 }
 
@@ -68,11 +69,6 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 		return nil, fmt.Errorf("runc runtime: OCI runtime binary %q not found: install runc or pass its path: %w", o.runc, runtime.ErrUnavailable)
 	}
 	o.runc = bin
-	if st, ok := store.(*images.Store); ok && o.images == nil {
-		// Local runtimes share one content store: pull into the store the
-		// containers are made from.
-		o.images = registry.NewImageService(st, registry.WithLogger(o.logger))
-	}
 	root, err = filepath.Abs(root)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ const conformanceRef = "test.local/wasm/testmod:latest"
 
 func TestConformance(t *testing.T) {
 	runtimetest.Run(t, runtimetest.Harness{
-		New: func(t *testing.T) runtime.Runtime {
+		New: func(t *testing.T) runtime.Containers {
 			e := newEnv(t)
 			e.testImage(t)
 			return e.rt

@@ -1,5 +1,5 @@
 // Package wasm is the runtime for WebAssembly (WASI preview 1) modules. It
-// implements runtime.Runtime for the platform wasip1/wasm (the Docker+Wasm
+// implements runtime.Containers for the platform wasip1/wasm (the Docker+Wasm
 // platform wasi/wasm is the same one) on top of wazero.
 //
 // Modules do not run in the agent: they run in the shared wasm host (package

@@ -15,7 +15,6 @@ type options struct {
 	log     *slog.Logger
 	hostCmd []string
 	hostEnv []string
-	images  runtime.ImageService
 }
 
 func makeOptions(opts []Option) (options, error) {
@@ -55,16 +54,6 @@ func WithHostCommand(argv []string, env ...string) Option {
 			return fmt.Errorf("wasm runtime: empty host command: %w", runtime.ErrInvalidArgument)
 		}
 		o.hostCmd, o.hostEnv = append([]string(nil), argv...), append([]string(nil), env...)
-		return nil
-	}
-}
-
-// WithImageService sets the image service the runtime's image methods
-// delegate to (the registry's, over the store the modules come from).
-// Default: none, and the image methods return runtime.ErrNotSupported.
-func WithImageService(s runtime.ImageService) Option {
-	return func(o *options) error {
-		o.images = s
 		return nil
 	}
 }

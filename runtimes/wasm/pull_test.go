@@ -11,11 +11,11 @@ import (
 )
 
 // TestPullAndRun pulls both wasm conventions from a registry on loopback
-// through the registry's image service, and runs them.
+// through the node's image service, and runs them.
 func TestPullAndRun(t *testing.T) {
 	e := newEnv(t)
-	rt, err := New(e.rt.root, StoreModules(e.store, filepath.Join(e.rt.root, "modules")), hostCommand(),
-		WithImageService(registry.NewImageService(e.store)))
+	rt, err := New(e.rt.root, StoreModules(e.store, filepath.Join(e.rt.root, "modules")), hostCommand())
+	is := registry.NewImageService(e.store, registry.WithPlatforms(Platform()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestPullAndRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := testimages.Push(t, reg, "wasm/"+tc.name, testimages.WasmModule(t, testModule, tc.conv))
-			info, err := rt.Pull(ctxT(t), ref, runtime.PullOptions{Policy: spec.PullAlways})
+			info, err := is.Pull(ctxT(t), ref, runtime.PullOptions{Policy: spec.PullAlways})
 			if err != nil {
 				t.Fatalf("pull: %v", err)
 			}
@@ -40,7 +40,7 @@ func TestPullAndRun(t *testing.T) {
 			if o := mustRun(t, rt, cid("pulled-"+tc.name), svc(ref, "exit", "4")); o.ExitCode != 4 {
 				t.Fatalf("outcome %+v", o)
 			}
-			list, err := rt.ListImages(ctxT(t))
+			list, err := is.ListImages(ctxT(t))
 			if err != nil || len(list) == 0 {
 				t.Fatalf("images: %+v %v", list, err)
 			}

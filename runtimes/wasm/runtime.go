@@ -18,7 +18,7 @@ import (
 	"github.com/switchyard/switchyard/spec"
 )
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var _ runtime.Containers = (*Runtime)(nil)
 
 // configFile is a container's record in its state directory.
 const configFile = "config.json"
@@ -113,10 +113,13 @@ func New(root string, modules ModuleSource, opts ...Option) (*Runtime, error) {
 // Name implements runtime.Identity.
 func (r *Runtime) Name() string { return "wasm" }
 
-// Platforms implements runtime.Identity: wasip1/wasm (wasi/wasm is its
-// other spelling).
+// Platform returns the platform the wasm runtime serves: wasip1/wasm
+// (wasi/wasm is its other spelling).
+func Platform() ocispec.Platform { return ocispec.Platform{OS: "wasip1", Architecture: "wasm"} }
+
+// Platforms implements runtime.Identity: Platform.
 func (r *Runtime) Platforms() []ocispec.Platform {
-	return []ocispec.Platform{{OS: "wasip1", Architecture: "wasm"}}
+	return []ocispec.Platform{Platform()}
 }
 
 // Close releases the runtime's connections. The host and its instances

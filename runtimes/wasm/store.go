@@ -8,13 +8,15 @@ import (
 	"path"
 	"path/filepath"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/runtime"
 )
 
 // imageStore is what StoreModules needs of the image store.
 type imageStore interface {
-	Acquire(ctx context.Context, key, ref string) (images.Image, error)
+	Acquire(ctx context.Context, key, ref string, want []ocispec.Platform) (images.Image, error)
 	Release(ctx context.Context, key string) error
 	BlobPath(digest string) (string, error)
 }
@@ -36,7 +38,7 @@ type storeModules struct {
 
 // Module implements ModuleSource.
 func (s *storeModules) Module(ctx context.Context, key, ref string) (m Module, err error) {
-	img, err := s.store.Acquire(ctx, key, ref)
+	img, err := s.store.Acquire(ctx, key, ref, []ocispec.Platform{Platform()})
 	if err != nil {
 		return Module{}, err
 	}
