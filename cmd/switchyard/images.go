@@ -40,7 +40,7 @@ func newPullCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: pulled %s (%s, %s) on %s\n", info.Reference, info.Digest,
-				platformList(info.Platforms), humanSize(info.Size), strings.Join(info.Runtimes, ", "))
+				imagePlatforms(info), humanSize(info.Size), strings.Join(info.Runtimes, ", "))
 			return nil
 		},
 	}
@@ -60,12 +60,36 @@ func platformList(ps []ocispec.Platform) string {
 	return strings.Join(out, ",")
 }
 
+// imagePlatforms formats an image's platforms for a table cell: those
+// present locally, then those its index lists that were not pulled.
+func imagePlatforms(im runtime.ImageInfo) string {
+	present := im.PresentPlatforms()
+	var absent []ocispec.Platform
+	for _, m := range im.Manifests {
+		if !m.Present && m.Platform.OS != "" {
+			absent = append(absent, m.Platform)
+		}
+	}
+	out := platformList(present)
+	if len(absent) > 0 {
+		if len(present) == 0 {
+			return "none pulled (" + platformList(absent) + ")"
+		}
+		out += " (not pulled: " + platformList(absent) + ")"
+	}
+	return out
+}
+
 func newImagesCmd(o *rootOptions) *cobra.Command {
 	var format string
+	var all bool
 	cmd := &cobra.Command{
-		Use:   "images [--format json]",
+		Use:   "images [--all-platforms] [--format json]",
 		Short: "List images on every runtime",
-		Args:  cobra.NoArgs,
+		Long: `List every image reference once, with its platforms: those present locally,
+and those its index lists that were not pulled. --all-platforms lists one row
+per platform instead, with the manifest's digest and whether it is present.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
@@ -83,15 +107,36 @@ func newImagesCmd(o *rootOptions) *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), list)
 			}
 			tw := newTable(cmd.OutOrStdout())
+			if all {
+				fmt.Fprintln(tw, "REFERENCE\tPLATFORM\tDIGEST\tPRESENT\tSIZE")
+				for _, im := range list {
+					for _, m := range im.Manifests {
+						size := "-"
+						if m.Present {
+							size = humanSize(m.Size)
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", im.Reference, platformList([]ocispec.Platform{m.Platform}), short(m.Digest), yesNo(m.Present), size)
+					}
+				}
+				return tw.Flush()
+			}
 			fmt.Fprintln(tw, "REFERENCE\tDIGEST\tPLATFORMS\tSIZE\tRUNTIMES")
 			for _, im := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", im.Reference, short(im.Digest), platformList(im.Platforms), humanSize(im.Size), strings.Join(im.Runtimes, ","))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", im.Reference, short(im.Digest), imagePlatforms(im), humanSize(im.Size), strings.Join(im.Runtimes, ","))
 			}
 			return tw.Flush()
 		},
 	}
 	formatFlag(cmd, &format)
+	cmd.Flags().BoolVar(&all, "all-platforms", false, "one row per platform, present or not")
 	return cmd
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func newRmiCmd(o *rootOptions) *cobra.Command {
