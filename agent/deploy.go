@@ -64,13 +64,13 @@ func serviceOrder(d *spec.Deployment) []string {
 
 // validateDeployment checks d with the spec's own rules and, beyond them,
 // that every "<deployment>-<service>" can name a container. The error wraps
-// runtime.ErrInvalidArgument (and spec.ErrInvalid for the spec's rules).
+// runtime.ErrInvalidArgument (spec.ErrInvalid is that kind).
 func validateDeployment(d *spec.Deployment) error {
 	if d == nil {
 		return fmt.Errorf("deployment: no spec given: %w", runtime.ErrInvalidArgument)
 	}
 	if err := d.Validate(); err != nil {
-		return fmt.Errorf("deployment %q: %w: %w", d.Name, err, runtime.ErrInvalidArgument)
+		return fmt.Errorf("deployment %q: %w", d.Name, err)
 	}
 	for _, name := range d.ServiceNames {
 		if err := runtime.ValidateServiceName(d.Name + "-" + name); err != nil {
@@ -268,7 +268,7 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, svc *
 	// A loop still watching a replica of this name that vanished would keep
 	// the new one from getting its own; end it first.
 	a.unsupervise(id)
-	if err := a.rt.Create(ctx, id, svc); err != nil {
+	if err := a.rt.Create(ctx, id, svc.CreateSpec()); err != nil {
 		if errors.Is(err, runtime.ErrAlreadyExists) {
 			return fmt.Errorf("container %s: create: %w (a container of that name exists that this deployment did not make; remove it with `switchyard rm -f %s` and run up again)", id, err, id)
 		}

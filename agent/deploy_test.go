@@ -265,7 +265,7 @@ func TestUpFailures(t *testing.T) {
 	t.Run("a container of the same name made by someone else", func(t *testing.T) {
 		f := runtimetest.NewFake("fake")
 		a := mustNew(t, testConfig(t), f)
-		if err := f.Create(t.Context(), replicaID("shop", "web", 0), service("web", 1, forever)); err != nil {
+		if err := f.Create(t.Context(), replicaID("shop", "web", 0), service("web", 1, forever).CreateSpec()); err != nil {
 			t.Fatal(err)
 		}
 		_, err := a.Up(t.Context(), deployment("shop", service("web", 1, forever)))
@@ -282,7 +282,11 @@ func TestUpRejectsBadSpecs(t *testing.T) {
 		d    *spec.Deployment
 	}{
 		{"nil", nil},
-		{"no version", func() *spec.Deployment { d := deployment("shop", service("web", 1, forever)); d.Version = ""; return d }()},
+		{"no version", func() *spec.Deployment {
+			d := deployment("shop", service("web", 1, forever))
+			d.Version = ""
+			return d
+		}()},
 		{"no image", deployment("shop", withImage(service("web", 1, forever), ""))},
 		{"bad rtype", func() *spec.Deployment {
 			s := service("web", 1, forever)

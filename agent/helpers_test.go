@@ -58,10 +58,14 @@ func mustNew(t *testing.T, cfg Config, f *runtimetest.Fake, opts ...Option) *Age
 
 // service returns a spec the Fake runs as w, with the given replicas.
 func service(name string, replicas uint32, w runtimetest.Workload) *spec.ServiceSpec {
-	s := runtimetest.FakeSpec(w)
-	s.Name = name
-	s.Scale.Replicas = replicas
-	return s
+	cs := runtimetest.FakeSpec(w)
+	return &spec.ServiceSpec{
+		Name:    name,
+		RType:   spec.RTypeService,
+		Image:   spec.ImageSpec{Name: cs.Image, PullPolicy: spec.PullIfNotPresent},
+		Command: spec.Command{Entrypoint: cs.Entrypoint, Args: cs.Args},
+		Scale:   spec.Scale{Replicas: replicas},
+	}
 }
 
 // forever is a workload that runs until stopped.

@@ -296,7 +296,8 @@ func decodeDeployment(r *http.Request) (*spec.Deployment, error) {
 func parseYAML(data []byte) (*spec.Deployment, error) {
 	d, err := spec.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("deployment spec: %w: %w", err, runtime.ErrInvalidArgument)
+		// The spec's errors are of the contract's invalid-argument kind.
+		return nil, fmt.Errorf("deployment spec: %w", err)
 	}
 	return d, validateDeployment(d)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // metrics are the agent's Prometheus collectors, registered on the agent's
@@ -240,10 +239,10 @@ func (r *measured) Name() string { return r.name }
 func (r *measured) Platforms() []ocispec.Platform { return r.rt.Platforms() }
 
 // Create implements runtime.Lifecycle.
-func (r *measured) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (err error) {
+func (r *measured) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) (err error) {
 	start := time.Now()
 	defer func() { r.done(opCreate, start, err) }()
-	return r.rt.Create(ctx, id, svc)
+	return r.rt.Create(ctx, id, cs)
 }
 
 // Start implements runtime.Lifecycle.

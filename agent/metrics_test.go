@@ -79,7 +79,7 @@ func TestMeasuredCountsEveryOperation(t *testing.T) {
 	ctx := t.Context()
 	id := runtime.ContainerID{Service: "web", Replica: 0}
 	to := runtime.ContainerID{Service: "web", Replica: 1}
-	svc := service("web", 1, forever)
+	svc := service("web", 1, forever).CreateSpec()
 	calls := []func(){
 		func() { r.Create(ctx, id, svc) },
 		func() { r.Start(ctx, id) },

@@ -12,7 +12,7 @@
 // Paths are versioned (/v1/...), bodies are JSON, and containers are named
 // in paths by runtime.ContainerID's string form (web-rep-0):
 //
-//	POST   /v1/containers/{id}                 create (body: ServiceSpec)
+//	POST   /v1/containers/{id}                 create (body: runtime.CreateSpec)
 //	POST   /v1/containers/{id}/start
 //	POST   /v1/containers/{id}/stop?timeout=10s
 //	POST   /v1/containers/{id}/kill?signal=TERM

@@ -12,7 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Reference is what a reference names in the store: its target, an index
@@ -349,7 +348,7 @@ func resolve(tx *bolt.Tx, ref string, want []ocispec.Platform) (Image, error) {
 				norm, formatPlatforms(offered), formatPlatforms(want), runtime.ErrNotSupported)
 		}
 		return Image{}, fmt.Errorf("image %s has a manifest for %s, but it was not pulled (pulled: %s): pull it with --platform %s: %w",
-			norm, formatPlatforms(want), formatPlatforms(presentPlatforms(tx, ix)), runtime.FormatPlatform(spec.Normalize(want[0])), runtime.ErrNotFound)
+			norm, formatPlatforms(want), formatPlatforms(presentPlatforms(tx, ix)), runtime.FormatPlatform(runtime.NormalizePlatform(want[0])), runtime.ErrNotFound)
 	}
 	img, err := getImage(tx, ix.Manifests[best].Digest)
 	if err != nil {
@@ -385,7 +384,7 @@ func presentPlatforms(tx *bolt.Tx, ix indexRecord) []ocispec.Platform {
 func normalizeAll(ps []ocispec.Platform) []ocispec.Platform {
 	out := make([]ocispec.Platform, len(ps))
 	for i, p := range ps {
-		out[i] = spec.Normalize(p)
+		out[i] = runtime.NormalizePlatform(p)
 	}
 	return out
 }

@@ -15,7 +15,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // WriteOptions are the options of Store.Write and Store.WriteIndex.
@@ -86,7 +85,7 @@ func (s *Store) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex, p
 			}
 			e := indexEntry{Digest: d.Digest.String(), MediaType: d.MediaType, Size: d.Size}
 			if d.Platform != nil {
-				p := spec.Normalize(*d.Platform)
+				p := runtime.NormalizePlatform(*d.Platform)
 				e.Platform = &p
 			}
 			rec.Manifests = append(rec.Manifests, e)
@@ -306,7 +305,7 @@ func parseConfig(out *Image, raw []byte) error {
 		cfg = ocispec.Image{}
 	}
 	out.Config = cfg
-	out.Platform = spec.Normalize(cfg.Platform)
+	out.Platform = runtime.NormalizePlatform(cfg.Platform)
 	if out.Platform.OS == "" && isWasmArtifact(out.ConfigMediaType, out.Layers) {
 		out.Platform = ocispec.Platform{OS: "wasip1", Architecture: "wasm"}
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/switchyard/switchyard/spec"
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // maxConfigSize bounds an image config blob read for inspection.
@@ -48,7 +48,7 @@ func newClient(opts []Option) (*client, error) {
 	return &client{o: o, pings: &pingCache{entries: map[string]pingEntry{}}, pullers: map[authKey]*remote.Puller{}}, nil
 }
 
-func keyOf(auth *spec.RegistryAuth) authKey {
+func keyOf(auth *runtime.RegistryAuth) authKey {
 	if auth == nil {
 		return authKey{}
 	}
@@ -59,7 +59,7 @@ func keyOf(auth *spec.RegistryAuth) authKey {
 // registry refused the credentials: the puller keeps the credentials it
 // resolved per repository, and a user who logs in (or fixes the keychain)
 // after a refusal must not keep getting the old answer.
-func (c *client) forgetIfUnauthorized(auth *spec.RegistryAuth, err error) {
+func (c *client) forgetIfUnauthorized(auth *runtime.RegistryAuth, err error) {
 	if !errors.Is(err, ErrUnauthorized) {
 		return
 	}
@@ -69,7 +69,7 @@ func (c *client) forgetIfUnauthorized(auth *spec.RegistryAuth, err error) {
 }
 
 // puller returns the puller for auth (nil = the keychain), making it once.
-func (c *client) puller(auth *spec.RegistryAuth) (*remote.Puller, error) {
+func (c *client) puller(auth *runtime.RegistryAuth) (*remote.Puller, error) {
 	key := keyOf(auth)
 	c.mu.Lock()
 	defer c.mu.Unlock()

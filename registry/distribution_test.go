@@ -17,7 +17,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // distributionBinary is Debian's docker-registry package (the CNCF
@@ -119,7 +118,7 @@ http:
 func TestDistributionEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	reg := startDistribution(t, "carol", "correct horse")
-	auth := &spec.RegistryAuth{Username: reg.user, Password: reg.pass}
+	auth := &runtime.RegistryAuth{Username: reg.user, Password: reg.pass}
 	push := basicAuthOption(reg.user, reg.pass)
 	refs := map[string]string{
 		"busybox":  testimages.Push(t, reg.host, "library/busybox:1", testimages.Busybox(t), push),
@@ -145,7 +144,7 @@ func TestDistributionEndToEnd(t *testing.T) {
 			if got := platformStrings(ps); got != tc.platforms {
 				t.Errorf("platforms = %s, want %s", got, tc.platforms)
 			}
-			info, err := svc.Pull(ctx, refs[tc.image], runtime.PullOptions{Policy: spec.PullAlways, Auth: auth})
+			info, err := svc.Pull(ctx, refs[tc.image], runtime.PullOptions{Policy: runtime.PullAlways, Auth: auth})
 			if tc.pullable != (err == nil) {
 				t.Fatalf("pull: %v (want success %v)", err, tc.pullable)
 			}
@@ -159,7 +158,7 @@ func TestDistributionEndToEnd(t *testing.T) {
 		if !errors.Is(err, ErrUnauthorized) {
 			t.Errorf("no credentials: %v", err)
 		}
-		_, err = svc.InspectPlatforms(ctx, refs["busybox"], &spec.RegistryAuth{Username: reg.user, Password: "wrong"})
+		_, err = svc.InspectPlatforms(ctx, refs["busybox"], &runtime.RegistryAuth{Username: reg.user, Password: "wrong"})
 		if !errors.Is(err, ErrUnauthorized) {
 			t.Errorf("wrong password: %v", err)
 		}

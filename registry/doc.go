@@ -17,7 +17,7 @@
 // and wasm runtimes embed:
 //
 //	svc := registry.NewImageService(store, registry.WithPlatforms(registry.WasmPlatform()))
-//	info, err := svc.Pull(ctx, "127.0.0.1:5000/hello:1", runtime.PullOptions{Policy: spec.PullAlways})
+//	info, err := svc.Pull(ctx, "127.0.0.1:5000/hello:1", runtime.PullOptions{Policy: runtime.PullAlways})
 //
 // Platforms are normalised once, here: containerd's normalisation, and the
 // Docker+Wasm platform wasi/wasm is the same as wasip1/wasm (WasmPlatform).

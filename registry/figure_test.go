@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // TestPullFigure measures a pull of a 100 MiB, 5-layer image of random
@@ -37,7 +36,7 @@ func TestPullFigure(t *testing.T) {
 		st := mustStore(t)
 		svc := NewImageService(st, noKeychain)
 		start := time.Now()
-		info, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullAlways})
+		info, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullAlways})
 		d := time.Since(start)
 		if err != nil {
 			t.Fatalf("pull: %v", err)

@@ -8,7 +8,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // FuzzParseReference checks that any string either parses into a reference
@@ -89,7 +88,7 @@ func FuzzPlatformsFromManifest(f *testing.F) {
 			if p.OS == "" {
 				t.Fatalf("platform without OS: %+v", p)
 			}
-			if n := spec.Normalize(p); n.OS != p.OS || n.Architecture != p.Architecture || n.Variant != p.Variant {
+			if n := runtime.NormalizePlatform(p); n.OS != p.OS || n.Architecture != p.Architecture || n.Variant != p.Variant {
 				t.Fatalf("platform %+v is not normalised (%+v)", p, n)
 			}
 			if p.OS == "wasi" {

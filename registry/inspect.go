@@ -5,7 +5,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/switchyard/switchyard/spec"
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // Inspector reads images' platforms from their registries without
@@ -36,7 +36,7 @@ func NewInspector(opts ...Option) *Inspector {
 // ErrUnauthorized; ErrUnreachable (and so runtime.ErrUnavailable);
 // runtime.ErrUnavailable for a registry that answers 5xx or 429;
 // ErrBadContent; ErrDigestMismatch.
-func (i *Inspector) InspectPlatforms(ctx context.Context, ref string, auth *spec.RegistryAuth) ([]ocispec.Platform, error) {
+func (i *Inspector) InspectPlatforms(ctx context.Context, ref string, auth *runtime.RegistryAuth) ([]ocispec.Platform, error) {
 	if i.err != nil {
 		return nil, i.err
 	}
@@ -50,13 +50,13 @@ func Inspect(ctx context.Context, ref string, opts ...Option) ([]ocispec.Platfor
 	return NewInspector(opts...).InspectPlatforms(ctx, ref, nil)
 }
 
-func (c *client) inspect(ctx context.Context, ref string, auth *spec.RegistryAuth) ([]ocispec.Platform, error) {
+func (c *client) inspect(ctx context.Context, ref string, auth *runtime.RegistryAuth) ([]ocispec.Platform, error) {
 	ps, err := c.inspectOnce(ctx, ref, auth)
 	c.forgetIfUnauthorized(auth, err)
 	return ps, err
 }
 
-func (c *client) inspectOnce(ctx context.Context, ref string, auth *spec.RegistryAuth) ([]ocispec.Platform, error) {
+func (c *client) inspectOnce(ctx context.Context, ref string, auth *runtime.RegistryAuth) ([]ocispec.Platform, error) {
 	r, err := parseReference(ref, &c.o)
 	if err != nil {
 		return nil, err

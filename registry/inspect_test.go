@@ -3,11 +3,12 @@ package registry
 import (
 	"context"
 	"errors"
-	"github.com/containerd/platforms"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/containerd/platforms"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // platformStrings formats ps with every field inspection keeps (the OS
@@ -121,13 +121,13 @@ func TestInspectErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		ref   string
-		auth  *spec.RegistryAuth
+		auth  *runtime.RegistryAuth
 		kinds []error
 	}{
 		{"not found", okHost + "/nothere:1", nil, []error{runtime.ErrNotFound}},
 		{"unknown digest", digestRef, nil, []error{runtime.ErrNotFound}},
 		{"no credentials", authRef, nil, []error{ErrUnauthorized, runtime.ErrFailedPrecondition}},
-		{"wrong password", authRef, &spec.RegistryAuth{Username: "alice", Password: "nope"}, []error{ErrUnauthorized}},
+		{"wrong password", authRef, &runtime.RegistryAuth{Username: "alice", Password: "nope"}, []error{ErrUnauthorized}},
 		{"unreachable", deadHost + "/x:1", nil, []error{ErrUnreachable, runtime.ErrUnavailable}},
 		{"wrong content type", htmlRef, nil, []error{ErrBadContent}},
 		{"digest mismatch", badRef, nil, []error{ErrDigestMismatch, ErrBadContent}},
@@ -149,7 +149,7 @@ func TestInspectErrors(t *testing.T) {
 	}
 
 	t.Run("right password", func(t *testing.T) {
-		ps, err := NewInspector(noKeychain).InspectPlatforms(ctx, authRef, &spec.RegistryAuth{Username: "alice", Password: "s3cret"})
+		ps, err := NewInspector(noKeychain).InspectPlatforms(ctx, authRef, &runtime.RegistryAuth{Username: "alice", Password: "s3cret"})
 		if err != nil || platformStrings(ps) != "linux/amd64" {
 			t.Fatalf("platforms %v, %v", ps, err)
 		}

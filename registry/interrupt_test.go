@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // A multi-platform pull that loses the registry half-way records nothing:
@@ -46,7 +45,7 @@ func TestInterruptedMultiPlatformPull(t *testing.T) {
 
 	st := mustStore(t)
 	svc := NewImageService(st, noKeychain, WithPlatforms(linuxAMD64, wasm))
-	if _, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullAlways}); err == nil {
+	if _, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullAlways}); err == nil {
 		t.Fatal("a pull whose wasm layer fails succeeded")
 	}
 	if _, err := st.Get(ctx, ref); !errors.Is(err, runtime.ErrNotFound) {
@@ -56,7 +55,7 @@ func TestInterruptedMultiPlatformPull(t *testing.T) {
 		t.Errorf("after the failed pull the linux entry resolves: %v", err)
 	}
 	broken.Store(false)
-	info, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullAlways})
+	info, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullAlways})
 	if err != nil {
 		t.Fatalf("the retry: %v", err)
 	}

@@ -13,7 +13,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Option configures an Inspector, an ImageService, Inspect or Pull.
@@ -63,7 +62,7 @@ func WithInsecureRegistries(hosts ...string) Option {
 }
 
 // WithKeychain sets where credentials come from when the caller passes no
-// spec.RegistryAuth. The default is authn.DefaultKeychain (the Docker config
+// runtime.RegistryAuth. The default is authn.DefaultKeychain (the Docker config
 // file, ~/.docker/config.json, and its credential helpers).
 func WithKeychain(kc authn.Keychain) Option {
 	return func(o *options) error {
@@ -99,7 +98,7 @@ func WithPlatforms(ps ...ocispec.Platform) Option {
 		}
 		o.platforms = make([]ocispec.Platform, len(ps))
 		for i, p := range ps {
-			o.platforms[i] = spec.Normalize(p)
+			o.platforms[i] = runtime.NormalizePlatform(p)
 		}
 		return nil
 	}

@@ -3,7 +3,6 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/switchyard/switchyard/spec"
 	"mime"
 	"slices"
 
@@ -135,7 +134,7 @@ func indexPlatforms(entries []ocispec.Descriptor) []ocispec.Platform {
 		if d.Platform == nil || d.Platform.OS == "" || IsAttestation(d) {
 			continue
 		}
-		p := spec.Normalize(*d.Platform)
+		p := runtime.NormalizePlatform(*d.Platform)
 		if !slices.ContainsFunc(out, func(q ocispec.Platform) bool { return samePlatform(p, q) }) {
 			out = append(out, p)
 		}
@@ -168,7 +167,7 @@ func manifestPlatforms(doc manifestDoc, config func(ocispec.Descriptor) ([]byte,
 	if cfg.OS == "" {
 		return []ocispec.Platform{}, nil
 	}
-	p := spec.Normalize(ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant,
+	p := runtime.NormalizePlatform(ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant,
 		OSVersion: cfg.OSVersion, OSFeatures: cfg.OSFeatures})
 	return []ocispec.Platform{p}, nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Pull makes ref available in store according to opts, with a one-off
@@ -64,26 +63,26 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 	policy := opts.Policy
 	switch policy {
 	case "":
-		policy = spec.PullIfNotPresent
-	case spec.PullIfNotPresent, spec.PullAlways, spec.PullNever:
+		policy = runtime.PullIfNotPresent
+	case runtime.PullIfNotPresent, runtime.PullAlways, runtime.PullNever:
 	default:
 		return images.Reference{}, fmt.Errorf("%s: pull policy %q: want always, if_not_present or never: %w", what, policy, runtime.ErrInvalidArgument)
 	}
 	want := c.o.platforms
 	if opts.Platform != nil {
-		want = []ocispec.Platform{spec.Normalize(*opts.Platform)}
+		want = []ocispec.Platform{runtime.NormalizePlatform(*opts.Platform)}
 	}
-	if policy != spec.PullAlways {
+	if policy != runtime.PullAlways {
 		have, err := store.Get(ctx, norm)
 		switch {
 		case err == nil && hasWanted(have, want):
 			return have, nil
 		case err != nil && !errors.Is(err, runtime.ErrNotFound):
 			return images.Reference{}, err
-		case policy == spec.PullNever && err == nil:
+		case policy == runtime.PullNever && err == nil:
 			return images.Reference{}, fmt.Errorf("%s is in the local store without a manifest for %s (it has %s) and the pull policy is never: pull it for that platform first: %w",
 				what, formatPlatforms(want), formatPlatforms(have.PresentPlatforms()), runtime.ErrNotFound)
-		case policy == spec.PullNever:
+		case policy == runtime.PullNever:
 			return images.Reference{}, fmt.Errorf("%s is not in the local store and the pull policy is never: pull it first, or use pull policy if_not_present: %w", what, runtime.ErrNotFound)
 		}
 	}
@@ -205,11 +204,11 @@ func selectEntry(entries []ocispec.Descriptor, want []ocispec.Platform) (ocispec
 		if d.Platform == nil || IsAttestation(d) || d.MediaType == mtOCIIndex || d.MediaType == mtDockerList {
 			continue
 		}
-		p := spec.Normalize(*d.Platform)
+		p := runtime.NormalizePlatform(*d.Platform)
 		if !m.Match(p) {
 			continue
 		}
-		if best < 0 || m.Less(p, spec.Normalize(*entries[best].Platform)) {
+		if best < 0 || m.Less(p, runtime.NormalizePlatform(*entries[best].Platform)) {
 			best = i
 		}
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 var (
@@ -57,7 +56,7 @@ func TestPullKinds(t *testing.T) {
 			var mu sync.Mutex
 			var events []runtime.PullProgress
 			svc := NewImageService(st, noKeychain)
-			info, err := svc.Pull(ctx, refs[tc.image], runtime.PullOptions{Policy: spec.PullAlways, Platform: tc.platform,
+			info, err := svc.Pull(ctx, refs[tc.image], runtime.PullOptions{Policy: runtime.PullAlways, Platform: tc.platform,
 				Progress: func(p runtime.PullProgress) { mu.Lock(); events = append(events, p); mu.Unlock() }})
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -80,7 +79,7 @@ func TestPullKinds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("store resolve: %v", err)
 			}
-			if got := runtime.FormatPlatform(spec.Normalize(img.Platform)); got != tc.wantPlatform && tc.image != "artifact" {
+			if got := runtime.FormatPlatform(runtime.NormalizePlatform(img.Platform)); got != tc.wantPlatform && tc.image != "artifact" {
 				t.Errorf("pulled platform = %q, want %q", got, tc.wantPlatform)
 			}
 			for _, l := range img.Layers {
@@ -104,7 +103,7 @@ func TestPullPolicies(t *testing.T) {
 	svc := NewImageService(st, noKeychain, WithTransport(cnt))
 
 	t.Run("never, absent", func(t *testing.T) {
-		_, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullNever})
+		_, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullNever})
 		if !errors.Is(err, runtime.ErrNotFound) || !strings.Contains(err.Error(), ref) {
 			t.Fatalf("err = %v; want not found naming %s", err, ref)
 		}
@@ -114,14 +113,14 @@ func TestPullPolicies(t *testing.T) {
 	})
 	steps := []struct {
 		name             string
-		policy           spec.PullPolicy
+		policy           runtime.PullPolicy
 		manifests, blobs int
 	}{
-		{"if_not_present, absent", spec.PullIfNotPresent, 1, 2}, // config and one layer
-		{"if_not_present, present", spec.PullIfNotPresent, 0, 0},
+		{"if_not_present, absent", runtime.PullIfNotPresent, 1, 2}, // config and one layer
+		{"if_not_present, present", runtime.PullIfNotPresent, 0, 0},
 		{"default, present", "", 0, 0},
-		{"never, present", spec.PullNever, 0, 0},
-		{"always, present", spec.PullAlways, 1, 1}, // the manifest, and its config (read for the platform)
+		{"never, present", runtime.PullNever, 0, 0},
+		{"always, present", runtime.PullAlways, 1, 1}, // the manifest, and its config (read for the platform)
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -152,14 +151,14 @@ func TestPullAuth(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		opts    []Option
-		auth    *spec.RegistryAuth
+		auth    *runtime.RegistryAuth
 		wantErr error
 	}{
 		{"anonymous", []Option{noKeychain}, nil, ErrUnauthorized},
-		{"spec auth", []Option{noKeychain}, &spec.RegistryAuth{Username: "bob", Password: "hunter2"}, nil},
+		{"spec auth", []Option{noKeychain}, &runtime.RegistryAuth{Username: "bob", Password: "hunter2"}, nil},
 		{"keychain", []Option{WithKeychain(staticKeychain{host: {Username: "bob", Password: "hunter2"}})}, nil, nil},
 		{"spec auth overrides keychain", []Option{WithKeychain(staticKeychain{host: {Username: "bob", Password: "hunter2"}})},
-			&spec.RegistryAuth{Username: "bob", Password: "wrong"}, ErrUnauthorized},
+			&runtime.RegistryAuth{Username: "bob", Password: "wrong"}, ErrUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewImageService(mustStore(t), tc.opts...).Pull(ctx, ref, runtime.PullOptions{Auth: tc.auth})

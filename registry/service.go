@@ -7,7 +7,6 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 var _ runtime.ImageService = (*ImageService)(nil)
@@ -101,7 +100,7 @@ func (s *ImageService) PruneImages(ctx context.Context) (runtime.PruneResult, er
 
 // InspectPlatforms reads ref's platforms from its registry, as
 // Inspector.InspectPlatforms does, reusing this service's connections.
-func (s *ImageService) InspectPlatforms(ctx context.Context, ref string, auth *spec.RegistryAuth) ([]ocispec.Platform, error) {
+func (s *ImageService) InspectPlatforms(ctx context.Context, ref string, auth *runtime.RegistryAuth) ([]ocispec.Platform, error) {
 	if s.err != nil {
 		return nil, s.err
 	}

@@ -33,23 +33,34 @@ func (id ContainerID) Validate() error {
 // ValidateServiceName reports whether name can be the service part of a
 // ContainerID. The error wraps ErrInvalidArgument and says what was wrong.
 func ValidateServiceName(name string) error {
-	if name == "" {
-		return fmt.Errorf("service name is empty: %w", ErrInvalidArgument)
-	}
-	if len(name) > 128 {
-		return fmt.Errorf("service name %q is longer than 128 characters: %w", name, ErrInvalidArgument)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i == 0 && !alnum {
-			return fmt.Errorf("service name %q must start with a letter or digit: %w", name, ErrInvalidArgument)
-		}
-		if !alnum && c != '-' && c != '_' && c != '.' {
-			return fmt.Errorf("service name %q has %q; use letters, digits, '-', '_' and '.': %w", name, c, ErrInvalidArgument)
-		}
+	if msg := CheckName(name, "service name"); msg != "" {
+		return fmt.Errorf("%s: %w", msg, ErrInvalidArgument)
 	}
 	return nil
+}
+
+// CheckName says what is wrong with s as a name (of a service, a volume, a
+// deployment), or "" when nothing is: 1 to 128 letters, digits, '-', '_' and
+// '.', starting with a letter or digit. what names it in the message. It is
+// the one rule for every name that becomes part of a path or an id.
+func CheckName(s, what string) string {
+	if s == "" {
+		return what + " is empty"
+	}
+	if len(s) > 128 {
+		return fmt.Sprintf("%s %q is longer than 128 characters", what, s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i == 0 && !alnum {
+			return fmt.Sprintf("%s %q must start with a letter or digit", what, s)
+		}
+		if !alnum && c != '-' && c != '_' && c != '.' {
+			return fmt.Sprintf("%s %q has %q; use letters, digits, '-', '_' and '.'", what, s, c)
+		}
+	}
+	return ""
 }
 
 // ParseContainerID parses the string form written by ContainerID.String.

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Runtime is the whole contract: everything a node can be asked to do with
@@ -61,10 +59,10 @@ type Identity interface {
 
 // Lifecycle creates, runs and removes containers.
 type Lifecycle interface {
-	// Create prepares a container for svc under id without starting it.
+	// Create prepares a container of spec under id without starting it.
 	// ErrAlreadyExists when id exists; ErrInvalidArgument for a bad spec;
 	// ErrNotFound when the image is not in the store.
-	Create(ctx context.Context, id ContainerID, svc *spec.ServiceSpec) error
+	Create(ctx context.Context, id ContainerID, spec *CreateSpec) error
 	// Start starts a created (or exited) container.
 	Start(ctx context.Context, id ContainerID) error
 	// Stop sends SIGTERM (or the runtime's equivalent) and, if the workload
@@ -138,7 +136,7 @@ type Executor interface {
 // ImageService manages the images a runtime can run.
 type ImageService interface {
 	// Pull makes ref available locally according to opts.Policy.
-	// spec.PullNever with an absent image is ErrNotFound naming the image.
+	// PullNever with an absent image is ErrNotFound naming the image.
 	Pull(ctx context.Context, ref string, opts PullOptions) (ImageInfo, error)
 	// ListImages lists the images in the runtime's store.
 	ListImages(ctx context.Context) ([]ImageInfo, error)

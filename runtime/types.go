@@ -4,8 +4,6 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/switchyard/switchyard/spec"
 )
 
 // TailAll asks Logs and FollowLogs for every line there is.
@@ -151,13 +149,34 @@ type PullProgress struct {
 	Total   int64 `json:"total,omitempty"`
 }
 
+// PullPolicy says when an image is pulled from its registry.
+type PullPolicy string
+
+const (
+	// PullIfNotPresent pulls only when the image is not in the local store.
+	PullIfNotPresent PullPolicy = "if_not_present"
+	// PullAlways pulls every time, to pick up a moved tag.
+	PullAlways PullPolicy = "always"
+	// PullNever never contacts a registry; an absent image is an error.
+	PullNever PullPolicy = "never"
+)
+
+// RegistryAuth holds credentials for one image's registry.
+type RegistryAuth struct {
+	// Username and Password are basic credentials.
+	Username string
+	Password string
+	// Token is a bearer (identity) token; used instead of a password.
+	Token string
+}
+
 // PullOptions are the options of ImageService.Pull.
 type PullOptions struct {
 	// Policy says whether to contact the registry; "" means
-	// spec.PullIfNotPresent.
-	Policy spec.PullPolicy
+	// PullIfNotPresent.
+	Policy PullPolicy
 	// Auth overrides the credentials the keychain would find.
-	Auth *spec.RegistryAuth
+	Auth *RegistryAuth
 	// Platform selects an entry of a multi-platform index; nil means the
 	// runtime's own platform.
 	Platform *ocispec.Platform
@@ -205,7 +224,9 @@ type Details struct {
 	PID    int     `json:"pid,omitempty"`
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Resources are the limits applied.
-	Resources spec.Resources `json:"resources"`
+	Resources Resources `json:"resources"`
+	// Labels are the labels the container was created with.
+	Labels map[string]string `json:"labels,omitempty"`
 	// StateDir is where the runtime keeps the container's state and logs.
 	StateDir string `json:"state_dir,omitempty"`
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
-
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Unsupported answers every method of the contract except Identity with an
@@ -18,7 +16,7 @@ type Unsupported struct{}
 func notSupported(op string) error { return fmt.Errorf("%s: %w", op, ErrNotSupported) }
 
 // Create implements Lifecycle.
-func (Unsupported) Create(context.Context, ContainerID, *spec.ServiceSpec) error {
+func (Unsupported) Create(context.Context, ContainerID, *CreateSpec) error {
 	return notSupported("create")
 }
 

@@ -6,13 +6,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // ErrInvalid is the sentinel every parse and validation error wraps, so that
-// a caller can tell a bad spec (fix the file) from an I/O failure:
+// a caller can tell a bad spec (fix the file) from an I/O failure. It is the
+// contract's one invalid-argument kind, runtime.ErrInvalidArgument, so an
+// error of a spec needs no second wrap to be told apart at the edges:
 //
 //	if errors.Is(err, spec.ErrInvalid) { ... }
-var ErrInvalid = errors.New("invalid spec")
+var ErrInvalid = runtime.ErrInvalidArgument
 
 // FieldError is one problem found in a spec: the field it concerns, the YAML
 // line it is on (0 for a spec built in code), and what is wrong with it and

@@ -15,8 +15,8 @@ var nameCases = []string{
 	strings.Repeat("a", 128), strings.Repeat("a", 129), "web-rep-0",
 }
 
-// TestServiceNameRuleAgreesWithRuntime keeps spec's copy of the service name
-// rule (spec cannot import runtime) in step with runtime.ValidateServiceName.
+// TestServiceNameRuleAgreesWithRuntime checks that the spec's service name
+// check and the contract's agree (both are runtime.CheckName underneath).
 func TestServiceNameRuleAgreesWithRuntime(t *testing.T) {
 	for _, name := range nameCases {
 		t.Run(name, func(t *testing.T) { checkNameAgreement(t, name) })

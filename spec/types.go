@@ -2,6 +2,8 @@ package spec
 
 import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // Deployment is a parsed and validated deployment spec: a named set of
@@ -67,16 +69,15 @@ type ImageSpec struct {
 	PullPolicy PullPolicy
 }
 
-// PullPolicy says when an image is pulled from its registry.
-type PullPolicy string
+// PullPolicy says when an image is pulled from its registry: the
+// contract's.
+type PullPolicy = runtime.PullPolicy
 
+// The pull policies, as the contract names them.
 const (
-	// PullIfNotPresent pulls only when the image is not in the local store.
-	PullIfNotPresent PullPolicy = "if_not_present"
-	// PullAlways pulls every time, to pick up a moved tag.
-	PullAlways PullPolicy = "always"
-	// PullNever never contacts a registry; an absent image is an error.
-	PullNever PullPolicy = "never"
+	PullIfNotPresent = runtime.PullIfNotPresent
+	PullAlways       = runtime.PullAlways
+	PullNever        = runtime.PullNever
 )
 
 // Command overrides parts of the image's process configuration.
@@ -101,13 +102,9 @@ type Endpoint struct {
 	Expose string
 }
 
-// Resources are a service's resource limits; a zero value means no limit.
-type Resources struct {
-	// CPU is the CPU limit in cores (0.5 = half a core).
-	CPU float64
-	// MemoryBytes is the memory limit in bytes.
-	MemoryBytes int64
-}
+// Resources are a service's resource limits, the contract's: a zero value
+// means no limit.
+type Resources = runtime.Resources
 
 // Scale says how many replicas of a service run.
 type Scale struct {
@@ -115,24 +112,9 @@ type Scale struct {
 	Replicas uint32
 }
 
-// Volume is a directory mounted into a workload.
-type Volume struct {
-	// Name identifies the volume within its service.
-	Name string
-	// Path is where the volume appears inside the workload.
-	Path string
-	// Source is the host directory; empty means a volume directory the
-	// runtime manages under its state directory, named Name.
-	Source string
-	// ReadOnly mounts the volume read-only.
-	ReadOnly bool
-}
+// Volume is a directory mounted into a workload, the contract's: Source is
+// the host directory, or empty for a volume the runtime manages, named Name.
+type Volume = runtime.Volume
 
-// RegistryAuth holds credentials for one image's registry.
-type RegistryAuth struct {
-	// Username and Password are basic credentials.
-	Username string
-	Password string
-	// Token is a bearer (identity) token; used instead of a password.
-	Token string
-}
+// RegistryAuth holds credentials for one image's registry: the contract's.
+type RegistryAuth = runtime.RegistryAuth

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // MaxReplicas is the most replicas a service may ask for on one node; more
@@ -286,28 +288,10 @@ func (p *problems) validateAuth(ap string, a *RegistryAuth) {
 // names (spec cannot import runtime, which imports spec; a test keeps the two
 // in step): 1 to 128 characters, letters, digits, '-', '_' and '.', starting
 // with a letter or digit. what names the thing in the message.
-func checkName(s, what string) string {
-	if s == "" {
-		return what + " is empty"
-	}
-	if len(s) > 128 {
-		return fmt.Sprintf("%s %q is longer than 128 characters", what, s)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i == 0 && !alnum {
-			return fmt.Sprintf("%s %q must start with a letter or digit", what, s)
-		}
-		if !alnum && c != '-' && c != '_' && c != '.' {
-			return fmt.Sprintf("%s %q has %q; use letters, digits, '-', '_' and '.'", what, s, c)
-		}
-	}
-	return ""
-}
+func checkName(s, what string) string { return runtime.CheckName(s, what) }
 
-// ValidateServiceName reports whether name can be a service's name. It is
-// the same rule as runtime.ValidateServiceName; the error wraps ErrInvalid.
+// ValidateServiceName reports whether name can be a service's name: the
+// rule of runtime.CheckName. The error wraps ErrInvalid.
 func ValidateServiceName(name string) error {
 	if msg := checkName(name, "service name"); msg != "" {
 		return fmt.Errorf("%s: %w", msg, ErrInvalid)

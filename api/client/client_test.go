@@ -29,7 +29,7 @@ func TestConformance(t *testing.T) {
 			_, c, _ := newFakePair(t, nil)
 			return c
 		},
-		Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec { return runtimetest.FakeSpec(w) },
+		Workload: func(_ *testing.T, w runtimetest.Workload) *runtime.CreateSpec { return runtimetest.FakeSpec(w) },
 		ExecArgv: runtimetest.FakeExecArgv,
 		Caps:     runtimetest.Caps{Exec: true, Rename: true},
 		Timeout:  10 * time.Second,
@@ -103,7 +103,7 @@ func TestRouteToPeerRoundTrip(t *testing.T) {
 	want := &runtime.RouteToPeerError{Service: "iis", Platform: "windows/amd64", Image: "windows/iis:ltsc2022",
 		Reason: "no runtime here serves windows/amd64: enable one with --windows-delegate, or add a windows/amd64 peer node"}
 	f.FailOn("create", fmt.Errorf("create iis-rep-0: %w", want))
-	err := c.Create(t.Context(), runtime.ContainerID{Service: "iis"}, &spec.ServiceSpec{Name: "iis", Image: spec.ImageSpec{Name: want.Image}})
+	err := c.Create(t.Context(), runtime.ContainerID{Service: "iis"}, &runtime.CreateSpec{Image: want.Image})
 	var rp *runtime.RouteToPeerError
 	if !errors.As(err, &rp) {
 		t.Fatalf("Create error %v (%T) is not a *RouteToPeerError", err, err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func containerPath(id runtime.ContainerID, verb string) string {
@@ -33,11 +32,11 @@ func (c *Client) query(ctx context.Context, op string, id runtime.ContainerID, v
 }
 
 // Create implements runtime.Lifecycle.
-func (c *Client) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) error {
-	if svc == nil {
-		return fmt.Errorf("create %s: the service spec is nil: give the spec of the service to run: %w", id, runtime.ErrInvalidArgument)
+func (c *Client) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+	if cs == nil {
+		return fmt.Errorf("create %s: the create spec is nil: give what to run: %w", id, runtime.ErrInvalidArgument)
 	}
-	return c.do(ctx, call{op: "create", object: id.String(), method: http.MethodPost, path: containerPath(id, ""), body: api.FromServiceSpec(svc)}, nil)
+	return c.do(ctx, call{op: "create", object: id.String(), method: http.MethodPost, path: containerPath(id, ""), body: cs}, nil)
 }
 
 // Start implements runtime.Lifecycle.

@@ -75,7 +75,6 @@ func mustCreateStart(t *testing.T, c runtime.Runtime, service string, w runtimet
 	t.Helper()
 	id := runtime.ContainerID{Service: service}
 	svc := runtimetest.FakeSpec(w)
-	svc.Name = service
 	if err := c.Create(t.Context(), id, svc); err != nil {
 		t.Fatalf("Create(%s): %v", id, err)
 	}

@@ -37,7 +37,7 @@ func TestTokenAuth(t *testing.T) {
 	}
 	mustServeListener(t, ln, h)
 	base := "http://" + ln.Addr().String()
-	body := `{"name":"web","image":{"name":"fake"}}`
+	body := `{"image":"fake"}`
 
 	for _, tc := range []struct {
 		name, header string

@@ -29,11 +29,11 @@ func (s *Server) lifecycleRoutes(lc runtime.Lifecycle) {
 		if err != nil {
 			return err
 		}
-		svc, err := api.DecodeServiceSpec(r.Body)
+		cs, err := api.DecodeCreateSpec(r.Body)
 		if err != nil {
 			return err
 		}
-		if err := lc.Create(r.Context(), id, svc); err != nil {
+		if err := lc.Create(r.Context(), id, cs); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusCreated)

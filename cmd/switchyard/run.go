@@ -199,7 +199,7 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	if _, err := c.Pull(ctx, svc.Image.Name, opts); err != nil {
 		return nil, id, err
 	}
-	return c, id, c.Create(ctx, id, svc)
+	return c, id, c.Create(ctx, id, svc.CreateSpec())
 }
 
 func newCreateCmd(o *rootOptions) *cobra.Command {

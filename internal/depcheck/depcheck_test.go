@@ -23,14 +23,16 @@ func TestLayering(t *testing.T) {
 		pkg       string
 		forbidden []string // import path prefixes
 	}{
-		{"spec", []string{module + "/runtime", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "net/http", "github.com/spf13/cobra"}},
-		{"runtime", []string{module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "net/http", "github.com/spf13/cobra"}},
-		{"runtimes/composite", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
-		{"images", []string{module + "/runtimes", module + "/api", module + "/agent", module + "/registry", "github.com/spf13/cobra"}},
-		{"registry", []string{module + "/runtimes", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		// The deployment spec sits above the contract: it converts into the
+		// contract's create request, and nothing below it knows the YAML.
+		{"spec", []string{module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "net/http", "github.com/spf13/cobra"}},
+		{"runtime", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "net/http", "github.com/spf13/cobra"}},
+		{"runtimes/composite", []string{module + "/spec", module + "/runtimes/runc", module + "/runtimes/wasm", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"images", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/registry", "github.com/spf13/cobra"}},
+		{"registry", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		// Local runtimes run what the node's store holds; the node pulls.
-		{"runtimes/runc", []string{module + "/runtimes/wasm", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
-		{"runtimes/wasm", []string{module + "/runtimes/runc", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"runtimes/runc", []string{module + "/spec", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		{"runtimes/wasm", []string{module + "/spec", module + "/runtimes/runc", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		{"api/client", []string{module + "/agent", module + "/runtimes", "github.com/spf13/cobra"}},
 		{"agent", []string{module + "/runtimes/runc", module + "/runtimes/wasm", "github.com/spf13/cobra"}},
 		{"runtimes/remote", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/agent", "github.com/spf13/cobra"}},

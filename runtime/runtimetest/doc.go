@@ -9,7 +9,7 @@
 //	func TestConformance(t *testing.T) {
 //		runtimetest.Run(t, runtimetest.Harness{
 //			New:      func(t *testing.T) runtime.Runtime { return newTestRuntime(t) },
-//			Workload: func(t *testing.T, w runtimetest.Workload) *spec.ServiceSpec { return shellSpec(w) },
+//			Workload: func(t *testing.T, w runtimetest.Workload) *runtime.CreateSpec { return shellSpec(w) },
 //			Caps:     runtimetest.Caps{Exec: true},
 //		})
 //	}

@@ -13,7 +13,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 var _ runtime.Runtime = (*Fake)(nil)
@@ -28,7 +27,7 @@ type Call struct {
 	// Ref is the image reference of an image call (the source for tagimage).
 	Ref string
 	// Policy is the pull policy a pull call passed through.
-	Policy spec.PullPolicy
+	Policy runtime.PullPolicy
 }
 
 // methodNames are the names FailOn accepts, so that a typo fails loudly.
@@ -62,7 +61,7 @@ type ExecFunc func(id runtime.ContainerID, argv []string) (runtime.ExecResult, e
 // replaces it, which wakes waiters and log followers.
 type fakeContainer struct {
 	id       runtime.ContainerID
-	svc      *spec.ServiceSpec
+	spec     *runtime.CreateSpec
 	created  time.Time
 	state    runtime.State
 	outcome  *runtime.WaitOutcome
@@ -222,7 +221,7 @@ func (c *fakeContainer) exit(o runtime.WaitOutcome) {
 }
 
 // Create implements runtime.Lifecycle.
-func (f *Fake) Create(_ context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) error {
+func (f *Fake) Create(_ context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record(Call{Method: "create", ID: id}); err != nil {
@@ -231,15 +230,15 @@ func (f *Fake) Create(_ context.Context, id runtime.ContainerID, svc *spec.Servi
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	if svc == nil {
-		return fmt.Errorf("container %s: no service spec given: %w", id, runtime.ErrInvalidArgument)
+	if err := cs.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
 	}
 	if _, ok := f.containers[id]; ok {
 		return fmt.Errorf("container %s: %w", id, runtime.ErrAlreadyExists)
 	}
 	f.containers[id] = &fakeContainer{
 		id:      id,
-		svc:     svc,
+		spec:    cs,
 		created: time.Now(),
 		state:   runtime.State{Status: runtime.StatusPending},
 		changed: make(chan struct{}),
@@ -265,7 +264,7 @@ func (f *Fake) Start(_ context.Context, id runtime.ContainerID) error {
 	c.outcome = nil
 	c.started = time.Now()
 	c.notify()
-	w := workloadOf(c.svc)
+	w := workloadOf(c.spec)
 	for _, l := range w.Stdout {
 		c.log(runtime.Stdout, l)
 	}
@@ -386,17 +385,15 @@ func (f *Fake) Inspect(_ context.Context, id runtime.ContainerID) (runtime.Detai
 	}
 	d := runtime.Details{
 		Container:  f.container(c),
-		Command:    append(slices.Clone(c.svc.Command.Entrypoint), c.svc.Command.Args...),
-		Workdir:    c.svc.Command.Workdir,
+		Command:    append(slices.Clone(c.spec.Entrypoint), c.spec.Args...),
+		Workdir:    c.spec.Workdir,
 		StartedAt:  c.started,
 		FinishedAt: c.finished,
 		PID:        c.pid,
-		Resources:  c.svc.Resources,
+		Resources:  c.spec.Resources,
+		Labels:     c.spec.Labels,
 	}
-	for k, v := range c.svc.Env {
-		d.Env = append(d.Env, k+"="+v)
-	}
-	slices.Sort(d.Env)
+	d.Env = slices.Clone(c.spec.Env)
 	if c.outcome != nil {
 		o := *c.outcome
 		d.Outcome = &o
@@ -410,11 +407,11 @@ func (f *Fake) container(c *fakeContainer) runtime.Container {
 	if len(f.platforms) > 0 {
 		p = f.platforms[0]
 	}
-	if c.svc.Platform != nil {
-		p = *c.svc.Platform
+	if c.spec.Platform != nil {
+		p = *c.spec.Platform
 	}
 	return runtime.Container{
-		ID: c.id, Image: c.svc.Image.Name, Platform: p, Runtime: f.name,
+		ID: c.id, Image: c.spec.Image, Platform: p, Runtime: f.name,
 		State: c.state, Created: c.created,
 	}
 }

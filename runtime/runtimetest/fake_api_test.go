@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func mustCreate(t *testing.T, f *runtimetest.Fake, id runtime.ContainerID, w runtimetest.Workload) {
@@ -44,10 +43,10 @@ func TestFakeFailOnAndCalls(t *testing.T) {
 	}
 	f.FailOn("create", nil)
 	mustCreate(t, f, id, runtimetest.Workload{})
-	if _, err := f.Pull(t.Context(), "example/none:1", runtime.PullOptions{Policy: spec.PullNever}); !errors.Is(err, runtime.ErrNotFound) {
+	if _, err := f.Pull(t.Context(), "example/none:1", runtime.PullOptions{Policy: runtime.PullNever}); !errors.Is(err, runtime.ErrNotFound) {
 		t.Fatalf("Pull(never) of an absent image = %v", err)
 	}
-	want := []runtimetest.Call{{Method: "create", ID: id}, {Method: "create", ID: id}, {Method: "pull", Ref: "example/none:1", Policy: spec.PullNever}}
+	want := []runtimetest.Call{{Method: "create", ID: id}, {Method: "create", ID: id}, {Method: "pull", Ref: "example/none:1", Policy: runtime.PullNever}}
 	if got := f.Calls(); !slices.Equal(got, want) {
 		t.Fatalf("Calls = %+v, want %+v", got, want)
 	}
@@ -189,7 +188,7 @@ func TestFakeInspectAndList(t *testing.T) {
 	f := runtimetest.NewFake("f")
 	id := runtime.ContainerID{Service: "a"}
 	svc := runtimetest.FakeSpec(runtimetest.Workload{ExitCode: 1})
-	svc.Env = map[string]string{"B": "2", "A": "1"}
+	svc.Env = []string{"A=1", "B=2"}
 	svc.Platform = &ocispec.Platform{OS: "linux", Architecture: "arm64"}
 	if err := f.Create(t.Context(), id, svc); err != nil {
 		t.Fatal(err)
@@ -202,7 +201,7 @@ func TestFakeInspectAndList(t *testing.T) {
 		t.Fatalf("Command = %v", d.Command)
 	}
 	plain := runtime.ContainerID{Service: "b"}
-	if err := f.Create(t.Context(), plain, &spec.ServiceSpec{Name: "b"}); err != nil {
+	if err := f.Create(t.Context(), plain, &runtime.CreateSpec{Image: "example.com/plain:1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Start(t.Context(), plain); err != nil {
@@ -263,9 +262,9 @@ func TestFakeImages(t *testing.T) {
 	arm := ocispec.Platform{OS: "linux", Architecture: "arm64"}
 	for _, tc := range []struct {
 		name   string
-		policy spec.PullPolicy
+		policy runtime.PullPolicy
 		err    error
-	}{{"never absent", spec.PullNever, runtime.ErrNotFound}, {"bad policy", "sometimes", runtime.ErrInvalidArgument}, {"if not present", "", nil}, {"always", spec.PullAlways, nil}, {"never present", spec.PullNever, nil}} {
+	}{{"never absent", runtime.PullNever, runtime.ErrNotFound}, {"bad policy", "sometimes", runtime.ErrInvalidArgument}, {"if not present", "", nil}, {"always", runtime.PullAlways, nil}, {"never present", runtime.PullNever, nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			info, err := f.Pull(ctx, "example/a:1", runtime.PullOptions{Policy: tc.policy, Platform: &arm})
 			if !errors.Is(err, tc.err) || (err == nil && (info.Digest == "" || info.Platforms[0].Architecture != arm.Architecture)) {
@@ -295,7 +294,7 @@ func TestFakeImages(t *testing.T) {
 		})
 	}
 	svc := runtimetest.FakeSpec(runtimetest.Workload{})
-	svc.Image.Name = "example/a:1"
+	svc.Image = "example/a:1"
 	if err := f.Create(ctx, runtime.ContainerID{Service: "user"}, svc); err != nil {
 		t.Fatal(err)
 	}

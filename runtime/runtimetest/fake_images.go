@@ -10,7 +10,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // AddImage puts info in the Fake's image store, replacing an image of the
@@ -57,16 +56,16 @@ func (f *Fake) Pull(_ context.Context, ref string, opts runtime.PullOptions) (ru
 	}
 	i := f.imageIndex(ref)
 	switch opts.Policy {
-	case spec.PullNever:
+	case runtime.PullNever:
 		if i < 0 {
 			return runtime.ImageInfo{}, fmt.Errorf("image %s: not in the local store and the pull policy is never: %w", ref, runtime.ErrNotFound)
 		}
 		return cloneImage(f.images[i]), nil
-	case "", spec.PullIfNotPresent:
+	case "", runtime.PullIfNotPresent:
 		if i >= 0 {
 			return cloneImage(f.images[i]), nil
 		}
-	case spec.PullAlways:
+	case runtime.PullAlways:
 	default:
 		return runtime.ImageInfo{}, fmt.Errorf("image %s: pull policy %q: want always, if_not_present or never: %w", ref, opts.Policy, runtime.ErrInvalidArgument)
 	}
@@ -103,7 +102,7 @@ func (f *Fake) ListImages(context.Context) ([]runtime.ImageInfo, error) {
 // f.mu.
 func (f *Fake) inUse(ref string) bool {
 	for _, c := range f.containers {
-		if c.svc.Image.Name == ref {
+		if c.spec.Image == ref {
 			return true
 		}
 	}

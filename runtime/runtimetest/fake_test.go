@@ -5,7 +5,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func TestFakeConformance(t *testing.T) {
@@ -17,7 +16,7 @@ func TestFakeConformance(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			runtimetest.Run(t, runtimetest.Harness{
 				New: func(*testing.T) runtime.Containers { return runtimetest.NewFake("fake") },
-				Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec {
+				Workload: func(_ *testing.T, w runtimetest.Workload) *runtime.CreateSpec {
 					return runtimetest.FakeSpec(w)
 				},
 				ExecArgv: runtimetest.FakeExecArgv,

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Harness is what a runtime supplies to run the conformance suite.
@@ -20,9 +19,9 @@ type Harness struct {
 	// cleanup with t.Cleanup. Required. Only the container roles are
 	// exercised; RunImages holds image services to the contract.
 	New func(t *testing.T) runtime.Containers
-	// Workload returns a fresh spec that runs w on the runtime. The suite
-	// sets the spec's Name to the service it creates. Required.
-	Workload func(t *testing.T, w Workload) *spec.ServiceSpec
+	// Workload returns a fresh create request that runs w on the runtime.
+	// Required.
+	Workload func(t *testing.T, w Workload) *runtime.CreateSpec
 	// ExecArgv returns an argv that writes stdout and exits with code inside
 	// a running workload. Default: sh -c 'printf %s "$0"; exit N' stdout.
 	ExecArgv func(stdout string, code int) []string
@@ -138,9 +137,8 @@ func (s *suite) id() runtime.ContainerID {
 func (s *suite) create(t *testing.T, w Workload) runtime.ContainerID {
 	t.Helper()
 	id := s.id()
-	svc := s.h.Workload(t, w)
-	svc.Name = id.Service
-	if err := s.rt.Create(t.Context(), id, svc); err != nil {
+	cs := s.h.Workload(t, w)
+	if err := s.rt.Create(t.Context(), id, cs); err != nil {
 		t.Fatalf("Create(%s): %v", id, err)
 	}
 	t.Cleanup(func() { s.cleanup(t, id) })

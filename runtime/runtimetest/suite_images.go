@@ -9,7 +9,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // ImageHarness is what an image service supplies to run RunImages.
@@ -94,19 +93,19 @@ func listed(t *testing.T, w ImageWorld, ref string) (runtime.ImageInfo, bool) {
 
 func hasPlatform(ps []ocispec.Platform, p ocispec.Platform) bool {
 	return slices.ContainsFunc(ps, func(q ocispec.Platform) bool {
-		return platforms.Only(p).Match(spec.Normalize(q))
+		return platforms.Only(p).Match(runtime.NormalizePlatform(q))
 	})
 }
 
 func testPullPolicies(t *testing.T, w ImageWorld) {
-	if _, err := w.Images.Pull(t.Context(), w.Linux, runtime.PullOptions{Policy: spec.PullNever}); !errors.Is(err, runtime.ErrNotFound) {
+	if _, err := w.Images.Pull(t.Context(), w.Linux, runtime.PullOptions{Policy: runtime.PullNever}); !errors.Is(err, runtime.ErrNotFound) {
 		t.Fatalf("never, absent: %v, want ErrNotFound", err)
 	}
-	first := mustPull(t, w, w.Linux, runtime.PullOptions{Policy: spec.PullIfNotPresent})
+	first := mustPull(t, w, w.Linux, runtime.PullOptions{Policy: runtime.PullIfNotPresent})
 	if first.Digest == "" || first.Reference != w.Linux || !hasPlatform(first.Platforms, w.Host) {
 		t.Fatalf("if_not_present, absent = %+v: want %s with a digest and platform %s", first, w.Linux, runtime.FormatPlatform(w.Host))
 	}
-	for _, p := range []spec.PullPolicy{spec.PullIfNotPresent, "", spec.PullNever, spec.PullAlways} {
+	for _, p := range []runtime.PullPolicy{runtime.PullIfNotPresent, "", runtime.PullNever, runtime.PullAlways} {
 		if got := mustPull(t, w, w.Linux, runtime.PullOptions{Policy: p}); got.Digest != first.Digest {
 			t.Errorf("policy %q, present: digest %s, want %s", p, got.Digest, first.Digest)
 		}
@@ -215,7 +214,7 @@ func testPrune(t *testing.T, w ImageWorld) {
 	if _, err := w.Images.PruneImages(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Images.Pull(t.Context(), w.Linux, runtime.PullOptions{Policy: spec.PullNever}); !errors.Is(err, runtime.ErrNotFound) {
+	if _, err := w.Images.Pull(t.Context(), w.Linux, runtime.PullOptions{Policy: runtime.PullNever}); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("after remove and prune, pull never = %v, want ErrNotFound", err)
 	}
 }
@@ -244,7 +243,7 @@ func testMultiPlatform(t *testing.T, w ImageWorld) {
 	if _, err := w.Images.Pull(t.Context(), w.Multi, runtime.PullOptions{Platform: &arm}); err == nil {
 		t.Errorf("Pull of a platform the index lacks succeeded")
 	}
-	if _, err := w.Images.Pull(t.Context(), w.Wasm, runtime.PullOptions{Platform: &w.Host, Policy: spec.PullAlways}); err == nil {
+	if _, err := w.Images.Pull(t.Context(), w.Wasm, runtime.PullOptions{Platform: &w.Host, Policy: runtime.PullAlways}); err == nil {
 		t.Errorf("Pull of a wasm manifest for %s succeeded", runtime.FormatPlatform(w.Host))
 	}
 }
@@ -253,7 +252,7 @@ func testSharedManifest(t *testing.T, w ImageWorld) {
 	mustPull(t, w, w.Linux, runtime.PullOptions{})
 	wasm := wasmPlatform()
 	mustPull(t, w, w.Wasm, runtime.PullOptions{Platform: &wasm})
-	mustPull(t, w, w.Multi, runtime.PullOptions{Policy: spec.PullAlways})
+	mustPull(t, w, w.Multi, runtime.PullOptions{Policy: runtime.PullAlways})
 	for ref, want := range map[string]ocispec.Platform{w.Linux: w.Host, w.Wasm: wasm} {
 		got, ok := listed(t, w, ref)
 		if !ok || len(got.Platforms) != 1 || !hasPlatform(got.Platforms, want) {

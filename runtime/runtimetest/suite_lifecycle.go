@@ -192,9 +192,8 @@ func closeStream[T any](st runtime.Stream[T], err error) error {
 
 func testCreateDuplicate(t *testing.T, s *suite) {
 	id := s.create(t, Workload{})
-	svc := s.h.Workload(t, Workload{})
-	svc.Name = id.Service
-	wantErr(t, "second Create of "+id.String(), s.rt.Create(t.Context(), id, svc), runtime.ErrAlreadyExists)
+	cs := s.h.Workload(t, Workload{})
+	wantErr(t, "second Create of "+id.String(), s.rt.Create(t.Context(), id, cs), runtime.ErrAlreadyExists)
 	if st := s.state(t, id); st.Status != runtime.StatusPending {
 		t.Fatalf("state of the first container after a duplicate create = %s, want pending", st)
 	}
@@ -212,8 +211,8 @@ func testCreateInvalid(t *testing.T, s *suite) {
 		}
 	})
 	wantErr(t, "Create with a nil spec", s.rt.Create(t.Context(), id, nil), runtime.ErrInvalidArgument)
-	svc := s.h.Workload(t, Workload{})
-	wantErr(t, "Create with an invalid id", s.rt.Create(t.Context(), bad, svc), runtime.ErrInvalidArgument)
+	cs := s.h.Workload(t, Workload{})
+	wantErr(t, "Create with an invalid id", s.rt.Create(t.Context(), bad, cs), runtime.ErrInvalidArgument)
 	_, err := s.rt.State(t.Context(), id)
 	wantErr(t, "State after a refused Create", err, runtime.ErrNotFound)
 }

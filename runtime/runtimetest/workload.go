@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/switchyard/switchyard/spec"
+	"github.com/switchyard/switchyard/runtime"
 )
 
 // Workload describes what a test workload does, independently of how a
@@ -28,11 +28,11 @@ type Workload struct {
 // the Fake reads the workload from the arguments FakeSpec writes.
 const FakeEntrypoint = "runtimetest-fake"
 
-// FakeSpec returns a fresh service spec that the Fake runs as w. The spec's
-// Name is "fake" and its image "runtimetest/fake:latest"; callers may change
-// both. A spec that does not use FakeEntrypoint runs in the Fake as a silent
-// workload that runs until stopped.
-func FakeSpec(w Workload) *spec.ServiceSpec {
+// FakeSpec returns a fresh create request that the Fake runs as w. Its image
+// is "runtimetest/fake:latest"; callers may change it. A request that does
+// not use FakeEntrypoint runs in the Fake as a silent workload that runs
+// until stopped.
+func FakeSpec(w Workload) *runtime.CreateSpec {
 	args := make([]string, 0, len(w.Stdout)+len(w.Stderr)+2)
 	for _, l := range w.Stdout {
 		args = append(args, "stdout="+l)
@@ -44,24 +44,22 @@ func FakeSpec(w Workload) *spec.ServiceSpec {
 	if w.UntilStopped {
 		args = append(args, "until-stopped")
 	}
-	return &spec.ServiceSpec{
-		Name:    "fake",
-		RType:   spec.RTypeService,
-		Image:   spec.ImageSpec{Name: "runtimetest/fake:latest", PullPolicy: spec.PullIfNotPresent},
-		Command: spec.Command{Entrypoint: []string{FakeEntrypoint}, Args: args},
-		Scale:   spec.Scale{Replicas: 1},
+	return &runtime.CreateSpec{
+		Image:      "runtimetest/fake:latest",
+		Entrypoint: []string{FakeEntrypoint},
+		Args:       args,
 	}
 }
 
 // workloadOf reads back what FakeSpec wrote. Anything else is a silent
 // workload that runs until stopped, so that specs written for real runtimes
 // still behave like services in the Fake.
-func workloadOf(svc *spec.ServiceSpec) Workload {
-	if len(svc.Command.Entrypoint) != 1 || svc.Command.Entrypoint[0] != FakeEntrypoint {
+func workloadOf(cs *runtime.CreateSpec) Workload {
+	if len(cs.Entrypoint) != 1 || cs.Entrypoint[0] != FakeEntrypoint {
 		return Workload{UntilStopped: true}
 	}
 	var w Workload
-	for _, a := range svc.Command.Args {
+	for _, a := range cs.Args {
 		switch {
 		case strings.HasPrefix(a, "stdout="):
 			w.Stdout = append(w.Stdout, strings.TrimPrefix(a, "stdout="))

@@ -12,7 +12,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // trivialRuntime answers the calls the benchmark makes at no cost, so that
@@ -25,7 +24,7 @@ func (trivialRuntime) Platforms() []ocispec.Platform {
 }
 func (trivialRuntime) List(context.Context) ([]runtime.Container, error)       { return nil, nil }
 func (trivialRuntime) ListImages(context.Context) ([]runtime.ImageInfo, error) { return nil, nil }
-func (trivialRuntime) Create(context.Context, runtime.ContainerID, *spec.ServiceSpec) error {
+func (trivialRuntime) Create(context.Context, runtime.ContainerID, *runtime.CreateSpec) error {
 	return nil
 }
 func (trivialRuntime) PID(context.Context, runtime.ContainerID) (int, error) { return 1, nil }
@@ -40,7 +39,7 @@ func BenchmarkDispatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	ids := make([]runtime.ContainerID, 10_000)
-	svc := &spec.ServiceSpec{Name: "bench", Image: spec.ImageSpec{Name: "example/app:1"}}
+	svc := &runtime.CreateSpec{Image: "example/app:1"}
 	for i := range ids {
 		ids[i] = runtime.ContainerID{Service: fmt.Sprintf("service-%d", i%100), Replica: uint32(i)}
 		if err := c.Create(ctx, ids[i], svc); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // TestConformance runs the contract's suite against a composite over two
@@ -17,7 +16,7 @@ func TestConformance(t *testing.T) {
 			runc, wasm, _ := newFakes()
 			return mustNew(t, []runtime.Containers{runc, wasm}, WithLogger(slog.New(slog.DiscardHandler)))
 		},
-		Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec { return runtimetest.FakeSpec(w) },
+		Workload: func(_ *testing.T, w runtimetest.Workload) *runtime.CreateSpec { return runtimetest.FakeSpec(w) },
 		ExecArgv: runtimetest.FakeExecArgv,
 		Caps:     runtimetest.Caps{Exec: true, Rename: true},
 		Parallel: true,

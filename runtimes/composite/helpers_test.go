@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func plat(s string) ocispec.Platform { return platforms.MustParse(s) }
@@ -101,7 +100,7 @@ func (f *fakeInspector) fail(err error) {
 	f.err = err
 }
 
-func (f *fakeInspector) InspectPlatforms(_ context.Context, ref string, _ *spec.RegistryAuth) ([]ocispec.Platform, error) {
+func (f *fakeInspector) InspectPlatforms(_ context.Context, ref string, _ *runtime.RegistryAuth) ([]ocispec.Platform, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, ref)
@@ -111,10 +110,9 @@ func (f *fakeInspector) InspectPlatforms(_ context.Context, ref string, _ *spec.
 	return slices.Clone(f.plats[ref]), nil
 }
 
-func svcSpec(name, image string, p *ocispec.Platform) *spec.ServiceSpec {
+func svcSpec(_, image string, p *ocispec.Platform) *runtime.CreateSpec {
 	s := runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true})
-	s.Name = name
-	s.Image.Name = image
+	s.Image = image
 	s.Platform = p
 	return s
 }

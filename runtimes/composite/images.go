@@ -10,7 +10,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Pull implements runtime.ImageService: it asks the registry for the image's
@@ -18,8 +17,8 @@ import (
 //
 // The inspection result is cached for Create's routing. A failed or empty
 // inspection is logged and never fails the pull; it leaves the cache as it
-// was. With spec.PullNever there is no inspection (it would contact the
-// registry), nor with spec.PullIfNotPresent for an image whose platforms are
+// was. With runtime.PullNever there is no inspection (it would contact the
+// registry), nor with runtime.PullIfNotPresent for an image whose platforms are
 // known already: the cached platforms are used.
 //
 // Where it pulls: with opts.Platform, on the first runtime serving it; with
@@ -43,7 +42,7 @@ func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions
 		if opts.Platform.OS == "" {
 			return runtime.ImageInfo{}, fmt.Errorf("image %s: the platform asked for has no OS; write os[/arch[/variant]], such as linux/amd64: %w", ref, runtime.ErrInvalidArgument)
 		}
-		p := spec.Normalize(*opts.Platform)
+		p := runtime.NormalizePlatform(*opts.Platform)
 		i := c.firstServing([]ocispec.Platform{p})
 		if i < 0 {
 			return runtime.ImageInfo{}, c.imageMiss("", ref, []ocispec.Platform{p})
@@ -106,14 +105,14 @@ func (c *Runtime) Pull(ctx context.Context, ref string, opts runtime.PullOptions
 // imagePlatforms inspects ref (unless the policy forbids contacting the
 // registry), caches a useful answer, and returns what is known.
 func (c *Runtime) imagePlatforms(ctx context.Context, ref string, opts runtime.PullOptions) []ocispec.Platform {
-	ifNotPresent := opts.Policy == spec.PullIfNotPresent || opts.Policy == ""
+	ifNotPresent := opts.Policy == runtime.PullIfNotPresent || opts.Policy == ""
 	if cached := c.cachedPlatforms(ref).all; len(cached) > 0 && ifNotPresent {
 		// Known from an earlier pull: the image is (or was) here, and
 		// if_not_present promises not to contact the registry for it, as
 		// `docker run` of a present image does not.
 		return cached
 	}
-	if c.inspector != nil && opts.Policy != spec.PullNever {
+	if c.inspector != nil && opts.Policy != runtime.PullNever {
 		ps, err := c.inspector.InspectPlatforms(ctx, ref, opts.Auth)
 		switch {
 		case err != nil:

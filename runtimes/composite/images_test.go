@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func TestPullInspectsFirstAndPullsWhereItRuns(t *testing.T) {
@@ -38,7 +37,7 @@ func TestPullInspectsFirstAndPullsWhereItRuns(t *testing.T) {
 			n := newNode(t)
 			n.inspector.set("example/app:1", tc.inspect...)
 			n.inspector.fail(tc.inspErr)
-			info, err := n.c.Pull(t.Context(), "example/app:1", runtime.PullOptions{Policy: spec.PullAlways, Platform: tc.platform})
+			info, err := n.c.Pull(t.Context(), "example/app:1", runtime.PullOptions{Policy: runtime.PullAlways, Platform: tc.platform})
 			if err != nil {
 				t.Fatalf("Pull: %v", err)
 			}
@@ -62,7 +61,7 @@ func TestPullInspectsFirstAndPullsWhereItRuns(t *testing.T) {
 func TestPullIfNotPresentUsesKnownPlatforms(t *testing.T) {
 	n := newNode(t)
 	n.inspector.set("example/app:1", plat("linux/amd64"))
-	for i, policy := range []spec.PullPolicy{spec.PullIfNotPresent, spec.PullIfNotPresent, "", spec.PullAlways} {
+	for i, policy := range []runtime.PullPolicy{runtime.PullIfNotPresent, runtime.PullIfNotPresent, "", runtime.PullAlways} {
 		if _, err := n.c.Pull(t.Context(), "example/app:1", runtime.PullOptions{Policy: policy}); err != nil {
 			t.Fatalf("Pull %d (%q): %v", i, policy, err)
 		}
@@ -111,7 +110,7 @@ func TestPullFailures(t *testing.T) {
 }
 
 func TestPullPolicyPassesThrough(t *testing.T) {
-	for _, policy := range []spec.PullPolicy{spec.PullIfNotPresent, spec.PullAlways, spec.PullNever} {
+	for _, policy := range []runtime.PullPolicy{runtime.PullIfNotPresent, runtime.PullAlways, runtime.PullNever} {
 		t.Run(string(policy), func(t *testing.T) {
 			n := newNode(t)
 			n.runc.AddImage(runtime.ImageInfo{Reference: "example/app:1", Digest: "sha256:aa"})
@@ -123,7 +122,7 @@ func TestPullPolicyPassesThrough(t *testing.T) {
 				t.Fatalf("calls = %+v, want one pull with policy %s", calls, policy)
 			}
 			inspected := len(n.inspector.calls) > 0
-			if inspected != (policy != spec.PullNever) {
+			if inspected != (policy != runtime.PullNever) {
 				t.Fatalf("inspected = %v with policy %s; never must not contact the registry", inspected, policy)
 			}
 		})

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
-// Create implements runtime.Lifecycle. It chooses the runtime:
+// Create implements runtime.Lifecycle. It validates cs, then chooses the
+// runtime:
 //
-//  1. svc declares a platform: the first runtime that serves it (containerd's
+//  1. cs declares a platform: the first runtime that serves it (containerd's
 //     matcher; an OS-only platform such as "windows" matches any
 //     architecture of that OS), or a *runtime.RouteToPeerError;
 //  2. else the image's platforms, as inspected at pull or recorded by the
@@ -23,14 +23,15 @@ import (
 // The dispatch record is written before the runtime's Create, so that calls
 // racing with it find the container, and removed again if Create fails.
 // ErrAlreadyExists when id has a record already.
-func (c *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) error {
-	if svc == nil {
-		return fmt.Errorf("container %s: no service spec given: %w", id, runtime.ErrInvalidArgument)
-	}
+func (c *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	i, why, err := c.route(ctx, id, svc)
+	// The one check of the request, for every runtime behind the composite.
+	if err := cs.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	i, why, err := c.route(ctx, id, cs)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (c *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 		return fmt.Errorf("container %s: runs on %s already: %w", id, c.runtimes[j].Name(), runtime.ErrAlreadyExists)
 	}
 	c.log.Debug("dispatch", "container", id.String(), "runtime", c.runtimes[i].Name(), "by", why)
-	if err := c.runtimes[i].Create(ctx, id, svc); err != nil {
+	if err := c.runtimes[i].Create(ctx, id, cs); err != nil {
 		c.forget(id, i)
 		return err
 	}

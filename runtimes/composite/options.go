@@ -9,7 +9,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Inspector asks a registry which platforms an image was built for: every
@@ -17,7 +16,7 @@ import (
 // names. An empty answer means unknown and is not an error. Package
 // registry provides the real one.
 type Inspector interface {
-	InspectPlatforms(ctx context.Context, ref string, auth *spec.RegistryAuth) ([]ocispec.Platform, error)
+	InspectPlatforms(ctx context.Context, ref string, auth *runtime.RegistryAuth) ([]ocispec.Platform, error)
 }
 
 // Option configures New.

@@ -13,13 +13,12 @@ import (
 	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // refusingInspector counts calls and answers none: a registry out of reach.
 type refusingInspector struct{ calls atomic.Int32 }
 
-func (r *refusingInspector) InspectPlatforms(context.Context, string, *spec.RegistryAuth) ([]ocispec.Platform, error) {
+func (r *refusingInspector) InspectPlatforms(context.Context, string, *runtime.RegistryAuth) ([]ocispec.Platform, error) {
 	r.calls.Add(1)
 	return nil, errors.New("the registry must not be asked after a restart")
 }
@@ -51,7 +50,7 @@ func TestRestartRoutesEveryImageAsBefore(t *testing.T) {
 		out := map[string]string{}
 		for i, ref := range []string{w.Linux, w.Wasm, w.Multi, alias} {
 			id := runtime.ContainerID{Service: "svc" + tag, Replica: uint32(i)}
-			svc := &spec.ServiceSpec{Name: id.Service, Image: spec.ImageSpec{Name: ref}}
+			svc := &runtime.CreateSpec{Image: ref}
 			if err := c.Create(ctx, id, svc); err != nil {
 				t.Fatalf("Create(%s): %v", ref, err)
 			}

@@ -11,7 +11,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // imageKey is the normalised form of an image reference, so that a short
@@ -28,7 +27,7 @@ func imageKey(ref string) string {
 // mergePlatforms adds to dst the platforms of src it lacks, normalised.
 func mergePlatforms(dst, src []ocispec.Platform) []ocispec.Platform {
 	for _, p := range src {
-		p = spec.Normalize(p)
+		p = runtime.NormalizePlatform(p)
 		if !slices.ContainsFunc(dst, func(q ocispec.Platform) bool { return samePlatform(p, q) }) {
 			dst = append(dst, p)
 		}
@@ -46,7 +45,7 @@ func samePlatform(a, b ocispec.Platform) bool {
 // so a linux/amd64 runtime also runs linux/386 and arm64 runs arm/v8.
 func (c *Runtime) serves(i int, p ocispec.Platform) bool {
 	for _, rp := range c.runtimes[i].Platforms() {
-		rp = spec.Normalize(rp)
+		rp = runtime.NormalizePlatform(rp)
 		if rp.OS != p.OS {
 			continue
 		}
@@ -90,12 +89,9 @@ func (c *Runtime) cachedPlatforms(ref string) imagePlatforms {
 
 // route chooses the runtime for a new container (the rules of the package
 // doc): the declared platform, else the image's platforms, else the primary.
-func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (int, string, error) {
-	if svc.Platform != nil {
-		if svc.Platform.OS == "" {
-			return -1, "", fmt.Errorf("container %s: the declared platform has no OS; write os[/arch[/variant]], such as linux/amd64 or wasip1/wasm: %w", id, runtime.ErrInvalidArgument)
-		}
-		p := spec.Normalize(*svc.Platform)
+func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) (int, string, error) {
+	if cs.Platform != nil {
+		p := runtime.NormalizePlatform(*cs.Platform)
 		if i := c.firstServing([]ocispec.Platform{p}); i >= 0 {
 			return i, "declared platform " + runtime.FormatPlatform(p), nil
 		}
@@ -105,12 +101,12 @@ func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, svc *spec.S
 			Reason:   c.reason(fmt.Sprintf("the service declares platform %s", runtime.FormatPlatform(p)), []ocispec.Platform{p}),
 		}
 	}
-	known := c.cachedPlatforms(svc.Image.Name)
+	known := c.cachedPlatforms(cs.Image)
 	if len(known.all) == 0 {
 		// Not pulled through this composite: it may have been loaded or
 		// tagged in a store since. Ask the stores once more.
 		c.loadImages(ctx)
-		known = c.cachedPlatforms(svc.Image.Name)
+		known = c.cachedPlatforms(cs.Image)
 	}
 	if ps := known.all; len(ps) > 0 {
 		// A platform whose content is here beats one that would need a pull.
@@ -120,7 +116,7 @@ func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, svc *spec.S
 		if i := c.firstServing(ps); i >= 0 {
 			return i, "image platforms " + formatAll(ps), nil
 		}
-		return -1, "", c.imageMiss(id.Service, svc.Image.Name, ps)
+		return -1, "", c.imageMiss(id.Service, cs.Image, ps)
 	}
 	return 0, "no platform known: primary", nil
 }

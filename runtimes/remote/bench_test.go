@@ -54,7 +54,6 @@ func benchExec(b *testing.B, f *runtimetest.Fake, rt runtime.Runtime) {
 	ctx := b.Context()
 	id := runtime.ContainerID{Service: "bench"}
 	svc := runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true})
-	svc.Name = "bench"
 	if err := f.Create(ctx, id, svc); err != nil {
 		b.Fatal(err)
 	}

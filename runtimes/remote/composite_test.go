@@ -33,7 +33,6 @@ func TestCompositeWithDownDelegate(t *testing.T) {
 	}
 
 	linux := runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true})
-	linux.Name = "web"
 	linux.Platform = &amd64
 	id := runtime.ContainerID{Service: "web"}
 	err = comp.Create(t.Context(), id, linux)
@@ -47,7 +46,6 @@ func TestCompositeWithDownDelegate(t *testing.T) {
 	}
 
 	wasm := runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true})
-	wasm.Name = "hello"
 	wasmPlat := platforms.MustParse("wasip1/wasm")
 	wasm.Platform = &wasmPlat
 	if err := comp.Create(t.Context(), runtime.ContainerID{Service: "hello"}, wasm); err != nil {

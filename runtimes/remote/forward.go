@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Create implements runtime.Lifecycle.
-func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) error {
-	return r.wrap(r.c.Create(ctx, id, svc))
+func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+	return r.wrap(r.c.Create(ctx, id, cs))
 }
 
 // Start implements runtime.Lifecycle.

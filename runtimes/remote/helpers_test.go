@@ -183,7 +183,6 @@ func mustCreateStart(t *testing.T, rt runtime.Runtime, service string, w runtime
 	t.Helper()
 	id := runtime.ContainerID{Service: service}
 	svc := runtimetest.FakeSpec(w)
-	svc.Name = service
 	if err := rt.Create(t.Context(), id, svc); err != nil {
 		t.Fatalf("Create(%s): %v", id, err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 	"github.com/switchyard/switchyard/runtimes/remote"
-	"github.com/switchyard/switchyard/spec"
 )
 
 var amd64 = platforms.MustParse("linux/amd64")
@@ -41,7 +40,7 @@ func TestConformance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			runtimetest.Run(t, runtimetest.Harness{
 				New:      tc.new,
-				Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec { return runtimetest.FakeSpec(w) },
+				Workload: func(_ *testing.T, w runtimetest.Workload) *runtime.CreateSpec { return runtimetest.FakeSpec(w) },
 				ExecArgv: runtimetest.FakeExecArgv,
 				Caps:     runtimetest.Caps{Exec: true, Rename: true},
 				Timeout:  10 * time.Second,

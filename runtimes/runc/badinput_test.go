@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func TestMissingRuncBinary(t *testing.T) {
@@ -50,31 +49,31 @@ func TestBadInputs(t *testing.T) {
 	mustRun(t, rt, stopped, shSpec("stopped", "exit 0"))
 	mustWait(t, rt, stopped)
 
-	withMem := func(svc *spec.ServiceSpec, n int64) *spec.ServiceSpec { svc.Resources.MemoryBytes = n; return svc }
-	withWorkdir := func(svc *spec.ServiceSpec, d string) *spec.ServiceSpec { svc.Command.Workdir = d; return svc }
-	withImage := func(svc *spec.ServiceSpec, ref string) *spec.ServiceSpec { svc.Image.Name = ref; return svc }
+	withMem := func(svc *runtime.CreateSpec, n int64) *runtime.CreateSpec { svc.Resources.MemoryBytes = n; return svc }
+	withWorkdir := func(svc *runtime.CreateSpec, d string) *runtime.CreateSpec { svc.Workdir = d; return svc }
+	withImage := func(svc *runtime.CreateSpec, ref string) *runtime.CreateSpec { svc.Image = ref; return svc }
 	for _, tc := range []struct {
 		name   string
 		id     runtime.ContainerID
-		svc    *spec.ServiceSpec
-		call   func(id runtime.ContainerID, svc *spec.ServiceSpec) error
+		svc    *runtime.CreateSpec
+		call   func(id runtime.ContainerID, svc *runtime.CreateSpec) error
 		kind   error
 		saying string
 	}{
-		{name: "entrypoint that does not exist", id: cid("noentry"), svc: &spec.ServiceSpec{Name: "noentry", Image: spec.ImageSpec{Name: busyboxRef}, Command: spec.Command{Entrypoint: []string{"/bin/nope"}}}, kind: runtime.ErrInvalidArgument, saying: "does not exist"},
-		{name: "entrypoint not in PATH", id: cid("nopath"), svc: &spec.ServiceSpec{Name: "nopath", Image: spec.ImageSpec{Name: busyboxRef}, Command: spec.Command{Entrypoint: []string{"nope"}}}, kind: runtime.ErrInvalidArgument, saying: "PATH"},
+		{name: "entrypoint that does not exist", id: cid("noentry"), svc: &runtime.CreateSpec{Image: busyboxRef, Entrypoint: []string{"/bin/nope"}}, kind: runtime.ErrInvalidArgument, saying: "does not exist"},
+		{name: "entrypoint not in PATH", id: cid("nopath"), svc: &runtime.CreateSpec{Image: busyboxRef, Entrypoint: []string{"nope"}}, kind: runtime.ErrInvalidArgument, saying: "PATH"},
 		{name: "working dir that does not exist", id: cid("nowd"), svc: withWorkdir(shSpec("nowd", "true"), "/no/such/dir"), kind: runtime.ErrInvalidArgument, saying: "working dir"},
 		{name: "memory limit too small to start", id: cid("tiny"), svc: withMem(shSpec("tiny", "true"), 64<<10), kind: runtime.ErrInvalidArgument, saying: "runc create"},
 		{name: "image not in the store", id: cid("noimage"), svc: withImage(shSpec("noimage", "true"), "test.invalid/none:1"), kind: runtime.ErrNotFound, saying: "none"},
 		{name: "name that exists", id: existing, svc: shSpec("existing", "true"), kind: runtime.ErrAlreadyExists},
-		{name: "exec in a stopped container", id: stopped, call: func(id runtime.ContainerID, _ *spec.ServiceSpec) error {
+		{name: "exec in a stopped container", id: stopped, call: func(id runtime.ContainerID, _ *runtime.CreateSpec) error {
 			_, err := rt.Exec(ctx, id, []string{"true"})
 			return err
 		}, kind: runtime.ErrFailedPrecondition, saying: "running"},
-		{name: "stop of an unknown container", id: cid("unknown"), call: func(id runtime.ContainerID, _ *spec.ServiceSpec) error {
+		{name: "stop of an unknown container", id: cid("unknown"), call: func(id runtime.ContainerID, _ *runtime.CreateSpec) error {
 			return rt.Stop(ctx, id, time.Second)
 		}, kind: runtime.ErrNotFound, saying: "unknown-rep-0"},
-		{name: "bad signal", id: existing, call: func(id runtime.ContainerID, _ *spec.ServiceSpec) error {
+		{name: "bad signal", id: existing, call: func(id runtime.ContainerID, _ *runtime.CreateSpec) error {
 			return rt.Kill(ctx, id, "SIGNOPE")
 		}, kind: runtime.ErrInvalidArgument, saying: "SIGNOPE"},
 	} {
@@ -83,7 +82,7 @@ func TestBadInputs(t *testing.T) {
 			mounts := mountsUnder(t, rt.root)
 			call := tc.call
 			if call == nil {
-				call = func(id runtime.ContainerID, svc *spec.ServiceSpec) error { return rt.Create(ctx, id, svc) }
+				call = func(id runtime.ContainerID, svc *runtime.CreateSpec) error { return rt.Create(ctx, id, svc) }
 			}
 			err := call(tc.id, tc.svc)
 			t.Logf("error: %v", err)

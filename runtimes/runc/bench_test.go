@@ -11,19 +11,18 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // trueSpec is a service that runs `true` and exits 0 at once.
-func trueSpec(name string) *spec.ServiceSpec {
+func trueSpec(name string) *runtime.CreateSpec {
 	svc := shSpec(name, "true")
-	svc.Command.Entrypoint = []string{"true"}
+	svc.Entrypoint = []string{"true"}
 	return svc
 }
 
 // runTrue is the whole life of a short container through the runtime:
 // create, start, wait, remove.
-func runTrue(b *testing.B, rt *Runtime, id runtime.ContainerID, svc *spec.ServiceSpec) {
+func runTrue(b *testing.B, rt *Runtime, id runtime.ContainerID, svc *runtime.CreateSpec) {
 	b.Helper()
 	ctx := context.Background()
 	if err := rt.Create(ctx, id, svc); err != nil {

@@ -8,14 +8,12 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // defaultPath is the PATH a container gets when its image sets none.
@@ -30,27 +28,28 @@ type bundleInput struct {
 	key       string // the OCI runtime's container id and cgroup name
 	rootfs    string // the mounted root filesystem
 	image     ocispec.ImageConfig
-	svc       *spec.ServiceSpec
+	spec      *runtime.CreateSpec
 	volumeDir string // where volumes without a source live
 	pidsLimit int64
 }
 
 // processArgs applies Docker's rules: a spec entrypoint replaces the image's
 // and resets its cmd; spec args replace the cmd.
-func processArgs(img ocispec.ImageConfig, cmd spec.Command) []string {
+func processArgs(img ocispec.ImageConfig, cs *runtime.CreateSpec) []string {
 	entry, args := img.Entrypoint, img.Cmd
-	if len(cmd.Entrypoint) > 0 {
-		entry, args = cmd.Entrypoint, nil
+	if len(cs.Entrypoint) > 0 {
+		entry, args = cs.Entrypoint, nil
 	}
-	if len(cmd.Args) > 0 {
-		args = cmd.Args
+	if len(cs.Args) > 0 {
+		args = cs.Args
 	}
 	return append(slices.Clone(entry), args...)
 }
 
-// processEnv merges the image's environment with the spec's (which wins),
-// keeping the image's order and adding the spec's keys sorted.
-func processEnv(img []string, extra map[string]string, hostname string) []string {
+// processEnv merges the image's environment with the request's (which
+// wins), keeping the image's order and adding the request's new keys in
+// its order.
+func processEnv(img []string, extra []string, hostname string) []string {
 	env := make([]string, 0, len(img)+len(extra)+2)
 	seen := map[string]int{}
 	add := func(kv string) {
@@ -65,13 +64,8 @@ func processEnv(img []string, extra map[string]string, hostname string) []string
 	for _, kv := range img {
 		add(kv)
 	}
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		add(k + "=" + extra[k])
+	for _, kv := range extra {
+		add(kv)
 	}
 	if _, ok := seen["PATH"]; !ok {
 		add(defaultPath)
@@ -96,11 +90,11 @@ func hostname(id runtime.ContainerID) string {
 // is mounted at in.rootfs. Errors wrap runtime.ErrInvalidArgument when the
 // image and the service spec do not make a runnable process.
 func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
-	args := processArgs(in.image, in.svc.Command)
+	args := processArgs(in.image, in.spec)
 	if len(args) == 0 {
 		return nil, nil, fmt.Errorf("container %s: no command to run: the image has no entrypoint or cmd; set command.entrypoint or command.args: %w", in.id, runtime.ErrInvalidArgument)
 	}
-	cwd := in.svc.Command.Workdir
+	cwd := in.spec.Workdir
 	if cwd == "" {
 		cwd = in.image.WorkingDir
 	}
@@ -114,7 +108,7 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 		return nil, nil, fmt.Errorf("container %s: working dir %q does not exist in the image; create it in the image or choose another: %w", in.id, cwd, runtime.ErrInvalidArgument)
 	}
 	host := hostname(in.id)
-	env := processEnv(in.image.Env, in.svc.Env, host)
+	env := processEnv(in.image.Env, in.spec.Env, host)
 	if err := checkEntrypoint(in.rootfs, args[0], env); err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
@@ -144,7 +138,7 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 			},
 			MaskedPaths:   maskedPaths[:],
 			ReadonlyPaths: readonlyPaths[:],
-			Resources:     resources(in.svc.Resources, in.pidsLimit),
+			Resources:     resources(in.spec.Resources, in.pidsLimit),
 		},
 	}
 	mounts, err := volumeMounts(in)
@@ -167,7 +161,7 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 // resources turns the spec's limits into cgroup settings: CPU as a CFS
 // quota, a memory limit (with swap equal to it, so that a limit is a limit
 // even where swap exists), and a pids limit.
-func resources(r spec.Resources, pids int64) *specs.LinuxResources {
+func resources(r runtime.Resources, pids int64) *specs.LinuxResources {
 	res := &specs.LinuxResources{Devices: deviceRules()}
 	if r.CPU > 0 {
 		quota := int64(r.CPU * cfsPeriod)
@@ -199,19 +193,14 @@ func swapAccounting() bool {
 	return false
 }
 
-// volumeMounts resolves the spec's volumes to bind mounts; a volume without
+// volumeMounts resolves the request's volumes to bind mounts; a volume without
 // a source gets a directory under the container's state.
 func volumeMounts(in bundleInput) ([]runtime.Mount, error) {
 	var out []runtime.Mount
-	for _, v := range in.svc.Volumes {
-		if !path.IsAbs(v.Path) {
-			return nil, fmt.Errorf("container %s: volume %q: path %q is not absolute; use a path starting with /: %w", in.id, v.Name, v.Path, runtime.ErrInvalidArgument)
-		}
+	// Names and paths were checked once, by CreateSpec.Validate.
+	for _, v := range in.spec.Volumes {
 		src := v.Source
 		if src == "" {
-			if v.Name == "" || strings.ContainsAny(v.Name, "/\\") || v.Name == "." || v.Name == ".." {
-				return nil, fmt.Errorf("container %s: volume for %s has no source and no usable name; give it a name or a source: %w", in.id, v.Path, runtime.ErrInvalidArgument)
-			}
 			src = filepath.Join(in.volumeDir, v.Name)
 			if err := os.MkdirAll(src, 0o755); err != nil {
 				return nil, fmt.Errorf("container %s: volume %q: %w", in.id, v.Name, err)

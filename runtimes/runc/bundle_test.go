@@ -11,7 +11,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func TestProcessArgs(t *testing.T) {
@@ -19,18 +18,18 @@ func TestProcessArgs(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		img  ocispec.ImageConfig
-		cmd  spec.Command
+		cmd  runtime.CreateSpec
 		want []string
 	}{
-		{"image as is", img, spec.Command{}, []string{"/entry", "default", "args"}},
-		{"args replace cmd", img, spec.Command{Args: []string{"mine"}}, []string{"/entry", "mine"}},
-		{"entrypoint resets cmd", img, spec.Command{Entrypoint: []string{"/other"}}, []string{"/other"}},
-		{"entrypoint and args", img, spec.Command{Entrypoint: []string{"/other"}, Args: []string{"x"}}, []string{"/other", "x"}},
-		{"cmd only image", ocispec.ImageConfig{Cmd: []string{"sh"}}, spec.Command{}, []string{"sh"}},
-		{"nothing", ocispec.ImageConfig{}, spec.Command{}, nil},
+		{"image as is", img, runtime.CreateSpec{}, []string{"/entry", "default", "args"}},
+		{"args replace cmd", img, runtime.CreateSpec{Args: []string{"mine"}}, []string{"/entry", "mine"}},
+		{"entrypoint resets cmd", img, runtime.CreateSpec{Entrypoint: []string{"/other"}}, []string{"/other"}},
+		{"entrypoint and args", img, runtime.CreateSpec{Entrypoint: []string{"/other"}, Args: []string{"x"}}, []string{"/other", "x"}},
+		{"cmd only image", ocispec.ImageConfig{Cmd: []string{"sh"}}, runtime.CreateSpec{}, []string{"sh"}},
+		{"nothing", ocispec.ImageConfig{}, runtime.CreateSpec{}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := processArgs(tc.img, tc.cmd); !slices.Equal(got, tc.want) {
+			if got := processArgs(tc.img, &tc.cmd); !slices.Equal(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -38,7 +37,7 @@ func TestProcessArgs(t *testing.T) {
 }
 
 func TestProcessEnv(t *testing.T) {
-	got := processEnv([]string{"PATH=/bin", "A=1", "B=2"}, map[string]string{"B": "spec", "C": "3"}, "h")
+	got := processEnv([]string{"PATH=/bin", "A=1", "B=2"}, []string{"B=spec", "C=3"}, "h")
 	want := []string{"PATH=/bin", "A=1", "B=spec", "C=3", "HOSTNAME=h"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
@@ -73,16 +72,15 @@ func fakeRootfs(t *testing.T) string {
 
 func TestBuildSpec(t *testing.T) {
 	root := fakeRootfs(t)
-	svc := &spec.ServiceSpec{
-		Name:      "web",
-		Command:   spec.Command{Entrypoint: []string{"sh"}, Args: []string{"-c", "true"}, Workdir: "/tmp"},
-		Env:       map[string]string{"K": "v"},
-		Resources: spec.Resources{CPU: 1.5, MemoryBytes: 64 << 20},
-		Volumes:   []spec.Volume{{Name: "data", Path: "/data", ReadOnly: true}},
+	svc := &runtime.CreateSpec{
+		Entrypoint: []string{"sh"}, Args: []string{"-c", "true"}, Workdir: "/tmp",
+		Env:       []string{"K=v"},
+		Resources: runtime.Resources{CPU: 1.5, MemoryBytes: 64 << 20},
+		Volumes:   []runtime.Volume{{Name: "data", Path: "/data", ReadOnly: true}},
 	}
 	in := bundleInput{
 		id: runtime.ContainerID{Service: "web", Replica: 2}, key: "web-rep-2.abcd", rootfs: root,
-		image: ocispec.ImageConfig{User: "app"}, svc: svc, volumeDir: t.TempDir(), pidsLimit: 4096,
+		image: ocispec.ImageConfig{User: "app"}, spec: svc, volumeDir: t.TempDir(), pidsLimit: 4096,
 	}
 	s, mounts, err := buildSpec(in)
 	if err != nil {
@@ -119,24 +117,22 @@ func TestBuildSpecRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		img    ocispec.ImageConfig
-		cmd    spec.Command
-		vols   []spec.Volume
+		cmd    runtime.CreateSpec
+		vols   []runtime.Volume
 		saying string
 	}{
-		{"no command", ocispec.ImageConfig{}, spec.Command{}, nil, "no command"},
-		{"relative workdir", ocispec.ImageConfig{}, spec.Command{Entrypoint: []string{"sh"}, Workdir: "tmp"}, nil, "not absolute"},
-		{"missing workdir", ocispec.ImageConfig{WorkingDir: "/srv"}, spec.Command{Entrypoint: []string{"sh"}}, nil, "does not exist"},
-		{"missing program", ocispec.ImageConfig{}, spec.Command{Entrypoint: []string{"/bin/nope"}}, nil, "does not exist"},
-		{"unknown user", ocispec.ImageConfig{User: "ghost"}, spec.Command{Entrypoint: []string{"sh"}}, nil, "ghost"},
-		{"unknown group", ocispec.ImageConfig{User: "app:ghosts"}, spec.Command{Entrypoint: []string{"sh"}}, nil, "ghosts"},
-		{"relative volume path", ocispec.ImageConfig{}, spec.Command{Entrypoint: []string{"sh"}}, []spec.Volume{{Name: "v", Path: "data"}}, "not absolute"},
-		{"missing volume source", ocispec.ImageConfig{}, spec.Command{Entrypoint: []string{"sh"}}, []spec.Volume{{Name: "v", Path: "/d", Source: "/no/such/source"}}, "does not exist"},
-		{"volume name escapes", ocispec.ImageConfig{}, spec.Command{Entrypoint: []string{"sh"}}, []spec.Volume{{Name: "..", Path: "/d"}}, "no usable name"},
+		{"no command", ocispec.ImageConfig{}, runtime.CreateSpec{}, nil, "no command"},
+		{"relative workdir", ocispec.ImageConfig{}, runtime.CreateSpec{Entrypoint: []string{"sh"}, Workdir: "tmp"}, nil, "not absolute"},
+		{"missing workdir", ocispec.ImageConfig{WorkingDir: "/srv"}, runtime.CreateSpec{Entrypoint: []string{"sh"}}, nil, "does not exist"},
+		{"missing program", ocispec.ImageConfig{}, runtime.CreateSpec{Entrypoint: []string{"/bin/nope"}}, nil, "does not exist"},
+		{"unknown user", ocispec.ImageConfig{User: "ghost"}, runtime.CreateSpec{Entrypoint: []string{"sh"}}, nil, "ghost"},
+		{"unknown group", ocispec.ImageConfig{User: "app:ghosts"}, runtime.CreateSpec{Entrypoint: []string{"sh"}}, nil, "ghosts"},
+		{"missing volume source", ocispec.ImageConfig{}, runtime.CreateSpec{Entrypoint: []string{"sh"}}, []runtime.Volume{{Name: "v", Path: "/d", Source: "/no/such/source"}}, "does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := buildSpec(bundleInput{
 				id: runtime.ContainerID{Service: "x"}, key: "k", rootfs: root, image: tc.img,
-				svc: &spec.ServiceSpec{Command: tc.cmd, Volumes: tc.vols}, volumeDir: t.TempDir(),
+				spec: withVolumes(tc.cmd, tc.vols), volumeDir: t.TempDir(),
 			})
 			if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.saying) {
 				t.Errorf("got %v, want invalid argument saying %q", err, tc.saying)
@@ -214,4 +210,10 @@ func TestRuncMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withVolumes returns cs with vols, as one request.
+func withVolumes(cs runtime.CreateSpec, vols []runtime.Volume) *runtime.CreateSpec {
+	cs.Volumes = vols
+	return &cs
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // workloadScript is a busybox sh script that does what w describes.
@@ -33,7 +32,7 @@ func TestConformance(t *testing.T) {
 	requireRoot(t)
 	runtimetest.Run(t, runtimetest.Harness{
 		New: func(t *testing.T) runtime.Containers { return newTestRuntime(t) },
-		Workload: func(t *testing.T, w runtimetest.Workload) *spec.ServiceSpec {
+		Workload: func(t *testing.T, w runtimetest.Workload) *runtime.CreateSpec {
 			return shSpec("conformance", workloadScript(w))
 		},
 		Caps:     runtimetest.Caps{Exec: true, Rename: true},

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func TestOutputAndExitCodes(t *testing.T) {
@@ -118,7 +117,7 @@ func TestStatsMemoryRises(t *testing.T) {
 	rt := newTestRuntime(t)
 	id := cid("stats")
 	svc := shSpec("stats", `echo ready; read x < /dev/stdin; `+untilStopped)
-	svc.Command.Entrypoint = []string{"sh", "-c", `mkdir -p /dev/shm/f; trap 'exit 143' TERM; while :; do if [ -e /tmp/grow ]; then head -c 33554432 /dev/zero > /dev/shm/f/big; rm /tmp/grow; echo grown; fi; sleep 0.05; done`}
+	svc.Entrypoint = []string{"sh", "-c", `mkdir -p /dev/shm/f; trap 'exit 143' TERM; while :; do if [ -e /tmp/grow ]; then head -c 33554432 /dev/zero > /dev/shm/f/big; rm /tmp/grow; echo grown; fi; sleep 0.05; done`}
 	svc.Resources.MemoryBytes = 256 << 20
 	mustRun(t, rt, id, svc)
 	ctx := context.Background()
@@ -230,7 +229,7 @@ func TestVolumes(t *testing.T) {
 	ro := t.TempDir()
 	id := cid("volumes")
 	svc := shSpec("volumes", `cat /data/in; echo from container > /data/out; echo x > /ro/x || echo ro-refused; echo kept > /scratch/s; cat /scratch/s`)
-	svc.Volumes = []spec.Volume{
+	svc.Volumes = []runtime.Volume{
 		{Name: "data", Path: "/data", Source: src},
 		{Name: "ro", Path: "/ro", Source: ro, ReadOnly: true},
 		{Name: "scratch", Path: "/scratch"},
@@ -259,9 +258,9 @@ func TestInspect(t *testing.T) {
 	rt := newTestRuntime(t)
 	id := cid("inspect")
 	svc := shSpec("inspect", "exit 0")
-	svc.Env = map[string]string{"GREETING": "hi"}
-	svc.Command.Workdir = "/tmp"
-	svc.Resources = spec.Resources{CPU: 0.5, MemoryBytes: 64 << 20}
+	svc.Env = []string{"GREETING=hi"}
+	svc.Workdir = "/tmp"
+	svc.Resources = runtime.Resources{CPU: 0.5, MemoryBytes: 64 << 20}
 	mustRun(t, rt, id, svc)
 	mustWait(t, rt, id)
 	d, err := rt.Inspect(context.Background(), id)

@@ -9,7 +9,6 @@ import (
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // TestPullAndRun pulls busybox from a registry on 127.0.0.1 through the
@@ -20,7 +19,7 @@ func TestPullAndRun(t *testing.T) {
 	ctx := context.Background()
 	host := testimages.Serve(t)
 	ref := testimages.Push(t, host, "busybox", testimages.Busybox(t))
-	info, err := is.Pull(ctx, ref, runtime.PullOptions{Policy: spec.PullAlways})
+	info, err := is.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullAlways})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +32,7 @@ func TestPullAndRun(t *testing.T) {
 	}
 	id := cid("pulled")
 	svc := shSpec("pulled", "echo pulled")
-	svc.Image.Name = ref
+	svc.Image = ref
 	mustRun(t, rt, id, svc)
 	if o := mustWait(t, rt, id); o.ExitCode != 0 {
 		t.Errorf("outcome %+v", o)

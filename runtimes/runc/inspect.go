@@ -42,6 +42,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 		Workdir:     s.meta.Workdir,
 		Mounts:      s.meta.Mounts,
 		Resources:   s.meta.Resources,
+		Labels:      s.meta.Labels,
 		StateDir:    s.dir,
 	}
 	if s.started != nil {

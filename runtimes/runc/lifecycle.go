@@ -21,21 +21,19 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Create implements runtime.Lifecycle: it mounts the image's root
 // filesystem, writes the OCI bundle and starts the shim, which runs
 // `runc create`. Whatever fails, nothing is left behind.
-func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (err error) {
+func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) (err error) {
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	if svc == nil {
-		return fmt.Errorf("container %s: no service spec: %w", id, runtime.ErrInvalidArgument)
-	}
-	if svc.Image.Name == "" {
-		return fmt.Errorf("container %s: no image: set image.name: %w", id, runtime.ErrInvalidArgument)
+	// The composite validates the request for every runtime; a runtime
+	// used on its own gets the same check.
+	if err := cs.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
 	}
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -79,10 +77,10 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	}
 	// The manifest of the declared platform, else of this runtime's.
 	want := r.Platforms()
-	if svc.Platform != nil {
-		want = []ocispec.Platform{spec.Normalize(*svc.Platform)}
+	if cs.Platform != nil {
+		want = []ocispec.Platform{runtime.NormalizePlatform(*cs.Platform)}
 	}
-	fsys, img, err := r.store.PrepareRootfs(ctx, key, svc.Image.Name, want)
+	fsys, img, err := r.store.PrepareRootfs(ctx, key, cs.Image, want)
 	if err != nil {
 		if errors.Is(err, runtime.ErrNotFound) {
 			return fmt.Errorf("container %s: %w; pull the image first", id, err)
@@ -91,7 +89,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	}
 	if host := r.Platforms()[0]; img.Platform.OS != "" && !platforms.Only(host).Match(img.Platform) {
 		return fmt.Errorf("container %s: image %s is for %s and this runtime runs %s; pull the image for %s or run it on a node of its platform: %w",
-			id, svc.Image.Name, runtime.FormatPlatform(img.Platform), runtime.FormatPlatform(host), runtime.FormatPlatform(host), runtime.ErrNotSupported)
+			id, cs.Image, runtime.FormatPlatform(img.Platform), runtime.FormatPlatform(host), runtime.FormatPlatform(host), runtime.ErrNotSupported)
 	}
 	tPrepared = time.Now()
 	if err := fsys.Mount(rootfs); err != nil {
@@ -99,7 +97,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	}
 	tMounted = time.Now()
 	ospec, mounts, err := buildSpec(bundleInput{
-		id: id, key: key, rootfs: rootfs, image: img.Config.Config, svc: svc,
+		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
 		volumeDir: filepath.Join(dir, "volumes"), pidsLimit: r.opt.pidsLimit,
 	})
 	if err != nil {
@@ -109,9 +107,9 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 		return fmt.Errorf("container %s: bundle: %w", id, err)
 	}
 	m := meta{
-		ID: id, Key: key, Image: svc.Image.Name, ImageDigest: img.Digest, Platform: img.Platform,
+		ID: id, Key: key, Image: cs.Image, ImageDigest: img.Digest, Platform: img.Platform,
 		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
-		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: svc.Resources,
+		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: cs.Resources, Labels: cs.Labels,
 	}
 	if m.Platform.OS == "" {
 		m.Platform = r.Platforms()[0]

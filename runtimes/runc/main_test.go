@@ -14,7 +14,6 @@ import (
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // TestMain lets the test binary be the shim (and the agent of the takeover
@@ -94,14 +93,8 @@ func removeAll(t testing.TB, rt *Runtime) {
 }
 
 // shSpec is a service spec that runs script with busybox sh.
-func shSpec(name, script string) *spec.ServiceSpec {
-	return &spec.ServiceSpec{
-		Name:    name,
-		RType:   spec.RTypeService,
-		Image:   spec.ImageSpec{Name: busyboxRef, PullPolicy: spec.PullNever},
-		Command: spec.Command{Entrypoint: []string{"sh", "-c", script}},
-		Scale:   spec.Scale{Replicas: 1},
-	}
+func shSpec(_, script string) *runtime.CreateSpec {
+	return &runtime.CreateSpec{Image: busyboxRef, Entrypoint: []string{"sh", "-c", script}}
 }
 
 // untilStopped is a script tail that runs until SIGTERM, and ends at once
@@ -109,7 +102,7 @@ func shSpec(name, script string) *spec.ServiceSpec {
 const untilStopped = `trap 'exit 143' TERM; while :; do sleep 1 & wait $!; done`
 
 // mustRun creates and starts svc as id.
-func mustRun(t testing.TB, rt *Runtime, id runtime.ContainerID, svc *spec.ServiceSpec) {
+func mustRun(t testing.TB, rt *Runtime, id runtime.ContainerID, svc *runtime.CreateSpec) {
 	t.Helper()
 	ctx := context.Background()
 	if err := rt.Create(ctx, id, svc); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Files of a container's state directory written by the runtime (the shim
@@ -37,7 +36,8 @@ type meta struct {
 	Env         []string            `json:"env"`
 	Workdir     string              `json:"workdir"`
 	Mounts      []runtime.Mount     `json:"mounts,omitempty"`
-	Resources   spec.Resources      `json:"resources"`
+	Resources   runtime.Resources   `json:"resources"`
+	Labels      map[string]string   `json:"labels,omitempty"`
 }
 
 // shimRecord identifies the shim of the current run; start (the process's

@@ -6,7 +6,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // conformanceRef is the test module's image in every conformance runtime.
@@ -19,7 +18,7 @@ func TestConformance(t *testing.T) {
 			e.testImage(t)
 			return e.rt
 		},
-		Workload: func(_ *testing.T, w runtimetest.Workload) *spec.ServiceSpec {
+		Workload: func(_ *testing.T, w runtimetest.Workload) *runtime.CreateSpec {
 			args := []string{"workload"}
 			for _, l := range w.Stdout {
 				args = append(args, "stdout="+l)

@@ -40,6 +40,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 		Env:         append([]string(nil), rec.Env...),
 		Workdir:     rec.Workdir,
 		Resources:   rec.Resources,
+		Labels:      rec.Labels,
 		StateDir:    r.dir(rec.Key),
 	}
 	for _, m := range rec.Mounts {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // wasmPage is the size of a WebAssembly memory page.
@@ -26,18 +24,18 @@ const wasmPage = 65536
 // its image, finds the module, checks that it is a preview 1 core module
 // (a component is refused with runtime.ErrNotSupported) and has the host
 // compile it, so that Start only instantiates it.
-func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec) (err error) {
+func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) (err error) {
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	if svc == nil || svc.Image.Name == "" {
-		return fmt.Errorf("container %s: the service names no image: %w", id, runtime.ErrInvalidArgument)
+	if err := cs.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
 	}
-	if p := svc.Platform; p != nil && !isWasm(*p) {
+	if p := cs.Platform; p != nil && !isWasm(*p) {
 		return fmt.Errorf("container %s: platform %s: the wasm runtime serves only wasip1/wasm: %w", id, runtime.FormatPlatform(*p), runtime.ErrNotSupported)
 	}
-	if svc.Resources.MemoryBytes < 0 || svc.Resources.MemoryBytes > 0 && svc.Resources.MemoryBytes < wasmPage {
-		return fmt.Errorf("container %s: memory limit %d bytes: a module needs at least one 64 KiB page; set resources.memory to 64Ki or more, or 0 for none: %w", id, svc.Resources.MemoryBytes, runtime.ErrInvalidArgument)
+	if cs.Resources.MemoryBytes < 0 || cs.Resources.MemoryBytes > 0 && cs.Resources.MemoryBytes < wasmPage {
+		return fmt.Errorf("container %s: memory limit %d bytes: a module needs at least one 64 KiB page; set resources.memory to 64Ki or more, or 0 for none: %w", id, cs.Resources.MemoryBytes, runtime.ErrInvalidArgument)
 	}
 	e := &entry{}
 	r.mu.Lock()
@@ -62,30 +60,31 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, svc *spec.
 	if err := os.MkdirAll(filepath.Join(dir, "scratch", "tmp"), 0o700); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	mod, err := r.modules.Module(ctx, key, svc.Image.Name)
+	mod, err := r.modules.Module(ctx, key, cs.Image)
 	if err != nil {
-		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
 	if err := checkModuleFile(mod.Path); err != nil {
-		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
-	rec := &record{Key: key, ID: id, Image: svc.Image.Name, ImageDigest: mod.ImageDigest,
+	rec := &record{Key: key, ID: id, Image: cs.Image, ImageDigest: mod.ImageDigest,
 		Module:    host.Module{Path: mod.Path, Digest: mod.Digest},
-		Resources: svc.Resources, MemoryLimit: uint64(svc.Resources.MemoryBytes), Created: time.Now().UTC()}
-	rec.Args = argv(mod, svc.Command)
-	rec.Workdir = svc.Command.Workdir
+		Resources: cs.Resources, MemoryLimit: uint64(cs.Resources.MemoryBytes), Created: time.Now().UTC()}
+	rec.Args = argv(mod, cs)
+	rec.Workdir = cs.Workdir
+	rec.Labels = cs.Labels
 	if rec.Workdir == "" {
 		rec.Workdir = mod.Workdir
 	}
 	if rec.Workdir != "" && !path.IsAbs(rec.Workdir) {
 		return fmt.Errorf("container %s: workdir %q must be an absolute path: %w", id, rec.Workdir, runtime.ErrInvalidArgument)
 	}
-	rec.Env = environ(mod.Env, svc.Env, rec.Workdir)
-	if rec.Mounts, err = r.mounts(dir, svc.Volumes); err != nil {
+	rec.Env = environ(mod.Env, cs.Env, rec.Workdir)
+	if rec.Mounts, err = r.mounts(dir, cs.Volumes); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	if err := r.withHost(ctx, func() error { return r.client.Prepare(ctx, rec.Module) }); err != nil {
-		return fmt.Errorf("container %s: image %s: %w", id, svc.Image.Name, err)
+		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
 	if err := host.WriteJSON(filepath.Join(dir, configFile), rec); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
@@ -118,13 +117,13 @@ func checkModuleFile(p string) error {
 // argv builds the module's argv as Docker builds a process's: the spec's
 // entrypoint replaces the image's (and drops the image's cmd), the spec's
 // args replace the cmd. argv[0] is the module's name.
-func argv(mod Module, cmd spec.Command) []string {
+func argv(mod Module, cs *runtime.CreateSpec) []string {
 	entry, args := mod.Entrypoint, mod.Cmd
-	if len(cmd.Entrypoint) > 0 {
-		entry, args = cmd.Entrypoint, nil
+	if len(cs.Entrypoint) > 0 {
+		entry, args = cs.Entrypoint, nil
 	}
-	if len(cmd.Args) > 0 {
-		args = cmd.Args
+	if len(cs.Args) > 0 {
+		args = cs.Args
 	}
 	if len(entry) == 0 {
 		name := mod.Name
@@ -137,9 +136,9 @@ func argv(mod Module, cmd spec.Command) []string {
 	return append(out, args...)
 }
 
-// environ merges the image's environment with the spec's (which wins), in
-// a stable order; a workdir becomes PWD, the WASI way to set a cwd.
-func environ(image []string, svc map[string]string, workdir string) []string {
+// environ merges the image's environment with the request's (which
+// wins), in order; a workdir becomes PWD, the WASI way to set a cwd.
+func environ(image []string, extra []string, workdir string) []string {
 	var out []string
 	idx := map[string]int{}
 	set := func(k, v string) {
@@ -154,13 +153,9 @@ func environ(image []string, svc map[string]string, workdir string) []string {
 		k, v, _ := strings.Cut(kv, "=")
 		set(k, v)
 	}
-	keys := make([]string, 0, len(svc))
-	for k := range svc {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		set(k, svc[k])
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		set(k, v)
 	}
 	if workdir != "" {
 		set("PWD", workdir)
@@ -171,17 +166,16 @@ func environ(image []string, svc map[string]string, workdir string) []string {
 // mounts preopens the container's scratch directory as "/" and each
 // volume at its path (a volume without a source gets a directory of its
 // own in the container's state directory).
-func (r *Runtime) mounts(dir string, vols []spec.Volume) ([]host.Mount, error) {
+func (r *Runtime) mounts(dir string, vols []runtime.Volume) ([]host.Mount, error) {
 	out := []host.Mount{{HostPath: filepath.Join(dir, "scratch"), GuestPath: "/"}}
+	// Names and paths were checked by CreateSpec.Validate; "/" is the
+	// scratch directory's.
 	for _, v := range vols {
-		if !path.IsAbs(v.Path) || path.Clean(v.Path) == "/" {
-			return nil, fmt.Errorf("volume %q: path %q must be an absolute path other than /: %w", v.Name, v.Path, runtime.ErrInvalidArgument)
+		if path.Clean(v.Path) == "/" {
+			return nil, fmt.Errorf("volume %q: path / is the module's scratch directory; mount the volume below it, such as /data: %w", v.Name, runtime.ErrInvalidArgument)
 		}
 		src := v.Source
 		if src == "" {
-			if v.Name == "" || strings.ContainsAny(v.Name, "/\\") || v.Name == "." || v.Name == ".." {
-				return nil, fmt.Errorf("volume %q: a volume without a source needs a plain name: %w", v.Name, runtime.ErrInvalidArgument)
-			}
 			src = filepath.Join(dir, "volumes", v.Name)
 			if err := os.MkdirAll(src, 0o755); err != nil {
 				return nil, fmt.Errorf("volume %q: %w", v.Name, err)

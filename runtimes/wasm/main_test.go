@@ -18,7 +18,6 @@ import (
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // The test binary doubles as the wasm host and as an "agent" that a test
@@ -247,8 +246,8 @@ func (e *testEnv) testImage(t testing.TB) string {
 	return e.image(t, "test.local/wasm/testmod:latest", testimages.WasmModule(t, testModule, testimages.ConventionArtifact))
 }
 
-func svc(ref string, args ...string) *spec.ServiceSpec {
-	return &spec.ServiceSpec{Name: "m", Image: spec.ImageSpec{Name: ref}, Command: spec.Command{Args: args}}
+func svc(ref string, args ...string) *runtime.CreateSpec {
+	return &runtime.CreateSpec{Image: ref, Args: args}
 }
 
 func cid(name string) runtime.ContainerID { return runtime.ContainerID{Service: name} }
@@ -260,7 +259,7 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-func mustCreate(t testing.TB, rt *Runtime, id runtime.ContainerID, s *spec.ServiceSpec) {
+func mustCreate(t testing.TB, rt *Runtime, id runtime.ContainerID, s *runtime.CreateSpec) {
 	t.Helper()
 	if err := rt.Create(ctxT(t), id, s); err != nil {
 		t.Fatalf("create %s: %v", id, err)
@@ -275,7 +274,7 @@ func mustStart(t testing.TB, rt *Runtime, id runtime.ContainerID) {
 }
 
 // mustRun creates, starts and waits for a container, returning its outcome.
-func mustRun(t testing.TB, rt *Runtime, id runtime.ContainerID, s *spec.ServiceSpec) runtime.WaitOutcome {
+func mustRun(t testing.TB, rt *Runtime, id runtime.ContainerID, s *runtime.CreateSpec) runtime.WaitOutcome {
 	t.Helper()
 	mustCreate(t, rt, id, s)
 	mustStart(t, rt, id)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
-	"github.com/switchyard/switchyard/spec"
 )
 
 type tarEntry struct {
@@ -127,18 +126,18 @@ func TestArgv(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		mod  Module
-		cmd  spec.Command
+		cmd  runtime.CreateSpec
 		want []string
 	}{
-		{"artifact, image cmd", img, spec.Command{}, []string{"hello.wasm", "a"}},
-		{"artifact, spec args", img, spec.Command{Args: []string{"b", "c"}}, []string{"hello.wasm", "b", "c"}},
-		{"entrypoint and cmd", withEntry, spec.Command{}, []string{"mod.wasm", "-v", "a"}},
-		{"spec entrypoint drops image cmd", withEntry, spec.Command{Entrypoint: []string{"/x.wasm"}}, []string{"x.wasm"}},
-		{"named module", Module{Name: "given.wasm"}, spec.Command{}, []string{"given.wasm"}},
-		{"digest reference", Module{Ref: "reg.example/hello@sha256:abc"}, spec.Command{}, []string{"hello.wasm"}},
+		{"artifact, image cmd", img, runtime.CreateSpec{}, []string{"hello.wasm", "a"}},
+		{"artifact, spec args", img, runtime.CreateSpec{Args: []string{"b", "c"}}, []string{"hello.wasm", "b", "c"}},
+		{"entrypoint and cmd", withEntry, runtime.CreateSpec{}, []string{"mod.wasm", "-v", "a"}},
+		{"spec entrypoint drops image cmd", withEntry, runtime.CreateSpec{Entrypoint: []string{"/x.wasm"}}, []string{"x.wasm"}},
+		{"named module", Module{Name: "given.wasm"}, runtime.CreateSpec{}, []string{"given.wasm"}},
+		{"digest reference", Module{Ref: "reg.example/hello@sha256:abc"}, runtime.CreateSpec{}, []string{"hello.wasm"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := argv(tc.mod, tc.cmd); !slices.Equal(got, tc.want) {
+			if got := argv(tc.mod, &tc.cmd); !slices.Equal(got, tc.want) {
 				t.Fatalf("argv = %q, want %q", got, tc.want)
 			}
 		})
@@ -146,7 +145,7 @@ func TestArgv(t *testing.T) {
 }
 
 func TestEnviron(t *testing.T) {
-	got := environ([]string{"PATH=/", "A=image"}, map[string]string{"A": "spec", "B": "b"}, "/app")
+	got := environ([]string{"PATH=/", "A=image"}, []string{"A=spec", "B=b"}, "/app")
 	want := []string{"PATH=/", "A=spec", "B=b", "PWD=/app"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("environ = %q, want %q", got, want)

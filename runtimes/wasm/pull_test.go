@@ -7,7 +7,6 @@ import (
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // TestPullAndRun pulls both wasm conventions from a registry on loopback
@@ -30,7 +29,7 @@ func TestPullAndRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := testimages.Push(t, reg, "wasm/"+tc.name, testimages.WasmModule(t, testModule, tc.conv))
-			info, err := is.Pull(ctxT(t), ref, runtime.PullOptions{Policy: spec.PullAlways})
+			info, err := is.Pull(ctxT(t), ref, runtime.PullOptions{Policy: runtime.PullAlways})
 			if err != nil {
 				t.Fatalf("pull: %v", err)
 			}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // Environment of the "agent" child: its root, the image, and the host
@@ -42,8 +41,8 @@ func runAgent() int {
 	}
 	ctx := context.Background()
 	late := svc(ref, "waitfile", "/watch/go", "7")
-	late.Volumes = []spec.Volume{{Name: "watch", Path: "/watch", Source: watch, ReadOnly: true}}
-	for id, s := range map[runtime.ContainerID]*spec.ServiceSpec{cid("late"): late, cid("long"): svc(ref, "sleep", "1h")} {
+	late.Volumes = []runtime.Volume{{Name: "watch", Path: "/watch", Source: watch, ReadOnly: true}}
+	for id, s := range map[runtime.ContainerID]*runtime.CreateSpec{cid("late"): late, cid("long"): svc(ref, "sleep", "1h")} {
 		if err := rt.Create(ctx, id, s); err != nil {
 			fmt.Fprintln(os.Stderr, "agent:", err)
 			return 1

@@ -15,7 +15,6 @@ import (
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
-	"github.com/switchyard/switchyard/spec"
 )
 
 var _ runtime.Containers = (*Runtime)(nil)
@@ -65,7 +64,8 @@ type record struct {
 	Env         []string            `json:"env,omitempty"`
 	Workdir     string              `json:"workdir,omitempty"`
 	Mounts      []host.Mount        `json:"mounts,omitempty"`
-	Resources   spec.Resources      `json:"resources"`
+	Resources   runtime.Resources   `json:"resources"`
+	Labels      map[string]string   `json:"labels,omitempty"`
 	MemoryLimit uint64              `json:"memory_limit,omitempty"`
 	Created     time.Time           `json:"created"`
 }

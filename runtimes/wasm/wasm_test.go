@@ -14,7 +14,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 func TestRunModules(t *testing.T) {
@@ -23,7 +22,7 @@ func TestRunModules(t *testing.T) {
 	platform := e.image(t, "test.local/wasm/testmod-platform:latest", testimages.WasmModule(t, testModule, testimages.ConventionPlatform))
 	for _, tc := range []struct {
 		name     string
-		svc      *spec.ServiceSpec
+		svc      *runtime.CreateSpec
 		wantCode int
 		wantLogs []string
 	}{
@@ -33,9 +32,9 @@ func TestRunModules(t *testing.T) {
 			[]string{"stdout: hello from wasm", "stderr: hello on stderr"}},
 		{"exit code 0", svc(artifact, "exit", "0"), 0, []string{"stdout: exiting with 0"}},
 		{"exit code 3", svc(artifact, "exit", "3"), 3, []string{"stdout: exiting with 3"}},
-		{"args and env arrive", func() *spec.ServiceSpec {
+		{"args and env arrive", func() *runtime.CreateSpec {
 			s := svc(artifact, "args", "two words")
-			s.Env = map[string]string{"GREETING": "hi there"}
+			s.Env = []string{"GREETING=hi there"}
 			return s
 		}(), 0, []string{"stdout: argv=testmod.wasm,args,two words", "stdout: GREETING=hi there"}},
 		{"argv[0] is the entrypoint's module name", svc(platform, "args"), 0,
@@ -71,8 +70,8 @@ func TestVolumes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(data, "in.txt"), []byte("from the host"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	withVols := func(s *spec.ServiceSpec) *spec.ServiceSpec {
-		s.Volumes = []spec.Volume{
+	withVols := func(s *runtime.CreateSpec) *runtime.CreateSpec {
+		s.Volumes = []runtime.Volume{
 			{Name: "ro", Path: "/ro", Source: data, ReadOnly: true},
 			{Name: "rw", Path: "/rw", Source: data},
 			{Name: "own", Path: "/own"},

@@ -1,0 +1,151 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"path"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// CreateSpec is what Create is asked to make: the contract's own request,
+// as containerd's runtime owns its CreateOpts. Every front door converts
+// into it — the deployment spec (package spec), the Docker Engine API and
+// CRI — so it says what a container is, not how it was asked for. Its JSON
+// form is the body of the API's create.
+type CreateSpec struct {
+	// Image is the reference of the image to run. Required.
+	Image string `json:"image"`
+	// Platform is the platform the workload declares; nil routes by the
+	// image's platforms. A runtime runs the manifest of this platform.
+	Platform *ocispec.Platform `json:"platform,omitempty"`
+	// Entrypoint, when set, replaces the image's entrypoint and drops its
+	// cmd, as docker run --entrypoint does.
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	// Args, when set, replace the image's cmd.
+	Args []string `json:"args,omitempty"`
+	// Workdir, when set, replaces the image's working directory.
+	Workdir string `json:"workdir,omitempty"`
+	// Env is KEY=VALUE entries applied over the image's environment, in
+	// order: a later entry for a key wins.
+	Env []string `json:"env,omitempty"`
+	// Resources are the limits to apply.
+	Resources Resources `json:"resources,omitzero"`
+	// Volumes are the filesystems mounted into the container.
+	Volumes []Volume `json:"volumes,omitempty"`
+	// Labels are the caller's key/value metadata, kept with the container.
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Resources are a container's limits; zero means none.
+type Resources struct {
+	// CPU is the CPU limit in cores (0.5 is half a core).
+	CPU float64 `json:"cpu,omitempty"`
+	// MemoryBytes is the memory limit in bytes.
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+}
+
+// Volume is a filesystem mounted into a container: a host directory
+// (Source), or, without one, a directory the runtime keeps for the
+// container under Name.
+type Volume struct {
+	// Name names the volume; unique within a container.
+	Name string `json:"name"`
+	// Path is where it is mounted inside the container (absolute).
+	Path string `json:"path"`
+	// Source is the host directory to bind; empty for a volume the runtime
+	// keeps.
+	Source string `json:"source,omitempty"`
+	// ReadOnly mounts it read-only.
+	ReadOnly bool `json:"read_only,omitempty"`
+}
+
+// Validate checks s once for every runtime: the image is named, the platform
+// has an OS, the limits are sane, env entries are KEY=VALUE, and volumes
+// have distinct valid names and absolute paths. The error wraps
+// ErrInvalidArgument and names the field.
+func (s *CreateSpec) Validate() error {
+	if s == nil {
+		return fmt.Errorf("create spec: none given: %w", ErrInvalidArgument)
+	}
+	if strings.TrimSpace(s.Image) == "" {
+		return fmt.Errorf("create spec: image: empty; name an image such as busybox:latest: %w", ErrInvalidArgument)
+	}
+	if p := s.Platform; p != nil && (p.OS == "" || p.Architecture == "" && p.Variant != "") {
+		return fmt.Errorf("create spec: platform %s: give at least an OS (and an architecture before a variant), such as linux/amd64 or wasip1/wasm: %w",
+			FormatPlatform(*p), ErrInvalidArgument)
+	}
+	if c := s.Resources.CPU; c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
+		return fmt.Errorf("create spec: resources.cpu %v: want a number of cores >= 0 (0 = no limit): %w", c, ErrInvalidArgument)
+	}
+	if m := s.Resources.MemoryBytes; m < 0 {
+		return fmt.Errorf("create spec: resources.memory_bytes %d: want bytes >= 0 (0 = no limit): %w", m, ErrInvalidArgument)
+	}
+	for i, e := range s.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.ContainsAny(k, "\x00") {
+			return fmt.Errorf("create spec: env[%d] %q: want KEY=VALUE with a non-empty key: %w", i, e, ErrInvalidArgument)
+		}
+	}
+	seen := map[string]bool{}
+	for i, v := range s.Volumes {
+		if err := ValidateVolumeName(v.Name); err != nil {
+			return fmt.Errorf("create spec: volumes[%d]: %w", i, err)
+		}
+		if seen[v.Name] {
+			return fmt.Errorf("create spec: volumes[%d]: volume %q is named twice; give each a distinct name: %w", i, v.Name, ErrInvalidArgument)
+		}
+		seen[v.Name] = true
+		if !path.IsAbs(v.Path) {
+			return fmt.Errorf("create spec: volumes[%d] %s: path %q: want an absolute path inside the container, such as /data: %w", i, v.Name, v.Path, ErrInvalidArgument)
+		}
+		if v.Source != "" && !path.IsAbs(v.Source) {
+			return fmt.Errorf("create spec: volumes[%d] %s: source %q: want an absolute host path: %w", i, v.Name, v.Source, ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// ValidateVolumeName checks a volume name: the rule of service names
+// (letters, digits, '-', '_' and '.', starting with a letter or digit),
+// since a runtime keeps a named volume in a directory of that name. The
+// error wraps ErrInvalidArgument.
+func ValidateVolumeName(name string) error {
+	if msg := CheckName(name, "volume name"); msg != "" {
+		return fmt.Errorf("%s: %w", msg, ErrInvalidArgument)
+	}
+	return nil
+}
+
+// Lookup returns the value of key in env (KEY=VALUE entries; the last one
+// wins) and whether it is set.
+func Lookup(env []string, key string) (string, bool) {
+	val, ok := "", false
+	for _, e := range env {
+		if k, v, found := strings.Cut(e, "="); found && k == key {
+			val, ok = v, true
+		}
+	}
+	return val, ok
+}
+
+// MergeEnv applies over to base (both KEY=VALUE entries): a key of over
+// replaces the same key of base in place, new keys are appended in order.
+func MergeEnv(base, over []string) []string {
+	out := append([]string(nil), base...)
+	at := map[string]int{}
+	for i, e := range out {
+		k, _, _ := strings.Cut(e, "=")
+		at[k] = i
+	}
+	for _, e := range over {
+		k, _, _ := strings.Cut(e, "=")
+		if i, ok := at[k]; ok {
+			out[i] = e
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
