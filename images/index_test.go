@@ -2,6 +2,7 @@ package images
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"path/filepath"
@@ -341,5 +342,113 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	db.Close()
 	if _, err := Open(root); !errors.Is(err, runtime.ErrFailedPrecondition) {
 		t.Errorf("Open(schema 99) = %v, want ErrFailedPrecondition naming the way out", err)
+	}
+}
+
+func TestResolveEdges(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	linux := platformImage(t, linuxAMD64, "l")
+
+	// An index with nothing to pull is refused, not recorded empty.
+	if _, err := s.WriteIndex(ctx, "example.com/empty:1", index(t, entry{linux, linuxAMD64}), nil, WriteOptions{}); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("WriteIndex with no entry to pull = %v, want ErrInvalidArgument", err)
+	}
+
+	// An entry the index gives no platform takes its manifest's.
+	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: linux})
+	if _, err := s.WriteIndex(ctx, "example.com/np:1", idx, []v1.Hash{digestOfImage(t, linux)}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve(ctx, "example.com/np:1", []ocispec.Platform{linuxAMD64}); err != nil {
+		t.Errorf("Resolve of an entry without an index platform = %v", err)
+	}
+
+	// A runtime of linux/amd64 runs linux/386, as the composite routes it.
+	mustWrite(t, s, "example.com/i386:1", platformImage(t, ocispec.Platform{OS: "linux", Architecture: "386"}, "x"))
+	if _, err := s.Resolve(ctx, "example.com/i386:1", []ocispec.Platform{linuxAMD64}); err != nil {
+		t.Errorf("Resolve(386 for amd64) = %v", err)
+	}
+
+	// A digest reference must name the content written under it.
+	a, b := platformImage(t, linuxAMD64, "a"), platformImage(t, linuxAMD64, "b")
+	ref := "example.com/app@" + digestOfImage(t, a).String()
+	if _, err := s.Write(ctx, ref, b, WriteOptions{}); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("Write(%s, other content) = %v, want ErrInvalidArgument", ref, err)
+	}
+}
+
+func TestRemoveByDigest(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	linux := platformImage(t, linuxAMD64, "l")
+	if _, err := s.WriteIndex(ctx, "example.com/multi:1", index(t, entry{linux, linuxAMD64}), []v1.Hash{digestOfImage(t, linux)}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	entryDigest := digestOfImage(t, linux).String()
+	if err := s.Remove(ctx, entryDigest, false); !errors.Is(err, runtime.ErrFailedPrecondition) || !strings.Contains(err.Error(), "example.com/multi:1") {
+		t.Errorf("Remove(a platform's manifest digest) = %v, want ErrFailedPrecondition naming the index reference", err)
+	}
+	// A digest reference without a record removes only its repository's
+	// references to that content.
+	other := platformImage(t, linuxAMD64, "o")
+	mustWrite(t, s, "example.com/a:1", other)
+	mustWrite(t, s, "example.com/b:1", other)
+	if err := s.Remove(ctx, "example.com/a@"+digestOfImage(t, other).String(), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "example.com/a:1"); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("a:1 after removing a@digest = %v, want removed", err)
+	}
+	if _, err := s.Get(ctx, "example.com/b:1"); err != nil {
+		t.Errorf("b:1, another repository, was removed: %v", err)
+	}
+}
+
+func TestUpgradeNormalisesWasiPlatform(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	img := mustWrite(t, s, "example.com/mod:1", platformImage(t, linuxAMD64, "m"))
+	root := s.Root()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_ = tx.DeleteBucket(bucketMeta)
+		_ = tx.DeleteBucket(bucketIndexes)
+		if err := tx.Bucket(bucketRefs).Put([]byte("example.com/mod:1"), []byte(img.Digest)); err != nil {
+			return err
+		}
+		img.Platform = ocispec.Platform{OS: "wasi", Architecture: "wasm"} // as schema 1 stored it
+		raw, err := json.Marshal(img)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketImages).Put([]byte(img.Digest), raw)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.Acquire(ctx, "mod-rep-0", "example.com/mod:1", []ocispec.Platform{wasmP}); err != nil {
+		t.Errorf("Acquire(wasip1/wasm) of an upgraded wasi/wasm image: %v", err)
+	}
+}
+
+func TestCorruptRecordStopsTheCollector(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	img := mustWrite(t, s, "example.com/keep:1", platformImage(t, linuxAMD64, "k"))
+	mustWrite(t, s, "example.com/gone:1", platformImage(t, linuxAMD64, "g"))
+	_ = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRefs).Put([]byte("example.com/keep:1"), []byte("{not json"))
+	})
+	if err := s.Remove(ctx, "example.com/gone:1", false); err == nil {
+		t.Errorf("Remove swept with a corrupt record in the store")
+	}
+	if _, err := s.BlobPath(img.Layers[0].Digest); err != nil {
+		t.Errorf("a corrupt record's content was collected: %v", err)
 	}
 }

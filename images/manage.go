@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -65,9 +67,11 @@ func (s *Store) Tag(ctx context.Context, src, dst string) error {
 // set (the manifest then stays, unnamed, until its containers release it
 // and Prune runs: a running container keeps its root filesystem). Content
 // that no reference and no container reaches any more is deleted at once,
-// with every blob and snapshot only it needed. A digest (bare, or a digest
-// reference the store has no record for) removes every reference to that
-// content.
+// with every blob and snapshot only it needed. A bare digest removes every
+// reference whose target it is, and a digest reference the store has no
+// record of every reference of its repository whose target it is; a digest
+// that only indexes reach (one platform's manifest) is refused with
+// runtime.ErrFailedPrecondition naming them: remove those instead.
 func (s *Store) Remove(ctx context.Context, ref string, force bool) error {
 	if err := s.checkOpen(); err != nil {
 		return err
@@ -78,27 +82,25 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool) error {
 		if err != nil {
 			return err
 		}
-		refs := tx.Bucket(bucketRefs)
 		names := []string{norm}
 		if _, named, err := getRef(tx, norm); err != nil {
 			return err
 		} else if !named {
-			// A digest: every reference to that target goes.
-			names = nil
-			_ = refs.ForEach(func(k, v []byte) error {
-				var r refRecord
-				if json.Unmarshal(v, &r) == nil && r.Digest == t.Digest {
-					names = append(names, string(k))
-				}
-				return nil
-			})
+			if names, err = namesOfDigest(tx, norm, t.Digest); err != nil {
+				return err
+			}
 		}
 		if !force {
-			if users := strandedUsers(tx, names); len(users) > 0 {
+			users, err := strandedUsers(tx, names)
+			if err != nil {
+				return err
+			}
+			if len(users) > 0 {
 				return fmt.Errorf("image %s: %w: used by container(s) %s; remove them first or force the removal",
 					norm, runtime.ErrFailedPrecondition, strings.Join(users, ", "))
 			}
 		}
+		refs := tx.Bucket(bucketRefs)
 		for _, n := range names {
 			if err := refs.Delete([]byte(n)); err != nil {
 				return err
@@ -112,83 +114,150 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool) error {
 		return err
 	}
 	if dropped {
+		// The removal is committed; space not reclaimed now is reclaimed by
+		// the next prune, so this is not the caller's failure.
 		if _, err := s.collect(ctx); err != nil {
-			return fmt.Errorf("image %s: reclaiming space: %w", ref, err)
+			s.opts.logger.WarnContext(ctx, "image store: reclaiming a removed image's space; the next prune retries", "ref", ref, "err", err)
 		}
 	}
 	return nil
 }
 
-// strandedUsers returns the containers whose manifest no reference other
-// than those in removed reaches.
-func strandedUsers(tx *bolt.Tx, removed []string) []string {
-	keep := map[string]bool{}
-	_ = tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
-		for _, r := range removed {
-			if string(k) == r {
-				return nil
-			}
-		}
+// namesOfDigest returns the references to remove for a digest that no
+// reference record names itself: those whose target is dgst (for a digest
+// reference, only in its own repository). A digest that only indexes reach
+// is refused: it is a platform of those references, not an image of its own.
+func namesOfDigest(tx *bolt.Tx, norm, dgst string) ([]string, error) {
+	repo := ""
+	if d, err := name.NewDigest(norm); err == nil {
+		repo = d.Context().Name()
+	}
+	var names, reachers []string
+	err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
 		var r refRecord
-		if json.Unmarshal(v, &r) == nil {
-			reachFrom(tx, r.Digest, keep)
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reference %s: corrupt record: %w", k, err)
+		}
+		if repo != "" && refRepository(string(k)) != repo {
+			return nil
+		}
+		if r.Digest == dgst {
+			names = append(names, string(k))
+			return nil
+		}
+		if seen := reachFrom(tx, r.Digest, map[string]bool{}); seen[dgst] {
+			reachers = append(reachers, string(k))
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("image %s: %w: it is one platform of %s; remove those references, or pull that platform under a name of its own",
+			norm, runtime.ErrFailedPrecondition, strings.Join(reachers, ", "))
+	}
+	return names, nil
+}
+
+// refRepository is the repository of a normalised reference.
+func refRepository(ref string) string {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return ""
+	}
+	return r.Context().Name()
+}
+
+// strandedUsers returns the containers whose manifest no reference other
+// than those in removed reaches.
+func strandedUsers(tx *bolt.Tx, removed []string) ([]string, error) {
+	keep := map[string]bool{}
+	err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
+		if slices.Contains(removed, string(k)) {
+			return nil
+		}
+		var r refRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reference %s: corrupt record: %w", k, err)
+		}
+		reachFrom(tx, r.Digest, keep)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	before := map[string]bool{}
 	for _, n := range removed {
-		if t, ok, _ := getRef(tx, n); ok {
+		t, ok, err := getRef(tx, n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			reachFrom(tx, t.Digest, before)
 		}
 	}
 	var users []string
-	_ = tx.Bucket(bucketUses).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketUses).ForEach(func(k, v []byte) error {
 		var u use
-		if json.Unmarshal(v, &u) == nil && before[u.Digest] && !keep[u.Digest] {
+		if err := json.Unmarshal(v, &u); err != nil {
+			return fmt.Errorf("container %s: corrupt use record: %w", k, err)
+		}
+		if before[u.Digest] && !keep[u.Digest] {
 			users = append(users, string(k))
 		}
 		return nil
 	})
 	sort.Strings(users)
-	return users
+	return users, err
 }
 
 // reachFrom adds to seen the target dgst and, for an index, every manifest
-// it lists.
-func reachFrom(tx *bolt.Tx, dgst string, seen map[string]bool) {
+// it lists, and returns seen.
+func reachFrom(tx *bolt.Tx, dgst string, seen map[string]bool) map[string]bool {
 	seen[dgst] = true
 	if ix, ok, _ := getIndex(tx, dgst); ok {
 		for _, e := range ix.Manifests {
 			seen[e.Digest] = true
 		}
 	}
+	return seen
 }
 
 // reachable returns every index and manifest digest a reference or a
-// container use reaches.
-func reachable(tx *bolt.Tx) map[string]bool {
+// container use reaches. A record that does not decode is an error: the
+// collector must not take what it names for garbage.
+func reachable(tx *bolt.Tx) (map[string]bool, error) {
 	seen := map[string]bool{}
-	_ = tx.Bucket(bucketRefs).ForEach(func(_, v []byte) error {
+	err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
 		var r refRecord
-		if json.Unmarshal(v, &r) == nil {
-			reachFrom(tx, r.Digest, seen)
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reference %s: corrupt record: %w", k, err)
 		}
+		reachFrom(tx, r.Digest, seen)
 		return nil
 	})
-	_ = tx.Bucket(bucketUses).ForEach(func(_, v []byte) error {
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Bucket(bucketUses).ForEach(func(k, v []byte) error {
 		var u use
-		if json.Unmarshal(v, &u) == nil {
-			seen[u.Digest] = true
+		if err := json.Unmarshal(v, &u); err != nil {
+			return fmt.Errorf("container %s: corrupt use record: %w", k, err)
 		}
+		seen[u.Digest] = true
 		return nil
 	})
-	return seen
+	return seen, err
 }
 
 // sweep deletes the index and manifest records nothing reaches and returns
 // their digests, indexes first.
 func sweep(tx *bolt.Tx) ([]string, error) {
-	live := reachable(tx)
+	live, err := reachable(tx)
+	if err != nil {
+		return nil, fmt.Errorf("not collecting: %w", err)
+	}
 	var gone []string
 	for _, b := range [][]byte{bucketIndexes, bucketImages} {
 		var dead []string

@@ -288,10 +288,11 @@ func blobSize(img Image, d string) int64 {
 }
 
 // resolve returns the present manifest of ref's target that best matches
-// want (most preferred first; empty means this machine's platform, else
-// any). The errors say what the reference offers:
-// runtime.ErrNotSupported when no entry is of a wanted platform, and
-// runtime.ErrNotFound when one is but its content was not pulled.
+// want (most preferred first, each with the platforms it can run, as
+// runtime.PlatformMatcher says; empty means this machine's platform, else
+// any). The errors say what the reference offers: runtime.ErrNotSupported
+// when no entry is of a wanted platform, and runtime.ErrNotFound when one is
+// but its content was not pulled.
 func resolve(tx *bolt.Tx, ref string, want []ocispec.Platform) (Image, error) {
 	norm, t, err := target(tx, ref)
 	if err != nil {
@@ -307,43 +308,50 @@ func resolve(tx *bolt.Tx, ref string, want []ocispec.Platform) (Image, error) {
 			return Image{}, fmt.Errorf("image %s: %w", norm, err)
 		}
 		img.Ref = norm
-		if len(want) > 0 && img.Platform.OS != "" && !platforms.Ordered(normalizeAll(want)...).Match(img.Platform) {
+		if len(want) > 0 && img.Platform.OS != "" && !runtime.PlatformMatcher(want...).Match(img.Platform) {
 			return Image{}, fmt.Errorf("image %s is for %s, not %s: run it on a runtime that serves %s, or pull a build for %s: %w",
 				norm, runtime.FormatPlatform(img.Platform), formatPlatforms(want), runtime.FormatPlatform(img.Platform), formatPlatforms(want), runtime.ErrNotSupported)
 		}
 		return img, nil
 	}
-	m := platforms.Ordered(normalizeAll(want)...)
+	m := runtime.PlatformMatcher(want...)
 	if len(want) == 0 {
 		m = platforms.Default()
 	}
 	best, matched := -1, false
 	var bestP ocispec.Platform
 	for i, e := range ix.Manifests {
-		if e.Platform == nil || !m.Match(*e.Platform) {
+		p, ok := entryPlatform(tx, e)
+		if !ok || !m.Match(p) {
 			continue
 		}
 		matched = true
 		if !hasManifest(tx, e.Digest) {
 			continue
 		}
-		if best < 0 || m.Less(*e.Platform, bestP) {
-			best, bestP = i, *e.Platform
+		if best < 0 || m.Less(p, bestP) {
+			best, bestP = i, p
 		}
 	}
 	if best < 0 && len(want) == 0 {
 		// No preference: any present entry will do.
 		for i, e := range ix.Manifests {
 			if hasManifest(tx, e.Digest) {
-				best = i
+				best, bestP = i, ocispec.Platform{}
+				if p, ok := entryPlatform(tx, e); ok {
+					bestP = p
+				}
 				break
 			}
 		}
-		matched = true
 	}
 	if best < 0 {
-		offered := indexPlatforms(ix)
-		if !matched {
+		offered := indexPlatforms(tx, ix)
+		switch {
+		case len(want) == 0:
+			return Image{}, fmt.Errorf("image %s lists %s, and none of them was pulled: pull it for one of them: %w",
+				norm, formatPlatforms(offered), runtime.ErrNotFound)
+		case !matched:
 			return Image{}, fmt.Errorf("image %s is for %s, not %s: run it on a runtime that serves one of them: %w",
 				norm, formatPlatforms(offered), formatPlatforms(want), runtime.ErrNotSupported)
 		}
@@ -361,11 +369,23 @@ func resolve(tx *bolt.Tx, ref string, want []ocispec.Platform) (Image, error) {
 	return img, nil
 }
 
-func indexPlatforms(ix indexRecord) []ocispec.Platform {
+// entryPlatform is the platform of an index entry: the index's, else (an
+// entry the index gives none) its present manifest's.
+func entryPlatform(tx *bolt.Tx, e indexEntry) (ocispec.Platform, bool) {
+	if e.Platform != nil {
+		return *e.Platform, true
+	}
+	if img, err := getImage(tx, e.Digest); err == nil && img.Platform.OS != "" {
+		return img.Platform, true
+	}
+	return ocispec.Platform{}, false
+}
+
+func indexPlatforms(tx *bolt.Tx, ix indexRecord) []ocispec.Platform {
 	var out []ocispec.Platform
 	for _, e := range ix.Manifests {
-		if e.Platform != nil {
-			out = append(out, *e.Platform)
+		if p, ok := entryPlatform(tx, e); ok {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -374,17 +394,9 @@ func indexPlatforms(ix indexRecord) []ocispec.Platform {
 func presentPlatforms(tx *bolt.Tx, ix indexRecord) []ocispec.Platform {
 	var out []ocispec.Platform
 	for _, e := range ix.Manifests {
-		if e.Platform != nil && hasManifest(tx, e.Digest) {
-			out = append(out, *e.Platform)
+		if p, ok := entryPlatform(tx, e); ok && hasManifest(tx, e.Digest) {
+			out = append(out, p)
 		}
-	}
-	return out
-}
-
-func normalizeAll(ps []ocispec.Platform) []ocispec.Platform {
-	out := make([]ocispec.Platform, len(ps))
-	for i, p := range ps {
-		out[i] = runtime.NormalizePlatform(p)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -78,6 +79,12 @@ func upgradeFrom1(tx *bolt.Tx) error {
 			return fmt.Errorf("manifest %s: corrupt record: %w", d, err)
 		}
 		img := old.Image
+		// Schema 1 kept the config's platform as written (wasi/wasm for a
+		// Docker+Wasm image): normalise it as Write does now.
+		img.Platform = runtime.NormalizePlatform(img.Platform)
+		if img.Platform.OS == "" && isWasmArtifact(img.ConfigMediaType, img.Layers) {
+			img.Platform = ocispec.Platform{OS: "wasip1", Architecture: "wasm"}
+		}
 		if img.ConfigSize == 0 {
 			img.ConfigSize = img.Size
 			for _, l := range img.Layers {

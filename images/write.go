@@ -109,6 +109,9 @@ func (s *Store) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex, p
 
 // writeEntries copies the entries of rec that pull names, in parallel.
 func (s *Store) writeEntries(ctx context.Context, idx v1.ImageIndex, pull []v1.Hash, rec indexRecord, prog *progress) ([]Image, error) {
+	if len(pull) == 0 {
+		return nil, fmt.Errorf("no manifest of the index to store: name at least one entry to pull: %w", runtime.ErrInvalidArgument)
+	}
 	for _, h := range pull {
 		if !slices.ContainsFunc(rec.Manifests, func(e indexEntry) bool { return e.Digest == h.String() }) {
 			return nil, fmt.Errorf("manifest %s is not an image entry of the index: %w", h, runtime.ErrInvalidArgument)
@@ -184,6 +187,9 @@ func (s *Store) commit(ctx context.Context, norm string, opts WriteOptions,
 				if err := putIndex(tx, ix.digest, ix.rec); err != nil {
 					return err
 				}
+			}
+			if d, ok := digestOf(norm); ok && d != t.Digest {
+				return fmt.Errorf("the reference names digest %s, and the content is %s: %w", d, t.Digest, runtime.ErrInvalidArgument)
 			}
 			old, had, err := getRef(tx, norm)
 			if err != nil {

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -40,7 +38,12 @@ func TestInterruptedMultiPlatformPull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := testimages.Push(t, host, "multi", testimages.Index(t, testimages.Busybox(t), module))
+	busybox := testimages.Busybox(t)
+	linuxManifest, err := busybox.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := testimages.Push(t, host, "multi", testimages.Index(t, busybox, module))
 	wasmLayer = d.String()
 
 	st := mustStore(t)
@@ -51,8 +54,9 @@ func TestInterruptedMultiPlatformPull(t *testing.T) {
 	if _, err := st.Get(ctx, ref); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("after the failed pull Get = %v, want ErrNotFound: nothing half-recorded", err)
 	}
-	if _, err := st.Resolve(ctx, ref, []ocispec.Platform{linuxAMD64}); !errors.Is(err, runtime.ErrNotFound) {
-		t.Errorf("after the failed pull the linux entry resolves: %v", err)
+	// The linux manifest arrived whole; it must not be recorded either.
+	if _, err := st.Get(ctx, linuxManifest.String()); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("after the failed pull the linux manifest that did arrive is recorded: %v", err)
 	}
 	broken.Store(false)
 	info, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullAlways})
@@ -61,5 +65,31 @@ func TestInterruptedMultiPlatformPull(t *testing.T) {
 	}
 	if got := platformStrings(info.PresentPlatforms()); got != "linux/amd64,wasip1/wasm" {
 		t.Errorf("after the retry present = %s, want both", got)
+	}
+}
+
+// A node that serves linux and wasm and pulled only the wasm entry of an
+// index gets the linux one with the next if_not_present pull.
+func TestIfNotPresentFetchesEveryWantedPlatform(t *testing.T) {
+	ctx := context.Background()
+	host := testimages.Serve(t)
+	module := testimages.WasmImage(t, testimages.MinimalWasm(), testimages.ConventionPlatform)
+	ref := testimages.Push(t, host, "multi", testimages.Index(t, testimages.Busybox(t), module))
+	svc := NewImageService(mustStore(t), noKeychain, WithPlatforms(linuxAMD64, wasm))
+	w := wasm
+	if _, err := svc.Pull(ctx, ref, runtime.PullOptions{Platform: &w}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := svc.Pull(ctx, ref, runtime.PullOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := platformStrings(info.PresentPlatforms()); got != "linux/amd64,wasip1/wasm" {
+		t.Errorf("present = %s, want both wanted platforms", got)
+	}
+	// And then it is satisfied: no third fetch is needed to say so.
+	again, err := svc.Pull(ctx, ref, runtime.PullOptions{Policy: runtime.PullNever})
+	if err != nil || platformStrings(again.PresentPlatforms()) != "linux/amd64,wasip1/wasm" {
+		t.Errorf("never after both = %+v, %v", again, err)
 	}
 }

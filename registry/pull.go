@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -137,7 +136,7 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 		if err != nil {
 			return images.Reference{}, translate(what, err)
 		}
-		if len(ps) == 1 && !platforms.Ordered(want...).Match(ps[0]) {
+		if len(ps) == 1 && !runtime.PlatformMatcher(want...).Match(ps[0]) {
 			return images.Reference{}, fmt.Errorf("%s is for platform %s, not %s: pull it on a runtime that serves %s: %w",
 				what, runtime.FormatPlatform(ps[0]), formatPlatforms(want), runtime.FormatPlatform(ps[0]), runtime.ErrNotSupported)
 		}
@@ -163,13 +162,28 @@ func storeError(err error) error {
 
 // hasWanted reports whether a stored reference can serve want without a
 // pull: a single manifest always does (its platform is checked where it
-// runs); an index does when a present entry matches a wanted platform.
+// runs); an index does when every wanted platform it offers has a present
+// entry (so a node of runc and wasm that pulled only the wasm entry pulls
+// the linux one too, and routing does not stick to whatever came first).
 func hasWanted(r images.Reference, want []ocispec.Platform) bool {
 	if !r.IsIndex() {
 		return true
 	}
-	m := platforms.Ordered(want...)
-	return slices.ContainsFunc(r.PresentPlatforms(), m.Match)
+	present := r.PresentPlatforms()
+	offeredAny := false
+	for _, w := range want {
+		m := runtime.PlatformMatcher(w)
+		if !slices.ContainsFunc(r.Platforms(), m.Match) {
+			continue
+		}
+		offeredAny = true
+		if !slices.ContainsFunc(present, m.Match) {
+			return false
+		}
+	}
+	// An index of none of the wanted platforms cannot serve them: the
+	// registry is asked again, and its answer says what the index offers.
+	return offeredAny
 }
 
 // selectEntries picks, for each wanted platform in turn, the index entry
@@ -198,7 +212,7 @@ func selectEntries(entries []ocispec.Descriptor, want []ocispec.Platform) ([]oci
 // first), skipping attestations. No match is an error that lists what the
 // index offers and wraps runtime.ErrNotSupported.
 func selectEntry(entries []ocispec.Descriptor, want []ocispec.Platform) (ocispec.Descriptor, error) {
-	m := platforms.Ordered(want...)
+	m := runtime.PlatformMatcher(want...)
 	best := -1
 	for i, d := range entries {
 		if d.Platform == nil || IsAttestation(d) || d.MediaType == mtOCIIndex || d.MediaType == mtDockerList {

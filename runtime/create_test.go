@@ -65,3 +65,30 @@ func TestMergeEnvAndLookup(t *testing.T) {
 		t.Errorf("Lookup in nothing found something")
 	}
 }
+
+func TestPlatformMatcher(t *testing.T) {
+	amd := ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	i386 := ocispec.Platform{OS: "linux", Architecture: "386"}
+	wasm := ocispec.Platform{OS: "wasip1", Architecture: "wasm"}
+	m := runtime.PlatformMatcher(amd, wasm)
+	for _, tc := range []struct {
+		p    ocispec.Platform
+		want bool
+	}{
+		{amd, true}, {i386, true}, {wasm, true}, {ocispec.Platform{OS: "wasi", Architecture: "wasm"}, true},
+		{ocispec.Platform{OS: "linux", Architecture: "arm64"}, false}, {ocispec.Platform{OS: "windows", Architecture: "amd64"}, false},
+	} {
+		if got := m.Match(tc.p); got != tc.want {
+			t.Errorf("Match(%s) = %v, want %v", runtime.FormatPlatform(tc.p), got, tc.want)
+		}
+	}
+	if !m.Less(amd, i386) || m.Less(i386, amd) {
+		t.Errorf("amd64 is not preferred over 386 on an amd64 runtime")
+	}
+	if !m.Less(i386, wasm) {
+		t.Errorf("a match of the first wanted platform is not preferred over the second's")
+	}
+	if m.Less(ocispec.Platform{OS: "windows"}, amd) {
+		t.Errorf("a platform that does not match is preferred")
+	}
+}

@@ -30,3 +30,44 @@ func NormalizePlatform(p ocispec.Platform) ocispec.Platform {
 	}
 	return p
 }
+
+// PlatformMatcher matches what a runtime serving want (most preferred
+// first) can run: for each wanted platform, containerd's platforms.Only,
+// so that linux/amd64 also runs linux/386 and linux/arm64 also runs
+// linux/arm/v8 and v7, as the composite routes. Less prefers a platform
+// matched by an earlier wanted one, then the closer match. Platforms are
+// normalised (NormalizePlatform) before they are compared.
+func PlatformMatcher(want ...ocispec.Platform) platforms.MatchComparer {
+	m := make(platformMatcher, len(want))
+	for i, w := range want {
+		m[i] = platforms.Only(NormalizePlatform(w))
+	}
+	return m
+}
+
+type platformMatcher []platforms.MatchComparer
+
+func (m platformMatcher) rank(p ocispec.Platform) int {
+	p = NormalizePlatform(p)
+	for i, o := range m {
+		if o.Match(p) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m platformMatcher) Match(p ocispec.Platform) bool { return m.rank(p) >= 0 }
+
+func (m platformMatcher) Less(a, b ocispec.Platform) bool {
+	ra, rb := m.rank(a), m.rank(b)
+	switch {
+	case ra < 0:
+		return false
+	case rb < 0 || ra < rb:
+		return true
+	case ra > rb:
+		return false
+	}
+	return m[ra].Less(NormalizePlatform(a), NormalizePlatform(b))
+}

@@ -165,6 +165,8 @@ func (c *Runtime) ListImages(ctx context.Context) ([]runtime.ImageInfo, error) {
 				continue
 			}
 			out[i].Platforms = mergePlatforms(out[i].Platforms, img.Platforms)
+			out[i].Manifests = mergeManifests(out[i].Manifests, img.Manifests)
+			out[i].Size = max(out[i].Size, img.Size)
 			for _, r := range runners {
 				if !slices.Contains(out[i].Runtimes, r) {
 					out[i].Runtimes = append(out[i].Runtimes, r)
@@ -176,6 +178,21 @@ func (c *Runtime) ListImages(ctx context.Context) ([]runtime.ImageInfo, error) {
 		return nil, errs[0]
 	}
 	return out, nil
+}
+
+// mergeManifests adds src's entries to dst by digest: an entry present in
+// either store is present.
+func mergeManifests(dst, src []runtime.ImageManifest) []runtime.ImageManifest {
+	for _, m := range src {
+		i := slices.IndexFunc(dst, func(d runtime.ImageManifest) bool { return d.Digest == m.Digest })
+		switch {
+		case i < 0:
+			dst = append(dst, m)
+		case m.Present && !dst[i].Present:
+			dst[i] = m
+		}
+	}
+	return dst
 }
 
 // runners names the runtimes among members that can run img: those that

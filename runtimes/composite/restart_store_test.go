@@ -77,6 +77,13 @@ func TestRestartRoutesEveryImageAsBefore(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	in := &refusingInspector{}
 	after := imagetest.NodeWith(t, registry.NewImageService(st, registry.WithPlatforms(w.Host, wasm)), in, w.Host)
+	// What `run` does first: a pull with the default policy, which must be
+	// answered from the store.
+	for _, ref := range []string{w.Linux, w.Wasm, w.Multi, alias} {
+		if _, err := after.Pull(ctx, ref, runtime.PullOptions{}); err != nil {
+			t.Fatalf("if_not_present Pull(%s) after the restart: %v", ref, err)
+		}
+	}
 	second := routes(after, "b")
 	for ref, rt := range first {
 		if second[ref] != rt {
