@@ -107,7 +107,7 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 		seen[rt.Name()] = true
 		wrapped = append(wrapped, a.metrics.wrap(rt))
 	}
-	copts := []composite.Option{composite.WithLogger(a.log)}
+	copts := []composite.Option{composite.WithLogger(a.log), composite.WithRemedy(daemonRemedy)}
 	if a.opts.images != nil {
 		copts = append(copts, composite.WithImages(a.metrics.wrapImages("images", a.opts.images)))
 	}

@@ -30,6 +30,7 @@ type Runtime struct {
 	// whole Runtime's (a delegate's).
 	groups        []imageGroup
 	inspector     Inspector
+	remedy        func(ocispec.Platform) string
 	log           *slog.Logger
 	retryInterval time.Duration
 
@@ -70,6 +71,7 @@ func New(ctx context.Context, rts []runtime.Containers, opts ...Option) (*Runtim
 	c := &Runtime{
 		runtimes:      slices.Clone(rts),
 		inspector:     o.inspector,
+		remedy:        o.remedy,
 		log:           o.logger,
 		retryInterval: o.retryInterval,
 		records:       newRecordTable(),

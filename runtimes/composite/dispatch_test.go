@@ -70,7 +70,7 @@ func wantRouteToPeer(t *testing.T, err error, service, platform, image, flag str
 		t.Errorf("RouteToPeerError = {Service %q, Platform %q, Image %q}, want {%q, %q, %q}",
 			rp.Service, rp.Platform, rp.Image, service, platform, image)
 	}
-	for _, want := range []string{flag, "peer node", "switchyard daemon"} {
+	for _, want := range []string{flag, "peer node"} {
 		if !strings.Contains(rp.Reason, want) {
 			t.Errorf("reason %q does not mention %q", rp.Reason, want)
 		}
@@ -89,11 +89,11 @@ func TestCreateUnservedDeclaredPlatform(t *testing.T) {
 		want     string
 		flag     string
 	}{
-		{"linux on a windows-only node", []*runtimetest.Fake{win}, plat("linux/amd64"), "linux/amd64", "--runtimes runc"},
-		{"wasm without the wasm runtime", []*runtimetest.Fake{runc, win}, ocispec.Platform{OS: "wasi", Architecture: "wasm"}, "wasip1/wasm", "--runtimes wasm"},
-		{"windows on a linux node", []*runtimetest.Fake{runc, wasm}, ocispec.Platform{OS: "windows"}, "windows", "--delegate NAME=ADDRESS"},
-		{"darwin", []*runtimetest.Fake{runc, wasm, win}, ocispec.Platform{OS: "darwin", Architecture: "arm64"}, "darwin/arm64", "--delegate NAME=ADDRESS"},
-		{"linux riscv64 on an amd64 runc", []*runtimetest.Fake{runc}, plat("linux/riscv64"), "linux/riscv64", "--delegate NAME=ADDRESS"},
+		{"linux on a windows-only node", []*runtimetest.Fake{win}, plat("linux/amd64"), "linux/amd64", "enable linux/amd64 here"},
+		{"wasm without the wasm runtime", []*runtimetest.Fake{runc, win}, ocispec.Platform{OS: "wasi", Architecture: "wasm"}, "wasip1/wasm", "enable wasip1/wasm here"},
+		{"windows on a linux node", []*runtimetest.Fake{runc, wasm}, ocispec.Platform{OS: "windows"}, "windows", "enable windows here"},
+		{"darwin", []*runtimetest.Fake{runc, wasm, win}, ocispec.Platform{OS: "darwin", Architecture: "arm64"}, "darwin/arm64", "enable darwin/arm64 here"},
+		{"linux riscv64 on an amd64 runc", []*runtimetest.Fake{runc}, plat("linux/riscv64"), "linux/riscv64", "enable linux/riscv64 here"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newNode(t, tc.rts...)
@@ -152,7 +152,7 @@ func TestCreateImagePlatformUnserved(t *testing.T) {
 	}
 	id := runtime.ContainerID{Service: "svc"}
 	err := n.c.Create(t.Context(), id, svcSpec("svc", "example/win:1", nil))
-	wantRouteToPeer(t, err, "svc", "windows/amd64", "example/win:1", "--delegate NAME=ADDRESS")
+	wantRouteToPeer(t, err, "svc", "windows/amd64", "example/win:1", "enable windows/amd64 here")
 }
 
 func TestCreateNothingKnownGoesToPrimary(t *testing.T) {
@@ -521,5 +521,18 @@ func TestCreateRoutesImageLoadedAfterStart(t *testing.T) {
 	}
 	if got, _ := n.c.RuntimeOf(id); got != "wasm" {
 		t.Errorf("a loaded wasm image went to %q", got)
+	}
+}
+
+// Without a remedy hook the answer names the platform, not a program's
+// flags: the composite does not know how its node is assembled.
+func TestDefaultRemedyNamesNoFlags(t *testing.T) {
+	runc, _, _ := newFakes()
+	c := mustNew(t, []runtime.Containers{runc})
+	p := ocispec.Platform{OS: "windows", Architecture: "amd64"}
+	err := c.Create(t.Context(), runtime.ContainerID{Service: "w"}, svcSpec("w", "example/w:1", &p))
+	wantRouteToPeer(t, err, "w", "windows/amd64", "", "add a runtime that serves windows/amd64 to this node")
+	if strings.Contains(err.Error(), "--") {
+		t.Errorf("the default remedy names a flag: %v", err)
 	}
 }

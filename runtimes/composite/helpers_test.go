@@ -45,7 +45,7 @@ func newNode(t *testing.T, rts ...*runtimetest.Fake) *node {
 	for i, f := range rts {
 		list[i] = f
 	}
-	n.c = mustNew(t, list, WithInspector(n.inspector), WithLogger(testLogger(n.log)), WithListRetryInterval(0))
+	n.c = mustNew(t, list, WithInspector(n.inspector), WithLogger(testLogger(n.log)), WithListRetryInterval(0), WithRemedy(testRemedy))
 	for _, f := range rts {
 		f.ResetCalls() // forget New's List and ListImages
 	}
@@ -138,3 +138,7 @@ func pulls(f *runtimetest.Fake) []string {
 	}
 	return out
 }
+
+// testRemedy is the remedy hook of the test node: it says which platform
+// the node lacks, so tests can check the hook's words reach the answer.
+func testRemedy(p ocispec.Platform) string { return "enable " + runtime.FormatPlatform(p) + " here" }

@@ -76,13 +76,13 @@ func TestPullKnownButUnserved(t *testing.T) {
 	n := newNode(t, runc, wasm)
 	n.inspector.set("example/win:1", ocispec.Platform{OS: "windows", Architecture: "amd64"})
 	_, err := n.c.Pull(t.Context(), "example/win:1", runtime.PullOptions{})
-	wantRouteToPeer(t, err, "", "windows/amd64", "example/win:1", "--delegate NAME=ADDRESS")
+	wantRouteToPeer(t, err, "", "windows/amd64", "example/win:1", "enable windows/amd64 here")
 	if len(pulls(runc))+len(pulls(wasm)) != 0 {
 		t.Error("an unservable image was pulled")
 	}
 	// A platform asked for explicitly that no runtime serves, likewise.
 	_, err = n.c.Pull(t.Context(), "example/x:1", runtime.PullOptions{Platform: &ocispec.Platform{OS: "windows"}})
-	wantRouteToPeer(t, err, "", "windows", "example/x:1", "--delegate NAME=ADDRESS")
+	wantRouteToPeer(t, err, "", "windows", "example/x:1", "enable windows here")
 }
 
 func TestPullFailures(t *testing.T) {

@@ -23,6 +23,7 @@ type Inspector interface {
 type Option func(*options) error
 
 type options struct {
+	remedy        func(ocispec.Platform) string
 	images        runtime.ImageService
 	inspector     Inspector
 	logger        *slog.Logger
@@ -30,7 +31,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{logger: slog.Default(), retryInterval: time.Second}
+	return options{logger: slog.Default(), retryInterval: time.Second, remedy: defaultRemedy}
 }
 
 // WithInspector makes Pull ask in for an image's platforms before it pulls,
@@ -51,6 +52,20 @@ func WithInspector(in Inspector) Option {
 func WithImages(s runtime.ImageService) Option {
 	return func(o *options) error {
 		o.images = s
+		return nil
+	}
+}
+
+// WithRemedy sets how a route-to-peer answer says to enable, on this node,
+// a runtime for a platform no runtime here serves: the words of whatever
+// assembles the node (the daemon names its flags). The default names the
+// platform only. A nil hook is an error.
+func WithRemedy(remedy func(ocispec.Platform) string) Option {
+	return func(o *options) error {
+		if remedy == nil {
+			return fmt.Errorf("composite: WithRemedy(nil): pass a function, or leave the option out: %w", runtime.ErrInvalidArgument)
+		}
+		o.remedy = remedy
 		return nil
 	}
 }

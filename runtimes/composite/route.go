@@ -139,8 +139,9 @@ func formatAll(ps []ocispec.Platform) string {
 	return strings.Join(s, ", ")
 }
 
-// reason explains a miss and names both remedies: the daemon option that
-// gives this node a runtime for the platform, and a peer node of it.
+// reason explains a miss and names both remedies: what enables a runtime
+// for the platform on this node (the remedy hook's words, WithRemedy), and
+// a peer node of it.
 func (c *Runtime) reason(what string, ps []ocispec.Platform) string {
 	names := make([]string, len(c.runtimes))
 	for i, rt := range c.runtimes {
@@ -152,20 +153,17 @@ func (c *Runtime) reason(what string, ps []ocispec.Platform) string {
 	}
 	var enable []string
 	for _, p := range ps {
-		var e string
-		switch p.OS {
-		case "linux":
-			e = `"switchyard daemon --runtimes runc" runs linux containers on this node, or "--delegate NAME=ADDRESS" hands them to an agent (in a VM or WSL2) that serves ` + runtime.FormatPlatform(p)
-		case "wasip1":
-			e = `"switchyard daemon --runtimes wasm" runs WebAssembly modules on this node`
-		default:
-			e = `"switchyard daemon --delegate NAME=ADDRESS" hands ` + runtime.FormatPlatform(p) + ` workloads to an agent on a machine that serves them`
-		}
-		if !slices.Contains(enable, e) {
+		if e := c.remedy(p); !slices.Contains(enable, e) {
 			enable = append(enable, e)
 		}
 	}
 	osName := ps[0].OS
 	return fmt.Sprintf("%s, but no runtime on this node (%s) serves it (they serve %s); either enable a runtime for it here: %s; or add a %s peer node to the cluster and run the service there",
 		what, strings.Join(names, ", "), served, strings.Join(enable, "; "), osName)
+}
+
+// defaultRemedy is the remedy without a hook: it names the platform, not
+// how a particular program enables it.
+func defaultRemedy(p ocispec.Platform) string {
+	return "add a runtime that serves " + runtime.FormatPlatform(p) + " to this node"
 }
