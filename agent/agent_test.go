@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 )
@@ -95,9 +95,9 @@ func TestServe(t *testing.T) {
 	go func() { done <- a.Serve(ctx) }()
 	t.Cleanup(cancel)
 
-	c := NewUnixDeployClient(cfg.Socket)
+	c := mustClient(t, cfg.Socket)
 	waitFor(t, "the socket to answer", func() bool {
-		_, err := c.List(t.Context())
+		_, err := c.Deployments(t.Context())
 		return err == nil
 	})
 	fi, err := os.Stat(cfg.Socket)
@@ -108,13 +108,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("socket mode = %o, want 660", got)
 	}
 	// The container API of package api/server is served beside ours.
-	resp, err := c.hc.Get("http://switchyard/v1/containers")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /v1/containers = %s", resp.Status)
+	if _, err := c.List(t.Context()); err != nil {
+		t.Errorf("GET /v1/containers: %v", err)
 	}
 
 	cancel()
@@ -149,9 +144,9 @@ func TestServeReplacesStaleSocket(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
-	c := NewUnixDeployClient(cfg.Socket)
+	c := mustClient(t, cfg.Socket)
 	waitFor(t, "the socket to answer", func() bool {
-		_, err := c.List(t.Context())
+		_, err := c.Deployments(t.Context())
 		return err == nil
 	})
 	cancel()
@@ -258,4 +253,15 @@ func TestServeRefusesAPathThatIsNoSocket(t *testing.T) {
 	if _, err := a.Up(t.Context(), deployment("shop", service("web", 1, forever))); !errors.Is(err, runtime.ErrUnavailable) {
 		t.Errorf("Up after Serve failed = %v, want ErrUnavailable (the agent is closed)", err)
 	}
+}
+
+// mustClient returns the API's client of the agent on sock.
+func mustClient(t *testing.T, sock string) *client.Client {
+	t.Helper()
+	c, err := client.New("unix://" + sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }

@@ -16,21 +16,6 @@ import (
 	"github.com/switchyard/switchyard/spec"
 )
 
-// Result says what an Up or a Down did. Each list holds container ids in
-// their string form (<deployment>-<service>-rep-<n>), in deployment order.
-type Result struct {
-	// Deployment is the deployment's name.
-	Deployment string `json:"deployment"`
-	// Created are replicas that did not exist before.
-	Created []string `json:"created,omitempty"`
-	// Removed are replicas that no longer exist.
-	Removed []string `json:"removed,omitempty"`
-	// Replaced are replicas removed and created again from a changed spec.
-	Replaced []string `json:"replaced,omitempty"`
-	// Unchanged are replicas left as they were.
-	Unchanged []string `json:"unchanged,omitempty"`
-}
-
 // replicaID is the id of replica n of a deployment's service.
 func replicaID(deployment, service string, n uint32) runtime.ContainerID {
 	return runtime.ContainerID{Service: deployment + "-" + service, Replica: n}

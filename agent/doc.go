@@ -39,8 +39,9 @@
 //
 // # HTTP API
 //
-// Serve adds these routes to the container and image API (package
-// api/server); errors use that API's wire form (api.ErrorBody):
+// The agent's API is package api/server's: the container and image API over
+// the combined runtime, and these routes over the agent (server.Deployer,
+// server.RuntimeLister, server.Loader); package api/client calls them all:
 //
 //	GET    /metrics                  Prometheus metrics of this agent
 //	POST   /v1/deployments           up: body is the spec's YAML (Content-Type
@@ -50,7 +51,8 @@
 //	GET    /v1/deployments/{name}    one deployment's Status
 //	DELETE /v1/deployments/{name}    down; answers a Result
 //
-// DeployClient calls them for the CLI.
+//	GET    /v1/runtimes              the runtimes with their health
+//	POST   /v1/images/load           an image archive into the node's store
 //
 // # Metrics
 //

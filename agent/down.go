@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/spec"
@@ -72,36 +71,6 @@ func recordOrder(rec *deploymentRecord) []string {
 		}
 	}
 	return out
-}
-
-// Status describes a deployment as the agent knows it.
-type Status struct {
-	Name     string          `json:"name"`
-	Services []ServiceStatus `json:"services"`
-	// Updated is when the deployment was last changed.
-	Updated time.Time `json:"updated"`
-}
-
-// ServiceStatus describes one service of a deployment.
-type ServiceStatus struct {
-	Name        string     `json:"name"`
-	Image       string     `json:"image"`
-	ImageDigest string     `json:"image_digest,omitempty"`
-	RType       spec.RType `json:"rtype"`
-	// Replicas is how many replicas the agent made.
-	Replicas uint32 `json:"replicas"`
-	// Containers is each replica's current state.
-	Containers []ReplicaStatus `json:"containers"`
-}
-
-// ReplicaStatus is one replica's current state.
-type ReplicaStatus struct {
-	ID    string        `json:"id"`
-	State runtime.State `json:"state"`
-	// Error says why the state could not be read, if it could not.
-	Error string `json:"error,omitempty"`
-	// Supervised is set while the agent restarts the replica when it exits.
-	Supervised bool `json:"supervised,omitempty"`
 }
 
 // Deployments lists every deployment with the current state of each

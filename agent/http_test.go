@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,17 +15,34 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/client"
+	"github.com/switchyard/switchyard/api/server"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 	"github.com/switchyard/switchyard/spec"
 )
 
-// newHTTPClient serves a's handler and returns a DeployClient for it.
-func newHTTPClient(t *testing.T, a *Agent) (*DeployClient, *httptest.Server) {
+// newHTTPClient serves a's handler on a unix socket, as the agent does,
+// and returns the API's client of it, and the same handler over TCP for
+// raw requests.
+func newHTTPClient(t *testing.T, a *Agent) (*client.Client, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return NewDeployClient(srv.Client(), srv.URL), srv
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	ln, err := server.ListenUnix(sock, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: a.Handler()}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+	c, err := client.New("unix://" + sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, srv
 }
 
 const shopYAML = `version: v1
@@ -63,7 +79,7 @@ func TestDeploymentEndpoints(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST YAML = %s", resp.Status)
 	}
-	list, err := c.List(t.Context())
+	list, err := c.Deployments(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +93,11 @@ func TestDeploymentEndpoints(t *testing.T) {
 	if batch := list[0].Services[1]; batch.RType != spec.RTypeJob || batch.Containers[0].Supervised {
 		t.Errorf("batch status = %+v", batch)
 	}
-	st, err := c.Get(t.Context(), "shop")
+	st, err := c.Deployment(t.Context(), "shop")
 	if err != nil || st.Name != "shop" {
 		t.Errorf("Get = %+v, %v", st, err)
 	}
-	if _, err := c.Get(t.Context(), "nope"); !errors.Is(err, runtime.ErrNotFound) {
+	if _, err := c.Deployment(t.Context(), "nope"); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("Get(nope) = %v, want ErrNotFound", err)
 	}
 
@@ -136,7 +152,7 @@ func TestDeploymentRequestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := FromDeployment(d).Spec()
+	back, err := api.FromDeployment(d).Spec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,37 +164,6 @@ func TestDeploymentRequestRoundTrip(t *testing.T) {
 			t.Errorf("service %s changed in the round trip: %+v vs %+v", name, back.Services[name], d.Services[name])
 		}
 	}
-}
-
-// FuzzDecodeDeployment feeds arbitrary bodies to the POST /v1/deployments
-// decoder: it must never panic, and what it accepts must be a valid
-// deployment that survives the JSON round trip.
-func FuzzDecodeDeployment(f *testing.F) {
-	f.Add("application/yaml", []byte(shopYAML))
-	f.Add("application/json", []byte(`{"version":"v1","deployment":"shop","services":[{"name":"web","image":{"name":"busybox"},"scale":{"replicas":2}}]}`))
-	f.Add("application/json", []byte(`{"version":"v1","deployment":"s","services":[{"name":"w","rtype":"job","image":{"name":"x","pull_policy":"always"},"platform":{"os":"wasip1","architecture":"wasm"},"env":{"A":"1"}}]}`))
-	f.Add("application/json", []byte(`{"deployment":"shop","services":null}`))
-	f.Add("text/yaml", []byte("version: v1\ndeployment: a\nservices: {}\n"))
-	f.Add("", []byte(`[]`))
-	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		r := httptest.NewRequest(http.MethodPost, "/v1/deployments", bytes.NewReader(body))
-		if contentType != "" {
-			r.Header.Set("Content-Type", contentType)
-		}
-		d, err := decodeDeployment(r)
-		if err != nil {
-			if !errors.Is(err, runtime.ErrInvalidArgument) && !errors.Is(err, runtime.ErrNotSupported) {
-				t.Fatalf("error of no kind: %v", err)
-			}
-			return
-		}
-		if err := validateDeployment(d); err != nil {
-			t.Fatalf("accepted an invalid deployment: %v", err)
-		}
-		if _, err := FromDeployment(d).Spec(); err != nil {
-			t.Fatalf("accepted deployment does not survive the JSON round trip: %v", err)
-		}
-	})
 }
 
 func TestRuntimesEndpoint(t *testing.T) {
@@ -198,11 +183,11 @@ func TestRuntimesEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []RuntimeStatus{
+	want := []api.RuntimeStatus{
 		{Name: "runc", Platforms: []string{"linux/amd64"}, Healthy: true, Containers: 2},
 		{Name: "remote:peer", Platforms: []string{"windows/amd64"}, Error: "delegate peer is unreachable"},
 	}
-	if !slices.EqualFunc(list, want, func(a, b RuntimeStatus) bool {
+	if !slices.EqualFunc(list, want, func(a, b api.RuntimeStatus) bool {
 		return a.Name == b.Name && slices.Equal(a.Platforms, b.Platforms) && a.Healthy == b.Healthy && a.Error == b.Error && a.Containers == b.Containers
 	}) {
 		t.Fatalf("runtimes = %+v, want %+v", list, want)

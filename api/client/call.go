@@ -26,9 +26,16 @@ type call struct {
 	path   string
 	query  url.Values
 	body   any // JSON-encoded when not nil
+	// raw, when set, is sent as the body as it is, with contentType.
+	raw         io.Reader
+	contentType string
 	// long marks calls that may rightly take long: no deadline, but the
 	// connection must not stay silent longer than the idle timeout.
 	long bool
+	// unbounded marks calls whose answer comes only when the work is done
+	// and that send nothing meanwhile (an up that pulls, a load): only the
+	// caller's context bounds them.
+	unbounded bool
 }
 
 // what names the call in messages: "state web-rep-0".
@@ -93,12 +100,15 @@ var errDone = errors.New("call finished")
 func (c *Client) send(ctx context.Context, cl call) (*http.Response, *exchange, error) {
 	var rctx context.Context
 	x := &exchange{idle: c.opts.idleTimeout}
-	if cl.long {
+	switch {
+	case cl.unbounded:
+		rctx, x.cancel = context.WithCancelCause(ctx)
+	case cl.long:
 		rctx, x.cancel = context.WithCancelCause(ctx)
 		x.watch(func() {
 			x.cancel(c.connErr(cl.what(), fmt.Sprintf("the switchyard daemon at %s sent nothing for %v", c.addr, x.idle), context.DeadlineExceeded))
 		})
-	} else {
+	default:
 		var cancel context.CancelFunc
 		// c.timeoutErr is made once in New: a quick call allocates no error
 		// unless it fails.
@@ -112,8 +122,9 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, *exchange, 
 		return context.Cause(rctx)
 	}
 
-	var body io.Reader
+	body, contentType := cl.raw, cl.contentType
 	if cl.body != nil {
+		contentType = "application/json"
 		b, err := json.Marshal(cl.body)
 		if err != nil {
 			x.end(errDone)
@@ -131,7 +142,7 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, *exchange, 
 		return nil, nil, fmt.Errorf("%s: %w", cl.what(), err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.opts.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.opts.token)

@@ -29,6 +29,13 @@ type options struct {
 	routes     []func(*http.ServeMux)
 	middleware []func(http.Handler) http.Handler
 	auth       auth
+
+	// The node's routes, when given (deploy.go).
+	deployer Deployer
+	lister   RuntimeLister
+	loader   Loader
+	loadDir  string
+	metrics  http.Handler
 }
 
 // Option configures a Server.
@@ -124,6 +131,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.logRoutes(rt)
 	s.execRoutes(rt)
 	s.imageRoutes(rt)
+	s.nodeRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route for %s %s: this daemon speaks API %s (see the api package docs): %w",
 			r.Method, r.URL.Path, api.Version, runtime.ErrNotFound))
@@ -153,8 +161,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.handleBody(pattern, s.opts.maxBody, h)
+}
+
+// handleBody is handle with a body limit of its own (an image archive is
+// larger than any JSON request).
+func (s *Server) handleBody(pattern string, limit int64, h handlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

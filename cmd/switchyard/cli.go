@@ -26,6 +26,17 @@ const defaultSocket = "/run/switchyard/switchyard.sock"
 // rootOptions are the flags every client command shares.
 type rootOptions struct {
 	socket string
+	// For a daemon on https://: the CA that signed its certificate, a
+	// client certificate and key, and a file holding its bearer token.
+	tlsCA, tlsCert, tlsKey, tokenFile string
+}
+
+// flagOrEnv returns the flag's value, else the environment variable's.
+func flagOrEnv(flag, env string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv(env)
 }
 
 // address returns the daemon address: --socket, else SWITCHYARD_SOCKET, else
@@ -42,8 +53,28 @@ func (o *rootOptions) address() string {
 
 // client connects to the daemon. The client is lazy: a daemon that is not
 // running shows up at the first call, with an error saying how to start it.
+// A daemon on https:// takes --tlscacert, --tlscert, --tlskey and
+// --token-file (or SWITCHYARD_TLS_CA, SWITCHYARD_TLS_CERT, SWITCHYARD_TLS_KEY
+// and SWITCHYARD_TOKEN_FILE), so every command reaches a delegate or a
+// remote node as it reaches the local socket.
 func (o *rootOptions) client() (*client.Client, error) {
-	return client.New(o.address())
+	var opts []client.Option
+	ca, cert, key := flagOrEnv(o.tlsCA, "SWITCHYARD_TLS_CA"), flagOrEnv(o.tlsCert, "SWITCHYARD_TLS_CERT"), flagOrEnv(o.tlsKey, "SWITCHYARD_TLS_KEY")
+	if ca != "" || cert != "" || key != "" {
+		cfg, err := client.TLSConfig(ca, cert, key)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, client.WithTLSConfig(cfg))
+	}
+	if tf := flagOrEnv(o.tokenFile, "SWITCHYARD_TOKEN_FILE"); tf != "" {
+		tok, err := readToken(tf, "--token-file")
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, client.WithToken(tok))
+	}
+	return client.New(o.address(), opts...)
 }
 
 // containerID resolves what a user typed to a ContainerID: the full string

@@ -3,22 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/switchyard/switchyard/agent"
+	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/spec"
 )
-
-// deployClient reaches the daemon's deployment endpoints on its socket.
-func (o *rootOptions) deployClient() (*agent.DeployClient, error) {
-	addr := o.address()
-	if strings.Contains(addr, "://") && !strings.HasPrefix(addr, "unix://") {
-		return nil, fmt.Errorf("up and down reach the daemon over its unix socket; %q is not one", addr)
-	}
-	return agent.NewUnixDeployClient(strings.TrimPrefix(addr, "unix://")), nil
-}
 
 func newUpCmd(o *rootOptions) *cobra.Command {
 	var file string
@@ -31,7 +21,7 @@ func newUpCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := o.deployClient()
+			c, err := o.client()
 			if err != nil {
 				return err
 			}
@@ -68,7 +58,7 @@ func newDownCmd(o *rootOptions) *cobra.Command {
 			default:
 				return fmt.Errorf("give either -f FILE or a deployment name")
 			}
-			c, err := o.deployClient()
+			c, err := o.client()
 			if err != nil {
 				return err
 			}
@@ -85,7 +75,7 @@ func newDownCmd(o *rootOptions) *cobra.Command {
 }
 
 // printResult lists what up or down changed, one replica a line.
-func printResult(w io.Writer, res agent.Result) {
+func printResult(w io.Writer, res api.DeployResult) {
 	for _, group := range []struct {
 		verb string
 		ids  []string

@@ -17,7 +17,7 @@ func newInfoCmd(o *rootOptions) *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			c, err := o.deployClient()
+			c, err := o.client()
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ The images keep their names (org.opencontainers.image.ref.name, RepoTags).`,
 				return err
 			}
 			defer archive.Close()
-			c, err := o.deployClient()
+			c, err := o.client()
 			if err != nil {
 				return err
 			}

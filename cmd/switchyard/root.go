@@ -47,7 +47,12 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	o := &rootOptions{}
-	root.PersistentFlags().StringVar(&o.socket, "socket", "", "daemon socket (default $SWITCHYARD_SOCKET or "+defaultSocket+")")
+	pf := root.PersistentFlags()
+	pf.StringVar(&o.socket, "socket", "", "daemon address: a unix socket path, or https://HOST:PORT (default $SWITCHYARD_SOCKET or "+defaultSocket+")")
+	pf.StringVar(&o.tlsCA, "tlscacert", "", "for https://: CA that signed the daemon's certificate (default $SWITCHYARD_TLS_CA)")
+	pf.StringVar(&o.tlsCert, "tlscert", "", "for https://: client certificate (default $SWITCHYARD_TLS_CERT)")
+	pf.StringVar(&o.tlsKey, "tlskey", "", "for https://: key of --tlscert (default $SWITCHYARD_TLS_KEY)")
+	pf.StringVar(&o.tokenFile, "token-file", "", "for https://: file holding the daemon's bearer token (default $SWITCHYARD_TOKEN_FILE)")
 	root.AddCommand(
 		newVersionCmd(),
 		newDaemonCmd(),

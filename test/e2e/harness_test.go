@@ -75,15 +75,23 @@ type env struct {
 
 	daemon *exec.Cmd
 	exited chan struct{} // closed when the agent process has been reaped
+	// daemonArgs are added to every start of the agent.
+	daemonArgs []string
 }
 
 // newEnv serves the test images, starts an agent and registers the cleanup
 // of everything the test will make.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t)
+}
+
+// newEnvWith is newEnv with the agent started with extra arguments.
+func newEnvWith(t *testing.T, daemonArgs ...string) *env {
+	t.Helper()
 	needE2E(t)
 	dir := t.TempDir() // first, so that it is removed last
-	e := &env{t: t, dir: dir, root: filepath.Join(dir, "root"), sock: filepath.Join(dir, "sy.sock")}
+	e := &env{t: t, dir: dir, root: filepath.Join(dir, "root"), sock: filepath.Join(dir, "sy.sock"), daemonArgs: daemonArgs}
 	host := testimages.Serve(t)
 	e.images = images{
 		busybox: testimages.Push(t, host, "e2e/busybox", testimages.Busybox(t)),
@@ -104,7 +112,7 @@ func (e *env) startDaemon() {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(build.bin, "daemon", "--root", e.root, "--socket", e.sock, "--log-level", "info")
+	cmd := exec.Command(build.bin, append([]string{"daemon", "--root", e.root, "--socket", e.sock, "--log-level", "info"}, e.daemonArgs...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the agent: %v", err)
