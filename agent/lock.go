@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -19,7 +20,9 @@ const lockName = "agent.lock"
 // RootLock is an exclusive flock on <root>/agent.lock. The kernel drops the
 // lock when the process dies, so a crashed agent never leaves a stale lock.
 type RootLock struct {
-	f *os.File
+	f    *os.File
+	once sync.Once
+	err  error // of the one Close, set in once
 }
 
 // LockRoot takes the root's lock without waiting. When another process
@@ -72,6 +75,9 @@ func lockOwner(path string) string {
 // Release drops the lock. The pid is left in the file: it is only read while
 // the lock is held by someone. An Agent releases the lock it was given when
 // it closes.
+//
+// Release is idempotent: whoever holds the lock last may release it again.
 func (l *RootLock) Release() error {
-	return l.f.Close()
+	l.once.Do(func() { l.err = l.f.Close() })
+	return l.err
 }

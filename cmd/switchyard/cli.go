@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/agent/node"
 	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -68,9 +69,9 @@ func (o *rootOptions) client() (*client.Client, error) {
 		opts = append(opts, client.WithTLSConfig(cfg))
 	}
 	if tf := flagOrEnv(o.tokenFile, "SWITCHYARD_TOKEN_FILE"); tf != "" {
-		tok, err := readToken(tf, "--token-file")
+		tok, err := node.ReadToken(tf)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--token-file: %w", err)
 		}
 		opts = append(opts, client.WithToken(tok))
 	}

@@ -1,0 +1,369 @@
+// Package node assembles a switchyard node from its configuration: the
+// root lock, the node's image store and image service, the local runtimes
+// (runc, wasm), the delegates (remote runtimes over the API), the API
+// listeners, and the agent over all of them. Whatever fails part-way, what
+// was made so far is released; Close releases everything. The daemon
+// command only parses flags into a Config.
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/switchyard/switchyard/agent"
+	"github.com/switchyard/switchyard/api/client"
+	"github.com/switchyard/switchyard/api/server"
+	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/registry"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/remote"
+	"github.com/switchyard/switchyard/runtimes/runc"
+	"github.com/switchyard/switchyard/runtimes/wasm"
+)
+
+// Config is everything a node is made of.
+type Config struct {
+	// Agent is the agent's configuration: root, socket, the runtimes in
+	// preference order (runc, wasm, or a delegate's name), logging.
+	Agent agent.Config
+	// RuncBinary is the OCI runtime binary with runc's command line.
+	RuncBinary string
+	// PIDsLimit is the default limit on processes per Linux container.
+	PIDsLimit int64
+	// InsecureRegistries may be reached over plain HTTP (loopback always may).
+	InsecureRegistries []string
+	// Delegates are the agents this node hands platforms to, in order.
+	Delegates []Delegate
+	// DelegateTLS and DelegateTokenFile are how this node authenticates to
+	// its delegates.
+	DelegateTLS       TLSFiles
+	DelegateTokenFile string
+	// Listen, when its Address is set, serves the API on TCP too.
+	Listen Listen
+	// Version is what the API reports.
+	Version string
+}
+
+// Delegate is another agent this node hands workloads to.
+type Delegate struct {
+	// Name names it among the runtimes (remote:NAME).
+	Name string
+	// Address is unix:///path or https://host:port.
+	Address string
+	// Platforms are claimed while the delegate cannot be asked; empty
+	// means ask it.
+	Platforms []ocispec.Platform
+}
+
+// TLSFiles name PEM files: a CA, a certificate and its key.
+type TLSFiles struct{ CA, Cert, Key string }
+
+// Listen is the TCP listener of the API.
+type Listen struct {
+	// Address is tcp://HOST:PORT; empty for none.
+	Address string
+	// Cert and Key are the server's TLS certificate; ClientCA, when set,
+	// requires client certificates it signed.
+	Cert, Key, ClientCA string
+	// TokenFile holds the bearer token clients must send.
+	TokenFile string
+	// Insecure allows plain TCP without authentication on loopback.
+	Insecure bool
+}
+
+// Node is an assembled node.
+type Node struct {
+	// Agent is the agent over the node's runtimes.
+	Agent *agent.Agent
+	// closers release what Start made, last made first.
+	closers []func() error
+}
+
+// Start assembles the node described by cfg, logging to log. On error
+// nothing is left held: not the root lock, not the store, not a delegate's
+// connections.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err error) {
+	if err := cfg.Agent.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{}
+	defer func() {
+		if err != nil {
+			_ = n.Close()
+		}
+	}()
+	// The root lock comes first: a second daemon must fail with a message
+	// about the daemon, not about some file under the root.
+	lock, err := agent.LockRoot(cfg.Agent.Root)
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, lock.Release)
+	store, err := images.Open(filepath.Join(cfg.Agent.Root, "images"), images.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, store.Close)
+	local, localPlatforms, err := buildLocal(cfg, store, log)
+	if err != nil {
+		return nil, err
+	}
+	// The node's one image service: it pulls, under each reference, the
+	// manifests of every platform the local runtimes serve.
+	ropts := []registry.Option{registry.WithLogger(log), registry.WithInsecureRegistries(cfg.InsecureRegistries...)}
+	if len(localPlatforms) > 0 {
+		ropts = append(ropts, registry.WithPlatforms(localPlatforms...))
+	}
+	imgs := registry.NewImageService(store, ropts...)
+	delegates, err := buildDelegates(cfg, log)
+	for _, d := range delegates {
+		n.closers = append(n.closers, d.Close)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rts, err := order(cfg.Agent.Runtimes, local, delegates)
+	if err != nil {
+		return nil, err
+	}
+	aopts, ln, err := listenOptions(cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	if ln != nil {
+		n.closers = append(n.closers, func() error {
+			if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	load := func(ctx context.Context, path string) ([]runtime.ImageInfo, error) {
+		refs, err := store.LoadFile(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		infos := make([]runtime.ImageInfo, len(refs))
+		for i, r := range refs {
+			infos[i] = r.Info()
+		}
+		return infos, nil
+	}
+	aopts = append(aopts,
+		agent.WithImageLoader(load),
+		agent.WithRootLock(lock),
+		agent.WithLogger(log),
+		agent.WithInspector(imgs),
+		agent.WithVersion(cfg.Version))
+	if len(local) > 0 {
+		aopts = append(aopts, agent.WithImages(imgs))
+	}
+	a, err := agent.New(ctx, cfg.Agent, rts, aopts...)
+	if err != nil {
+		return nil, err
+	}
+	n.Agent = a
+	n.closers = append(n.closers, a.Close)
+	return n, nil
+}
+
+// Serve serves the API until ctx is done (see agent.Agent.Serve), then
+// releases the node.
+func (n *Node) Serve(ctx context.Context) error {
+	err := n.Agent.Serve(ctx)
+	return errors.Join(err, n.Close())
+}
+
+// Close releases everything Start made, last made first. It is safe to call
+// more than once.
+func (n *Node) Close() error {
+	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		errs = append(errs, n.closers[i]())
+	}
+	n.closers = nil
+	return errors.Join(errs...)
+}
+
+// buildLocal makes the local runtimes cfg names (runc, wasm), and returns
+// them with their platforms in preference order; the other names must be
+// delegates.
+func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
+	local := map[string]runtime.Containers{}
+	var plats []ocispec.Platform
+	for _, name := range cfg.Agent.Runtimes {
+		var rt runtime.Containers
+		switch name {
+		case "runc":
+			bin := cfg.RuncBinary
+			if bin == "" {
+				bin = "runc"
+			}
+			r, err := runc.New(filepath.Join(cfg.Agent.Root, "runc"), store,
+				runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log))
+			if err != nil {
+				return nil, nil, fmt.Errorf("runtime runc: %w", err)
+			}
+			rt = r
+		case "wasm":
+			dir := filepath.Join(cfg.Agent.Root, "wasm")
+			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wasm.WithLogger(log))
+			if err != nil {
+				return nil, nil, fmt.Errorf("runtime wasm: %w", err)
+			}
+			rt = w
+		default:
+			continue
+		}
+		local[name] = rt
+		plats = append(plats, rt.Platforms()...)
+	}
+	return local, plats, nil
+}
+
+// buildDelegates makes a remote runtime per delegate, in order. It returns
+// those it made even with an error, for the caller to close.
+func buildDelegates(cfg Config, log *slog.Logger) ([]*remote.Runtime, error) {
+	if len(cfg.Delegates) == 0 {
+		return nil, nil
+	}
+	var copts []client.Option
+	if t := cfg.DelegateTLS; t.CA != "" || t.Cert != "" || t.Key != "" {
+		tcfg, err := client.TLSConfig(t.CA, t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("delegate TLS: %w", err)
+		}
+		copts = append(copts, client.WithTLSConfig(tcfg))
+	}
+	token, err := ReadToken(cfg.DelegateTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("delegate token: %w", err)
+	}
+	if token != "" {
+		copts = append(copts, client.WithToken(token))
+	}
+	var out []*remote.Runtime
+	seen := map[string]bool{}
+	for _, d := range cfg.Delegates {
+		if d.Name == "" || d.Address == "" {
+			return out, fmt.Errorf("delegate %q at %q: give a name and an address, such as wsl=unix:///run/wsl/switchyard.sock or peer=https://10.0.0.2:7443: %w", d.Name, d.Address, runtime.ErrInvalidArgument)
+		}
+		if seen[d.Name] {
+			return out, fmt.Errorf("two delegates are named %s: %w", d.Name, runtime.ErrInvalidArgument)
+		}
+		seen[d.Name] = true
+		ropts := []remote.Option{remote.WithLogger(log), remote.WithClientOptions(copts...)}
+		if len(d.Platforms) > 0 {
+			ropts = append(ropts, remote.WithPlatforms(d.Platforms...))
+		}
+		rt, err := remote.New(d.Name, d.Address, ropts...)
+		if err != nil {
+			return out, fmt.Errorf("delegate %s: %w", d.Name, err)
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+// order puts the runtimes in preference order: those names lists (a
+// delegate by its name), in its order, then the other delegates in order.
+func order(names []string, local map[string]runtime.Containers, delegates []*remote.Runtime) ([]runtime.Containers, error) {
+	byName := map[string]runtime.Containers{}
+	for n, rt := range local {
+		byName[n] = rt
+	}
+	for _, d := range delegates {
+		byName[strings.TrimPrefix(d.Name(), "remote:")] = d
+	}
+	var out []runtime.Containers
+	used := map[string]bool{}
+	for _, n := range names {
+		rt, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("runtimes: unknown runtime %q (this node offers runc and wasm, and the delegates' names): %w", n, runtime.ErrInvalidArgument)
+		}
+		if used[n] {
+			return nil, fmt.Errorf("runtimes: %s is named twice: %w", n, runtime.ErrInvalidArgument)
+		}
+		used[n] = true
+		out = append(out, rt)
+	}
+	for _, d := range delegates {
+		if n := strings.TrimPrefix(d.Name(), "remote:"); !used[n] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// listenOptions checks the TCP listener's security and returns the agent
+// options that serve the API on it. Plain TCP without authentication is
+// refused unless the address is loopback and Insecure is set.
+func listenOptions(l Listen) ([]agent.Option, net.Listener, error) {
+	if l.Address == "" {
+		if l.Cert != "" || l.Key != "" || l.ClientCA != "" || l.TokenFile != "" {
+			return nil, nil, fmt.Errorf("listen: a TLS certificate, client CA or token is given for no listen address; give the address tcp://HOST:PORT too: %w", runtime.ErrInvalidArgument)
+		}
+		return nil, nil, nil
+	}
+	addr, ok := strings.CutPrefix(l.Address, "tcp://")
+	if !ok {
+		return nil, nil, fmt.Errorf("listen %q: want tcp://HOST:PORT: %w", l.Address, runtime.ErrInvalidArgument)
+	}
+	var tlsCfg *tls.Config
+	if l.Cert != "" || l.Key != "" {
+		cfg, err := server.ServerTLSConfig(l.Cert, l.Key, l.ClientCA)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen: %w", err)
+		}
+		tlsCfg = cfg
+	} else if l.ClientCA != "" {
+		return nil, nil, fmt.Errorf("listen: a client CA needs the server's certificate and key: %w", runtime.ErrInvalidArgument)
+	}
+	token, err := ReadToken(l.TokenFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen token: %w", err)
+	}
+	if err := server.CheckListen(addr, tlsCfg, token, l.Insecure); err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	ln, err := server.ListenTCP(addr, tlsCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	opts := []agent.Option{agent.WithListener(ln)}
+	if token != "" {
+		opts = append(opts, agent.WithServerOptions(server.WithToken(token)))
+	}
+	if l.ClientCA != "" {
+		opts = append(opts, agent.WithServerOptions(server.WithClientCertRequired()))
+	}
+	return opts, ln, nil
+}
+
+// ReadToken reads a bearer token from path ("" for none), trimming the
+// trailing newline editors add. An empty file is an error: it would mean no
+// authentication where some was asked for.
+func ReadToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s is empty; write the token into it: %w", path, runtime.ErrInvalidArgument)
+	}
+	return tok, nil
+}
