@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -244,7 +243,7 @@ func buildDelegates(cfg Config, log *slog.Logger) ([]*remote.Runtime, error) {
 		}
 		copts = append(copts, client.WithTLSConfig(tcfg))
 	}
-	token, err := ReadToken(cfg.DelegateTokenFile)
+	token, err := client.ReadTokenFile(cfg.DelegateTokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("delegate token: %w", err)
 	}
@@ -329,7 +328,7 @@ func listenOptions(l Listen) ([]agent.Option, net.Listener, error) {
 	} else if l.ClientCA != "" {
 		return nil, nil, fmt.Errorf("listen: a client CA needs the server's certificate and key: %w", runtime.ErrInvalidArgument)
 	}
-	token, err := ReadToken(l.TokenFile)
+	token, err := client.ReadTokenFile(l.TokenFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen token: %w", err)
 	}
@@ -348,22 +347,4 @@ func listenOptions(l Listen) ([]agent.Option, net.Listener, error) {
 		opts = append(opts, agent.WithServerOptions(server.WithClientCertRequired()))
 	}
 	return opts, ln, nil
-}
-
-// ReadToken reads a bearer token from path ("" for none), trimming the
-// trailing newline editors add. An empty file is an error: it would mean no
-// authentication where some was asked for.
-func ReadToken(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("%s is empty; write the token into it: %w", path, runtime.ErrInvalidArgument)
-	}
-	return tok, nil
 }

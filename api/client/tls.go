@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"strings"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
@@ -94,4 +95,22 @@ func isCertRefusal(err error) bool {
 		}
 	}
 	return false
+}
+
+// ReadTokenFile reads a bearer token from path ("" for none), trimming the
+// trailing newline editors add. An empty file is an error: it would mean no
+// authentication where some was asked for.
+func ReadTokenFile(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s is empty; write the token into it: %w", path, runtime.ErrInvalidArgument)
+	}
+	return tok, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/switchyard/switchyard/agent/node"
 	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -69,7 +68,7 @@ func (o *rootOptions) client() (*client.Client, error) {
 		opts = append(opts, client.WithTLSConfig(cfg))
 	}
 	if tf := flagOrEnv(o.tokenFile, "SWITCHYARD_TOKEN_FILE"); tf != "" {
-		tok, err := node.ReadToken(tf)
+		tok, err := client.ReadTokenFile(tf)
 		if err != nil {
 			return nil, fmt.Errorf("--token-file: %w", err)
 		}

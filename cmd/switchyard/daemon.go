@@ -1,91 +1,54 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"strings"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-
-	"github.com/switchyard/switchyard/agent"
-	"github.com/switchyard/switchyard/agent/node"
-	"github.com/switchyard/switchyard/spec"
 )
 
-// daemonOptions are the daemon's flags: a node.Config and the flags that
-// parse into it.
-type daemonOptions struct {
-	cfg      node.Config
-	runtimes string
-	delegate delegateFlags
-}
+// daemonBinary is the agent's own binary, installed beside switchyard: the
+// CLI links only what a client needs, so every command starts fast, and
+// `switchyard daemon` becomes the agent by executing it.
+const daemonBinary = "switchyard-daemon"
 
+// newDaemonCmd is `switchyard daemon`: it replaces this process with the
+// daemon binary and the same arguments, so signals, the pid and the exit
+// code are the agent's own.
 func newDaemonCmd() *cobra.Command {
-	o := daemonOptions{cfg: node.Config{Agent: agent.DefaultConfig()}}
-	cmd := &cobra.Command{
-		Use:   "daemon",
-		Short: "Run the switchyard agent: serve the API and supervise workloads",
-		Long: `Run the switchyard agent. It combines the runtimes named by --runtimes, in
-preference order (the first is the primary), serves the API on a unix socket,
-and finds again every workload a previous agent on the same --root started.
-Stopping the agent leaves workloads running: their shims own them.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.parse(); err != nil {
-				return err
-			}
-			log := o.cfg.Agent.Logger(os.Stderr)
-			n, err := node.Start(cmd.Context(), o.cfg, log)
+	return &cobra.Command{
+		Use:                "daemon [flags]",
+		Short:              "Run the switchyard agent: serve the API and supervise workloads (switchyard daemon --help for its flags)",
+		DisableFlagParsing: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			bin, err := findDaemon()
 			if err != nil {
 				return err
 			}
-			log.Info("switchyard daemon serving", "socket", o.cfg.Agent.Socket, "root", o.cfg.Agent.Root,
-				"runtimes", o.cfg.Agent.Runtimes, "version", o.cfg.Version)
-			return n.Serve(cmd.Context())
+			return syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
 		},
 	}
-	c := &o.cfg
-	fl := cmd.Flags()
-	fl.StringVar(&c.Agent.Root, "root", c.Agent.Root, "state directory (images, containers, deployments)")
-	fl.StringVar(&c.Agent.Socket, "socket", c.Agent.Socket, "unix socket to serve the API on (mode 0660)")
-	fl.StringVar(&o.runtimes, "runtimes", strings.Join(c.Agent.Runtimes, ","), "runtimes in preference order: runc, wasm, or a --delegate NAME")
-	fl.StringVar(&c.RuncBinary, "runc", "runc", "OCI runtime binary with runc's command line (runc, or a path)")
-	fl.StringVar(&c.Agent.LogLevel, "log-level", c.Agent.LogLevel, "log level: debug, info, warn or error")
-	fl.StringVar(&c.Agent.LogFormat, "log-format", c.Agent.LogFormat, "log format: text or json")
-	fl.StringArrayVar(&c.InsecureRegistries, "insecure-registry", nil, "registry host[:port] that may be reached over plain HTTP (loopback always may)")
-	fl.Int64Var(&c.PIDsLimit, "pids-limit", 4096, "default limit on processes per Linux container")
-	o.delegate.register(cmd, c)
-	return cmd
 }
 
-// parse turns the flags that are lists into the config.
-func (o *daemonOptions) parse() error {
-	o.cfg.Agent.Runtimes = splitList(o.runtimes)
-	o.cfg.Version = buildVersion()
-	return o.delegate.into(&o.cfg)
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+// findDaemon looks for the daemon binary beside this one, then on PATH.
+func findDaemon() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), daemonBinary)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
 		}
 	}
-	return out
-}
-
-// parsePlatforms parses a list of platforms for flag.
-func parsePlatforms(flag string, list []string) ([]ocispec.Platform, error) {
-	out := make([]ocispec.Platform, 0, len(list))
-	for _, s := range list {
-		p, err := spec.ParsePlatform(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", flag, err)
-		}
-		out = append(out, p)
+	p, err := exec.LookPath(daemonBinary)
+	if err == nil {
+		return p, nil
 	}
-	return out, nil
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) {
+		return "", fmt.Errorf("the agent is the %s binary, and it is neither beside this switchyard nor on PATH: build it with go build -o DIR ./cmd/%s into the directory of switchyard", daemonBinary, daemonBinary)
+	}
+	return "", err
 }

@@ -3,7 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+
+	sversion "github.com/switchyard/switchyard/internal/version"
 
 	"github.com/spf13/cobra"
 )
@@ -79,8 +80,6 @@ func newRootCmd() *cobra.Command {
 		newUpCmd(o),
 		newDownCmd(o),
 		newSpecCmd(),
-		newWasmHostCmd(),
-		newShimCmd(),
 	)
 	return root
 }
@@ -101,8 +100,5 @@ func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
+	return sversion.String()
 }

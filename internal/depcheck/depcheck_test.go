@@ -36,6 +36,9 @@ func TestLayering(t *testing.T) {
 		{"api/client", []string{module + "/agent", module + "/runtimes", "github.com/spf13/cobra"}},
 		{"agent", []string{module + "/runtimes/runc", module + "/runtimes/wasm", "github.com/spf13/cobra"}},
 		{"runtimes/remote", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/agent", "github.com/spf13/cobra"}},
+		// The CLI runs once per command: it links what a client needs, and
+		// the agent is a binary of its own.
+		{"cmd/switchyard", []string{module + "/agent", module + "/runtimes", module + "/images", module + "/registry", "github.com/prometheus", "github.com/tetratelabs/wazero", "go.etcd.io/bbolt", "github.com/containerd/cgroups"}},
 		// Every container keeps its shim resident: it links the shim alone.
 		{"cmd/switchyard-shim", []string{module + "/runtimes/composite", module + "/runtimes/wasm", module + "/api", module + "/agent", module + "/images", module + "/registry", "github.com/spf13/cobra", "github.com/tetratelabs/wazero", "github.com/google/go-containerregistry/pkg/v1", "net/http"}},
 	} {

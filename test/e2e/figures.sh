@@ -79,6 +79,7 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 
 echo "== build"
 go build -o "$sy" ./cmd/switchyard
+go build -o "$(dirname "$sy")/" ./cmd/switchyard-daemon
 CGO_ENABLED=0 go build -o "$(dirname "$sy")/" ./cmd/switchyard-shim
 
 echo "== registry (Debian docker-registry) on 127.0.0.1"

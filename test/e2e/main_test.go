@@ -46,10 +46,12 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(dir)
 		build.bin = filepath.Join(dir, "switchyard")
-		// Both binaries, side by side as installed: the runc runtime runs
-		// switchyard-shim from the directory of switchyard.
+		// The binaries side by side as installed: switchyard daemon runs
+		// switchyard-daemon, and the runc runtime runs switchyard-shim,
+		// from the directory of switchyard.
 		for _, b := range []struct{ pkg, cgo string }{
 			{"github.com/switchyard/switchyard/cmd/switchyard", "1"},
+			{"github.com/switchyard/switchyard/cmd/switchyard-daemon", "1"},
 			{"github.com/switchyard/switchyard/cmd/switchyard-shim", "0"},
 		} {
 			cmd := exec.Command("go", "build", "-o", dir+"/", b.pkg)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/agent"
+	"github.com/switchyard/switchyard/agent/node"
+	"github.com/switchyard/switchyard/internal/version"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// daemonOptions are the daemon's flags: a node.Config and the flags that
+// parse into it.
+type daemonOptions struct {
+	cfg      node.Config
+	runtimes string
+	delegate delegateFlags
+}
+
+func newDaemonCmd() *cobra.Command {
+	o := daemonOptions{cfg: node.Config{Agent: agent.DefaultConfig()}}
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the switchyard agent: serve the API and supervise workloads",
+		Long: `Run the switchyard agent. It combines the runtimes named by --runtimes, in
+preference order (the first is the primary), serves the API on a unix socket,
+and finds again every workload a previous agent on the same --root started.
+Stopping the agent leaves workloads running: their shims own them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.parse(); err != nil {
+				return err
+			}
+			log := o.cfg.Agent.Logger(os.Stderr)
+			n, err := node.Start(cmd.Context(), o.cfg, log)
+			if err != nil {
+				return err
+			}
+			log.Info("switchyard daemon serving", "socket", o.cfg.Agent.Socket, "root", o.cfg.Agent.Root,
+				"runtimes", o.cfg.Agent.Runtimes, "version", o.cfg.Version)
+			return n.Serve(cmd.Context())
+		},
+	}
+	c := &o.cfg
+	fl := cmd.Flags()
+	fl.StringVar(&c.Agent.Root, "root", c.Agent.Root, "state directory (images, containers, deployments)")
+	fl.StringVar(&c.Agent.Socket, "socket", c.Agent.Socket, "unix socket to serve the API on (mode 0660)")
+	fl.StringVar(&o.runtimes, "runtimes", strings.Join(c.Agent.Runtimes, ","), "runtimes in preference order: runc, wasm, or a --delegate NAME")
+	fl.StringVar(&c.RuncBinary, "runc", "runc", "OCI runtime binary with runc's command line (runc, or a path)")
+	fl.StringVar(&c.Agent.LogLevel, "log-level", c.Agent.LogLevel, "log level: debug, info, warn or error")
+	fl.StringVar(&c.Agent.LogFormat, "log-format", c.Agent.LogFormat, "log format: text or json")
+	fl.StringArrayVar(&c.InsecureRegistries, "insecure-registry", nil, "registry host[:port] that may be reached over plain HTTP (loopback always may)")
+	fl.Int64Var(&c.PIDsLimit, "pids-limit", 4096, "default limit on processes per Linux container")
+	o.delegate.register(cmd, c)
+	return cmd
+}
+
+// parse turns the flags that are lists into the config.
+func (o *daemonOptions) parse() error {
+	o.cfg.Agent.Runtimes = splitList(o.runtimes)
+	o.cfg.Version = version.String()
+	return o.delegate.into(&o.cfg)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// parsePlatforms parses a list of platforms for flag.
+func parsePlatforms(flag string, list []string) ([]ocispec.Platform, error) {
+	out := make([]ocispec.Platform, 0, len(list))
+	for _, s := range list {
+		p, err := spec.ParsePlatform(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
