@@ -7,12 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
@@ -28,12 +24,19 @@ type Client struct {
 	opts options
 	// timeoutErr is the cause of every quick call's deadline.
 	timeoutErr error
-
-	mu   sync.Mutex
-	info *api.Info // guarded by mu; the daemon's identity once fetched
 }
 
-var _ runtime.Runtime = (*Client)(nil)
+// The client speaks every role of the contract but Identity, which needs
+// network I/O the contract's methods have no context for: runtimes/remote
+// is the adapter that makes a client a runtime.Runtime.
+var (
+	_ runtime.Lifecycle    = (*Client)(nil)
+	_ runtime.Inspector    = (*Client)(nil)
+	_ runtime.Waiter       = (*Client)(nil)
+	_ runtime.LogReader    = (*Client)(nil)
+	_ runtime.Executor     = (*Client)(nil)
+	_ runtime.ImageService = (*Client)(nil)
+)
 
 type options struct {
 	timeout     time.Duration
@@ -206,51 +209,14 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Info asks the daemon who it is. The answer is cached for Name and
-// Platforms.
+// Info asks the daemon who it is: its runtime's name and platforms, its
+// version and the API version.
 func (c *Client) Info(ctx context.Context) (api.Info, error) {
 	var info api.Info
 	if err := c.do(ctx, call{op: "info", method: http.MethodGet, path: "/v1/info"}, &info); err != nil {
 		return api.Info{}, err
 	}
-	c.mu.Lock()
-	c.info = &info
-	c.mu.Unlock()
 	return info, nil
-}
-
-// cachedInfo returns the daemon's identity, asking once. A daemon that
-// cannot be reached yields nil, and the next call asks again.
-func (c *Client) cachedInfo() *api.Info {
-	c.mu.Lock()
-	info := c.info
-	c.mu.Unlock()
-	if info != nil {
-		return info
-	}
-	// Identity has no ctx in the contract; the call timeout bounds it.
-	if i, err := c.Info(context.Background()); err == nil {
-		return &i
-	}
-	return nil
-}
-
-// Name implements runtime.Identity: the daemon's runtime name, or "remote"
-// while the daemon cannot be reached.
-func (c *Client) Name() string {
-	if info := c.cachedInfo(); info != nil {
-		return info.Name
-	}
-	return "remote"
-}
-
-// Platforms implements runtime.Identity: the daemon's platforms, or none
-// while it cannot be reached.
-func (c *Client) Platforms() []ocispec.Platform {
-	if info := c.cachedInfo(); info != nil {
-		return slices.Clone(info.Platforms)
-	}
-	return nil
 }
 
 // isLoopback reports whether host is localhost or a loopback address.

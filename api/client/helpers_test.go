@@ -71,7 +71,7 @@ func newFakePair(t *testing.T, sopts []server.Option, copts ...client.Option) (*
 }
 
 // mustCreateStart creates and starts a Fake workload.
-func mustCreateStart(t *testing.T, c runtime.Runtime, service string, w runtimetest.Workload) runtime.ContainerID {
+func mustCreateStart(t *testing.T, c runtime.Lifecycle, service string, w runtimetest.Workload) runtime.ContainerID {
 	t.Helper()
 	id := runtime.ContainerID{Service: service}
 	svc := runtimetest.FakeSpec(w)
