@@ -133,7 +133,7 @@ func TestUpConverges(t *testing.T) {
 	}
 }
 
-func TestServiceReplicaIsRestartedWithBackoff(t *testing.T) {
+func TestServiceReplicaIsRestartedAfterEveryCrash(t *testing.T) {
 	f := runtimetest.NewFake("fake")
 	a := mustNew(t, testConfig(t), f)
 	mustUp(t, a, deployment("shop", service("web", 1, forever)))
@@ -153,17 +153,32 @@ func TestServiceReplicaIsRestartedWithBackoff(t *testing.T) {
 
 func TestBackoffDoublesUpToMax(t *testing.T) {
 	// A replica that exits at once after every start is restarted with a
-	// growing delay; the supervisor's pauses are what bound the starts.
+	// delay that doubles from Initial up to Max: the supervisor says which
+	// delay it waits before each restart, and the waits bound the starts.
 	f := runtimetest.NewFake("fake")
 	b := Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond, Reset: time.Hour}
-	a := mustNew(t, testConfig(t), f, WithRestartBackoff(b))
+	var log syncBuffer
+	a := mustNew(t, testConfig(t), f, WithRestartBackoff(b), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 	crashing := service("web", 1, runtimetest.Workload{ExitCode: 1})
 	start := time.Now()
 	mustUp(t, a, deployment("shop", crashing))
 	id := replicaID("shop", "web", 0)
-	// Starts 2..6 follow pauses of 10, 20, 40, 40, 40 ms: 150 ms at least.
 	waitFor(t, "six starts", func() bool { return countCalls(f, "start", id) >= 6 })
-	if took := time.Since(start); took < 150*time.Millisecond {
+	took := time.Since(start)
+	var delays []string
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, "restarting") {
+			if _, in, ok := strings.Cut(line, " in="); ok {
+				delays = append(delays, strings.Fields(in)[0])
+			}
+		}
+	}
+	want := []string{"10ms", "20ms", "40ms", "40ms", "40ms"}
+	if len(delays) < len(want) || !slices.Equal(delays[:len(want)], want) {
+		t.Errorf("restart delays %v, want them to double from 10ms to the 40ms maximum: %v", delays, want)
+	}
+	// Starts 2..6 follow pauses of 10, 20, 40, 40, 40 ms: 150 ms at least.
+	if took < 150*time.Millisecond {
 		t.Errorf("six starts took %v; the back-off should make it at least 150ms", took)
 	}
 }

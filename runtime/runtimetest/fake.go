@@ -435,11 +435,12 @@ func (f *Fake) List(context.Context) ([]runtime.Container, error) {
 func (f *Fake) Stats(_ context.Context, id runtime.ContainerID) (runtime.Stats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, err := f.begin("stats", id); err != nil {
+	c, err := f.begin("stats", id)
+	if err != nil {
 		return runtime.Stats{}, err
 	}
 	var cpu uint64
-	return runtime.Stats{CPUUsageUsec: &cpu, Timestamp: time.Now()}, nil
+	return runtime.Stats{CPUUsageUsec: &cpu, MemoryLimit: uint64(max(c.spec.Resources.MemoryBytes, 0)), Timestamp: time.Now()}, nil
 }
 
 // PID implements runtime.Inspector: a made-up process id while running.

@@ -41,6 +41,9 @@ type Caps struct {
 	Exec bool
 	// Rename: containers can be renamed.
 	Rename bool
+	// CPUStats: Stats reports the CPU time a Busy workload uses, rising as
+	// it runs.
+	CPUStats bool
 }
 
 // Run runs the conformance suite against the runtime h makes. Each test
@@ -133,11 +136,15 @@ func (s *suite) id() runtime.ContainerID {
 	return runtime.ContainerID{Service: fmt.Sprintf("%s-svc%d", s.prefix, s.n), Replica: uint32(s.n - 1)}
 }
 
-// create creates a container running w and removes it when the test ends.
-func (s *suite) create(t *testing.T, w Workload) runtime.ContainerID {
+// create creates a container running w and removes it when the test ends;
+// adjust, when given, changes the request first.
+func (s *suite) create(t *testing.T, w Workload, adjust ...func(*runtime.CreateSpec)) runtime.ContainerID {
 	t.Helper()
 	id := s.id()
 	cs := s.h.Workload(t, w)
+	for _, a := range adjust {
+		a(cs)
+	}
 	if err := s.rt.Create(t.Context(), id, cs); err != nil {
 		t.Fatalf("Create(%s): %v", id, err)
 	}
@@ -156,9 +163,9 @@ func (s *suite) cleanup(t *testing.T, id runtime.ContainerID) {
 }
 
 // start creates and starts a container running w.
-func (s *suite) start(t *testing.T, w Workload) runtime.ContainerID {
+func (s *suite) start(t *testing.T, w Workload, adjust ...func(*runtime.CreateSpec)) runtime.ContainerID {
 	t.Helper()
-	id := s.create(t, w)
+	id := s.create(t, w, adjust...)
 	if err := s.rt.Start(t.Context(), id); err != nil {
 		t.Fatalf("Start(%s): %v", id, err)
 	}

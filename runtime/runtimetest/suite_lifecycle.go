@@ -299,15 +299,37 @@ func testPID(t *testing.T, s *suite) {
 }
 
 func testStats(t *testing.T, s *suite) {
-	id := s.running(t)
-	st, err := s.rt.Stats(t.Context(), id)
+	const limit = 64 << 20
+	id := s.start(t, Workload{Stdout: []string{"ready"}, UntilStopped: true, Busy: true},
+		func(cs *runtime.CreateSpec) { cs.Resources.MemoryBytes = limit })
+	s.eventually(t, "workload running", func() (bool, error) {
+		st, err := s.rt.State(t.Context(), id)
+		return err == nil && st.Status == runtime.StatusRunning, err
+	})
+	first, err := s.rt.Stats(t.Context(), id)
 	if errorsIsNotSupported(err) {
 		t.Skip("runtime does not support Stats")
 	}
 	if err != nil {
 		t.Fatalf("Stats: %v", err)
 	}
-	if st.Timestamp.IsZero() {
+	if first.Timestamp.IsZero() {
 		t.Errorf("Stats has no timestamp")
 	}
+	if first.MemoryLimit != limit {
+		t.Errorf("memory limit %d, want the %d the container was created with", first.MemoryLimit, limit)
+	}
+	if first.MemoryBytes > first.MemoryLimit {
+		t.Errorf("memory in use %d is over the limit %d", first.MemoryBytes, first.MemoryLimit)
+	}
+	if !s.h.Caps.CPUStats {
+		return
+	}
+	if first.CPUUsageUsec == nil {
+		t.Fatalf("Stats reports no CPU time; the harness says the runtime does")
+	}
+	s.eventually(t, "the busy workload's CPU time to rise", func() (bool, error) {
+		st, err := s.rt.Stats(t.Context(), id)
+		return err == nil && st.CPUUsageUsec != nil && *st.CPUUsageUsec > *first.CPUUsageUsec && !st.Timestamp.Before(first.Timestamp), err
+	})
 }

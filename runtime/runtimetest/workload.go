@@ -22,6 +22,9 @@ type Workload struct {
 	// UntilStopped keeps the workload running after its output until a stop
 	// or kill ends it.
 	UntilStopped bool
+	// Busy, with UntilStopped, keeps a CPU busy meanwhile, where the
+	// runtime's workloads can (Caps.CPUStats); else the workload idles.
+	Busy bool
 }
 
 // FakeEntrypoint is the entrypoint that marks a spec as a Fake workload;

@@ -95,3 +95,31 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestDispatchDoesNotAllocate holds the hot path to its promise: a
+// per-container call to a known container allocates nothing in the
+// composite (BenchmarkDispatch only reports it).
+func TestDispatchDoesNotAllocate(t *testing.T) {
+	ctx := context.Background()
+	c, err := New(ctx, []runtime.Containers{trivialRuntime{}, trivialRuntime{}}, WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]runtime.ContainerID, 1000)
+	for i := range ids {
+		ids[i] = runtime.ContainerID{Service: fmt.Sprintf("service-%d", i%10), Replica: uint32(i)}
+		if err := c.Create(ctx, ids[i], &runtime.CreateSpec{Image: "example/app:1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(10_000, func() {
+		if _, err := c.PID(ctx, ids[i]); err != nil {
+			t.Fatal(err)
+		}
+		i = (i + 1) % len(ids)
+	})
+	if allocs != 0 {
+		t.Errorf("a dispatched call allocates %.1f times; the lookup must not allocate", allocs)
+	}
+}

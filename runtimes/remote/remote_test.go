@@ -1,10 +1,13 @@
 package remote_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,8 +149,15 @@ func TestCloseIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The loop is started by New; wait until it is scheduled, so that the
+	// check after Close proves something.
+	eventually(t, "the refresh loop to run", refreshLoopRunning)
 	if err := r.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	// Close returns once the loop has returned: no stack has it any more.
+	if refreshLoopRunning() {
+		t.Errorf("the refresh loop still runs after Close")
 	}
 	if err := r.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
@@ -185,4 +195,12 @@ func TestPull(t *testing.T) {
 	if err != nil || len(imgs) != 1 {
 		t.Errorf("ListImages = %+v, %v; want the pulled image", imgs, err)
 	}
+}
+
+// refreshLoopRunning reports whether any goroutine is in a remote runtime's
+// refresh loop.
+func refreshLoopRunning() bool {
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+	return strings.Contains(buf.String(), "remote.(*Runtime).refreshLoop")
 }

@@ -18,9 +18,12 @@ func workloadScript(w runtimetest.Workload) string {
 	for _, l := range w.Stderr {
 		fmt.Fprintf(&b, "printf '%%s\\n' %s >&2; ", shQuote(l))
 	}
-	if w.UntilStopped {
+	switch {
+	case w.UntilStopped && w.Busy:
+		b.WriteString(`trap 'exit 143' TERM; while :; do :; done`)
+	case w.UntilStopped:
 		b.WriteString(untilStopped)
-	} else {
+	default:
 		fmt.Fprintf(&b, "exit %d", w.ExitCode)
 	}
 	return b.String()
@@ -35,7 +38,7 @@ func TestConformance(t *testing.T) {
 		Workload: func(t *testing.T, w runtimetest.Workload) *runtime.CreateSpec {
 			return shSpec("conformance", workloadScript(w))
 		},
-		Caps:     runtimetest.Caps{Exec: true, Rename: true},
+		Caps:     runtimetest.Caps{Exec: true, Rename: true, CPUStats: true},
 		Parallel: true,
 	})
 }
