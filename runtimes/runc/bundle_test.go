@@ -196,22 +196,6 @@ func FuzzParseUser(f *testing.F) {
 	})
 }
 
-func TestRuncMessage(t *testing.T) {
-	for _, tc := range []struct {
-		name, out, want string
-	}{
-		{"json error", `{"level":"warning","msg":"w"}` + "\n" + `{"level":"error","msg":"container does not exist"}`, "container does not exist"},
-		{"plain text", "some failure\n", "some failure"},
-		{"nothing", "", "exit status 1"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := runcMessage([]byte(tc.out), errors.New("exit status 1")); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 // withVolumes returns cs with vols, as one request.
 func withVolumes(cs runtime.CreateSpec, vols []runtime.Volume) *runtime.CreateSpec {
 	cs.Volumes = vols

@@ -34,10 +34,16 @@
 //	    container.json           what Create recorded (image, command, limits)
 //	    bundle/config.json       the OCI spec; bundle/rootfs is the overlay
 //	    shim.json                pid, start time and run generation of the shim
-//	    started.json             when the current run was started
+//	    start.json               when the current run was started
 //	    exit.json                how the current run ended (written by the shim)
 //	    log.json                 the log, one JSON object a line (package logfile)
 //	    volumes/<name>           volumes without a source
+//
+// start.json, exit.json and log.json, the shim's ready report and every
+// write of a record (atomic and fsynced) are package statedir's protocol,
+// which the wasm host shares. Records of earlier versions (the shim's
+// {gen, code, signal} exit, the runtime's started.json) are still read: a
+// shim started before an upgrade writes them after it.
 //
 // The key, not the id, names the OCI container and its cgroup
 // (/switchyard/<key>), so Rename only moves the name.

@@ -3,6 +3,7 @@ package runc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -43,12 +45,16 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	}
 	logPath := f.Name() + ".log"
 	cleanup := func() { os.Remove(f.Name()); os.Remove(logPath) }
-	if err := writeJSON(f.Name(), proc); err != nil {
-		f.Close()
+	// The process file lives as long as the exec, read by the runc this
+	// process starts: written plainly, neither atomic nor durable.
+	err = json.NewEncoder(f).Encode(proc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
 	}
-	f.Close()
 	global := []string{"--log", logPath, "--log-format", "json"}
 	if r.opt.runcRoot != "" {
 		global = append(global, "--root", r.opt.runcRoot)
@@ -71,7 +77,7 @@ func execErr(id runtime.ContainerID, cmd *exec.Cmd, err error) (int, error) {
 	if code == 255 {
 		// cmd.Args is runc --log LOG ...: runc's own failure is logged there.
 		if b, rerr := os.ReadFile(cmd.Args[2]); rerr == nil {
-			if msg := runcMessage(b, errors.New("")); msg != "" {
+			if msg := statedir.RuncMessage(b); msg != "" {
 				return code, fmt.Errorf("container %s: exec: %s: %w", id, msg, runtime.ErrInvalidArgument)
 			}
 		}

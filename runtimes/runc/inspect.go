@@ -15,6 +15,7 @@ import (
 	"github.com/containerd/cgroups/v3/cgroup2"
 
 	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
@@ -46,7 +47,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 		StateDir:    s.dir,
 	}
 	if s.started != nil {
-		d.StartedAt = s.started.At
+		d.StartedAt = s.started.StartedAt
 	}
 	if o, ok := s.outcome(); ok {
 		d.Outcome = &o
@@ -161,8 +162,8 @@ func (r *Runtime) waitExit(ctx context.Context, s *snapshot) (runtime.WaitOutcom
 		if now.shim.Gen != s.shim.Gen {
 			// A later run began: this one ended.
 			var o runtime.WaitOutcome
-			if e, err := shim.ReadExit(s.dir); err == nil {
-				o = outcomeOf(e)
+			if e, ok, err := statedir.ReadExit(s.dir); err == nil && ok {
+				o = e.Outcome
 			}
 			out = o
 			return true
@@ -230,13 +231,13 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 }
 
 // waitGen waits for the exit of run gen (or a later one).
-func (r *Runtime) waitGen(ctx context.Context, id runtime.ContainerID, dir string, gen int) (runtime.WaitOutcome, error) {
+func (r *Runtime) waitGen(ctx context.Context, id runtime.ContainerID, dir string, gen uint64) (runtime.WaitOutcome, error) {
 	var out runtime.WaitOutcome
 	gone := false
 	ok := pollWatching(ctx, dir, time.Now().Add(100*365*24*time.Hour), func() bool {
-		e, err := shim.ReadExit(dir)
-		if err == nil && e.Gen >= gen {
-			out = outcomeOf(e)
+		e, ok, err := statedir.ReadExit(dir)
+		if err == nil && ok && e.Run >= gen {
+			out = e.Outcome
 			return true
 		}
 		if _, err := os.Stat(filepath.Join(dir, metaFile)); err != nil {
@@ -260,7 +261,7 @@ func (r *Runtime) Logs(ctx context.Context, id runtime.ContainerID, tail int) ([
 	if err != nil {
 		return nil, err
 	}
-	entries, err := logfile.Tail(filepath.Join(r.dirOf(key), shim.LogFile), tail)
+	entries, err := logfile.Tail(filepath.Join(r.dirOf(key), statedir.LogFile), tail)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", id, err)
 	}
@@ -282,7 +283,7 @@ func (r *Runtime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail i
 	// The shim records the exit by a rename in dir: the watch ends the
 	// stream at once instead of at the follower's next poll.
 	wake, unwatch := watchDir(dir)
-	return watchedStream{logfile.FollowWoken(ctx, filepath.Join(dir, shim.LogFile), tail, stopped, wake), unwatch}, nil
+	return watchedStream{logfile.FollowWoken(ctx, filepath.Join(dir, statedir.LogFile), tail, stopped, wake), unwatch}, nil
 }
 
 // watchedStream is a log stream that stops its directory watch on Close.

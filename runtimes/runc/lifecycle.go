@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -118,26 +117,28 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	tBundle = time.Now()
-	return r.spawnShim(ctx, id, key, dir, 1)
+	_, err = r.spawnShim(ctx, id, key, dir, 1)
+	return err
 }
 
 // spawnShim starts the shim of run gen in its own session and waits until
-// it reports the container created (or why it is not).
-func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen int) error {
+// it reports the container created (or why it is not). It returns the
+// shim's record, as written to shimFile.
+func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64) (shimRecord, error) {
 	rd, wr, err := os.Pipe()
 	if err != nil {
-		return err
+		return shimRecord{}, err
 	}
 	defer rd.Close()
 	logf, err := os.OpenFile(filepath.Join(dir, shimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		wr.Close()
-		return err
+		return shimRecord{}, err
 	}
 	defer logf.Close()
 	args := append(r.opt.shim[1:len(r.opt.shim):len(r.opt.shim)],
 		"--runc", r.opt.runc, "--dir", dir, "--id", key,
-		"--cgroup", "/switchyard/"+key, "--gen", strconv.Itoa(gen))
+		"--cgroup", "/switchyard/"+key, "--gen", strconv.FormatUint(gen, 10))
 	if r.opt.runcRoot != "" {
 		args = append(args, "--runc-root", r.opt.runcRoot)
 	}
@@ -151,7 +152,7 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	err = cmd.Start()
 	wr.Close()
 	if err != nil {
-		return fmt.Errorf("container %s: start shim: %w", id, err)
+		return shimRecord{}, fmt.Errorf("container %s: start shim: %w", id, err)
 	}
 	// Reap the shim when it ends while this process lives; after an agent
 	// restart the shim is someone else's child.
@@ -160,40 +161,27 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	rec.Start, _ = procStart(rec.PID)
 	if err := writeJSON(filepath.Join(dir, shimFile), rec); err != nil {
 		cmd.Process.Kill()
-		return fmt.Errorf("container %s: %w", id, err)
+		return shimRecord{}, fmt.Errorf("container %s: %w", id, err)
 	}
-	type result struct {
-		msg []byte
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() { b, err := io.ReadAll(rd); ch <- result{b, err} }()
+	// The report carries the failure's kind: the shim classified runc's
+	// message (statedir.ClassifyRunc), and it is the shim's own failure
+	// (unavailable) otherwise.
+	ch := make(chan error, 1)
+	go func() { ch <- statedir.ReadReady(rd) }()
 	select {
 	case <-ctx.Done():
 		cmd.Process.Kill()
-		return fmt.Errorf("container %s: create: %w", id, ctx.Err())
-	case res := <-ch:
-		msg := strings.TrimSpace(string(res.msg))
-		if msg == "ok" {
-			return nil
+		return shimRecord{}, fmt.Errorf("container %s: create: %w", id, ctx.Err())
+	case err := <-ch:
+		switch {
+		case err == nil:
+			return rec, nil
+		case errors.Is(err, runtime.ErrUnavailable):
+			// The node's failure, maybe the shim's own: its log may say more.
+			return shimRecord{}, fmt.Errorf("container %s: %w (shim log: %s)", id, err, filepath.Join(dir, shimLogFile))
 		}
-		if msg == "" {
-			msg = "the shim ended without a word; see " + filepath.Join(dir, shimLogFile)
-		}
-		return fmt.Errorf("container %s: %s: %w", id, msg, createKind(msg))
+		return shimRecord{}, fmt.Errorf("container %s: %w", id, err)
 	}
-}
-
-// createKind classifies a failed create: what the workload asked for is
-// wrong (a missing program or directory, a limit too small to start) or the
-// node cannot run it.
-func createKind(msg string) error {
-	for _, s := range []string{"no such file", "not found", "permission denied", "oom", "memory", "cannot allocate", "invalid"} {
-		if strings.Contains(strings.ToLower(msg), s) {
-			return runtime.ErrInvalidArgument
-		}
-	}
-	return runtime.ErrUnavailable
 }
 
 // Start implements runtime.Lifecycle. A created container is started; an
@@ -214,10 +202,11 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		if !pollUntil(ctx, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
 			return fmt.Errorf("container %s: the supervisor of its previous run has not ended; retry: %w", id, runtime.ErrUnavailable)
 		}
-		if err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1); err != nil {
+		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1)
+		if err != nil {
 			return err
 		}
-		s.shim.Gen++
+		s.shim = rec
 	}
 	t0 := time.Now()
 	defer func() { r.opt.logger.Debug("runc start", "id", id, "took", time.Since(t0)) }()
@@ -231,25 +220,32 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	if err != nil {
 		// A workload that ends at once can be reaped, and its OCI state
 		// deleted by the shim, before runc start has tidied up after
-		// itself; runc then fails, but the run happened. The shim records
-		// the exit only after its runc delete: when runc's complaint says
-		// its state went away, give the shim a moment to record it.
+		// itself; runc then fails (its state gone, the init already dead,
+		// a file missing), but the run happened. The shim records the exit
+		// only after its runc delete: give it a moment to record it. The
+		// poll ends as soon as the exit is recorded or the shim is gone.
 		ended := func() bool {
 			now, lerr := load(s.dir)
 			return lerr == nil && now.exit != nil && now.shim.Gen == s.shim.Gen
 		}
-		msg := err.Error()
-		if gone := isNoOCIContainer(err) || strings.Contains(msg, "no such file") || strings.Contains(msg, "already dead"); gone && ctx.Err() == nil {
+		if ctx.Err() == nil {
 			pollWatching(ctx, s.dir, time.Now().Add(2*time.Second), func() bool {
 				now, lerr := load(s.dir)
 				return lerr != nil || now.exit != nil || !now.shim.alive()
 			})
 		}
 		if !ended() {
+			// The run is there and did not start: for the caller, the
+			// container was not in a state to start.
+			var re *runcError
+			if errors.As(err, &re) {
+				return fmt.Errorf("container %s: %w", id, re.withKind(runtime.ErrFailedPrecondition))
+			}
 			return fmt.Errorf("container %s: %w: %w", id, err, runtime.ErrFailedPrecondition)
 		}
 	}
-	return writeJSON(filepath.Join(s.dir, startedFile), startedRecord{Gen: s.shim.Gen, At: time.Now().UTC()})
+	start := statedir.Start{Run: s.shim.Gen, SupervisorPID: s.shim.PID, StartedAt: time.Now().UTC()}
+	return statedir.WriteStart(s.dir, start)
 }
 
 // Stop implements runtime.Lifecycle: SIGTERM, then SIGKILL after timeout.
@@ -296,23 +292,15 @@ func (r *Runtime) signal(ctx context.Context, s *snapshot, sig unix.Signal) erro
 		if now, lerr := load(s.dir); lerr == nil && !now.running() && now.state.Status != runtime.StatusPending {
 			return nil
 		}
-		if ctx.Err() == nil && isNoOCIContainer(err) {
-			return fmt.Errorf("container %s: %w: %w", s.meta.ID, err, errNoOCIContainer)
-		}
 		return fmt.Errorf("container %s: %w", s.meta.ID, err)
 	}
 	return nil
 }
 
-// errNoOCIContainer marks runc's "container does not exist": the run never
-// got as far as runc create, or its OCI container is deleted already.
+// errNoOCIContainer marks runc's "container does not exist" (what
+// statedir.ClassifyRunc calls not found): the run never got as far as runc
+// create, or its OCI container is deleted already.
 var errNoOCIContainer = fmt.Errorf("the OCI runtime has no such container (never created or already deleted): %w", runtime.ErrFailedPrecondition)
-
-// isNoOCIContainer reports whether err is runc's answer for a container it
-// does not know.
-func isNoOCIContainer(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "does not exist")
-}
 
 // endShim kills the shim of rec, with whatever it runs in its session (a
 // runc create under way, say), and waits a little for it to be gone. The
@@ -412,7 +400,7 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string) {
 	}
 	tShim = time.Now()
 	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
-		if err := r.runc(ctx, "delete", "--force", key); err != nil && !isNoOCIContainer(err) {
+		if err := r.runc(ctx, "delete", "--force", key); err != nil && !errors.Is(err, errNoOCIContainer) {
 			r.opt.logger.Warn("remove: runc delete", "key", key, "err", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
@@ -24,7 +25,7 @@ import (
 // know the container while its shim lives.
 func stalledShim() {
 	ready := os.NewFile(shim.ReadyFD, "ready")
-	ready.WriteString("ok\n")
+	statedir.WriteReady(ready, nil)
 	ready.Close()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGTERM)

@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 			os.Exit(agentMain(os.Args[2:]))
 		case "shim-stalled":
 			stalledShim()
+		case "shim-old":
+			os.Exit(oldShim(os.Args[2:]))
 		}
 	}
 	os.Exit(m.Run())

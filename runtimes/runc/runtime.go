@@ -3,7 +3,6 @@ package runc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -159,8 +159,12 @@ func (r *Runtime) locked(id runtime.ContainerID) (*snapshot, func(), error) {
 	return s, unlock, nil
 }
 
-// runc runs the OCI runtime binary and returns its error with runc's own
-// message, which names what went wrong.
+// runc runs the OCI runtime binary and returns its error as a *runcError:
+// runc's own message, which names what went wrong, and the kind
+// statedir.ClassifyRunc gives it. The runtime runs runc start, kill and
+// delete with arguments of its own making: what runc would call invalid in
+// them is the node's failure (unavailable), and runc's "no such container"
+// is errNoOCIContainer, since the container is the agent's and exists.
 func (r *Runtime) runc(ctx context.Context, args ...string) error {
 	global := []string{"--log-format", "json"}
 	if r.opt.runcRoot != "" {
@@ -170,34 +174,45 @@ func (r *Runtime) runc(ctx context.Context, args ...string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
+		op := filepath.Base(r.opt.runc) + " " + args[0]
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s %s: %w", filepath.Base(r.opt.runc), args[0], ctx.Err())
+			return fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		return fmt.Errorf("%s %s: %s", filepath.Base(r.opt.runc), args[0], runcMessage(out.Bytes(), err))
+		msg := statedir.RuncMessage(out.Bytes())
+		if msg == "" {
+			msg = err.Error()
+		}
+		kind := statedir.ClassifyRunc(msg)
+		switch {
+		case errors.Is(kind, runtime.ErrNotFound):
+			kind = errNoOCIContainer
+		case errors.Is(kind, runtime.ErrInvalidArgument):
+			kind = runtime.ErrUnavailable
+		}
+		return &runcError{op: op, msg: msg, kind: kind}
 	}
 	return nil
 }
 
-// runcMessage extracts runc's error from its output (JSON log lines or
-// plain text).
-func runcMessage(out []byte, err error) string {
-	var msgs []string
-	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte{'\n'}) {
-		var rec struct{ Level, Msg string }
-		if json.Unmarshal(line, &rec) == nil && rec.Msg != "" {
-			if rec.Level == "error" || rec.Level == "fatal" {
-				msgs = append(msgs, rec.Msg)
-			}
-			continue
-		}
-		if s := strings.TrimSpace(string(line)); s != "" {
-			msgs = append(msgs, s)
-		}
-	}
-	if len(msgs) == 0 {
-		return err.Error()
-	}
-	return strings.Join(msgs, "; ")
+// runcError is a failed run of the OCI runtime binary.
+type runcError struct {
+	op   string // "runc kill"
+	msg  string // runc's message
+	kind error  // an error kind, or errNoOCIContainer
+}
+
+// Error implements error.
+func (e *runcError) Error() string { return e.op + ": " + e.msg + ": " + e.kind.Error() }
+
+// Unwrap returns the failure's kind.
+func (e *runcError) Unwrap() error { return e.kind }
+
+// withKind returns the failure with another kind, for a caller that knows
+// better what it means for the container.
+func (e *runcError) withKind(kind error) *runcError {
+	c := *e
+	c.kind = kind
+	return &c
 }
 
 // cleanupCgroup removes what is left of the container's cgroup in every

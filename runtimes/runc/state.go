@@ -1,8 +1,8 @@
 package runc
 
 import (
-	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,16 +11,16 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
 
-// Files of a container's state directory written by the runtime (the shim
-// writes those named in package shim).
+// Files of a container's state directory written by the runtime besides the
+// start record (statedir.StartFile); the shim writes those named in
+// packages shim and statedir.
 const (
 	metaFile    = "container.json"
 	shimFile    = "shim.json"
-	startedFile = "started.json"
 	shimLogFile = "shim.log"
 )
 
@@ -45,32 +45,22 @@ type meta struct {
 type shimRecord struct {
 	PID   int    `json:"pid"`
 	Start uint64 `json:"start"`
-	Gen   int    `json:"gen"`
+	Gen   uint64 `json:"gen"`
 }
 
-// startedRecord says that run Gen was started, and when.
-type startedRecord struct {
-	Gen int       `json:"gen"`
-	At  time.Time `json:"at"`
-}
+// writeJSON writes a record of the container atomically and durably: a
+// container is started again after a crash of the machine, from what these
+// records say.
+func writeJSON(path string, v any) error { return statedir.WriteJSON(path, v) }
 
-func writeJSON(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return shim.WriteFileAtomic(path, b)
-}
-
+// readJSON decodes the record at path into v; a missing record is an error
+// wrapping fs.ErrNotExist.
 func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
+	ok, err := statedir.ReadJSON(path, v)
+	if err == nil && !ok {
+		return fmt.Errorf("%s: %w", path, fs.ErrNotExist)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return err
 }
 
 // procStart returns the start time of process pid (field 22 of its stat),
@@ -108,8 +98,8 @@ type snapshot struct {
 	dir     string
 	meta    meta
 	shim    shimRecord
-	started *startedRecord
-	exit    *shim.Exit // the exit of the current run, if it ended
+	started *statedir.Start
+	exit    *statedir.Exit // the exit of the current run, if it ended
 	state   runtime.State
 }
 
@@ -126,8 +116,7 @@ func load(dir string) (*snapshot, error) {
 	if err := readJSON(filepath.Join(dir, shimFile), &s.shim); err != nil && !isNotExist(err) {
 		return nil, err
 	}
-	var st startedRecord
-	if err := readJSON(filepath.Join(dir, startedFile), &st); err == nil && st.Gen == s.shim.Gen {
+	if st, ok, err := statedir.ReadStart(dir); err == nil && ok && st.Run == s.shim.Gen {
 		s.started = &st
 	}
 	s.readExit()
@@ -148,14 +137,14 @@ func load(dir string) (*snapshot, error) {
 	case s.exit.Error != "" && s.started == nil:
 		s.state = runtime.State{Status: runtime.StatusFailed, Reason: s.exit.Error}
 	default:
-		s.state = runtime.State{Status: runtime.StatusExited, ExitCode: s.exit.Code}
+		s.state = runtime.State{Status: runtime.StatusExited, ExitCode: s.exit.Outcome.ExitCode}
 	}
 	return s, nil
 }
 
 func (s *snapshot) readExit() {
-	e, err := shim.ReadExit(s.dir)
-	if err == nil && e.Gen == s.shim.Gen {
+	e, ok, err := statedir.ReadExit(s.dir)
+	if err == nil && ok && e.Run == s.shim.Gen {
 		s.exit = &e
 	}
 }
@@ -168,22 +157,7 @@ func (s *snapshot) outcome() (runtime.WaitOutcome, bool) {
 		}
 		return runtime.WaitOutcome{}, false
 	}
-	return outcomeOf(*s.exit), true
-}
-
-func outcomeOf(e shim.Exit) runtime.WaitOutcome {
-	o := runtime.WaitOutcome{ExitCode: e.Code, Reason: runtime.ReasonExited, FinishedAt: e.FinishedAt}
-	if e.Signal > 0 {
-		o.Reason = runtime.ReasonSignal
-		o.Signal = runtime.Signal(e.Signal).String()
-	}
-	if e.OOMKilled {
-		o.Reason = runtime.ReasonOOMKilled
-	}
-	if e.Error != "" {
-		o.Reason, o.Message = runtime.ReasonRuntimeError, e.Error
-	}
-	return o
+	return s.exit.Outcome, true
 }
 
 // running reports whether the workload may be running (or about to).

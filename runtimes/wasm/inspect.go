@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/runtimes/wasm/host"
 )
 
 // State implements runtime.Inspector.
@@ -54,7 +54,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 		d.Outcome, d.FinishedAt = &o, o.FinishedAt
 	}
 	if obs.running() {
-		d.PID = obs.start.HostPID
+		d.PID = obs.start.SupervisorPID
 	}
 	return d, nil
 }
@@ -116,7 +116,7 @@ func (r *Runtime) PID(ctx context.Context, id runtime.ContainerID) (int, error) 
 	if err != nil || !obs.running() {
 		return 0, err
 	}
-	return obs.start.HostPID, nil
+	return obs.start.SupervisorPID, nil
 }
 
 // IP implements runtime.Inspector: WASI preview 1 modules have no network
@@ -141,7 +141,7 @@ func (r *Runtime) Logs(_ context.Context, id runtime.ContainerID, tail int) ([]r
 	if tail < runtime.TailAll {
 		return nil, fmt.Errorf("container %s: tail %d: want a count or TailAll: %w", id, tail, runtime.ErrInvalidArgument)
 	}
-	entries, err := logfile.Tail(filepath.Join(r.dir(rec.Key), host.LogFile), tail)
+	entries, err := logfile.Tail(filepath.Join(r.dir(rec.Key), statedir.LogFile), tail)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", id, err)
 	}
@@ -161,7 +161,7 @@ func (r *Runtime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail i
 		obs, err := r.observe(ctx, rec)
 		return err != nil || !obs.running()
 	}
-	return logfile.Follow(ctx, filepath.Join(r.dir(rec.Key), host.LogFile), tail, stopped), nil
+	return logfile.Follow(ctx, filepath.Join(r.dir(rec.Key), statedir.LogFile), tail, stopped), nil
 }
 
 // Exec implements runtime.Executor: a module is a single process, so there

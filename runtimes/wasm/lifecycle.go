@@ -13,6 +13,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
 )
@@ -86,7 +87,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := r.withHost(ctx, func() error { return r.client.Prepare(ctx, rec.Module) }); err != nil {
 		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
-	if err := host.WriteJSON(filepath.Join(dir, configFile), rec); err != nil {
+	if err := statedir.WriteJSON(filepath.Join(dir, configFile), rec); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	r.mu.Lock()
@@ -350,7 +351,7 @@ func (r *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error 
 	r.mu.Unlock()
 	nrec := *rec
 	nrec.ID = to
-	if err := host.WriteJSON(filepath.Join(r.dir(rec.Key), configFile), &nrec); err != nil {
+	if err := statedir.WriteJSON(filepath.Join(r.dir(rec.Key), configFile), &nrec); err != nil {
 		r.mu.Lock()
 		delete(r.byID, to)
 		r.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
 )
@@ -98,7 +99,7 @@ func New(root string, modules ModuleSource, opts ...Option) (*Runtime, error) {
 	}
 	for _, d := range dirs {
 		var rec record
-		ok, err := host.ReadJSON(filepath.Join(root, "containers", d.Name(), configFile), &rec)
+		ok, err := statedir.ReadJSON(filepath.Join(root, "containers", d.Name(), configFile), &rec)
 		if err != nil || !ok {
 			// A create that died half-way, or a damaged record: skip it
 			// rather than refuse to start the agent.
@@ -168,10 +169,10 @@ func newKey(id runtime.ContainerID) string {
 // observation is a container's state as its records and the host tell it.
 type observation struct {
 	state   runtime.State
-	start   host.StartRecord
+	start   statedir.Start
 	started bool
 	// exit is set when the current run has ended.
-	exit *host.ExitRecord
+	exit *statedir.Exit
 	// status is the host's report while the instance runs.
 	status host.Status
 }
@@ -185,7 +186,7 @@ func (o observation) running() bool {
 // failed, so an instance is never silently lost.
 func (r *Runtime) observe(ctx context.Context, rec *record) (observation, error) {
 	dir := r.dir(rec.Key)
-	start, ok, err := host.ReadStart(dir)
+	start, ok, err := statedir.ReadStart(dir)
 	if err != nil {
 		return observation{}, fmt.Errorf("container %s: %w", rec.ID, err)
 	}
@@ -193,13 +194,13 @@ func (r *Runtime) observe(ctx context.Context, rec *record) (observation, error)
 		return observation{state: runtime.State{Status: runtime.StatusPending}}, nil
 	}
 	obs := observation{start: start, started: true}
-	ended := func(x host.ExitRecord) (observation, error) {
+	ended := func(x statedir.Exit) (observation, error) {
 		obs.exit = &x
 		obs.state = stateOf(x.Outcome)
 		return obs, nil
 	}
-	readExit := func() (host.ExitRecord, bool, error) {
-		x, ok, err := host.ReadExit(dir)
+	readExit := func() (statedir.Exit, bool, error) {
+		x, ok, err := statedir.ReadExit(dir)
 		return x, ok && x.Run == start.Run, err
 	}
 	if x, ok, err := readExit(); err != nil {
@@ -224,7 +225,7 @@ func (r *Runtime) observe(ctx context.Context, rec *record) (observation, error)
 	case err != nil && !errors.Is(err, runtime.ErrUnavailable) && !errors.Is(err, runtime.ErrNotFound):
 		return observation{}, fmt.Errorf("container %s: %w", rec.ID, err)
 	}
-	x, err := host.RecordLost(dir, start.Run, start.HostPID, start.StartedAt)
+	x, err := host.RecordLost(dir, start.Run, start.SupervisorPID, start.StartedAt)
 	if err != nil {
 		return observation{}, fmt.Errorf("container %s: %w", rec.ID, err)
 	}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/runtimes/wasm/host"
 )
 
 // recheck is how often a waiter looks at the disk for what another process
@@ -76,7 +76,7 @@ func (r *Runtime) waitNextExit(ctx context.Context, id runtime.ContainerID, rec 
 			if _, _, err := r.lookup(id); err != nil {
 				return false, err
 			}
-			st, ok, err := host.ReadStart(r.dir(rec.Key))
+			st, ok, err := statedir.ReadStart(r.dir(rec.Key))
 			return ok && st.Run >= run, err
 		})
 		if err != nil {
@@ -90,24 +90,24 @@ func (r *Runtime) waitNextExit(ctx context.Context, id runtime.ContainerID, rec 
 // waitRun waits until run has ended and returns its exit record. While the
 // host runs the instance it answers the wait; if the host goes away, the
 // next observation records the loss.
-func (r *Runtime) waitRun(ctx context.Context, rec *record, run uint64) (host.ExitRecord, error) {
+func (r *Runtime) waitRun(ctx context.Context, rec *record, run uint64) (statedir.Exit, error) {
 	for {
 		obs, err := r.observe(ctx, rec)
 		if err != nil {
-			return host.ExitRecord{}, err
+			return statedir.Exit{}, err
 		}
 		if obs.exit != nil && obs.exit.Run >= run {
 			return *obs.exit, nil
 		}
 		if !obs.running() {
-			return host.ExitRecord{}, fmt.Errorf("container %s: run %d has not started: %w", rec.ID, run, runtime.ErrFailedPrecondition)
+			return statedir.Exit{}, fmt.Errorf("container %s: run %d has not started: %w", rec.ID, run, runtime.ErrFailedPrecondition)
 		}
 		x, err := r.client.Wait(ctx, rec.Key, obs.start.Run)
 		if err == nil && x.Run >= run {
 			return x, nil
 		}
 		if ctx.Err() != nil {
-			return host.ExitRecord{}, ctx.Err()
+			return statedir.Exit{}, ctx.Err()
 		}
 	}
 }

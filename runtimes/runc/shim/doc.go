@@ -6,12 +6,14 @@
 //     create has exited, is its child;
 //   - runs `runc create` with pipes as the container's stdout and stderr
 //     (stdin is /dev/null) and tells the runtime through an inherited pipe
-//     whether the container was created;
+//     whether the container was created (statedir.WriteReady: one JSON
+//     line, {ok, kind, message});
 //   - copies the pipes into the container's log file (package logfile);
 //   - waits for the init process, reads the cgroup's OOM kill counter,
 //     runs `runc delete` (so that an exited container holds no cgroup and no
 //     runc state), records the exit atomically in the state directory
-//     (exit.json: write a temporary file, then rename), and exits.
+//     (statedir.WriteExit: a temporary file, fsynced, renamed, the
+//     directory fsynced), and exits.
 //
 // `runc start` is run by the runtime, not the shim: it only opens the
 // container's exec FIFO, and running it in the caller gives the caller

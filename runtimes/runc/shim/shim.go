@@ -2,8 +2,6 @@ package shim
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,12 +20,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
 // ReadyFD is the file descriptor on which the shim reports that the
-// container was created ("ok\n") or why it was not. The runtime passes the
-// write end of a pipe there (exec.Cmd.ExtraFiles[0]).
+// container was created or why it was not (statedir.WriteReady). The
+// runtime passes the write end of a pipe there (exec.Cmd.ExtraFiles[0]).
 const ReadyFD = 3
 
 // drainTimeout bounds how long the shim waits for the output pipes to close
@@ -38,7 +37,7 @@ const drainTimeout = 2 * time.Second
 // config is what the runtime passes on the command line.
 type config struct {
 	runc, runcRoot, dir, id, cgroup string
-	gen                             int
+	gen                             uint64
 }
 
 // Main runs the shim with args (the words after "shim") and returns the
@@ -55,7 +54,7 @@ func Main(args []string) int {
 	fs.StringVar(&c.dir, "dir", "", "container state directory (holds bundle/)")
 	fs.StringVar(&c.id, "id", "", "OCI runtime container id")
 	fs.StringVar(&c.cgroup, "cgroup", "", "container cgroup path, for OOM events")
-	fs.IntVar(&c.gen, "gen", 0, "run generation recorded in the exit")
+	fs.Uint64Var(&c.gen, "gen", 0, "run generation recorded in the exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -77,16 +76,16 @@ func Main(args []string) int {
 	if ready != nil {
 		syscall.CloseOnExec(ReadyFD)
 	}
-	exit, err := run(c, ready)
+	e, err := run(c, ready)
 	if err != nil {
-		exit.Error = err.Error()
+		e.failure = err.Error()
 	}
-	exit.Gen = c.gen
-	if exit.FinishedAt.IsZero() {
-		exit.FinishedAt = time.Now()
+	if e.at.IsZero() {
+		e.at = time.Now()
 	}
-	b, _ := json.Marshal(exit)
-	if werr := WriteFileAtomic(filepath.Join(c.dir, ExitFile), b); werr != nil {
+	exit := statedir.Exit{Run: c.gen, SupervisorPID: os.Getpid(), Error: e.failure,
+		Outcome: statedir.ProcessOutcome(e.code, e.signal, e.oomKilled, e.failure, e.at)}
+	if werr := statedir.WriteExit(c.dir, exit); werr != nil {
 		fmt.Fprintln(os.Stderr, "shim:", werr)
 		return 1
 	}
@@ -94,6 +93,21 @@ func Main(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// end is how the container's init ended, as the shim saw it.
+type end struct {
+	// code is the exit code as a shell reports it: 128+N for signal N.
+	code int
+	// signal is the signal number that ended init, 0 when it exited.
+	signal int
+	// oomKilled is set when the kernel's OOM killer killed a process of
+	// the container's cgroup during the run.
+	oomKilled bool
+	// failure is set when the shim could not run or watch the container.
+	failure string
+	// at is when the shim saw init end.
+	at time.Time
 }
 
 // runcCmd builds a runc command line with the shared global flags.
@@ -106,35 +120,42 @@ func (c config) runcCmd(args ...string) *exec.Cmd {
 }
 
 // run creates the container, reports on ready, supervises init and returns
-// its exit. An error before the ready report is reported there too.
-func run(c config, ready *os.File) (Exit, error) {
-	report := func(msg string) {
-		if ready != nil {
-			io.WriteString(ready, msg)
-			ready.Close()
-			ready = nil
+// how it ended. An error before the ready report is reported there too.
+func run(c config, ready *os.File) (end, error) {
+	// report sends the ready report, once, and returns err unchanged for
+	// the exit record. A failure without a kind of its own is reported as
+	// one of the node (ErrUnavailable).
+	report := func(err error) error {
+		if ready == nil {
+			return err
 		}
+		rep := err
+		if err != nil && runtime.KindName(err) == "" {
+			rep = fmt.Errorf("%w: %w", err, runtime.ErrUnavailable)
+		}
+		if werr := statedir.WriteReady(ready, rep); werr != nil {
+			fmt.Fprintln(os.Stderr, "shim: ready report:", werr)
+		}
+		ready.Close()
+		ready = nil
+		return err
 	}
-	defer report("shim ended without a report\n")
+	defer report(errors.New("the shim ended without a report"))
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		report("subreaper: " + err.Error() + "\n")
-		return Exit{}, fmt.Errorf("subreaper: %w", err)
+		return end{}, report(fmt.Errorf("subreaper: %w", err))
 	}
-	logs, err := logfile.Open(filepath.Join(c.dir, LogFile))
+	logs, err := logfile.Open(filepath.Join(c.dir, statedir.LogFile))
 	if err != nil {
-		report(err.Error() + "\n")
-		return Exit{}, err
+		return end{}, report(err)
 	}
 	defer logs.Close()
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		report(err.Error() + "\n")
-		return Exit{}, err
+		return end{}, report(err)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
-		report(err.Error() + "\n")
-		return Exit{}, err
+		return end{}, report(err)
 	}
 	pidFile := filepath.Join(c.dir, InitPIDFile)
 	create := c.runcCmd("create", "--bundle", filepath.Join(c.dir, "bundle"), "--pid-file", pidFile, c.id)
@@ -146,21 +167,23 @@ func run(c config, ready *os.File) (Exit, error) {
 	outW.Close()
 	errW.Close()
 	if err != nil {
-		msg := RuncError(filepath.Join(c.dir, RuncLogFile))
+		// runc's own message, from its log, names what went wrong.
+		b, _ := os.ReadFile(filepath.Join(c.dir, RuncLogFile))
+		msg := statedir.RuncMessage(b)
 		if msg == "" {
 			msg = err.Error()
 		}
-		report("runc create: " + msg + "\n")
 		outR.Close()
 		errR.Close()
-		return Exit{Code: 255}, fmt.Errorf("runc create: %s", msg)
+		failure := fmt.Errorf("runc create: %s", msg)
+		report(fmt.Errorf("%w: %w", failure, createKind(msg)))
+		return end{code: 255}, failure
 	}
 	pid, err := readPID(pidFile)
 	if err != nil {
-		report(err.Error() + "\n")
-		return Exit{Code: 255}, err
+		return end{code: 255}, report(err)
 	}
-	report("ok\n")
+	report(nil)
 
 	var wg sync.WaitGroup
 	for _, p := range []struct {
@@ -186,7 +209,7 @@ func run(c config, ready *os.File) (Exit, error) {
 		outR.Close()
 		errR.Close()
 	}
-	exit.OOMKilled = oomKilled(c.cgroup)
+	exit.oomKilled = oomKilled(c.cgroup)
 	// Delete before recording: once the exit is visible, the container has
 	// no runc state and no cgroup left.
 	del := c.runcCmd("delete", "--force", c.id)
@@ -196,10 +219,10 @@ func run(c config, ready *os.File) (Exit, error) {
 	return exit, nil
 }
 
-// waitInit reaps children until init is among them and returns its exit.
-// As a subreaper the shim also adopts the container's orphans; they are
-// reaped here too.
-func waitInit(pid int) Exit {
+// waitInit reaps children until init is among them and returns how it
+// ended. As a subreaper the shim also adopts the container's orphans; they
+// are reaped here too.
+func waitInit(pid int) end {
 	for {
 		var ws unix.WaitStatus
 		got, err := unix.Wait4(-1, &ws, 0, nil)
@@ -208,21 +231,33 @@ func waitInit(pid int) Exit {
 		}
 		if err != nil {
 			// No child left: init is gone and someone else reaped it.
-			return Exit{Code: 255, FinishedAt: time.Now(), Error: "init " + strconv.Itoa(pid) + " vanished: " + err.Error()}
+			return end{code: 255, at: time.Now(), failure: "init " + strconv.Itoa(pid) + " vanished: " + err.Error()}
 		}
 		if got != pid {
 			continue
 		}
-		e := Exit{FinishedAt: time.Now()}
+		e := end{at: time.Now()}
 		switch {
 		case ws.Exited():
-			e.Code = ws.ExitStatus()
+			e.code = ws.ExitStatus()
 		case ws.Signaled():
-			e.Signal = int(ws.Signal())
-			e.Code = 128 + e.Signal
+			e.signal = int(ws.Signal())
+			e.code = 128 + e.signal
 		}
 		return e
 	}
+}
+
+// createKind is the kind of a failed runc create with runc's message msg.
+// What runc finds missing while it creates the container (a mount source, a
+// device) is the workload's request that is wrong, as the runtime's own
+// checks of the bundle say: an invalid argument, not a missing container.
+func createKind(msg string) error {
+	kind := statedir.ClassifyRunc(msg)
+	if errors.Is(kind, runtime.ErrNotFound) {
+		return runtime.ErrInvalidArgument
+	}
+	return kind
 }
 
 func readPID(path string) (int, error) {
@@ -271,24 +306,4 @@ func counter(path, key string) (uint64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// RuncError returns the last error runc wrote to its JSON log at path, or ""
-// when there is none.
-func RuncError(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	var last string
-	for _, line := range bytes.Split(b, []byte{'\n'}) {
-		var rec struct {
-			Level string `json:"level"`
-			Msg   string `json:"msg"`
-		}
-		if json.Unmarshal(line, &rec) == nil && (rec.Level == "error" || rec.Level == "fatal") && rec.Msg != "" {
-			last = rec.Msg
-		}
-	}
-	return last
 }

@@ -2,37 +2,12 @@ package shim
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-)
 
-func TestExitRecord(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := ReadExit(dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("ReadExit of a run that has not ended: %v, want not exist", err)
-	}
-	want := Exit{Gen: 2, Code: 137, Signal: 9, OOMKilled: true, FinishedAt: time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC)}
-	b := []byte(`{"gen":2,"code":137,"signal":9,"oom_killed":true,"finished_at":"2026-01-01T00:00:00.000000005Z"}`)
-	if err := WriteFileAtomic(filepath.Join(dir, ExitFile), b); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadExit(dir)
-	if err != nil || got != want {
-		t.Fatalf("ReadExit = %+v, %v; want %+v", got, err, want)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ExitFile+".tmp")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("temporary file left: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ExitFile), []byte("{"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadExit(dir); err == nil {
-		t.Errorf("ReadExit of a torn record: no error")
-	}
-}
+	"github.com/switchyard/switchyard/runtime"
+)
 
 func TestCounter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "memory.oom_control")
@@ -62,20 +37,6 @@ func TestCounter(t *testing.T) {
 	}
 }
 
-func TestRuncError(t *testing.T) {
-	path := filepath.Join(t.TempDir(), RuncLogFile)
-	log := `{"level":"info","msg":"hello"}` + "\n" + `{"level":"error","msg":"first"}` + "\nnot json\n" + `{"level":"fatal","msg":"last"}` + "\n"
-	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := RuncError(path); got != "last" {
-		t.Errorf("RuncError = %q, want last", got)
-	}
-	if got := RuncError(path + ".missing"); got != "" {
-		t.Errorf("RuncError of a missing log = %q", got)
-	}
-}
-
 func TestMainUsage(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -87,6 +48,25 @@ func TestMainUsage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if code := Main(tc.args); code != 2 {
 				t.Errorf("Main(%q) = %d, want 2", tc.args, code)
+			}
+		})
+	}
+}
+
+func TestCreateKind(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want error
+	}{
+		{`unable to start container process: exec: "nope": executable file not found in $PATH`, runtime.ErrInvalidArgument},
+		{"unable to set memory limit to 65536 (current usage: 2113536, peak usage: 2248704)", runtime.ErrInvalidArgument},
+		// Missing while creating: the request is wrong, not the container.
+		{"mount source /data does not exist", runtime.ErrInvalidArgument},
+		{"exit status 1", runtime.ErrUnavailable},
+	} {
+		t.Run(tc.msg, func(t *testing.T) {
+			if got := createKind(tc.msg); !errors.Is(got, tc.want) {
+				t.Errorf("createKind(%q) = %v, want %v", tc.msg, got, tc.want)
 			}
 		})
 	}

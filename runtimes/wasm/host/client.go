@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -70,8 +71,8 @@ func (c *Client) List(ctx context.Context) ([]Status, error) {
 }
 
 // Wait blocks until run of the instance has ended and returns its record.
-func (c *Client) Wait(ctx context.Context, key string, run uint64) (ExitRecord, error) {
-	var rec ExitRecord
+func (c *Client) Wait(ctx context.Context, key string, run uint64) (statedir.Exit, error) {
+	var rec statedir.Exit
 	return rec, c.do(ctx, http.MethodGet, "/v1/instances/"+url.PathEscape(key)+"/wait?run="+strconv.FormatUint(run, 10), nil, &rec)
 }
 

@@ -7,8 +7,9 @@
 // the agent (the same binary re-executed, in its own session), so killing
 // or upgrading the agent loses no module, no log line and no exit code. It
 // records each instance's start and exit in the instance's state directory
-// (StartFile, ExitFile, written atomically) and its output in LogFile, one
-// JSON object a line, so a restarted agent finds everything again.
+// and its output in a log there, one JSON object a line, exactly as a
+// container shim does (package statedir: the records are written
+// atomically and fsynced), so a restarted agent finds everything again.
 //
 // The agent side talks to the host with Client over a unix socket in the
 // root (JSON over HTTP):

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -130,20 +131,14 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestRecords(t *testing.T) {
+// TestRecordLost checks the verdict on a run whose host went away: it does
+// not overwrite the host's own record, and a later run's loss replaces an
+// older run's exit. (The records themselves are package statedir's.)
+func TestRecordLost(t *testing.T) {
 	dir := t.TempDir()
-	if _, ok, err := ReadExit(dir); ok || err != nil {
-		t.Fatalf("exit record in an empty dir: %v %v", ok, err)
-	}
 	started := time.Now().UTC()
-	if err := WriteStart(dir, StartRecord{Run: 1, HostPID: 42, StartedAt: started}); err != nil {
-		t.Fatal(err)
-	}
-	if st, ok, err := ReadStart(dir); !ok || err != nil || st.Run != 1 || st.HostPID != 42 {
-		t.Fatalf("start record %+v %v %v", st, ok, err)
-	}
-	real := ExitRecord{Run: 1, HostPID: 42, Outcome: runtime.WaitOutcome{ExitCode: 3, Reason: runtime.ReasonExited}}
-	if err := WriteExit(dir, real); err != nil {
+	real := statedir.Exit{Run: 1, SupervisorPID: 42, Outcome: runtime.WaitOutcome{ExitCode: 3, Reason: runtime.ReasonExited}}
+	if err := statedir.WriteExit(dir, real); err != nil {
 		t.Fatal(err)
 	}
 	// A loss found too late does not overwrite the host's own record...
@@ -155,14 +150,23 @@ func TestRecords(t *testing.T) {
 	if err != nil || got.Run != 2 || got.Outcome.Reason != runtime.ReasonRuntimeError || got.Outcome.Message != "wasm host exited (pid 43) while the module was running" {
 		t.Fatalf("RecordLost: %+v %v", got, err)
 	}
-	if x, ok, err := ReadExit(dir); !ok || err != nil || x.Run != 2 {
+	if x, ok, err := statedir.ReadExit(dir); !ok || err != nil || x.Run != 2 {
 		t.Fatalf("exit record after loss: %+v %v %v", x, ok, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ExitFile), []byte("{"), 0o644); err != nil {
+	// A record written by a host of the previous version (the same shape,
+	// renamed into place by hand here) is the host's own.
+	old := `{"run":3,"host_pid":44,"outcome":{"exit_code":0,"reason":"exited","finished_at":"2026-01-01T00:00:00Z"}}`
+	if err := os.WriteFile(filepath.Join(dir, statedir.ExitFile), []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := ReadExit(dir); err == nil {
-		t.Fatal("a damaged record read without error")
+	if got, err := RecordLost(dir, 3, 44, started); err != nil || got.Outcome.Reason != runtime.ReasonExited || got.SupervisorPID != 44 {
+		t.Fatalf("RecordLost over an old host's record: %+v %v", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, statedir.ExitFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RecordLost(dir, 4, 45, started); err == nil {
+		t.Fatal("RecordLost over a damaged record: no error")
 	}
 }
 
@@ -214,7 +218,7 @@ func TestServe(t *testing.T) {
 	if err != nil || x.Outcome.ExitCode != 0 || x.Outcome.Reason != runtime.ReasonExited {
 		t.Fatalf("wait: %+v %v", x, err)
 	}
-	if rec, ok, err := ReadExit(state); !ok || err != nil || rec != x {
+	if rec, ok, err := statedir.ReadExit(state); !ok || err != nil || rec != x {
 		t.Fatalf("exit record %+v, answer %+v (%v)", rec, x, err)
 	}
 	if err := c.Signal(ctx, "k", "TERM"); !errors.Is(err, runtime.ErrFailedPrecondition) {

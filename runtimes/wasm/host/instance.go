@@ -19,6 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -31,7 +32,7 @@ type instance struct {
 	cancel    context.CancelFunc
 	// done is closed once the exit record is written.
 	done chan struct{}
-	exit ExitRecord
+	exit statedir.Exit
 
 	running  bool
 	stopping bool
@@ -63,7 +64,7 @@ func (h *Host) start(req StartRequest) (Status, error) {
 		cancel()
 		return Status{}, fmt.Errorf("instance %s: %w", req.Name, err)
 	}
-	if err := WriteStart(req.StateDir, StartRecord{Run: req.Run, HostPID: h.pid, StartedAt: inst.startedAt}); err != nil {
+	if err := statedir.WriteStart(req.StateDir, statedir.Start{Run: req.Run, SupervisorPID: h.pid, StartedAt: inst.startedAt}); err != nil {
 		h.mu.Lock()
 		delete(h.instances, req.Key)
 		h.mu.Unlock()
@@ -111,11 +112,11 @@ func (h *Host) run(ctx context.Context, inst *instance) {
 		out.Message = inst.message
 	}
 	h.mu.Unlock()
-	rec := ExitRecord{Run: inst.req.Run, HostPID: h.pid, StartedAt: inst.startedAt, Outcome: out}
+	rec := statedir.Exit{Run: inst.req.Run, SupervisorPID: h.pid, StartedAt: inst.startedAt, Outcome: out}
 	h.mu.Lock()
 	inst.ending = true
 	h.mu.Unlock()
-	if err := WriteExit(inst.req.StateDir, rec); err != nil {
+	if err := statedir.WriteExit(inst.req.StateDir, rec); err != nil {
 		h.log.Error("wasm instance exit not recorded", "instance", inst.req.Name, "err", err)
 	}
 	h.mu.Lock()
@@ -134,7 +135,7 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 	if msg := inst.mem.checkMin(cm); msg != "" {
 		return runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonOOMKilled, Message: msg, FinishedAt: time.Now().UTC()}
 	}
-	lf, err := logfile.Open(filepath.Join(req.StateDir, LogFile))
+	lf, err := logfile.Open(filepath.Join(req.StateDir, statedir.LogFile))
 	if err != nil {
 		return runtimeError(fmt.Sprintf("log file: %v", err))
 	}

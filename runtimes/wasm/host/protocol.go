@@ -1,19 +1,16 @@
 package host
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
 
-// Names of the files the host keeps in its root and in an instance's state
-// directory.
+// Names of the files the host keeps in its root. In an instance's state
+// directory it keeps those of package statedir: statedir.StartFile,
+// statedir.ExitFile and statedir.LogFile.
 const (
 	// SocketName is the host's unix socket in the root.
 	SocketName = "host.sock"
@@ -23,13 +20,6 @@ const (
 	PIDName = "host.pid"
 	// CacheDir is wazero's compilation cache under the root.
 	CacheDir = "cache"
-
-	// StartFile records the instance's latest start (StartRecord).
-	StartFile = "start.json"
-	// ExitFile records the instance's latest exit (ExitRecord).
-	ExitFile = "exit.json"
-	// LogFile is the instance's output, one runtime.LogEntry a line.
-	LogFile = "log.json"
 )
 
 // Module names a module file and the digest it must have.
@@ -64,7 +54,8 @@ type StartRequest struct {
 	Env []string `json:"env,omitempty"`
 	// Mounts are preopened, longest guest path wins as usual in WASI libcs.
 	Mounts []Mount `json:"mounts,omitempty"`
-	// StateDir receives StartFile, ExitFile and LogFile.
+	// StateDir receives the start and exit records and the log (package
+	// statedir).
 	StateDir string `json:"state_dir"`
 	// MemoryLimit is the linear memory limit in bytes; 0 means none.
 	MemoryLimit uint64 `json:"memory_limit,omitempty"`
@@ -108,52 +99,14 @@ type SignalRequest struct {
 	Signal string `json:"signal"`
 }
 
-// StartRecord is StartFile's content.
-type StartRecord struct {
-	Run       uint64    `json:"run"`
-	HostPID   int       `json:"host_pid"`
-	StartedAt time.Time `json:"started_at"`
-}
-
-// ExitRecord is ExitFile's content.
-type ExitRecord struct {
-	Run       uint64              `json:"run"`
-	HostPID   int                 `json:"host_pid"`
-	StartedAt time.Time           `json:"started_at,omitzero"`
-	Outcome   runtime.WaitOutcome `json:"outcome"`
-}
-
-// WriteStart records a start in dir, atomically.
-//
-// Start and exit records are renamed into place but not fsynced: they must
-// survive the death of the agent or the host (the page cache does), not a
-// machine crash, after which no instance is running anyway and a missing
-// exit is reported as the host's loss. Two fsyncs per run would double the
-// cost of a short-lived instance.
-func WriteStart(dir string, rec StartRecord) error {
-	return writeAtomic(filepath.Join(dir, StartFile), rec, false)
-}
-
-// ReadStart reads dir's start record; ok is false when there is none.
-func ReadStart(dir string) (rec StartRecord, ok bool, err error) {
-	ok, err = readJSON(filepath.Join(dir, StartFile), &rec)
-	return rec, ok, err
-}
-
-// WriteExit records an exit in dir, atomically, replacing an older one
-// (see WriteStart on durability).
-func WriteExit(dir string, rec ExitRecord) error {
-	return writeAtomic(filepath.Join(dir, ExitFile), rec, false)
-}
-
 // RecordLost records that run ended without an exit record because its host
 // went away, unless an exit record for run appeared meanwhile (the host may
 // have written it at the last moment). It returns the record that holds.
-func RecordLost(dir string, run uint64, hostPID int, startedAt time.Time) (ExitRecord, error) {
-	if rec, ok, err := ReadExit(dir); err != nil || ok && rec.Run >= run {
+func RecordLost(dir string, run uint64, hostPID int, startedAt time.Time) (statedir.Exit, error) {
+	if rec, ok, err := statedir.ReadExit(dir); err != nil || ok && rec.Run >= run {
 		return rec, err
 	}
-	rec := ExitRecord{Run: run, HostPID: hostPID, StartedAt: startedAt, Outcome: runtime.WaitOutcome{
+	rec := statedir.Exit{Run: run, SupervisorPID: hostPID, StartedAt: startedAt, Outcome: runtime.WaitOutcome{
 		ExitCode:   255,
 		Reason:     runtime.ReasonRuntimeError,
 		Message:    fmt.Sprintf("wasm host exited (pid %d) while the module was running", hostPID),
@@ -161,62 +114,5 @@ func RecordLost(dir string, run uint64, hostPID int, startedAt time.Time) (ExitR
 	}}
 	// The host is gone, so no one else writes this run's record; a
 	// concurrent reader that also found it lost writes the same verdict.
-	return rec, WriteExit(dir, rec)
+	return rec, statedir.WriteExit(dir, rec)
 }
-
-// ReadExit reads dir's exit record; ok is false when there is none.
-func ReadExit(dir string) (rec ExitRecord, ok bool, err error) {
-	ok, err = readJSON(filepath.Join(dir, ExitFile), &rec)
-	return rec, ok, err
-}
-
-// writeAtomic writes v as JSON to a temporary file beside path and renames
-// it over path, so a reader sees the old record or the new one, never half.
-func writeAtomic(path string, v any, sync bool) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if err == nil && sync {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// WriteJSON writes v to path atomically (temporary file and rename) and
-// durably (fsynced): it is for records written once, like a container's.
-func WriteJSON(path string, v any) error { return writeAtomic(path, v, true) }
-
-// readJSON decodes path into v; a missing file is ok=false without error.
-func readJSON(path string, v any) (bool, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
-	}
-	return true, nil
-}
-
-// ReadJSON decodes the JSON file at path into v; ok is false when the file
-// does not exist.
-func ReadJSON(path string, v any) (ok bool, err error) { return readJSON(path, v) }

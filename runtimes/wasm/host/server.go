@@ -88,7 +88,7 @@ func (h *Host) instance(key string) (*instance, error) {
 }
 
 // serveWait answers when run ?run=N of the instance has ended (at once if
-// it has), with its ExitRecord. A client that goes away ends the wait.
+// it has), with its exit record (statedir.Exit). A client that goes away ends the wait.
 func (h *Host) serveWait(w http.ResponseWriter, r *http.Request) {
 	inst, err := h.instance(r.PathValue("key"))
 	if err != nil {

@@ -1,0 +1,129 @@
+package statedir
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// The files of a state directory that this protocol defines.
+const (
+	// StartFile holds the Start of the latest run.
+	StartFile = "start.json"
+	// ExitFile holds the Exit of the latest run that ended.
+	ExitFile = "exit.json"
+	// LogFile is the workload's output, one JSON object a line (package
+	// logfile's format).
+	LogFile = "log.json"
+
+	// legacyStartFile is where the runc runtime recorded a start before
+	// StartFile, as {gen, at}.
+	legacyStartFile = "started.json"
+)
+
+// Start records that a run was started.
+type Start struct {
+	// Run numbers the runs of one workload, from 1; the exit record of the
+	// same run carries the same number.
+	Run uint64 `json:"run"`
+	// SupervisorPID is the process id of the supervisor of the run (the
+	// runc shim, the wasm host), 0 when unknown. It is "host_pid" on the
+	// wire, the name the wasm host's records gave it first.
+	SupervisorPID int `json:"host_pid,omitempty"`
+	// StartedAt is when the workload was started.
+	StartedAt time.Time `json:"started_at"`
+}
+
+// Exit records how a run ended.
+type Exit struct {
+	// Run is the number of the run that ended (Start.Run).
+	Run uint64 `json:"run"`
+	// SupervisorPID is the process id of the supervisor that wrote the
+	// record, 0 when unknown ("host_pid" on the wire, as in Start).
+	SupervisorPID int `json:"host_pid,omitempty"`
+	// StartedAt is when the run was started, when the supervisor knows it.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	// Outcome is how the workload ended, as Waiter.WaitOutcome reports it.
+	Outcome runtime.WaitOutcome `json:"outcome"`
+	// Error is set when the supervisor itself failed to run or watch the
+	// workload (runc create failed, the init vanished); Outcome then says
+	// ReasonRuntimeError with the same message.
+	Error string `json:"error,omitempty"`
+}
+
+// WriteStart records start in dir (WriteJSON).
+func WriteStart(dir string, start Start) error {
+	return WriteJSON(filepath.Join(dir, StartFile), start)
+}
+
+// ReadStart reads dir's start record; ok is false when there is none. A
+// start recorded by an earlier runc runtime (started.json) is read too,
+// when there is no StartFile.
+func ReadStart(dir string) (start Start, ok bool, err error) {
+	if ok, err := ReadJSON(filepath.Join(dir, StartFile), &start); ok || err != nil {
+		return start, ok, err
+	}
+	var legacy struct {
+		Gen uint64    `json:"gen"`
+		At  time.Time `json:"at"`
+	}
+	ok, err = ReadJSON(filepath.Join(dir, legacyStartFile), &legacy)
+	return Start{Run: legacy.Gen, StartedAt: legacy.At}, ok, err
+}
+
+// WriteExit records exit in dir (WriteJSON), replacing the exit of an
+// earlier run.
+func WriteExit(dir string, exit Exit) error {
+	return WriteJSON(filepath.Join(dir, ExitFile), exit)
+}
+
+// ReadExit reads dir's exit record; ok is false when there is none. The
+// record of an earlier runc shim ({gen, code, signal, oom_killed, error,
+// finished_at}) is read into the same shape.
+func ReadExit(dir string) (exit Exit, ok bool, err error) {
+	var w exitWire
+	path := filepath.Join(dir, ExitFile)
+	if ok, err := ReadJSON(path, &w); !ok || err != nil {
+		return Exit{}, ok, err
+	}
+	switch {
+	case w.Outcome.Reason != "":
+		return w.Exit, true, nil
+	case w.Gen != nil:
+		x := Exit{Run: *w.Gen, Error: w.Error,
+			Outcome: ProcessOutcome(w.Code, w.Signal, w.OOMKilled, w.Error, w.FinishedAt)}
+		return x, true, nil
+	}
+	return Exit{}, false, fmt.Errorf("%s: an exit record with neither an outcome nor a generation", path)
+}
+
+// exitWire is what an exit record may hold: an Exit, or the fields of the
+// runc shim's earlier record.
+type exitWire struct {
+	Exit
+	Gen        *uint64   `json:"gen"`
+	Code       int       `json:"code"`
+	Signal     int       `json:"signal"`
+	OOMKilled  bool      `json:"oom_killed"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// ProcessOutcome is how a process ended: with code (128+N when signal N
+// ended it, which signal says, 0 when it exited), killed for memory
+// (oomKilled), or not run or watched at all (a non-empty failure, which
+// wins).
+func ProcessOutcome(code, signal int, oomKilled bool, failure string, finishedAt time.Time) runtime.WaitOutcome {
+	o := runtime.WaitOutcome{ExitCode: code, Reason: runtime.ReasonExited, FinishedAt: finishedAt}
+	if signal > 0 {
+		o.Reason, o.Signal = runtime.ReasonSignal, runtime.Signal(signal).String()
+	}
+	if oomKilled {
+		o.Reason = runtime.ReasonOOMKilled
+	}
+	if failure != "" {
+		o.Reason, o.Message = runtime.ReasonRuntimeError, failure
+	}
+	return o
+}

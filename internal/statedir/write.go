@@ -1,0 +1,139 @@
+package statedir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// fileMode is the mode of every file WriteFile writes: the records hold no
+// secret, but nobody outside the agent's group has business reading them.
+const fileMode = 0o640
+
+// tempSuffix ends the name of a temporary file; see tempPrefix.
+const tempSuffix = ".tmp"
+
+// tempPrefix starts the names of the temporary files for the file named
+// base: ".<base>.<pid>.", then a random part and tempSuffix. The dot hides
+// them, no reader opens them (readers open base only), and the pid tells a
+// leftover of a writer that died (which WriteFile removes) from the file of
+// a writer still at work (which it must not touch).
+func tempPrefix(base string, pid int) string {
+	return "." + base + "." + strconv.Itoa(pid) + "."
+}
+
+// WriteJSON writes v as JSON to path, atomically and durably (WriteFile).
+func WriteJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return WriteFile(path, b)
+}
+
+// WriteFile writes data to path so that a reader sees the old content or
+// the new, never a part, and so that the new content survives a crash of
+// the machine once WriteFile has returned: it writes a temporary file in
+// path's directory, fsyncs it, renames it over path and fsyncs the
+// directory (which holds the rename). A writer killed halfway leaves a
+// temporary file, never a torn path; the next write to path removes such
+// leftovers of writers that are gone.
+func WriteFile(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, tempPrefix(base, os.Getpid())+"*"+tempSuffix)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(fileMode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	removeLeftovers(dir, base)
+	return nil
+}
+
+// syncDir fsyncs directory dir, which makes the entries renamed into it
+// durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// removeLeftovers removes the temporary files for base in dir whose writer
+// no longer runs: they are what a writer killed between its create and its
+// rename left. Failures are ignored: a leftover is never read, only kept.
+func removeLeftovers(dir, base string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + "."
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !strings.HasSuffix(rest, tempSuffix) {
+			continue
+		}
+		p, _, ok := strings.Cut(rest, ".")
+		pid, err := strconv.Atoi(p)
+		if !ok || err != nil || pid <= 0 || processExists(pid) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
+}
+
+// processExists reports whether a process pid exists. A pid reused since
+// its writer died keeps that writer's leftover a little longer; that is all.
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// ReadJSON decodes the JSON file at path into v. ok is false, without an
+// error, when there is no such file: a record not written yet is not a
+// failure. A file that is not JSON is an error.
+func ReadJSON(path string, v any) (ok bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	return true, nil
+}

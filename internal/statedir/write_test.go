@@ -1,0 +1,133 @@
+package statedir
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// deadPID is a process id no process can have: above the kernel's largest
+// pid_max (2^22), so kill(2) answers ESRCH.
+const deadPID = 1 << 30
+
+type record struct {
+	N    int    `json:"n"`
+	Text string `json:"text"`
+}
+
+func mustWriteFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// temps lists the temporary files in dir.
+func temps(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), tempSuffix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func TestWriteReadJSON(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rec.json")
+	var got record
+	if ok, err := ReadJSON(path, &got); ok || err != nil {
+		t.Fatalf("ReadJSON of a record not written: ok %v, %v; want absent without error", ok, err)
+	}
+	for _, want := range []record{{1, "first"}, {2, "replaces the first"}} {
+		if err := WriteJSON(path, want); err != nil {
+			t.Fatal(err)
+		}
+		got = record{}
+		if ok, err := ReadJSON(path, &got); !ok || err != nil || got != want {
+			t.Fatalf("ReadJSON = %+v, %v, %v; want %+v", got, ok, err, want)
+		}
+	}
+	if left := temps(t, dir); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != fileMode {
+		t.Errorf("mode %v, want %v", fi.Mode().Perm(), os.FileMode(fileMode))
+	}
+
+	mustWriteFile(t, path, `{"n":`)
+	if ok, err := ReadJSON(path, &got); ok || err == nil {
+		t.Errorf("ReadJSON of a torn file: ok %v, %v; want an error", ok, err)
+	}
+	if err := WriteJSON(path, make(chan int)); err == nil {
+		t.Errorf("WriteJSON of a value JSON cannot hold: no error")
+	}
+}
+
+func TestWriteIntoMissingDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gone")
+	err := WriteJSON(filepath.Join(dir, "rec.json"), record{N: 1})
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "rec.json") {
+		t.Errorf("WriteJSON into a missing directory: %v, want a not-exist error naming the file", err)
+	}
+}
+
+// TestInterruptedWrite checks what a writer killed between its create and
+// its rename leaves: a temporary file that no reader takes for the record,
+// and that the next write removes once its writer is gone.
+func TestInterruptedWrite(t *testing.T) {
+	dir := t.TempDir()
+	// The crash came before any record was written: there is none.
+	deadTemp := filepath.Join(dir, tempPrefix(ExitFile, deadPID)+"123"+tempSuffix)
+	mustWriteFile(t, deadTemp, `{"run":9,"outco`)
+	if _, ok, err := ReadExit(dir); ok || err != nil {
+		t.Fatalf("ReadExit beside a torn temporary file: ok %v, %v; want no record", ok, err)
+	}
+	// A live writer's file (this process's), another record's, and the
+	// fixed-name temporary file of an earlier shim must stay.
+	liveTemp := filepath.Join(dir, tempPrefix(ExitFile, os.Getpid())+"456"+tempSuffix)
+	otherTemp := filepath.Join(dir, tempPrefix(StartFile, deadPID)+"789"+tempSuffix)
+	oldShimTemp := filepath.Join(dir, ExitFile+".tmp")
+	for _, p := range []string{liveTemp, otherTemp, oldShimTemp} {
+		mustWriteFile(t, p, "{")
+	}
+
+	want := Exit{Run: 1, Outcome: ProcessOutcome(3, 0, false, "", testTime)}
+	if err := WriteExit(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := ReadExit(dir); !ok || err != nil || got != want {
+		t.Fatalf("ReadExit = %+v, %v, %v; want %+v", got, ok, err, want)
+	}
+	if _, err := os.Stat(deadTemp); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the leftover of a dead writer was kept: %v", err)
+	}
+	for _, p := range []string{liveTemp, otherTemp, oldShimTemp} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v; want it kept", filepath.Base(p), err)
+		}
+	}
+}
+
+func BenchmarkWriteJSON(b *testing.B) {
+	dir := b.TempDir()
+	rec := Exit{Run: 1, Outcome: ProcessOutcome(0, 0, false, "", testTime)}
+	for b.Loop() {
+		if err := WriteExit(dir, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

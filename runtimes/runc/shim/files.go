@@ -1,0 +1,10 @@
+package shim
+
+// File names in a container's state directory that the shim writes besides
+// those of package statedir (statedir.ExitFile, statedir.LogFile).
+const (
+	// InitPIDFile is runc's --pid-file: the container init's host pid.
+	InitPIDFile = "init.pid"
+	// RuncLogFile is runc's --log, in JSON lines.
+	RuncLogFile = "runc.log"
+)
