@@ -62,18 +62,8 @@ func errorKind(err error) string {
 		return "none"
 	case errors.As(err, &rtp):
 		return "route_to_peer"
-	case errors.Is(err, runtime.ErrNotFound):
-		return "not_found"
-	case errors.Is(err, runtime.ErrAlreadyExists):
-		return "already_exists"
-	case errors.Is(err, runtime.ErrNotSupported):
-		return "not_supported"
-	case errors.Is(err, runtime.ErrInvalidArgument):
-		return "invalid_argument"
-	case errors.Is(err, runtime.ErrFailedPrecondition):
-		return "failed_precondition"
-	case errors.Is(err, runtime.ErrUnavailable):
-		return "unavailable"
+	case runtime.KindOf(err) != nil:
+		return runtime.KindName(err)
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -82,22 +82,12 @@ func ToHTTP(err error) (int, Error) {
 		e.Kind, e.Service, e.Platform, e.Image, e.Reason = KindRouteToPeer, rp.Service, rp.Platform, rp.Image, rp.Reason
 		// 421: this node is the wrong one to serve the request; a peer is.
 		return http.StatusMisdirectedRequest, e
-	case errors.Is(err, runtime.ErrNotFound):
-		e.Kind = KindNotFound
-		return http.StatusNotFound, e
-	case errors.Is(err, runtime.ErrAlreadyExists):
-		e.Kind = KindAlreadyExists
-		return http.StatusConflict, e
-	case errors.Is(err, runtime.ErrInvalidArgument):
-		e.Kind = KindInvalidArgument
-		return http.StatusBadRequest, e
-	case errors.Is(err, runtime.ErrNotSupported):
-		e.Kind = KindNotSupported
-		return http.StatusNotImplemented, e
-	case errors.Is(err, runtime.ErrFailedPrecondition):
-		e.Kind = KindFailedPrecondition
-		return http.StatusPreconditionFailed, e
-	case errors.Is(err, runtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case runtime.KindOf(err) != nil:
+		// The contract's one table names the kind and its status.
+		status, _ := runtime.KindStatus(err)
+		e.Kind = Kind(runtime.KindName(err))
+		return status, e
+	case errors.Is(err, context.DeadlineExceeded):
 		e.Kind = KindUnavailable
 		return http.StatusServiceUnavailable, e
 	case errors.Is(err, ErrUnauthenticated):
@@ -119,43 +109,31 @@ func ToHTTP(err error) (int, Error) {
 func FromHTTP(status int, e *Error) error {
 	if e == nil || e.Kind == "" {
 		e = &Error{Message: fmt.Sprintf("the daemon answered %d %s", status, http.StatusText(status))}
+		// An answer without a body (a proxy's, say): its status says the kind.
 		switch status {
-		case http.StatusNotFound:
-			e.Kind = KindNotFound
-		case http.StatusConflict:
-			e.Kind = KindAlreadyExists
-		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		case http.StatusRequestEntityTooLarge:
 			e.Kind = KindInvalidArgument
-		case http.StatusNotImplemented, http.StatusMethodNotAllowed:
+		case http.StatusMethodNotAllowed:
 			e.Kind = KindNotSupported
-		case http.StatusPreconditionFailed:
-			e.Kind = KindFailedPrecondition
-		case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		case http.StatusBadGateway, http.StatusGatewayTimeout:
 			e.Kind = KindUnavailable
 		case http.StatusUnauthorized:
 			e.Kind = KindUnauthenticated
 		default:
-			e.Kind = KindInternal
+			e.Kind = Kind(runtime.KindName(runtime.KindFromStatus(status)))
+			if e.Kind == "" {
+				e.Kind = KindInternal
+			}
 		}
 	}
 	re := &RemoteError{Kind: e.Kind, Message: e.Message, Status: status}
 	switch e.Kind {
-	case KindNotFound:
-		re.cause = runtime.ErrNotFound
-	case KindAlreadyExists:
-		re.cause = runtime.ErrAlreadyExists
-	case KindInvalidArgument:
-		re.cause = runtime.ErrInvalidArgument
-	case KindNotSupported:
-		re.cause = runtime.ErrNotSupported
-	case KindFailedPrecondition:
-		re.cause = runtime.ErrFailedPrecondition
-	case KindUnavailable:
-		re.cause = runtime.ErrUnavailable
 	case KindUnauthenticated:
 		re.cause = ErrUnauthenticated
 	case KindRouteToPeer:
 		re.cause = &runtime.RouteToPeerError{Service: e.Service, Platform: e.Platform, Image: e.Image, Reason: e.Reason}
+	default:
+		re.cause = runtime.KindFromName(string(e.Kind)) // nil for internal, or a kind of a newer daemon
 	}
 	if re.Message == "" {
 		re.Message = string(e.Kind)

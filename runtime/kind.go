@@ -2,10 +2,12 @@ package runtime
 
 import "errors"
 
-// kindName pairs an error kind with its wire name.
+// kindName pairs an error kind with its wire name and the HTTP status an
+// answer of that kind carries.
 type kindName struct {
-	err  error
-	name string
+	err    error
+	name   string
+	status int
 }
 
 // kindNames gives each error kind its wire name, in the order KindName
@@ -14,15 +16,58 @@ type kindName struct {
 // reports the supervisors write, so that a kind crosses a process boundary
 // as a word and comes back as the same sentinel. A function, not a
 // variable, so that no caller can change the table.
+//
+// The statuses are those of the HTTP API and of the wasm host's socket
+// (numbers, not net/http's names: the contract does not import HTTP).
 func kindNames() [6]kindName {
 	return [...]kindName{
-		{ErrNotFound, "not_found"},
-		{ErrAlreadyExists, "already_exists"},
-		{ErrInvalidArgument, "invalid_argument"},
-		{ErrNotSupported, "not_supported"},
-		{ErrFailedPrecondition, "failed_precondition"},
-		{ErrUnavailable, "unavailable"},
+		{ErrNotFound, "not_found", 404},
+		{ErrAlreadyExists, "already_exists", 409},
+		{ErrInvalidArgument, "invalid_argument", 400},
+		{ErrNotSupported, "not_supported", 501},
+		{ErrFailedPrecondition, "failed_precondition", 412},
+		{ErrUnavailable, "unavailable", 503},
 	}
+}
+
+// KindOf returns the error kind err wraps (ErrNotFound, ErrAlreadyExists,
+// ErrInvalidArgument, ErrNotSupported, ErrFailedPrecondition,
+// ErrUnavailable; the first in that order), or nil when it wraps none. It is
+// the one test of an error's kind: every edge that translates kinds (the
+// API, the supervisors' reports, metrics labels) calls it or KindName.
+func KindOf(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, k := range kindNames() {
+		if errors.Is(err, k.err) {
+			return k.err
+		}
+	}
+	return nil
+}
+
+// KindStatus returns the HTTP status of an answer of err's kind, and false
+// when err wraps none of the kinds.
+func KindStatus(err error) (int, bool) {
+	kind := KindOf(err)
+	for _, k := range kindNames() {
+		if k.err == kind && kind != nil {
+			return k.status, true
+		}
+	}
+	return 0, false
+}
+
+// KindFromStatus returns the kind an HTTP status stands for when an answer
+// names no kind (a proxy's error page, say), or nil when none does.
+func KindFromStatus(status int) error {
+	for _, k := range kindNames() {
+		if k.status == status {
+			return k.err
+		}
+	}
+	return nil
 }
 
 // KindName returns the wire name of the error kind err wraps ("not_found",
@@ -31,11 +76,9 @@ func kindNames() [6]kindName {
 // of them. A *RouteToPeerError is not one of these kinds: it travels with
 // its fields, which a name cannot carry.
 func KindName(err error) string {
-	if err == nil {
-		return ""
-	}
+	kind := KindOf(err)
 	for _, k := range kindNames() {
-		if errors.Is(err, k.err) {
+		if k.err == kind && kind != nil {
 			return k.name
 		}
 	}

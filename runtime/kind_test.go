@@ -43,3 +43,36 @@ func TestKindNames(t *testing.T) {
 		t.Errorf("KindName of not found and unavailable = %q, want not_found", got)
 	}
 }
+
+func TestKindOfAndStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		kind   error
+		status int
+	}{
+		{fmt.Errorf("x: %w", ErrNotFound), ErrNotFound, 404},
+		{fmt.Errorf("x: %w", ErrAlreadyExists), ErrAlreadyExists, 409},
+		{fmt.Errorf("x: %w", ErrInvalidArgument), ErrInvalidArgument, 400},
+		{fmt.Errorf("x: %w", ErrNotSupported), ErrNotSupported, 501},
+		{fmt.Errorf("x: %w", ErrFailedPrecondition), ErrFailedPrecondition, 412},
+		{fmt.Errorf("x: %w", ErrUnavailable), ErrUnavailable, 503},
+		// Two kinds: the first in the table's order names it.
+		{fmt.Errorf("%w (%w)", ErrUnavailable, ErrNotFound), ErrNotFound, 404},
+		{errors.New("plain"), nil, 0},
+		{nil, nil, 0},
+	} {
+		if got := KindOf(tc.err); got != tc.kind {
+			t.Errorf("KindOf(%v) = %v, want %v", tc.err, got, tc.kind)
+		}
+		status, ok := KindStatus(tc.err)
+		if status != tc.status || ok != (tc.kind != nil) {
+			t.Errorf("KindStatus(%v) = %d, %v; want %d", tc.err, status, ok, tc.status)
+		}
+		if tc.kind != nil && KindFromStatus(tc.status) != tc.kind {
+			t.Errorf("KindFromStatus(%d) = %v, want %v", tc.status, KindFromStatus(tc.status), tc.kind)
+		}
+	}
+	if KindFromStatus(418) != nil {
+		t.Errorf("a status of no kind names one")
+	}
+}

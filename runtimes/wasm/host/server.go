@@ -159,28 +159,12 @@ type apiError struct {
 	Kind  string `json:"kind"`
 }
 
-// kinds maps the error kinds to their wire names and HTTP statuses; the
-// client maps them back (toWire and fromWire are the two directions).
-var kinds = []struct {
-	err    error
-	name   string
-	status int
-}{
-	{runtime.ErrNotFound, "not_found", http.StatusNotFound},
-	{runtime.ErrAlreadyExists, "already_exists", http.StatusConflict},
-	{runtime.ErrFailedPrecondition, "failed_precondition", http.StatusConflict},
-	{runtime.ErrInvalidArgument, "invalid_argument", http.StatusBadRequest},
-	{runtime.ErrNotSupported, "not_supported", http.StatusNotImplemented},
-	{runtime.ErrUnavailable, "unavailable", http.StatusServiceUnavailable},
-}
-
+// writeError answers err with its kind's name and status, the contract's
+// one table (runtime.KindName, runtime.KindStatus).
 func writeError(w http.ResponseWriter, err error) {
-	body, status := apiError{Error: err.Error()}, http.StatusInternalServerError
-	for _, k := range kinds {
-		if errors.Is(err, k.err) {
-			body.Kind, status = k.name, k.status
-			break
-		}
+	body, status := apiError{Error: err.Error(), Kind: runtime.KindName(err)}, http.StatusInternalServerError
+	if s, ok := runtime.KindStatus(err); ok {
+		status = s
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -197,10 +181,8 @@ func (e *wireError) Error() string { return e.msg }
 func (e *wireError) Unwrap() error { return e.kind }
 
 func fromWire(body apiError, status int) error {
-	for _, k := range kinds {
-		if k.name == body.Kind {
-			return &wireError{msg: body.Error, kind: k.err}
-		}
+	if kind := runtime.KindFromName(body.Kind); kind != nil {
+		return &wireError{msg: body.Error, kind: kind}
 	}
 	if body.Error == "" {
 		body.Error = fmt.Sprintf("wasm host answered HTTP %d", status)
