@@ -9,8 +9,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/api/client"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 )
@@ -96,7 +98,7 @@ func TestServe(t *testing.T) {
 	t.Cleanup(cancel)
 
 	c := mustClient(t, cfg.Socket)
-	waitFor(t, "the socket to answer", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the socket to answer", func() bool {
 		_, err := c.Deployments(t.Context())
 		return err == nil
 	})
@@ -145,7 +147,7 @@ func TestServeReplacesStaleSocket(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
 	c := mustClient(t, cfg.Socket)
-	waitFor(t, "the socket to answer", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the socket to answer", func() bool {
 		_, err := c.Deployments(t.Context())
 		return err == nil
 	})
@@ -215,7 +217,7 @@ func TestRestartedAgentResumesSupervision(t *testing.T) {
 	}
 
 	second := mustNew(t, cfg, f)
-	waitFor(t, "the second agent to restart the replica that exited while it was down", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the second agent to restart the replica that exited while it was down", func() bool {
 		return mustState(t, f, id).Status == runtime.StatusRunning
 	})
 	// And it keeps supervising: a crash now is restarted too.
@@ -223,7 +225,7 @@ func TestRestartedAgentResumesSupervision(t *testing.T) {
 	if err := f.Exit(id, 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the replica to be restarted after a new crash", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the replica to be restarted after a new crash", func() bool {
 		return countCalls(f, "start", id) > starts && mustState(t, f, id).Status == runtime.StatusRunning
 	})
 	st, err := second.Deployments(t.Context())

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 	"github.com/switchyard/switchyard/spec"
@@ -143,12 +144,12 @@ func TestServiceReplicaIsRestartedAfterEveryCrash(t *testing.T) {
 		if err := f.Exit(id, 137); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, fmt.Sprintf("restart after crash %d", crash), func() bool {
+		testutil.Eventually(t, 10*time.Second, fmt.Sprintf("restart after crash %d", crash), func() bool {
 			return countCalls(f, "start", id) > starts && mustState(t, f, id).Status == runtime.StatusRunning
 		})
 	}
 	// The counter is bumped just after the start returns.
-	waitFor(t, "three restarts to be counted", func() bool { return testutilCounter(t, a, "web") == 3 })
+	testutil.Eventually(t, 10*time.Second, "three restarts to be counted", func() bool { return testutilCounter(t, a, "web") == 3 })
 }
 
 func TestBackoffDoublesUpToMax(t *testing.T) {
@@ -157,13 +158,13 @@ func TestBackoffDoublesUpToMax(t *testing.T) {
 	// delay it waits before each restart, and the waits bound the starts.
 	f := runtimetest.NewFake("fake")
 	b := Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond, Reset: time.Hour}
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	a := mustNew(t, testConfig(t), f, WithRestartBackoff(b), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 	crashing := service("web", 1, runtimetest.Workload{ExitCode: 1})
 	start := time.Now()
 	mustUp(t, a, deployment("shop", crashing))
 	id := replicaID("shop", "web", 0)
-	waitFor(t, "six starts", func() bool { return countCalls(f, "start", id) >= 6 })
+	testutil.Eventually(t, 10*time.Second, "six starts", func() bool { return countCalls(f, "start", id) >= 6 })
 	took := time.Since(start)
 	var delays []string
 	for _, line := range strings.Split(log.String(), "\n") {
@@ -193,7 +194,7 @@ func TestJobReplicaIsLeftExited(t *testing.T) {
 	jobID, webID := replicaID("shop", "migrate", 0), replicaID("shop", "web", 0)
 	// While the supervisor restarts the crashing service replica several
 	// times, the job stays exited and is started only once.
-	waitFor(t, "the crashing service to be restarted three times", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the crashing service to be restarted three times", func() bool {
 		return countCalls(f, "start", webID) >= 4
 	})
 	if st := mustState(t, f, jobID); st.Status != runtime.StatusExited {
@@ -365,7 +366,7 @@ func TestUpRecreatesReplicaRemovedBehindItsBack(t *testing.T) {
 	if err := a.Runtime().Remove(t.Context(), id, true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the supervisor to notice the replica is gone", func() bool { return !a.supervised(id) })
+	testutil.Eventually(t, 10*time.Second, "the supervisor to notice the replica is gone", func() bool { return !a.supervised(id) })
 	res := mustUp(t, a, deployment("shop", service("web", 2, forever)))
 	if !slices.Equal(res.Created, ids("shop", "web", 1)) || !slices.Equal(res.Unchanged, ids("shop", "web", 0)) {
 		t.Errorf("Result = %+v, want rep-1 created and rep-0 unchanged", res)
@@ -393,7 +394,7 @@ func TestResumedAgentStartsReplicaLeftPending(t *testing.T) {
 		t.Fatalf("replica is %s, want pending", st)
 	}
 	mustNew(t, cfg, f)
-	waitFor(t, "the resumed supervisor to start the pending replica", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the resumed supervisor to start the pending replica", func() bool {
 		return mustState(t, f, id).Status == runtime.StatusRunning
 	})
 }
@@ -430,7 +431,7 @@ func TestStateKeepsNoCredentials(t *testing.T) {
 // after that is restarted again.
 func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
 	f := runtimetest.NewFake("fake")
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	a := mustNew(t, testConfig(t), f, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	c, _ := newHTTPClient(t, a)
 	d := deployment("shop", service("web", 1, forever))
@@ -441,7 +442,7 @@ func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
 	if err := api.Stop(t.Context(), id, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the supervisor to leave the replica stopped", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the supervisor to leave the replica stopped", func() bool {
 		return strings.Contains(logs.String(), "stopped by hand")
 	})
 	if st := mustState(t, f, id); st.Status == runtime.StatusRunning || testutilCounter(t, a, "web") != 0 {
@@ -455,7 +456,7 @@ func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
 	if err := f.Exit(id, 137); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a crash after the manual start to be restarted", func() bool {
+	testutil.Eventually(t, 10*time.Second, "a crash after the manual start to be restarted", func() bool {
 		return countCalls(f, "start", id) > starts && mustState(t, f, id).Status == runtime.StatusRunning
 	})
 
@@ -465,7 +466,7 @@ func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
 	if _, err := c.Up(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "up to start the replica stopped by hand", func() bool {
+	testutil.Eventually(t, 10*time.Second, "up to start the replica stopped by hand", func() bool {
 		return mustState(t, f, id).Status == runtime.StatusRunning
 	})
 }

@@ -5,10 +5,12 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 	"github.com/switchyard/switchyard/spec"
@@ -70,7 +72,7 @@ func TestDeploymentRoutesByPlatform(t *testing.T) {
 	if err := wasm.Exit(id, 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the wasm replica to be restarted", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the wasm replica to be restarted", func() bool {
 		st, err := wasm.State(t.Context(), id)
 		return err == nil && st.Status == runtime.StatusRunning && countCalls(wasm, "start", id) == 2
 	})

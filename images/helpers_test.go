@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/switchyard/switchyard/internal/testutil"
 )
 
 // file is one entry of a test layer.
@@ -25,35 +27,11 @@ type file struct {
 
 func mustLayer(t testing.TB, files ...file) v1.Layer {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		typ := f.typ
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		mode := f.mode
-		if mode == 0 {
-			mode = 0o644
-			if typ == tar.TypeDir {
-				mode = 0o755
-			}
-		}
-		hdr := &tar.Header{Name: f.name, Typeflag: typ, Linkname: f.link, Mode: mode, ModTime: time.Unix(1700000000, 0)}
-		if typ == tar.TypeReg {
-			hdr.Size = int64(len(f.body))
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, f.body); err != nil {
-			t.Fatal(err)
-		}
+	entries := make([]testutil.TarEntry, len(files))
+	for i, f := range files {
+		entries[i] = testutil.TarEntry{Name: f.name, Body: f.body, Link: f.link, Type: f.typ, Mode: f.mode}
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
+	data := testutil.Tar(t, entries...)
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -34,38 +35,12 @@ type entry struct {
 
 func mustTar(t testing.TB, entries ...entry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		typ := e.typ
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		mode := e.mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		mt := e.mtime
-		if mt.IsZero() {
-			mt = time.Unix(1700000000, 0)
-		}
-		hdr := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: typ, Mode: mode, Uid: e.uid, Gid: e.gid, ModTime: mt, Devmajor: e.major, Format: tar.FormatPAX}
-		if typ == tar.TypeReg {
-			hdr.Size = int64(len(e.body))
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if typ == tar.TypeReg {
-			if _, err := tw.Write([]byte(e.body)); err != nil {
-				t.Fatal(err)
-			}
-		}
+	out := make([]testutil.TarEntry, len(entries))
+	for i, e := range entries {
+		out[i] = testutil.TarEntry{Name: e.name, Body: e.body, Link: e.link, Type: e.typ, Mode: e.mode,
+			UID: e.uid, GID: e.gid, ModTime: e.mtime, Devmajor: e.major}
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testutil.Tar(t, out...)
 }
 
 // sandbox returns a parent directory holding the extraction target and an

@@ -1,7 +1,6 @@
 package composite
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 )
@@ -23,7 +23,7 @@ type node struct {
 	c               *Runtime
 	runc, wasm, win *runtimetest.Fake
 	inspector       *fakeInspector
-	log             *bytes.Buffer
+	log             *testutil.SyncBuffer
 }
 
 func newFakes() (runc, wasm, win *runtimetest.Fake) {
@@ -36,7 +36,7 @@ func newFakes() (runc, wasm, win *runtimetest.Fake) {
 // are given), with an inspector and a logger whose output tests can read.
 func newNode(t *testing.T, rts ...*runtimetest.Fake) *node {
 	t.Helper()
-	n := &node{inspector: &fakeInspector{}, log: &bytes.Buffer{}}
+	n := &node{inspector: &fakeInspector{}, log: &testutil.SyncBuffer{}}
 	if len(rts) == 0 {
 		n.runc, n.wasm, n.win = newFakes()
 		rts = []*runtimetest.Fake{n.runc, n.wasm, n.win}
@@ -61,20 +61,8 @@ func mustNew(t *testing.T, rts []runtime.Containers, opts ...Option) *Runtime {
 	return c
 }
 
-// lockedBuffer makes a bytes.Buffer safe for the logger's concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf *bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func testLogger(buf *bytes.Buffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(&lockedBuffer{buf: buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+func testLogger(buf *testutil.SyncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // fakeInspector answers InspectPlatforms from a table, or with err.

@@ -1,7 +1,6 @@
 package composite
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 )
@@ -95,7 +95,7 @@ func TestRetryIntervalLimitsLists(t *testing.T) {
 	runc := runtimetest.NewFake("runc")
 	down := runtimetest.NewFake("remote")
 	down.FailOn("list", errors.New("down"))
-	c := mustNew(t, []runtime.Containers{runc, down}, WithListRetryInterval(time.Hour), WithLogger(testLogger(&bytes.Buffer{})))
+	c := mustNew(t, []runtime.Containers{runc, down}, WithListRetryInterval(time.Hour), WithLogger(testLogger(&testutil.SyncBuffer{})))
 	for range 5 {
 		if _, err := c.State(t.Context(), runtime.ContainerID{Service: "nope"}); !errors.Is(err, runtime.ErrNotFound) {
 			t.Fatal(err)
@@ -172,7 +172,7 @@ func TestConflictingRecordsKeepFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := mustNew(t, []runtime.Containers{a, b}, WithLogger(testLogger(&bytes.Buffer{})))
+	c := mustNew(t, []runtime.Containers{a, b}, WithLogger(testLogger(&testutil.SyncBuffer{})))
 	if got, _ := c.RuntimeOf(id); got != "a" {
 		t.Fatalf("RuntimeOf = %q, want the first runtime", got)
 	}

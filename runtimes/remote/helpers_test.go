@@ -166,18 +166,6 @@ func mustRemote(t testing.TB, name, addr string, opts ...remote.Option) *remote.
 	return r
 }
 
-// eventually polls cond until it holds or 10s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an event
-	}
-}
-
 // mustCreateStart creates and starts a Fake workload through rt.
 func mustCreateStart(t *testing.T, rt runtime.Runtime, service string, w runtimetest.Workload) runtime.ContainerID {
 	t.Helper()

@@ -1,7 +1,6 @@
 package remote_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/containerd/platforms"
 
 	"github.com/switchyard/switchyard/api/client"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 	"github.com/switchyard/switchyard/runtimes/remote"
@@ -80,7 +80,7 @@ func TestDownAtNew(t *testing.T) {
 
 	a.start()
 	// Platforms asks the refresh loop to probe while nothing is known.
-	eventually(t, "Platforms shows the delegate's own list", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Platforms shows the delegate's own list", func() bool {
 		return slices.Equal(formatAll(r.Platforms()), []string{"linux/arm64"})
 	})
 
@@ -131,7 +131,7 @@ func TestStreamCutMidway(t *testing.T) {
 		_, err := r.Wait(t.Context(), id)
 		waited <- err
 	}()
-	eventually(t, "the delegate is waiting", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the delegate is waiting", func() bool {
 		return slices.ContainsFunc(f.Calls(), func(c runtimetest.Call) bool { return strings.EqualFold(c.Method, "wait") })
 	})
 
@@ -196,7 +196,7 @@ func mustSilentListener(t *testing.T, network, address string) string {
 func TestPlatformsRefreshAfterOutage(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "agent.sock")
 	before := mustAgent(t, runtimetest.NewFake("fake", amd64), "unix", sock, nil)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	r := mustRemote(t, "wsl", before.url(), remote.WithRefreshInterval(time.Hour),
 		remote.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if got := formatAll(r.Platforms()); !slices.Equal(got, []string{"linux/amd64"}) {
@@ -211,7 +211,7 @@ func TestPlatformsRefreshAfterOutage(t *testing.T) {
 	if _, err := r.List(t.Context()); err != nil {
 		t.Fatalf("List after the delegate came back: %v", err)
 	}
-	eventually(t, "Platforms shows the delegate's new list", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Platforms shows the delegate's new list", func() bool {
 		return slices.Equal(formatAll(r.Platforms()), []string{"linux/arm64"})
 	})
 	for _, want := range []string{"delegate is unreachable", "delegate is reachable again", "address=unix://" + sock} {
@@ -219,25 +219,6 @@ func TestPlatformsRefreshAfterOutage(t *testing.T) {
 			t.Errorf("logs do not say %q:\n%s", want, logs.String())
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the refresh loop and the test may use
-// at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestSilentDelegate: a delegate that accepts connections and never

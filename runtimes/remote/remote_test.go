@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/platforms"
 
 	"github.com/switchyard/switchyard/api/client"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
 	"github.com/switchyard/switchyard/runtimes/remote"
@@ -151,7 +152,7 @@ func TestCloseIsIdempotent(t *testing.T) {
 	}
 	// The loop is started by New; wait until it is scheduled, so that the
 	// check after Close proves something.
-	eventually(t, "the refresh loop to run", refreshLoopRunning)
+	testutil.Eventually(t, 10*time.Second, "the refresh loop to run", refreshLoopRunning)
 	if err := r.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

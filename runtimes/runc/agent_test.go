@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -123,7 +124,7 @@ func TestAgentKilled(t *testing.T) {
 
 	// Logs keep being written with no agent.
 	n := len(logText(t, rt, cid("ticker"), runtime.Stdout))
-	eventually(t, "more ticks in the log", func() bool { return len(logText(t, rt, cid("ticker"), runtime.Stdout)) > n+20 })
+	testutil.Eventually(t, 20*time.Second, "more ticks in the log", func() bool { return len(logText(t, rt, cid("ticker"), runtime.Stdout)) > n+20 })
 
 	// An exit while no one watches is recorded with its real code.
 	if _, err := rt.Exec(ctx, cid("exiter"), []string{"touch", "/tmp/go"}); err != nil {

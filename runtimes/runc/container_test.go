@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -39,7 +40,7 @@ func TestOutputAndExitCodes(t *testing.T) {
 			id := cid("codes-" + strings.ReplaceAll(tc.name, " ", "-"))
 			mustRun(t, rt, id, shSpec(id.Service, tc.script))
 			if tc.kill != "" {
-				eventually(t, "first line", func() bool { return logText(t, rt, id, runtime.Stdout) != "" })
+				testutil.Eventually(t, 20*time.Second, "first line", func() bool { return logText(t, rt, id, runtime.Stdout) != "" })
 				if err := rt.Kill(context.Background(), id, tc.kill); err != nil {
 					t.Fatalf("Kill(%s): %v", tc.kill, err)
 				}
@@ -131,7 +132,7 @@ func TestStatsMemoryRises(t *testing.T) {
 	if _, err := rt.Exec(ctx, id, []string{"touch", "/tmp/grow"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the workload to grow", func() bool { return strings.Contains(logText(t, rt, id, runtime.Stdout), "grown") })
+	testutil.Eventually(t, 20*time.Second, "the workload to grow", func() bool { return strings.Contains(logText(t, rt, id, runtime.Stdout), "grown") })
 	after, err := rt.Stats(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestExec(t *testing.T) {
 	id := cid("exec")
 	mustRun(t, rt, id, shSpec("exec", "echo made-by-init > /tmp/marker; "+untilStopped))
 	ctx := context.Background()
-	eventually(t, "the marker file", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the marker file", func() bool {
 		res, err := rt.Exec(ctx, id, []string{"cat", "/tmp/marker"})
 		return err == nil && res.Stdout == "made-by-init\n"
 	})

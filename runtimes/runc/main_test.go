@@ -127,14 +127,6 @@ func mustWait(t testing.TB, rt *Runtime, id runtime.ContainerID) runtime.WaitOut
 	return o
 }
 
-// eventually polls cond until it holds or 20 seconds pass.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	if !pollUntil(context.Background(), time.Now().Add(20*time.Second), cond) {
-		t.Fatalf("timed out waiting for %s", what)
-	}
-}
-
 // logText joins a container's log lines of one stream.
 func logText(t testing.TB, rt *Runtime, id runtime.ContainerID, stream runtime.LogStream) string {
 	t.Helper()

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/testutil"
 )
 
 // vmRSS returns a process's resident set in KiB.
@@ -38,7 +41,7 @@ func TestShimRSS(t *testing.T) {
 	rt := newTestRuntime(t, opts...)
 	id := cid("idle")
 	mustRun(t, rt, id, shSpec("idle", "echo up; exec sleep 1000"))
-	eventually(t, "the container's first line", func() bool { return logText(t, rt, id, "stdout") == "up\n" })
+	testutil.Eventually(t, 20*time.Second, "the container's first line", func() bool { return logText(t, rt, id, "stdout") == "up\n" })
 	s, err := rt.get(id)
 	if err != nil {
 		t.Fatal(err)

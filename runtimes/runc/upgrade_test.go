@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/statedir"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
@@ -57,7 +58,7 @@ func TestOldShim(t *testing.T) {
 		t.Fatalf("Create under an old shim: %v", err)
 	}
 	// The old shim records the exit as soon as it has reported.
-	eventually(t, "the old shim's exit", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the old shim's exit", func() bool {
 		st, err := rt.State(ctx, id)
 		return err == nil && st.Status != runtime.StatusPending
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -145,7 +146,7 @@ func TestFigures(t *testing.T) {
 	for i := range instances {
 		id := runtime.ContainerID{Service: "sleeper", Replica: uint32(i)}
 		var st runtime.Stats
-		eventually(t, 30*time.Second, "instance memory", func() bool {
+		testutil.Eventually(t, 30*time.Second, "instance memory", func() bool {
 			st, err = e.rt.Stats(ctx, id)
 			return err == nil && st.MemoryBytes > 0
 		})
@@ -154,7 +155,7 @@ func TestFigures(t *testing.T) {
 	// Let every sleeper reach its sleep (it logged "sleeping").
 	for i := range instances {
 		id := runtime.ContainerID{Service: "sleeper", Replica: uint32(i)}
-		eventually(t, 30*time.Second, "sleeper logs", func() bool { return len(logText(t, e.rt, id)) > 0 })
+		testutil.Eventually(t, 30*time.Second, "sleeper logs", func() bool { return len(logText(t, e.rt, id)) > 0 })
 	}
 	rssAfter := rss(t, inf.PID)
 	for i := range instances {

@@ -298,18 +298,6 @@ func logText(t testing.TB, rt *Runtime, id runtime.ContainerID) []string {
 	return out
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(5 * time.Millisecond) // a poll interval, not a wait for an event
-	}
-}
-
 func mustState(t testing.TB, rt *Runtime, id runtime.ContainerID) runtime.State {
 	t.Helper()
 	st, err := rt.State(ctxT(t), id)

@@ -3,12 +3,12 @@ package wasm
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"os"
 	"slices"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
 )
@@ -21,38 +21,15 @@ type tarEntry struct {
 
 func mkTar(t testing.TB, gz bool, entries ...tarEntry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	var w *tar.Writer
-	var zw *gzip.Writer
+	out := make([]testutil.TarEntry, len(entries))
+	for i, e := range entries {
+		out[i] = testutil.TarEntry{Name: e.name, Body: string(e.body), Link: e.link, Type: e.typ, Mode: 0o755}
+	}
+	b := testutil.Tar(t, out...)
 	if gz {
-		zw = gzip.NewWriter(&buf)
-		w = tar.NewWriter(zw)
-	} else {
-		w = tar.NewWriter(&buf)
+		b = testutil.Gzip(t, b)
 	}
-	for _, e := range entries {
-		hdr := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: 0o755, Size: int64(len(e.body))}
-		if e.typ != tar.TypeReg {
-			hdr.Size = 0
-		}
-		if err := w.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if e.typ == tar.TypeReg {
-			if _, err := w.Write(e.body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buf.Bytes()
+	return b
 }
 
 func TestExtractFile(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -91,7 +92,7 @@ func TestAgentKilled(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(watch, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "exit recorded while the agent is down", func() bool {
+	testutil.Eventually(t, 20*time.Second, "exit recorded while the agent is down", func() bool {
 		m, _ := filepath.Glob(filepath.Join(e.root, "wasm", "containers", "late-rep-0.*", "exit.json"))
 		return len(m) == 1
 	})
@@ -137,7 +138,7 @@ func TestHostKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("wasm host exited (pid %d) while the module was running", inf.PID)
-	eventually(t, 10*time.Second, "instance reported failed", func() bool {
+	testutil.Eventually(t, 10*time.Second, "instance reported failed", func() bool {
 		st := mustState(t, e.rt, victim)
 		return st.Status == runtime.StatusFailed && st.Reason == want
 	})

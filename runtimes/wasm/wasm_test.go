@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -115,7 +116,7 @@ func TestStopLoopWhileAnotherRuns(t *testing.T) {
 	mustCreate(t, e.rt, other, svc(ref, "sleep", "1h"))
 	mustStart(t, e.rt, loop)
 	mustStart(t, e.rt, other)
-	eventually(t, 10*time.Second, "loop logs", func() bool { return len(logText(t, e.rt, loop)) > 0 })
+	testutil.Eventually(t, 10*time.Second, "loop logs", func() bool { return len(logText(t, e.rt, loop)) > 0 })
 
 	const timeout = 2 * time.Second
 	began := time.Now()
@@ -170,7 +171,7 @@ func TestMemoryLimit(t *testing.T) {
 		mustCreate(t, e.rt, id, s)
 		mustStart(t, e.rt, id)
 		var st runtime.Stats
-		eventually(t, 10*time.Second, "memory in stats", func() bool {
+		testutil.Eventually(t, 10*time.Second, "memory in stats", func() bool {
 			var err error
 			st, err = e.rt.Stats(ctxT(t), id)
 			return err == nil && st.MemoryBytes > 0

@@ -24,6 +24,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/imagebuild"
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/internal/tlstest"
 )
 
@@ -283,7 +284,7 @@ func (g *syAgent) startErr() error {
 	go func() { _ = cmd.Wait(); close(exited) }()
 	g.cmd, g.exited, g.started = cmd, exited, true
 	var gone bool
-	ok := poll(60*time.Second, func() bool {
+	ok := testutil.Poll(60*time.Second, func() bool {
 		select {
 		case <-exited:
 			gone = true
@@ -345,7 +346,7 @@ func (g *syAgent) reap() {
 			_ = p.Kill()
 		}
 	}
-	if !poll(20*time.Second, func() bool { return len(pidsMentioning(g.root+"/")) == 0 }) {
+	if !testutil.Poll(20*time.Second, func() bool { return len(pidsMentioning(g.root+"/")) == 0 }) {
 		t.Errorf("cleanup: processes of root %s still alive after SIGKILL: %v", g.root, pidsMentioning(g.root+"/"))
 	}
 	for _, m := range mountsUnder(g.dir) {

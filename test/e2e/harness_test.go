@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 )
 
 // wasmSource is the test WebAssembly program. With no arguments it greets
@@ -190,7 +191,7 @@ func (e *env) cleanup() {
 			_ = p.Kill()
 		}
 	}
-	if !poll(20*time.Second, func() bool { return len(pidsMentioning(e.root+"/")) == 0 }) {
+	if !testutil.Poll(20*time.Second, func() bool { return len(pidsMentioning(e.root+"/")) == 0 }) {
 		t.Errorf("cleanup: processes of root %s still alive after SIGKILL: %v", e.root, pidsMentioning(e.root+"/"))
 	}
 	for _, m := range mountsUnder(e.dir) {
@@ -346,24 +347,7 @@ func (e *env) writeSpec(name, yaml string) string {
 // waitFor polls cond until it holds, failing the test after timeout.
 func waitFor(t *testing.T, desc string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	if !poll(timeout, cond) {
-		t.Fatalf("timed out after %v waiting for %s", timeout, desc)
-	}
-}
-
-// poll checks cond every 50 ms until it holds or timeout passes, and
-// reports whether it held.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-tick.C
-	}
-	return true
+	testutil.Eventually(t, timeout, desc, cond)
 }
 
 // pidsMentioning returns the processes whose command line contains s.
