@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/api"
@@ -288,15 +289,51 @@ func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID) error
 	return nil
 }
 
-// removeReplicas removes replicas from to to-1 of a service (highest first,
-// like a scale-down) and returns how many replicas may still exist.
+// removeReplicas removes replicas from to to-1 of a service, at most
+// removeParallel at once, so that a down takes about one stop grace period
+// however many replicas there are, and returns how many replicas may still
+// exist (one more than the highest that failed). A removal, once begun, is
+// finished even when the caller goes away (a CLI interrupted mid-down):
+// half of one would leave a container that nothing tracks.
 func (a *Agent) removeReplicas(ctx context.Context, deployment, service string, from, to uint32, res *Result) (uint32, error) {
+	return a.removeReplicasWith(ctx, make(chan struct{}, removeParallel), deployment, service, from, to, res)
+}
+
+// removeReplicasWith is removeReplicas sharing sem, the bound on removals
+// at once, with other services' removals.
+func (a *Agent) removeReplicasWith(ctx context.Context, sem chan struct{}, deployment, service string, from, to uint32, res *Result) (uint32, error) {
+	ctx = context.WithoutCancel(ctx)
+	if to <= from {
+		return from, nil
+	}
+	errs := make([]error, to-from)
+	var wg sync.WaitGroup
+	for n := to; n > from; n-- {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[n-1-from] = a.removeReplica(ctx, replicaID(deployment, service, n-1))
+		}()
+	}
+	wg.Wait()
+	left := from
+	var failed []error
 	for n := to; n > from; n-- {
 		id := replicaID(deployment, service, n-1)
-		if err := a.removeReplica(ctx, id); err != nil {
-			return n, fmt.Errorf("deployment %s: service %s: %w", deployment, service, err)
+		if err := errs[n-1-from]; err != nil {
+			left = max(left, n)
+			failed = append(failed, err)
+			continue
 		}
 		res.Removed = append(res.Removed, id.String())
 	}
+	if len(failed) > 0 {
+		return left, fmt.Errorf("deployment %s: service %s: %w", deployment, service, errors.Join(failed...))
+	}
 	return from, nil
 }
+
+// removeParallel bounds the replicas removed at once.
+const removeParallel = 16

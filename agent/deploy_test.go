@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -469,4 +470,52 @@ func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "up to start the replica stopped by hand", func() bool {
 		return mustState(t, f, id).Status == runtime.StatusRunning
 	})
+}
+
+// A down whose caller goes away (a CLI interrupted mid-down) still removes
+// every replica, and leaves no record of a container that exists.
+func TestDownIsNotCutShortByItsCaller(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	var svcs []*spec.ServiceSpec
+	for i := range 5 {
+		svcs = append(svcs, service(fmt.Sprintf("s%d", i), 2, forever))
+	}
+	mustUp(t, a, deployment("five", svcs...))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // gone before the down begins
+	res, err := a.Down(ctx, "five")
+	if err != nil {
+		t.Fatalf("Down with a cancelled caller: %v", err)
+	}
+	if len(res.Removed) != 10 {
+		t.Errorf("removed %v, want all 10 replicas", res.Removed)
+	}
+	if cs, _ := f.List(t.Context()); len(cs) != 0 {
+		t.Errorf("containers left after the down: %v", cs)
+	}
+	if _, err := a.Down(t.Context(), "five"); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("second Down = %v, want ErrNotFound", err)
+	}
+	mustUp(t, a, deployment("five", svcs...)) // the names are free again
+}
+
+// A down that fails for some replicas keeps the deployment with what may
+// remain, and the next down finishes it.
+func TestFailedDownIsFinishedByTheNext(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	mustUp(t, a, deployment("shop", service("web", 3, forever)))
+	f.FailOn("remove", fmt.Errorf("the runtime broke: %w", runtime.ErrUnavailable))
+	if _, err := a.Down(t.Context(), "shop"); err == nil {
+		t.Fatal("Down with a failing runtime succeeded")
+	}
+	f.FailOn("remove", nil)
+	res, err := a.Down(t.Context(), "shop")
+	if err != nil {
+		t.Fatalf("the second Down: %v", err)
+	}
+	if cs, _ := f.List(t.Context()); len(cs) != 0 {
+		t.Errorf("containers left after the second down: %v (removed %v)", cs, res.Removed)
+	}
 }

@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/spec"
 )
 
 // Down stops (SIGTERM, then SIGKILL after the stop timeout, 10 s by
-// default) and removes every replica an Up of name made, and forgets the
-// deployment. The error wraps runtime.ErrNotFound when nothing of that name
+// default) and removes every replica an Up of name made, all of them at
+// once (at most removeParallel at a time), and forgets the deployment. A
+// caller that goes away does not cut the removals short. The error wraps runtime.ErrNotFound when nothing of that name
 // is deployed. When a replica cannot be removed, the deployment is kept
 // with what remains, so that Down can be run again.
 func (a *Agent) Down(ctx context.Context, name string) (Result, error) {
@@ -31,11 +33,30 @@ func (a *Agent) Down(ctx context.Context, name string) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	// Every service at once, the replicas of all of them bounded together:
+	// a down takes about one stop grace period, not one per replica.
+	order := recordOrder(rec)
+	type outcome struct {
+		res  Result
+		left uint32
+		err  error
+	}
+	outs := make([]outcome, len(order))
+	sem := make(chan struct{}, removeParallel)
+	var wg sync.WaitGroup
+	for i, svc := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i].left, outs[i].err = a.removeReplicasWith(ctx, sem, name, svc, 0, rec.Services[svc].Replicas, &outs[i].res)
+		}()
+	}
+	wg.Wait()
 	var errs []error
-	for _, svc := range recordOrder(rec) {
-		left, err := a.removeReplicas(ctx, name, svc, 0, rec.Services[svc].Replicas, &res)
-		if err != nil {
-			rec.Services[svc].Replicas = left
+	for i, svc := range order {
+		res.Removed = append(res.Removed, outs[i].res.Removed...)
+		if err := outs[i].err; err != nil {
+			rec.Services[svc].Replicas = outs[i].left
 			rec.Services[svc].Hash = ""
 			errs = append(errs, err)
 			continue

@@ -311,7 +311,9 @@ func TestRemoveKeepsOrDropsRecord(t *testing.T) {
 	}{
 		{"success drops it", nil, false},
 		{"running without force keeps it", fmt.Errorf("running: %w", runtime.ErrFailedPrecondition), true},
-		{"other failure drops it", fmt.Errorf("state dir gone: %w", runtime.ErrUnavailable), false},
+		{"an unreachable runtime keeps it", fmt.Errorf("delegate down: %w", runtime.ErrUnavailable), true},
+		{"a cancelled remove keeps it", fmt.Errorf("remove: %w", context.Canceled), true},
+		{"an unknown failure keeps it", errors.New("runc broke"), true},
 		{"runtime lost it drops it", fmt.Errorf("x: %w", runtime.ErrNotFound), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

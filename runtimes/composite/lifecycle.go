@@ -76,19 +76,22 @@ func (c *Runtime) Kill(ctx context.Context, id runtime.ContainerID, signal strin
 	return rt.Kill(ctx, id, signal)
 }
 
-// Remove implements runtime.Lifecycle. The dispatch record goes even when
-// the runtime's Remove fails, so that a container its runtime has lost does
-// not haunt the node (a restart or a List finds it again if it still
-// exists) — with one exception: when the runtime refuses with
-// ErrFailedPrecondition (running, and force not set) the container
-// certainly still exists, and the record stays so it can be stopped.
+// Remove implements runtime.Lifecycle. The dispatch record goes when the
+// runtime removed the container or does not know it (ErrNotFound): a
+// container its runtime has lost does not haunt the node. On any other
+// error — refused while running, cancelled half-way, a delegate out of
+// reach — the container may still exist, and the record stays so that it
+// can be stopped and removed again.
 func (c *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
 	i, rt, err := c.lookup(ctx, id)
 	if err != nil {
 		return err
 	}
 	err = rt.Remove(ctx, id, force)
-	if err == nil || !errors.Is(err, runtime.ErrFailedPrecondition) {
+	// The record goes only with the container: a remove that failed (it
+	// was cancelled, the delegate is unreachable, the runtime broke) may
+	// have left it, and a later call must still find it.
+	if err == nil || errors.Is(err, runtime.ErrNotFound) {
 		c.forget(id, i)
 	}
 	return err

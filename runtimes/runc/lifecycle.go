@@ -45,8 +45,15 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := os.Mkdir(dir, 0o711); err != nil {
 		return fmt.Errorf("container %s: state dir: %w", id, err)
 	}
-	if err := os.Symlink(filepath.Join("..", "containers", key), r.nameLink(id)); err != nil {
+	// Until the shim reports the container created, the directory says it
+	// is being created: an agent killed half-way leaves the mark, and the
+	// next runtime on this root undoes the create (sweepUnfinished).
+	if err := os.WriteFile(filepath.Join(dir, creatingFile), nil, 0o600); err != nil {
 		os.Remove(dir)
+		return fmt.Errorf("container %s: state dir: %w", id, err)
+	}
+	if err := os.Symlink(filepath.Join("..", "containers", key), r.nameLink(id)); err != nil {
+		os.RemoveAll(dir)
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("container %s: %w", id, runtime.ErrAlreadyExists)
 		}
@@ -117,8 +124,13 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	tBundle = time.Now()
-	_, err = r.spawnShim(ctx, id, key, dir, 1)
-	return err
+	if _, err = r.spawnShim(ctx, id, key, dir, 1); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, creatingFile)); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	return nil
 }
 
 // spawnShim starts the shim of run gen in its own session and waits until
@@ -467,4 +479,46 @@ func (r *Runtime) SyncVolumes(ctx context.Context, id runtime.ContainerID) error
 // deadline passes or ctx ends (false).
 func pollUntil(ctx context.Context, deadline time.Time, cond func() bool) bool {
 	return pollWoken(ctx, deadline, nil, 10*time.Millisecond, cond)
+}
+
+// sweepUnfinished undoes the creates an earlier runtime on this root did
+// not finish (its agent was killed half-way): a name whose directory still
+// says it is being created, or holds no container record, and a directory
+// no name points at. Each is destroyed as a failed create is, so its name
+// is free and nothing of it is left (shim, runc state, mount, rootfs). It
+// runs in New, before any create of this runtime.
+func (r *Runtime) sweepUnfinished(ctx context.Context) {
+	named := map[string]bool{}
+	links, _ := os.ReadDir(filepath.Join(r.root, "names"))
+	for _, l := range links {
+		link := filepath.Join(r.root, "names", l.Name())
+		target, err := os.Readlink(link)
+		if err != nil {
+			continue
+		}
+		key := filepath.Base(target)
+		dir := r.dirOf(key)
+		_, markErr := os.Stat(filepath.Join(dir, creatingFile))
+		_, metaErr := os.Stat(filepath.Join(dir, metaFile))
+		if markErr != nil && metaErr == nil {
+			named[key] = true
+			continue
+		}
+		r.opt.logger.Warn("runc runtime: undoing a create that did not finish (the agent stopped during it)", "container", l.Name())
+		// Its shim may wait for a start that will never come: end it now
+		// rather than after destroy's grace.
+		var rec shimRecord
+		if readJSON(filepath.Join(dir, shimFile), &rec) == nil && rec.alive() {
+			_ = unix.Kill(rec.PID, unix.SIGKILL)
+		}
+		r.destroy(ctx, key, dir)
+		os.Remove(link)
+	}
+	dirs, _ := os.ReadDir(filepath.Join(r.root, "containers"))
+	for _, d := range dirs {
+		if d.IsDir() && !named[d.Name()] {
+			r.opt.logger.Warn("runc runtime: removing a container directory no name points at", "key", d.Name())
+			r.destroy(ctx, d.Name(), r.dirOf(d.Name()))
+		}
+	}
 }

@@ -78,7 +78,9 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 			return nil, fmt.Errorf("runc runtime: state dir: %w", err)
 		}
 	}
-	return &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}}, nil
+	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}}
+	r.sweepUnfinished(context.Background())
+	return r, nil
 }
 
 // Name implements runtime.Identity.

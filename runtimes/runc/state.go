@@ -19,9 +19,11 @@ import (
 // start record (statedir.StartFile); the shim writes those named in
 // packages shim and statedir.
 const (
-	metaFile    = "container.json"
-	shimFile    = "shim.json"
-	shimLogFile = "shim.log"
+	metaFile = "container.json"
+	// creatingFile marks a container whose create has not finished.
+	creatingFile = "creating"
+	shimFile     = "shim.json"
+	shimLogFile  = "shim.log"
 )
 
 // meta is what the runtime records at create; it changes only on rename.
