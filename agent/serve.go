@@ -22,6 +22,10 @@ const socketMode = 0o660
 // in flight up to the shutdown timeout, and closes the Agent, which stops
 // supervising but leaves every workload running and releases the root.
 // Serve returns nil after a shutdown caused by ctx.
+// idleTimeout closes the API's idle connections (server.ListenUnix and
+// server.ListenTCP bound how many are open).
+const idleTimeout = 60 * time.Second
+
 func (a *Agent) Serve(ctx context.Context) error {
 	if a.closed.Load() {
 		return fmt.Errorf("agent: serve: the agent is closed: %w", runtime.ErrFailedPrecondition)
@@ -36,6 +40,10 @@ func (a *Agent) Serve(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		// A kept-alive connection nobody uses is closed: clients reconnect
+		// in microseconds, and idle ones must not pile up to the fd limit.
+		IdleTimeout:    idleTimeout,
+		MaxHeaderBytes: 64 << 10,
 		// Refused TLS handshakes (a client of another CA) are routine on a
 		// TCP listener: debug, not warnings.
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -46,5 +51,78 @@ func ListenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
-	return ln, nil
+	return LimitConns(ln, MaxConns), nil
+}
+
+// MaxConns is how many connections ListenUnix and ListenTCP keep open at
+// once: well under the usual file-descriptor limit's share of a daemon that
+// also holds logs, sockets and stores.
+const MaxConns = 512
+
+// LimitConns wraps ln so that at most n of its connections are open at
+// once. A connection over the limit is answered at once with 503 and
+// closed, rather than left waiting or using up the process's file
+// descriptors: a client that opens connections and never closes them can
+// make itself fail, not the daemon.
+func LimitConns(ln net.Listener, n int) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
+}
+
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+// tooManyBody is the API error a connection over the limit gets.
+const tooManyBody = `{"error":{"kind":"unavailable","message":"the daemon has too many open connections; close idle ones (a client that keeps connections it does not use)"}}` + "\n"
+
+// tooMany is the whole answer to a connection over the limit.
+func tooMany() string {
+	return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+		strconv.Itoa(len(tooManyBody)) + "\r\n\r\n" + tooManyBody
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+		default:
+			go refuse(c)
+		}
+	}
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// refuse answers a connection over the limit. It reads the request's head
+// first (briefly, and a little of it): a client that is still writing when
+// the connection closes sees a broken pipe, not the answer.
+func refuse(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 4096)
+	var head []byte
+	for len(head) < 16<<10 && !bytes.Contains(head, []byte("\r\n\r\n")) {
+		n, err := c.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	_, _ = io.WriteString(c, tooMany())
 }

@@ -64,6 +64,8 @@ func ListenTCP(addr string, tlsCfg *tls.Config) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	// Bounded below TLS, so that the server still sees its *tls.Conn.
+	ln = LimitConns(ln, MaxConns)
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
