@@ -38,6 +38,10 @@ type Config struct {
 	RuncBinary string
 	// PIDsLimit is the default limit on processes per Linux container.
 	PIDsLimit int64
+	// LogMaxSize and LogMaxFiles rotate each container's log (0: the
+	// defaults, 20 MiB and 5 files).
+	LogMaxSize  int64
+	LogMaxFiles int
 	// InsecureRegistries may be reached over plain HTTP (loopback always may).
 	InsecureRegistries []string
 	// Delegates are the agents this node hands platforms to, in order.
@@ -208,7 +212,8 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 				bin = "runc"
 			}
 			r, err := runc.New(filepath.Join(cfg.Agent.Root, "runc"), store,
-				runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log))
+				runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
+				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles))
 			if err != nil {
 				return nil, nil, fmt.Errorf("runtime runc: %w", err)
 			}

@@ -17,9 +17,10 @@ import (
 // daemonOptions are the daemon's flags: a node.Config and the flags that
 // parse into it.
 type daemonOptions struct {
-	cfg      node.Config
-	runtimes string
-	delegate delegateFlags
+	cfg        node.Config
+	runtimes   string
+	logMaxSize string
+	delegate   delegateFlags
 }
 
 func newDaemonCmd() *cobra.Command {
@@ -56,6 +57,8 @@ Stopping the agent leaves workloads running: their shims own them.`,
 	fl.StringVar(&c.Agent.LogFormat, "log-format", c.Agent.LogFormat, "log format: text or json")
 	fl.StringArrayVar(&c.InsecureRegistries, "insecure-registry", nil, "registry host[:port] that may be reached over plain HTTP (loopback always may)")
 	fl.Int64Var(&c.PIDsLimit, "pids-limit", 4096, "default limit on processes per Linux container")
+	fl.StringVar(&o.logMaxSize, "log-max-size", "20Mi", "rotate each container's log at this size (like docker's max-size)")
+	fl.IntVar(&c.LogMaxFiles, "log-max-files", 5, "log files kept per container, the current one included (like docker's max-file)")
 	o.delegate.register(cmd, c)
 	return cmd
 }
@@ -63,6 +66,14 @@ Stopping the agent leaves workloads running: their shims own them.`,
 // parse turns the flags that are lists into the config.
 func (o *daemonOptions) parse() error {
 	o.cfg.Agent.Runtimes = splitList(o.runtimes)
+	size, err := spec.ParseMemory(o.logMaxSize)
+	if err != nil || size < 4096 {
+		return fmt.Errorf("--log-max-size %q: want a size of at least 4Ki, such as 20Mi or 100M", o.logMaxSize)
+	}
+	o.cfg.LogMaxSize = size
+	if o.cfg.LogMaxFiles < 1 {
+		return fmt.Errorf("--log-max-files %d: want 1 or more", o.cfg.LogMaxFiles)
+	}
 	o.cfg.Version = version.String()
 	return o.delegate.into(&o.cfg)
 }

@@ -159,28 +159,79 @@ func (s *follower) read() error {
 		if err != nil {
 			return err
 		}
+		// The lines the tail asks for may go back into rotated files.
+		if entries, err = withRotated(s.path, s.tail, entries); err != nil {
+			return err
+		}
 		s.queue, s.offset = entries, off
 		if len(s.queue) > 0 {
 			return nil
 		}
 	}
-	var buf [32 << 10]byte
-	for {
-		n, err := s.f.ReadAt(buf[:], s.offset)
-		s.offset += int64(n)
-		s.pending = append(s.pending, buf[:n]...)
-		if errors.Is(err, io.EOF) || n == 0 {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	// One bounded read a time: however fast the writer, a follower holds
+	// at most readChunk of unparsed text and the entries parsed from it,
+	// and reads more only when its reader has taken those.
+	var buf [readChunk]byte
+	n, err := s.f.ReadAt(buf[:], s.offset)
+	s.offset += int64(n)
+	s.pending = append(s.pending, buf[:n]...)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if n == 0 && len(s.pending) == 0 {
+		// At the end: if the log was rotated, the rest is in a new file.
+		return s.followRotation()
 	}
 	if i := lastNewline(s.pending); i >= 0 {
 		s.queue = parseLines(s.pending[:i+1], s.queue)
 		rest := copy(s.pending, s.pending[i+1:])
 		s.pending = s.pending[:rest]
 	}
+	return nil
+}
+
+// readChunk bounds one read of a follower.
+const readChunk = 64 << 10
+
+// followRotation moves on when the file being read was rotated away (path
+// now names another file): the old one has been read to its end, so the
+// next is the one rotated after it (it is now path.k, the next path.k-1,
+// or path itself), read from its start. When the old one is gone from the
+// rotated names too (the reader fell behind more than the kept files), the
+// oldest kept file is next: what was dropped is lost, never buffered.
+// Called with mu held.
+func (s *follower) followRotation() error {
+	cur, err := os.Stat(s.path)
+	if err != nil {
+		return nil // not there again yet: the writer is rotating
+	}
+	old, err := s.f.Stat()
+	if err != nil || os.SameFile(cur, old) {
+		return err
+	}
+	next := s.path
+	for k := 1; ; k++ {
+		fi, err := os.Stat(RotatedName(s.path, k))
+		if err != nil {
+			if k > 1 {
+				// Not found among the kept: start at the oldest kept.
+				next = RotatedName(s.path, k-1)
+			}
+			break
+		}
+		if os.SameFile(fi, old) {
+			if k > 1 {
+				next = RotatedName(s.path, k-1)
+			}
+			break
+		}
+	}
+	f, err := os.Open(next)
+	if err != nil {
+		return nil // rotated again meanwhile: look again at the next read
+	}
+	s.f.Close()
+	s.f, s.offset, s.pending = f, 0, s.pending[:0]
 	return nil
 }
 

@@ -15,23 +15,60 @@ import (
 // chunk is how much Tail reads at a time, from the end of the file back.
 const chunk = 64 << 10
 
-// Tail returns the last n entries of the log file at path, oldest first;
-// n = runtime.TailAll returns every entry. A file that does not exist is an
-// empty log. A line that is not a log entry (a write torn by a crash) is
-// skipped, and a last line without its newline (being written) is left for
-// the next read.
+// Tail returns the last n entries of the log at path, oldest first; n =
+// runtime.TailAll returns every entry. The files it rotated into (path.1,
+// path.2, ...) are read as the older part of the log. A log that does not
+// exist is empty. A line that is not a log entry (a write torn by a crash)
+// is skipped, and a last line without its newline (being written) is left
+// for the next read. Reading the last n lines costs about n lines of I/O,
+// however long the log.
 func Tail(path string, n int) ([]runtime.LogEntry, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return []runtime.LogEntry{}, nil
-	}
-	if err != nil {
+		f = nil
+	} else if err != nil {
 		return nil, fmt.Errorf("log file %s: %w", path, err)
 	}
-	defer f.Close()
-	entries, _, err := tail(f, n)
+	var entries []runtime.LogEntry
+	if f != nil {
+		entries, _, err = tail(f, n)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("log file %s: %w", path, err)
+		}
+	}
+	entries, err = withRotated(path, n, entries)
 	if err != nil {
-		return nil, fmt.Errorf("log file %s: %w", path, err)
+		return nil, err
+	}
+	if entries == nil {
+		entries = []runtime.LogEntry{}
+	}
+	return entries, nil
+}
+
+// withRotated puts before entries (the newest part of the log at path) the
+// entries of its rotated files, newest file first, until n entries are
+// there (all of them for runtime.TailAll).
+func withRotated(path string, n int, entries []runtime.LogEntry) ([]runtime.LogEntry, error) {
+	for k := 1; n < 0 || len(entries) < n; k++ {
+		older, err := os.Open(RotatedName(path, k))
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("log file %s: %w", path, err)
+		}
+		want := runtime.TailAll
+		if n >= 0 {
+			want = n - len(entries)
+		}
+		more, _, err := tail(older, want)
+		older.Close()
+		if err != nil {
+			return nil, fmt.Errorf("log file %s: %w", RotatedName(path, k), err)
+		}
+		entries = append(more, entries...)
 	}
 	return entries, nil
 }
@@ -47,21 +84,29 @@ func tail(f *os.File, n int) ([]runtime.LogEntry, int64, error) {
 	if n == 0 {
 		return []runtime.LogEntry{}, completeEnd(f, size), nil
 	}
-	// Read backwards until the buffer holds n complete lines or the whole
-	// file: a long log costs only its tail.
-	var buf []byte
+	// Read backwards, a chunk at a time, until the chunks hold n complete
+	// lines or the whole file: a long log costs only its tail. The chunks
+	// are joined once, so the cost is linear in what is read.
+	var chunks [][]byte
+	lines, read := 0, 0
 	start := size
 	for start > 0 {
 		step := min(int64(chunk), start)
 		start -= step
-		b := make([]byte, step, int(step)+len(buf))
+		b := make([]byte, step)
 		if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
 			return nil, 0, err
 		}
-		buf = append(b, buf...)
-		if n > 0 && bytes.Count(buf, []byte{'\n'}) > n {
+		chunks = append(chunks, b)
+		read += len(b)
+		lines += bytes.Count(b, []byte{'\n'})
+		if n > 0 && lines > n {
 			break
 		}
+	}
+	buf := make([]byte, 0, read)
+	for i := len(chunks) - 1; i >= 0; i-- {
+		buf = append(buf, chunks[i]...)
 	}
 	// Leave out a trailing line that is still being written.
 	end := bytes.LastIndexByte(buf, '\n') + 1

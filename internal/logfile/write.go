@@ -18,22 +18,73 @@ import (
 // writes a newline cannot make its supervisor buffer without bound.
 const MaxLine = 16 << 10
 
+// Rotation defaults: a log grows to DefaultMaxSize, then moves aside as
+// path.1 (the older ones to path.2 and on, the oldest beyond
+// DefaultMaxFiles dropped), so that a workload that writes without pause
+// holds at most DefaultMaxSize × DefaultMaxFiles of disk, as docker's
+// local log driver does.
+const (
+	DefaultMaxSize  = 20 << 20
+	DefaultMaxFiles = 5
+)
+
 // File is an open log file. Its writers may be used from several goroutines
 // at once; each entry reaches the file in a single append, so entries of
-// different streams never interleave within a line.
+// different streams never interleave within a line, and a rotation falls
+// between entries.
 type File struct {
-	mu sync.Mutex
-	f  *os.File // guarded by mu; nil once closed
+	path     string
+	maxSize  int64
+	maxFiles int
+
+	mu   sync.Mutex
+	f    *os.File // guarded by mu; nil once closed
+	size int64    // guarded by mu: the current file's size
+}
+
+// Option configures Open.
+type Option func(*File)
+
+// WithRotation sets the size at which the log rotates and how many files
+// (the current one included) are kept. maxSize ≤ 0 means
+// DefaultMaxSize; maxFiles < 1 means DefaultMaxFiles.
+func WithRotation(maxSize int64, maxFiles int) Option {
+	return func(f *File) {
+		if maxSize > 0 {
+			f.maxSize = maxSize
+		}
+		if maxFiles >= 1 {
+			f.maxFiles = maxFiles
+		}
+	}
 }
 
 // Open opens the log file at path for appending, creating it with mode 0640
-// when it does not exist.
-func Open(path string) (*File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("log file %s: %w", path, err)
+// when it does not exist. It rotates as WithRotation says, by default at
+// DefaultMaxSize keeping DefaultMaxFiles files.
+func Open(path string, opts ...Option) (*File, error) {
+	lf := &File{path: path, maxSize: DefaultMaxSize, maxFiles: DefaultMaxFiles}
+	for _, o := range opts {
+		o(lf)
 	}
-	return &File{f: f}, nil
+	if err := lf.open(); err != nil {
+		return nil, err
+	}
+	return lf, nil
+}
+
+func (f *File) open() error {
+	file, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("log file %s: %w", f.path, err)
+	}
+	fi, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return fmt.Errorf("log file %s: %w", f.path, err)
+	}
+	f.f, f.size = file, fi.Size()
+	return nil
 }
 
 // Close closes the file. Writers must be closed first, or their trailing
@@ -49,16 +100,51 @@ func (f *File) Close() error {
 	return err
 }
 
-// append writes already encoded entries in one write.
+// append writes already encoded entries in one write, rotating first when
+// they would take the file past its size.
 func (f *File) append(b []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.f == nil {
 		return os.ErrClosed
 	}
-	_, err := f.f.Write(b)
+	if f.size > 0 && f.size+int64(len(b)) > f.maxSize {
+		if err := f.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := f.f.Write(b)
+	f.size += int64(n)
 	return err
 }
+
+// rotate moves the current file aside (path.1, the older ones one number
+// up, the oldest beyond maxFiles removed) and starts a new one. A reader
+// that holds the old file open reads it to its end. Called with mu held.
+func (f *File) rotate() error {
+	if err := f.f.Close(); err != nil {
+		return fmt.Errorf("log file %s: rotate: %w", f.path, err)
+	}
+	f.f = nil
+	if f.maxFiles == 1 {
+		if err := os.Remove(f.path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("log file %s: rotate: %w", f.path, err)
+		}
+		return f.open()
+	}
+	_ = os.Remove(RotatedName(f.path, f.maxFiles-1))
+	for k := f.maxFiles - 2; k >= 1; k-- {
+		_ = os.Rename(RotatedName(f.path, k), RotatedName(f.path, k+1))
+	}
+	if err := os.Rename(f.path, RotatedName(f.path, 1)); err != nil {
+		return fmt.Errorf("log file %s: rotate: %w", f.path, err)
+	}
+	return f.open()
+}
+
+// RotatedName is the name of the k-th older file of the log at path
+// (path.1 the newest of them).
+func RotatedName(path string, k int) string { return path + "." + strconv.Itoa(k) }
 
 // Writer returns a writer that splits what is written to it into lines and
 // appends one entry per line, tagged with stream. Close flushes a trailing
@@ -66,6 +152,9 @@ func (f *File) append(b []byte) error {
 func (f *File) Writer(stream runtime.LogStream) io.WriteCloser {
 	return &lineWriter{file: f, stream: stream}
 }
+
+// flushAt is how many encoded bytes a writer gathers before it appends them.
+const flushAt = 16 << 10
 
 // lineWriter buffers at most one unfinished line (up to MaxLine bytes).
 type lineWriter struct {
@@ -118,6 +207,14 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		}
 		w.out = appendEntry(w.out, now, w.stream, line, false)
 		w.pending = w.pending[:0]
+		if len(w.out) >= flushAt {
+			// Entries reach the file in pieces of about flushAt, so that a
+			// rotation comes close to the size asked for.
+			if err := w.file.append(w.out); err != nil {
+				return 0, err
+			}
+			w.out = w.out[:0]
+		}
 	}
 	if len(w.out) > 0 {
 		if err := w.file.append(w.out); err != nil {

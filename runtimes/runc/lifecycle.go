@@ -154,6 +154,12 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	if r.opt.runcRoot != "" {
 		args = append(args, "--runc-root", r.opt.runcRoot)
 	}
+	if r.opt.logMaxSize > 0 {
+		args = append(args, "--log-max-size", strconv.FormatInt(r.opt.logMaxSize, 10))
+	}
+	if r.opt.logMaxFiles > 0 {
+		args = append(args, "--log-max-files", strconv.Itoa(r.opt.logMaxFiles))
+	}
 	cmd := exec.Command(r.opt.shim[0], args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf

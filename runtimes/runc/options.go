@@ -18,6 +18,10 @@ type options struct {
 	shim      []string
 	logger    *slog.Logger
 	pidsLimit int64
+	// logMaxSize and logMaxFiles are the shims' log rotation; 0 means the
+	// logfile package's defaults.
+	logMaxSize  int64
+	logMaxFiles int
 }
 
 // DefaultPIDsLimit is the pids limit every container gets unless
@@ -102,6 +106,20 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("logger: nil: %w", runtime.ErrInvalidArgument)
 		}
 		o.logger = l
+		return nil
+	}
+}
+
+// WithLogRotation sets when each container's log rotates (at maxSize bytes)
+// and how many files are kept, the current one included, as docker's
+// max-size and max-file do. 0 keeps the default (logfile.DefaultMaxSize,
+// logfile.DefaultMaxFiles); negative values are an error.
+func WithLogRotation(maxSize int64, maxFiles int) Option {
+	return func(o *options) error {
+		if maxSize < 0 || maxFiles < 0 {
+			return fmt.Errorf("log rotation %d bytes, %d files: want 0 (the default) or more: %w", maxSize, maxFiles, runtime.ErrInvalidArgument)
+		}
+		o.logMaxSize, o.logMaxFiles = maxSize, maxFiles
 		return nil
 	}
 }

@@ -38,6 +38,8 @@ const drainTimeout = 2 * time.Second
 type config struct {
 	runc, runcRoot, dir, id, cgroup string
 	gen                             uint64
+	logMaxSize                      int64
+	logMaxFiles                     int
 }
 
 // Main runs the shim with args (the words after "shim") and returns the
@@ -55,6 +57,8 @@ func Main(args []string) int {
 	fs.StringVar(&c.id, "id", "", "OCI runtime container id")
 	fs.StringVar(&c.cgroup, "cgroup", "", "container cgroup path, for OOM events")
 	fs.Uint64Var(&c.gen, "gen", 0, "run generation recorded in the exit")
+	fs.Int64Var(&c.logMaxSize, "log-max-size", 0, "rotate the log at this many bytes (0: the default)")
+	fs.IntVar(&c.logMaxFiles, "log-max-files", 0, "log files kept, the current one included (0: the default)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -144,7 +148,7 @@ func run(c config, ready *os.File) (end, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return end{}, report(fmt.Errorf("subreaper: %w", err))
 	}
-	logs, err := logfile.Open(filepath.Join(c.dir, statedir.LogFile))
+	logs, err := logfile.Open(filepath.Join(c.dir, statedir.LogFile), logfile.WithRotation(c.logMaxSize, c.logMaxFiles))
 	if err != nil {
 		return end{}, report(err)
 	}
