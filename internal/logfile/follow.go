@@ -1,6 +1,7 @@
 package logfile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -155,18 +156,18 @@ func (s *follower) read() error {
 	}
 	if !s.opened {
 		s.opened = true
-		entries, off, err := tail(s.f, s.tail)
+		// Where the last tail lines begin, maybe in a rotated file: from
+		// there the log is read forward a chunk at a time like any new
+		// line, so a follower of a long log never holds all of it.
+		f, off, err := startAt(s.path, s.tail)
 		if err != nil {
 			return err
 		}
-		// The lines the tail asks for may go back into rotated files.
-		if entries, err = withRotated(s.path, s.tail, entries); err != nil {
-			return err
+		if f != nil {
+			s.f.Close()
+			s.f = f
 		}
-		s.queue, s.offset = entries, off
-		if len(s.queue) > 0 {
-			return nil
-		}
+		s.offset = off
 	}
 	// One bounded read a time: however fast the writer, a follower holds
 	// at most readChunk of unparsed text and the entries parsed from it,
@@ -188,6 +189,109 @@ func (s *follower) read() error {
 		s.pending = s.pending[:rest]
 	}
 	return nil
+}
+
+// startAt returns the file and offset where the last n complete lines of
+// the log at path begin (the whole log for runtime.TailAll, none for 0),
+// looking back into its rotated files: it counts newlines backwards, a
+// chunk at a time, and parses nothing. A nil file means path itself, which
+// the caller has open.
+func startAt(path string, n int) (*os.File, int64, error) {
+	names := []string{path}
+	for k := 1; ; k++ {
+		if _, err := os.Stat(RotatedName(path, k)); err != nil {
+			break
+		}
+		names = append(names, RotatedName(path, k))
+	}
+	open := func(i int, off int64) (*os.File, int64, error) {
+		if i == 0 {
+			return nil, off, nil
+		}
+		f, err := os.Open(names[i])
+		if err != nil {
+			return nil, 0, err
+		}
+		return f, off, nil
+	}
+	if n < 0 {
+		return open(len(names)-1, 0)
+	}
+	remaining := n
+	for i, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, 0, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		end := fi.Size()
+		if i == 0 {
+			end = completeEnd(f, end) // a line being written is not yet a line
+		}
+		off, found := lineStart(f, end, remaining)
+		f.Close()
+		if found {
+			return open(i, off)
+		}
+		// This file holds fewer lines than wanted: all of it, and older.
+		remaining -= countLines(name, end)
+	}
+	return open(len(names)-1, 0)
+}
+
+// lineStart returns the offset in f where the last n lines before end
+// begin, and false when f holds n lines or fewer before end (all of them
+// are wanted).
+func lineStart(f *os.File, end int64, n int) (int64, bool) {
+	if n == 0 {
+		return end, true
+	}
+	buf := make([]byte, chunk)
+	seen := 0
+	for pos := end; pos > 0; {
+		step := min(int64(chunk), pos)
+		pos -= step
+		if _, err := f.ReadAt(buf[:step], pos); err != nil && !errors.Is(err, io.EOF) {
+			return 0, false
+		}
+		for i := int(step) - 1; i >= 0; i-- {
+			if buf[i] != '\n' {
+				continue
+			}
+			// The newline at end-1 ends the last line; the one after n
+			// lines ends the line before them.
+			seen++
+			if seen == n+1 {
+				return pos + int64(i) + 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// countLines counts the newlines of the file at name before end.
+func countLines(name string, end int64) int {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	buf := make([]byte, chunk)
+	n := 0
+	for off := int64(0); off < end; {
+		step := min(int64(chunk), end-off)
+		m, _ := f.ReadAt(buf[:step], off)
+		if m == 0 {
+			break
+		}
+		n += bytes.Count(buf[:m], []byte{'\n'})
+		off += int64(m)
+	}
+	return n
 }
 
 // readChunk bounds one read of a follower.

@@ -68,6 +68,24 @@ func TestRotationKeepsMaxFiles(t *testing.T) {
 	if !strings.HasPrefix(some[0].Text, "line 001500") {
 		t.Errorf("Tail(500) starts at %q, want line 1500", some[0].Text)
 	}
+	// A follower asked for the same tail starts at the same line, in a
+	// rotated file, and reads on to the last.
+	fl := Follow(context.Background(), path, 500, func() bool { return true })
+	defer fl.Close()
+	var followed []runtime.LogEntry
+	for {
+		e, err := fl.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		followed = append(followed, e)
+	}
+	if len(followed) != 500 || followed[0].Text != some[0].Text || followed[499].Text != last {
+		t.Errorf("Follow(500) gave %d entries from %q", len(followed), followed[0].Text)
+	}
 }
 
 // A follower reads on across a rotation: the rest of the old file, then the
