@@ -7,6 +7,7 @@ import (
 	"net/http"
 	goruntime "runtime"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -25,6 +26,9 @@ type options struct {
 	platforms []ocispec.Platform
 	logger    *slog.Logger
 	userAgent string
+	// headerTimeout bounds the wait for a response's headers, and
+	// stallTimeout the silence of a response body being read.
+	headerTimeout, stallTimeout time.Duration
 }
 
 func makeOptions(opts []Option) (options, error) {
@@ -35,6 +39,9 @@ func makeOptions(opts []Option) (options, error) {
 		platforms: []ocispec.Platform{{OS: "linux", Architecture: goruntime.GOARCH}},
 		logger:    slog.Default(),
 		userAgent: "switchyard",
+
+		headerTimeout: DefaultHeaderTimeout,
+		stallTimeout:  DefaultStallTimeout,
 	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -42,6 +49,28 @@ func makeOptions(opts []Option) (options, error) {
 		}
 	}
 	return o, nil
+}
+
+// The default bounds of a registry call: a registry that accepted the
+// connection has this long to answer with headers, and a body being read
+// may be silent this long; a slow body that keeps moving is not cut.
+const (
+	DefaultHeaderTimeout = 60 * time.Second
+	DefaultStallTimeout  = 60 * time.Second
+)
+
+// WithTimeouts sets how long a registry may take to send a response's
+// headers, and how long a response body may send nothing, before the call
+// fails with an error wrapping ErrUnreachable (and runtime.ErrUnavailable).
+// Both must be positive.
+func WithTimeouts(header, stall time.Duration) Option {
+	return func(o *options) error {
+		if header <= 0 || stall <= 0 {
+			return fmt.Errorf("registry timeouts %v and %v: want both above zero: %w", header, stall, runtime.ErrInvalidArgument)
+		}
+		o.headerTimeout, o.stallTimeout = header, stall
+		return nil
+	}
 }
 
 // WithInsecureRegistries lets the given registries (host or host:port, as

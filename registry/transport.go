@@ -1,13 +1,16 @@
 package registry
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -41,7 +44,7 @@ func (g *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 	}
-	resp, err := g.base.RoundTrip(req)
+	resp, err := g.roundTrip(req)
 	if err == nil && ping {
 		return g.pings.put(req, resp), nil
 	}
@@ -52,6 +55,61 @@ func (g *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &verifyingBody{rc: resp.Body, want: want, size: resp.ContentLength, h: sha256.New(), url: req.URL.Redacted()}
 	}
 	return resp, nil
+}
+
+// errSilent is the cause a registry call is cancelled with when the
+// registry stays silent past a bound.
+var errSilent = errors.New("registry silent")
+
+// roundTrip sends req with the two bounds of a registry call: its headers
+// must come within headerTimeout, and its body may be silent at most
+// stallTimeout between reads. A call cut by a bound fails with an error
+// that says which and wraps ErrUnreachable.
+func (g *guardTransport) roundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	timer := time.AfterFunc(g.o.headerTimeout, func() { cancel(errSilent) })
+	resp, err := g.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		timer.Stop()
+		if errors.Is(context.Cause(ctx), errSilent) {
+			err = fmt.Errorf("registry %s accepted the request for %s and sent no answer within %v: %w", req.URL.Host, req.URL.Path, g.o.headerTimeout, ErrUnreachable)
+		}
+		cancel(nil)
+		return nil, err
+	}
+	// From now on the timer watches the body: every read that gets bytes
+	// restarts it.
+	timer.Reset(g.o.stallTimeout)
+	resp.Body = &stallBody{rc: resp.Body, timer: timer, stall: g.o.stallTimeout, ctx: ctx, cancel: cancel, url: req.URL.Redacted()}
+	return resp, nil
+}
+
+// stallBody fails a body that stays silent past its bound.
+type stallBody struct {
+	rc     io.ReadCloser
+	timer  *time.Timer
+	stall  time.Duration
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	url    string
+}
+
+func (b *stallBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.stall)
+	}
+	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errSilent) {
+		err = fmt.Errorf("registry download %s sent nothing for %v; the registry stalled (it may be overloaded): %w", b.url, b.stall, ErrUnreachable)
+	}
+	return n, err
+}
+
+func (b *stallBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
 }
 
 // digestOfPath returns the sha256 hex a distribution API path asks for:
