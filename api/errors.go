@@ -28,6 +28,7 @@ const (
 	KindNotSupported       Kind = "not_supported"
 	KindFailedPrecondition Kind = "failed_precondition"
 	KindUnavailable        Kind = "unavailable"
+	KindResourceExhausted  Kind = "resource_exhausted"
 	KindRouteToPeer        Kind = "route_to_peer"
 	KindUnauthenticated    Kind = "unauthenticated"
 	KindInternal           Kind = "internal"

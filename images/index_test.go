@@ -452,3 +452,13 @@ func TestCorruptRecordStopsTheCollector(t *testing.T) {
 		t.Errorf("a corrupt record's content was collected: %v", err)
 	}
 }
+
+func TestReferenceWithDotSegmentsIsRefused(t *testing.T) {
+	s := newStore(t)
+	mustWrite(t, s, "example.com/a:1", platformImage(t, linuxAMD64, "a"))
+	for _, bad := range []string{"../../x", "example.com/../x:1", "a/./b"} {
+		if err := s.Tag(context.Background(), "example.com/a:1", bad); !errors.Is(err, runtime.ErrInvalidArgument) {
+			t.Errorf("Tag(%q) = %v, want ErrInvalidArgument", bad, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,6 +168,13 @@ func Normalize(ref string) (string, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return "", fmt.Errorf("image reference %q: %w: %w (write it as name[:tag] or name@sha256:<hex>)", ref, runtime.ErrInvalidArgument, err)
+	}
+	// A repository of path segments "." or ".." (../../x) parses, and names
+	// nothing a registry could serve.
+	for _, seg := range strings.Split(r.Context().RepositoryStr(), "/") {
+		if seg == "." || seg == ".." || seg == "" {
+			return "", fmt.Errorf("image reference %q: %w: the repository has a %q segment; write it as name[:tag], such as busybox or library/busybox:1", ref, runtime.ErrInvalidArgument, seg)
+		}
 	}
 	return r.Name(), nil
 }

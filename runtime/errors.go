@@ -30,6 +30,10 @@ var (
 	// ErrUnavailable: the runtime or something it depends on cannot be
 	// reached now (a delegate agent that is down); retrying later may work.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrResourceExhausted: the node lacks a resource the call needs (its
+	// disk is full, a quota is used up); freeing some and retrying helps.
+	// An error of ENOSPC or EDQUOT is of this kind (KindOf).
+	ErrResourceExhausted = errors.New("resource exhausted")
 )
 
 // RouteToPeerError is the answer when no runtime on this node serves the

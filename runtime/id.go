@@ -50,8 +50,8 @@ func CheckName(s, what string) string {
 	if len(s) > 128 {
 		return fmt.Sprintf("%s %q is longer than 128 characters", what, s)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	// By rune, so that a message names the character written (é, not Ã).
+	for i, c := range s {
 		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 		if i == 0 && !alnum {
 			return fmt.Sprintf("%s %q must start with a letter or digit", what, s)

@@ -136,3 +136,12 @@ func FuzzParseContainerID(f *testing.F) {
 		}
 	})
 }
+
+// A name with a character outside the rule names that character, not the
+// bytes of its encoding.
+func TestCheckNameSaysTheCharacter(t *testing.T) {
+	msg := CheckName("café", "service name")
+	if !strings.Contains(msg, "'é'") {
+		t.Errorf("CheckName(café) = %q, want it to name 'é'", msg)
+	}
+}

@@ -1,6 +1,9 @@
 package runtime
 
-import "errors"
+import (
+	"errors"
+	"syscall"
+)
 
 // kindName pairs an error kind with its wire name and the HTTP status an
 // answer of that kind carries.
@@ -19,8 +22,10 @@ type kindName struct {
 //
 // The statuses are those of the HTTP API and of the wasm host's socket
 // (numbers, not net/http's names: the contract does not import HTTP).
-func kindNames() [6]kindName {
+func kindNames() [7]kindName {
 	return [...]kindName{
+		// First: a full disk is that, whatever the call wrapped it in.
+		{ErrResourceExhausted, "resource_exhausted", 507},
 		{ErrNotFound, "not_found", 404},
 		{ErrAlreadyExists, "already_exists", 409},
 		{ErrInvalidArgument, "invalid_argument", 400},
@@ -38,6 +43,9 @@ func kindNames() [6]kindName {
 func KindOf(err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return ErrResourceExhausted
 	}
 	for _, k := range kindNames() {
 		if errors.Is(err, k.err) {

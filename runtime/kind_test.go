@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"testing"
 )
 
@@ -74,5 +76,15 @@ func TestKindOfAndStatus(t *testing.T) {
 	}
 	if KindFromStatus(418) != nil {
 		t.Errorf("a status of no kind names one")
+	}
+}
+
+func TestDiskFullIsResourceExhausted(t *testing.T) {
+	full := fmt.Errorf("load: receive the archive: %w: %w", &os.PathError{Op: "write", Path: "/x", Err: syscall.ENOSPC}, ErrInvalidArgument)
+	if KindOf(full) != ErrResourceExhausted || KindName(full) != "resource_exhausted" {
+		t.Errorf("a full disk is %v (%s), want resource exhausted", KindOf(full), KindName(full))
+	}
+	if status, _ := KindStatus(full); status != 507 {
+		t.Errorf("a full disk answers %d, want 507 Insufficient Storage", status)
 	}
 }

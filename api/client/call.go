@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/switchyard/switchyard/api"
@@ -307,6 +309,12 @@ func (c *Client) transportErr(op string, x *exchange, err error) error {
 		return fmt.Errorf("%s: %w", op, cause) // the caller's ctx
 	}
 	var de *dialError
+	if errors.As(err, &de) && (errors.Is(de.err, fs.ErrPermission) || errors.Is(de.err, syscall.EACCES)) {
+		return &connError{
+			msg:   fmt.Sprintf("permission denied on the switchyard daemon's socket %s: run as root, or as a member of the socket's group", c.addr),
+			cause: de.err,
+		}
+	}
 	if errors.As(err, &de) {
 		return &connError{
 			msg:   fmt.Sprintf("cannot reach the switchyard daemon at %s: is it running? start it with `switchyard daemon`", c.addr),

@@ -60,10 +60,12 @@ func TestBadInputs(t *testing.T) {
 		kind   error
 		saying string
 	}{
+		{name: "memory under the minimum", id: cid("tinymem"), svc: withMem(shSpec("tinymem", "true"), 1), kind: runtime.ErrInvalidArgument, saying: "minimum is 6 MiB"},
+		{name: "more CPUs than the node has", id: cid("manycpu"), svc: func() *runtime.CreateSpec { s := shSpec("manycpu", "true"); s.Resources.CPU = 1000; return s }(), kind: runtime.ErrInvalidArgument, saying: "this node has"},
 		{name: "entrypoint that does not exist", id: cid("noentry"), svc: &runtime.CreateSpec{Image: busyboxRef, Entrypoint: []string{"/bin/nope"}}, kind: runtime.ErrInvalidArgument, saying: "does not exist"},
 		{name: "entrypoint not in PATH", id: cid("nopath"), svc: &runtime.CreateSpec{Image: busyboxRef, Entrypoint: []string{"nope"}}, kind: runtime.ErrInvalidArgument, saying: "PATH"},
 		{name: "working dir that does not exist", id: cid("nowd"), svc: withWorkdir(shSpec("nowd", "true"), "/no/such/dir"), kind: runtime.ErrInvalidArgument, saying: "working dir"},
-		{name: "memory limit too small to start", id: cid("tiny"), svc: withMem(shSpec("tiny", "true"), 64<<10), kind: runtime.ErrInvalidArgument, saying: "runc create"},
+		{name: "memory limit too small to start", id: cid("tiny"), svc: withMem(shSpec("tiny", "true"), 64<<10), kind: runtime.ErrInvalidArgument, saying: "minimum is 6 MiB"},
 		{name: "image not in the store", id: cid("noimage"), svc: withImage(shSpec("noimage", "true"), "test.invalid/none:1"), kind: runtime.ErrNotFound, saying: "none"},
 		{name: "name that exists", id: existing, svc: shSpec("existing", "true"), kind: runtime.ErrAlreadyExists},
 		{name: "exec in a stopped container", id: stopped, call: func(id runtime.ContainerID, _ *runtime.CreateSpec) error {

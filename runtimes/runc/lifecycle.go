@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -32,6 +33,9 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	// The composite validates the request for every runtime; a runtime
 	// used on its own gets the same check.
 	if err := cs.Validate(); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if err := checkLimits(cs.Resources); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	var rnd [4]byte
@@ -527,4 +531,23 @@ func (r *Runtime) sweepUnfinished(ctx context.Context) {
 			r.destroy(ctx, d.Name(), r.dirOf(d.Name()))
 		}
 	}
+}
+
+// minMemory is the smallest memory limit a Linux container gets, as docker
+// allows: below it the runtime's own init cannot start.
+const minMemory = 6 << 20
+
+// checkLimits refuses up front, with the allowed range, limits runc would
+// fail on late or a node cannot give: docker's bounds.
+func checkLimits(r runtime.Resources) error {
+	if m := r.MemoryBytes; m > 0 && m < minMemory {
+		return fmt.Errorf("memory limit %d bytes: the minimum is 6 MiB (6291456 bytes): %w", m, runtime.ErrInvalidArgument)
+	}
+	if n := goruntime.NumCPU(); r.CPU > float64(n) {
+		return fmt.Errorf("CPU limit %g: this node has %d CPUs; give 0.01 to %d: %w", r.CPU, n, n, runtime.ErrInvalidArgument)
+	}
+	if r.CPU > 0 && r.CPU < 0.01 {
+		return fmt.Errorf("CPU limit %g: the smallest is 0.01: %w", r.CPU, runtime.ErrInvalidArgument)
+	}
+	return nil
 }
