@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -101,5 +102,30 @@ func TestBadInputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A command that cannot start exits with a shell's code, as docker exec
+// does: 127 for a program that is not there, 126 for one not executable.
+func TestExecOfAMissingProgram(t *testing.T) {
+	rt := newTestRuntime(t)
+	id := cid("execcodes")
+	mustRun(t, rt, id, shSpec("execcodes", "touch /tmp/plain; "+untilStopped))
+	testutil.Eventually(t, 20*time.Second, "the file to exist", func() bool {
+		res, err := rt.Exec(context.Background(), id, []string{"test", "-e", "/tmp/plain"})
+		return err == nil && res.ExitCode == 0
+	})
+	for _, tc := range []struct {
+		argv []string
+		code int
+	}{
+		{[]string{"no-such-program"}, 127},
+		{[]string{"/no/such/path"}, 127},
+		{[]string{"/tmp/plain"}, 126},
+	} {
+		res, err := rt.Exec(context.Background(), id, tc.argv)
+		if err != nil || res.ExitCode != tc.code || res.Stderr == "" {
+			t.Errorf("Exec(%v) = %+v, %v; want exit %d with a message", tc.argv, res, err, tc.code)
+		}
 	}
 }

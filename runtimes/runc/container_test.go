@@ -155,9 +155,9 @@ func TestExec(t *testing.T) {
 	if err != nil || res.ExitCode != 7 || res.Stdout != "out\n" || res.Stderr != "err\n" {
 		t.Errorf("Exec = %+v, %v", res, err)
 	}
-	_, err = rt.Exec(ctx, id, []string{"/no/such/program"})
-	if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "no such file") {
-		t.Errorf("Exec of a missing program: %v, want invalid argument with runc's message", err)
+	res, err = rt.Exec(ctx, id, []string{"/no/such/program"})
+	if err != nil || res.ExitCode != 127 || !strings.Contains(res.Stderr, "no such file") {
+		t.Errorf("Exec of a missing program = %+v, %v; want exit 127 with runc's message", res, err)
 	}
 
 	s, err := rt.ExecStream(ctx, id, []string{"sh", "-c", "echo one; sleep 0.1; echo two >&2; exit 3"})

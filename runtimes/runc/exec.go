@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -78,12 +79,39 @@ func execErr(id runtime.ContainerID, cmd *exec.Cmd, err error) (int, error) {
 		// cmd.Args is runc --log LOG ...: runc's own failure is logged there.
 		if b, rerr := os.ReadFile(cmd.Args[2]); rerr == nil {
 			if msg := statedir.RuncMessage(b); msg != "" {
+				// A program that is not there, or not executable, is the
+				// command's failure, with a shell's codes (docker's too).
+				if c := startFailureCode(msg); c != 0 {
+					return c, &execStartError{msg: fmt.Sprintf("exec: %s", msg), code: c}
+				}
 				return code, fmt.Errorf("container %s: exec: %s: %w", id, msg, runtime.ErrInvalidArgument)
 			}
 		}
 	}
 	return code, nil
 }
+
+// startFailureCode is the exit code of a command that could not start: 127
+// for a program that does not exist, 126 for one that cannot be executed,
+// 0 for another failure.
+func startFailureCode(msg string) int {
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return 127
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "exec format error"):
+		return 126
+	}
+	return 0
+}
+
+// execStartError is a command that could not start: its exit code stands,
+// and its message is the command's standard error.
+type execStartError struct {
+	msg  string
+	code int
+}
+
+func (e *execStartError) Error() string { return e.msg }
 
 // Exec implements runtime.Executor.
 func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.ExecResult, error) {
@@ -97,6 +125,11 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, argv []strin
 	res := runtime.ExecResult{}
 	if err := cmd.Run(); err != nil {
 		code, err := execErr(id, cmd, err)
+		var se *execStartError
+		if errors.As(err, &se) {
+			stderr.WriteString(se.msg + "\n")
+			err = nil
+		}
 		if err != nil {
 			return res, err
 		}
@@ -165,6 +198,15 @@ func (r *Runtime) ExecStream(ctx context.Context, id runtime.ContainerID, argv [
 		item := execItem{ev: runtime.ExecEvent{Kind: runtime.ExecExit}}
 		if werr != nil {
 			item.ev.ExitCode, item.err = execErr(id, cmd, werr)
+			var se *execStartError
+			if errors.As(item.err, &se) {
+				item.err = nil
+				msg := execItem{ev: runtime.ExecEvent{Kind: runtime.ExecStderr, Data: []byte(se.msg + "\n")}}
+				select {
+				case s.events <- msg:
+				case <-ctx.Done():
+				}
+			}
 			if ctx.Err() != nil {
 				item.err = ctx.Err()
 			}
