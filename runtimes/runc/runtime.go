@@ -143,7 +143,40 @@ func (r *Runtime) get(id runtime.ContainerID) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", id, err)
 	}
+	if s.exit == nil && s.state.Status == runtime.StatusFailed && s.started != nil {
+		// The shim is gone without an exit record (it was killed): its
+		// workload may still run, unseen, its output and its end recorded
+		// by nobody. End it, and record that, so the container reads as
+		// what it is and can be started again.
+		if again, err := r.endOrphan(key, s); err == nil {
+			s = again
+		}
+	}
 	return s, nil
+}
+
+// endOrphan kills and deletes the OCI container of a run whose shim was
+// lost, and records the run's end as a runtime error.
+func (r *Runtime) endOrphan(key string, s *snapshot) (*snapshot, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
+		r.opt.logger.Warn("runc runtime: the shim of a container was lost while its workload ran; killing the workload", "key", key)
+		_ = r.runc(ctx, "kill", key, "KILL")
+		if err := r.runc(ctx, "delete", "--force", key); err != nil && !errors.Is(err, errNoOCIContainer) {
+			return nil, err
+		}
+	}
+	cleanupCgroup(ctx, key)
+	msg := "the shim supervising the workload ended without recording an exit (it was killed?); the workload was killed with it"
+	exit := statedir.Exit{Run: s.shim.Gen, Outcome: runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonRuntimeError, Message: msg, FinishedAt: time.Now().UTC()}, Error: msg}
+	if s.started != nil {
+		exit.StartedAt = s.started.StartedAt
+	}
+	if err := statedir.WriteExit(s.dir, exit); err != nil {
+		return nil, err
+	}
+	return load(s.dir)
 }
 
 // locked resolves id, takes its lock and loads its state.
