@@ -1,7 +1,9 @@
 package statedir
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -73,10 +75,72 @@ func ReadStart(dir string) (start Start, ok bool, err error) {
 	return Start{Run: legacy.Gen, StartedAt: legacy.At}, ok, err
 }
 
+// reserveFile holds the room an exit record needs, taken while the disk
+// had room (ReserveExit), for a supervisor to write the exit into when the
+// disk is full.
+const reserveFile = "exit.reserve"
+
+// reserveSize is the room ReserveExit takes: an exit record is a few
+// hundred bytes; its message is cut to fit.
+const reserveSize = 4096
+
+// ReserveExit takes, in dir, the room the exit record of a run will need,
+// so that WriteExit can record the exit even when the disk has filled up
+// meanwhile (a workload that writes until ENOSPC). A supervisor calls it
+// before it starts the workload.
+func ReserveExit(dir string) error {
+	return WriteFile(filepath.Join(dir, reserveFile), make([]byte, reserveSize))
+}
+
 // WriteExit records exit in dir (WriteJSON), replacing the exit of an
-// earlier run.
+// earlier run. When the disk is full, it writes the record into the room
+// ReserveExit took (and renames that into place), so the exit is not lost.
 func WriteExit(dir string, exit Exit) error {
-	return WriteJSON(filepath.Join(dir, ExitFile), exit)
+	err := WriteJSON(filepath.Join(dir, ExitFile), exit)
+	if err == nil || runtime.KindOf(err) != runtime.ErrResourceExhausted {
+		return err
+	}
+	if rerr := writeReserved(dir, exit); rerr != nil {
+		return fmt.Errorf("%w (and the reserved room: %w)", err, rerr)
+	}
+	return nil
+}
+
+// writeReserved overwrites the reserved file in place (no new blocks) with
+// exit, cut to the reserved size, and renames it over the exit record.
+func writeReserved(dir string, exit Exit) error {
+	b, err := json.Marshal(exit)
+	for len(b) > reserveSize && err == nil {
+		// A long message is what can make it large.
+		exit.Error = exit.Error[:len(exit.Error)/2]
+		exit.Outcome.Message = exit.Outcome.Message[:len(exit.Outcome.Message)/2]
+		b, err = json.Marshal(exit)
+	}
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, reserveFile)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	if err == nil {
+		err = f.Truncate(int64(len(b)))
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(path, filepath.Join(dir, ExitFile)); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
 // ReadExit reads dir's exit record; ok is false when there is none. The

@@ -90,9 +90,22 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the agent started with extra arguments.
 func newEnvWith(t *testing.T, daemonArgs ...string) *env {
 	t.Helper()
+	return newEnvOn(t, nil, daemonArgs...)
+}
+
+// newEnvOn is newEnvWith with prepare run on the agent's root directory
+// (made, empty) before the agent starts: a test mounts a small disk there.
+func newEnvOn(t *testing.T, prepare func(root string), daemonArgs ...string) *env {
+	t.Helper()
 	needE2E(t)
 	dir := t.TempDir() // first, so that it is removed last
 	e := &env{t: t, dir: dir, root: filepath.Join(dir, "root"), sock: filepath.Join(dir, "sy.sock"), daemonArgs: daemonArgs}
+	if prepare != nil {
+		if err := os.MkdirAll(e.root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		prepare(e.root)
+	}
 	host := testimages.Serve(t)
 	e.images = images{
 		busybox: testimages.Push(t, host, "e2e/busybox", testimages.Busybox(t)),

@@ -148,6 +148,11 @@ func run(c config, ready *os.File) (end, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return end{}, report(fmt.Errorf("subreaper: %w", err))
 	}
+	// The room of the exit record is taken now, while the disk has it: a
+	// workload that fills the disk must not lose its exit.
+	if err := statedir.ReserveExit(c.dir); err != nil {
+		return end{}, report(fmt.Errorf("reserving room for the exit record: %w", err))
+	}
 	logs, err := logfile.Open(filepath.Join(c.dir, statedir.LogFile), logfile.WithRotation(c.logMaxSize, c.logMaxFiles))
 	if err != nil {
 		return end{}, report(err)

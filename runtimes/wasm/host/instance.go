@@ -64,7 +64,11 @@ func (h *Host) start(req StartRequest) (Status, error) {
 		cancel()
 		return Status{}, fmt.Errorf("instance %s: %w", req.Name, err)
 	}
-	if err := statedir.WriteStart(req.StateDir, statedir.Start{Run: req.Run, SupervisorPID: h.pid, StartedAt: inst.startedAt}); err != nil {
+	err := statedir.ReserveExit(req.StateDir)
+	if err == nil {
+		err = statedir.WriteStart(req.StateDir, statedir.Start{Run: req.Run, SupervisorPID: h.pid, StartedAt: inst.startedAt})
+	}
+	if err != nil {
 		h.mu.Lock()
 		delete(h.instances, req.Key)
 		h.mu.Unlock()
