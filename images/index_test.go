@@ -462,3 +462,29 @@ func TestReferenceWithDotSegmentsIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// The layers of one image are bounded together: many layers, each under
+// the bound of one, cannot fill the disk.
+func TestImageUnpackBoundCountsAllLayers(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), WithMaxUnpackedSize(64<<10), WithMaxImageUnpackedSize(100<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := strings.Repeat("z", 40<<10)
+	img := mustImage(t, mustLayer(t, file{name: "a", body: big}), mustLayer(t, file{name: "b", body: big}), mustLayer(t, file{name: "c", body: big}))
+	mustWrite(t, s, "example.com/layers:1", img)
+	_, _, err = s.PrepareRootfs(ctx, "many-rep-0", "example.com/layers:1", nil)
+	if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "in all") {
+		t.Fatalf("PrepareRootfs of 120 KiB of layers with a 100 KiB bound = %v", err)
+	}
+	if left := entries(t, filepath.Join(s.Root(), "containers")); len(left) != 0 {
+		t.Errorf("a refused root filesystem left %v", left)
+	}
+	// One layer under both bounds is fine.
+	mustWrite(t, s, "example.com/one:1", mustImage(t, mustLayer(t, file{name: "a", body: big})))
+	if _, _, err := s.PrepareRootfs(ctx, "one-rep-0", "example.com/one:1", nil); err != nil {
+		t.Fatalf("one layer: %v", err)
+	}
+}

@@ -11,17 +11,22 @@ import (
 type Option func(*options) error
 
 type options struct {
-	jobs         int
-	maxUnpacked  int64
-	logger       *slog.Logger
-	allowDevices bool
+	jobs             int
+	maxUnpacked      int64
+	maxImageUnpacked int64
+	logger           *slog.Logger
+	allowDevices     bool
 }
 
-// DefaultMaxUnpackedSize bounds the uncompressed size of one layer.
-const DefaultMaxUnpackedSize int64 = 8 << 30
+// DefaultMaxUnpackedSize bounds the uncompressed size of one layer, and
+// DefaultMaxImageUnpackedSize that of all the layers of one image.
+const (
+	DefaultMaxUnpackedSize      int64 = 8 << 30
+	DefaultMaxImageUnpackedSize int64 = 32 << 30
+)
 
 func makeOptions(opts []Option) (options, error) {
-	o := options{jobs: 4, maxUnpacked: DefaultMaxUnpackedSize, logger: slog.Default()}
+	o := options{jobs: 4, maxUnpacked: DefaultMaxUnpackedSize, maxImageUnpacked: DefaultMaxImageUnpackedSize, logger: slog.Default()}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return options{}, err
@@ -51,6 +56,19 @@ func WithMaxUnpackedSize(n int64) Option {
 			return fmt.Errorf("images: max unpacked size %d: %w: give 1 or more bytes", n, runtime.ErrInvalidArgument)
 		}
 		o.maxUnpacked = n
+		return nil
+	}
+}
+
+// WithMaxImageUnpackedSize bounds the uncompressed size of all the layers
+// of one image together. The default is DefaultMaxImageUnpackedSize (32
+// GiB); n < 1 is an error.
+func WithMaxImageUnpackedSize(n int64) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("images: max image unpacked size %d: %w: give 1 or more bytes", n, runtime.ErrInvalidArgument)
+		}
+		o.maxImageUnpacked = n
 		return nil
 	}
 }

@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/archive"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -197,10 +198,20 @@ func (s *Store) prepare(ctx context.Context, key, ref string, want []ocispec.Pla
 		return Rootfs{}, Image{}, err
 	}
 	rfs := Rootfs{Upperdir: filepath.Join(cdir, "upper"), Workdir: filepath.Join(cdir, "work")}
+	// The layers together are bounded too: many layers each under the
+	// per-layer bound must not fill the disk.
+	budget := s.opts.maxImageUnpacked
 	for i := len(img.Layers) - 1; i >= 0; i-- {
-		dir, err := s.snapshot(ctx, img.Layers[i])
+		limit := min(s.opts.maxUnpacked, max(budget, 1))
+		dir, size, err := s.snapshot(ctx, img.Layers[i], limit)
+		if errors.Is(err, archive.ErrTooLarge) && limit < s.opts.maxUnpacked {
+			err = fmt.Errorf("its layers unpack to more than %d bytes in all, the bound of one image: %w", s.opts.maxImageUnpacked, err)
+		}
 		if err != nil {
 			return fail(fmt.Errorf("image %s: %w", img.Ref, err))
+		}
+		if budget -= size; budget < 0 {
+			return fail(fmt.Errorf("image %s: its layers unpack to more than %d bytes in all, the bound of one image: %w", img.Ref, s.opts.maxImageUnpacked, runtime.ErrInvalidArgument))
 		}
 		rfs.Lowerdirs = append(rfs.Lowerdirs, dir)
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/internal/archive"
@@ -33,9 +34,32 @@ func snapshotKey(l Layer) string {
 	return l.Digest[len("sha256:"):]
 }
 
-// snapshot returns the fs directory of layer l, unpacking it first if no
-// one has. Callers hold s.gc for reading.
-func (s *Store) snapshot(ctx context.Context, l Layer) (string, error) {
+// sizeFile holds the unpacked size of a snapshot, in decimal bytes.
+const sizeFile = "size"
+
+// snapshotSize reads the unpacked size recorded beside a snapshot; 0 when
+// none is (a snapshot of an earlier version).
+func snapshotSize(final string) int64 {
+	b, err := os.ReadFile(filepath.Join(final, sizeFile))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
+// snapshot returns the fs directory of layer l and its unpacked size,
+// unpacking it first (at most limit bytes) if no one has. Callers hold s.gc
+// for reading.
+func (s *Store) snapshot(ctx context.Context, l Layer, limit int64) (string, int64, error) {
+	dir, err := s.snapshotDir(ctx, l, limit)
+	if err != nil {
+		return "", 0, err
+	}
+	return dir, snapshotSize(filepath.Dir(dir)), nil
+}
+
+func (s *Store) snapshotDir(ctx context.Context, l Layer, limit int64) (string, error) {
 	if !isDigest(l.Digest) {
 		return "", fmt.Errorf("layer %q: %w: bad digest", l.Digest, runtime.ErrInvalidArgument)
 	}
@@ -64,7 +88,7 @@ func (s *Store) snapshot(ctx context.Context, l Layer) (string, error) {
 			}
 			continue
 		}
-		call.err = s.unpack(ctx, l, final)
+		call.err = s.unpack(ctx, l, final, limit)
 		s.unpackMu.Lock()
 		delete(s.unpacks, key)
 		s.unpackMu.Unlock()
@@ -78,7 +102,7 @@ func (s *Store) snapshot(ctx context.Context, l Layer) (string, error) {
 
 // unpack extracts layer l into a temp directory and renames it to final
 // once complete, so a snapshot directory is always whole.
-func (s *Store) unpack(ctx context.Context, l Layer, final string) (err error) {
+func (s *Store) unpack(ctx context.Context, l Layer, final string, limit int64) (err error) {
 	blob, err := s.BlobPath(l.Digest)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", l.Digest, err)
@@ -103,7 +127,7 @@ func (s *Store) unpack(ctx context.Context, l Layer, final string) (err error) {
 	}
 	res, err := archive.Extract(ctx, f, fsDir,
 		archive.WithOverlayWhiteouts(),
-		archive.WithMaxSize(s.opts.maxUnpacked),
+		archive.WithMaxSize(limit),
 		archive.WithDevices(s.opts.allowDevices),
 		archive.WithMediaType(l.MediaType),
 		archive.WithLogger(s.opts.logger))
@@ -112,6 +136,9 @@ func (s *Store) unpack(ctx context.Context, l Layer, final string) (err error) {
 	}
 	if l.DiffID != "" && res.DiffID != l.DiffID {
 		return fmt.Errorf("layer %s: %w: uncompressed content has digest %s, the config says %s", l.Digest, runtime.ErrInvalidArgument, res.DiffID, l.DiffID)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, sizeFile), []byte(strconv.FormatInt(res.Size, 10)), 0o644); err != nil {
+		return fmt.Errorf("layer %s: %w", l.Digest, err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, errNotEmpty) {

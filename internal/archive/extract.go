@@ -84,12 +84,13 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts ...Option) (Resu
 	return Result{Size: cr.n, DiffID: "sha256:" + hex.EncodeToString(h.Sum(nil)), Compression: comp, Skipped: x.skipped}, nil
 }
 
-// errTooLarge is returned by countingReader past the bound.
-var errTooLarge = errors.New("too large")
+// ErrTooLarge marks a stream that unpacks to more than its bound
+// (WithMaxSize); the error wraps runtime.ErrInvalidArgument too.
+var ErrTooLarge = errors.New("too large")
 
 func wrapTar(err error, cr *countingReader) error {
-	if errors.Is(err, errTooLarge) {
-		return fmt.Errorf("layer: %w: it unpacks to more than %d bytes, the bound; raise the limit if the image is trusted", runtime.ErrInvalidArgument, cr.max)
+	if errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("layer: %w (%w): it unpacks to more than %d bytes, the bound; raise the limit if the image is trusted", runtime.ErrInvalidArgument, ErrTooLarge, cr.max)
 	}
 	if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrFieldTooLong) {
 		return fmt.Errorf("%w: %w", runtime.ErrInvalidArgument, err)
@@ -109,7 +110,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	c.h.Write(p[:n])
 	if c.n > c.max {
-		return n, errTooLarge
+		return n, ErrTooLarge
 	}
 	return n, err
 }
