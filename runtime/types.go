@@ -227,6 +227,9 @@ type Details struct {
 	Resources Resources `json:"resources"`
 	// Labels are the labels the container was created with.
 	Labels map[string]string `json:"labels,omitempty"`
+	// LogsDropped counts the log lines of the last run lost because the
+	// disk was full.
+	LogsDropped int64 `json:"logs_dropped,omitempty"`
 	// StateDir is where the runtime keeps the container's state and logs.
 	StateDir string `json:"state_dir,omitempty"`
 }

@@ -37,9 +37,18 @@ type File struct {
 	maxSize  int64
 	maxFiles int
 
-	mu   sync.Mutex
-	f    *os.File // guarded by mu; nil once closed
-	size int64    // guarded by mu: the current file's size
+	mu      sync.Mutex
+	f       *os.File // guarded by mu; nil once closed
+	size    int64    // guarded by mu: the current file's size
+	dropped int64    // guarded by mu: entries the disk had no room for
+}
+
+// Dropped returns how many entries were dropped because the disk had no
+// room for them: the workload went on, its lines were lost.
+func (f *File) Dropped() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dropped
 }
 
 // Option configures Open.
@@ -115,6 +124,12 @@ func (f *File) append(b []byte) error {
 	}
 	n, err := f.f.Write(b)
 	f.size += int64(n)
+	if err != nil && runtime.KindOf(err) == runtime.ErrResourceExhausted {
+		// A full disk must not stop the workload (its pipe would fill and
+		// block it): the entries are dropped and counted, for inspect.
+		f.dropped += int64(bytes.Count(b[n:], []byte{'\n'}))
+		return nil
+	}
 	return err
 }
 

@@ -53,6 +53,9 @@ type Exit struct {
 	// workload (runc create failed, the init vanished); Outcome then says
 	// ReasonRuntimeError with the same message.
 	Error string `json:"error,omitempty"`
+	// LogsDropped counts the log lines of the run lost because the disk
+	// was full.
+	LogsDropped int64 `json:"logs_dropped,omitempty"`
 }
 
 // WriteStart records start in dir (WriteJSON).

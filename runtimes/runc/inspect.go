@@ -53,6 +53,9 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 		d.Outcome = &o
 		d.FinishedAt = o.FinishedAt
 	}
+	if s.exit != nil {
+		d.LogsDropped = s.exit.LogsDropped
+	}
 	if s.running() {
 		d.PID = initPID(s.dir)
 	}

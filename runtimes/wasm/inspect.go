@@ -52,6 +52,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	if obs.exit != nil {
 		o := obs.exit.Outcome
 		d.Outcome, d.FinishedAt = &o, o.FinishedAt
+		d.LogsDropped = obs.exit.LogsDropped
 	}
 	if obs.running() {
 		d.PID = obs.start.SupervisorPID

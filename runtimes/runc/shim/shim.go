@@ -87,7 +87,7 @@ func Main(args []string) int {
 	if e.at.IsZero() {
 		e.at = time.Now()
 	}
-	exit := statedir.Exit{Run: c.gen, SupervisorPID: os.Getpid(), Error: e.failure,
+	exit := statedir.Exit{Run: c.gen, SupervisorPID: os.Getpid(), Error: e.failure, LogsDropped: e.logsDropped,
 		Outcome: statedir.ProcessOutcome(e.code, e.signal, e.oomKilled, e.failure, e.at)}
 	if werr := statedir.WriteExit(c.dir, exit); werr != nil {
 		fmt.Fprintln(os.Stderr, "shim:", werr)
@@ -110,6 +110,8 @@ type end struct {
 	oomKilled bool
 	// failure is set when the shim could not run or watch the container.
 	failure string
+	// logsDropped counts log lines the full disk had no room for.
+	logsDropped int64
 	// at is when the shim saw init end.
 	at time.Time
 }
@@ -125,7 +127,7 @@ func (c config) runcCmd(args ...string) *exec.Cmd {
 
 // run creates the container, reports on ready, supervises init and returns
 // how it ended. An error before the ready report is reported there too.
-func run(c config, ready *os.File) (end, error) {
+func run(c config, ready *os.File) (e end, err error) {
 	// report sends the ready report, once, and returns err unchanged for
 	// the exit record. A failure without a kind of its own is reported as
 	// one of the node (ErrUnavailable).
@@ -158,6 +160,7 @@ func run(c config, ready *os.File) (end, error) {
 		return end{}, report(err)
 	}
 	defer logs.Close()
+	defer func() { e.logsDropped = logs.Dropped() }()
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return end{}, report(err)

@@ -33,6 +33,9 @@ type instance struct {
 	// done is closed once the exit record is written.
 	done chan struct{}
 	exit statedir.Exit
+	// logsDropped counts log lines the full disk had no room for; set by
+	// execute before the exit is recorded.
+	logsDropped int64
 
 	running  bool
 	stopping bool
@@ -116,7 +119,7 @@ func (h *Host) run(ctx context.Context, inst *instance) {
 		out.Message = inst.message
 	}
 	h.mu.Unlock()
-	rec := statedir.Exit{Run: inst.req.Run, SupervisorPID: h.pid, StartedAt: inst.startedAt, Outcome: out}
+	rec := statedir.Exit{Run: inst.req.Run, SupervisorPID: h.pid, StartedAt: inst.startedAt, Outcome: out, LogsDropped: inst.logsDropped}
 	h.mu.Lock()
 	inst.ending = true
 	h.mu.Unlock()
@@ -174,6 +177,7 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 	// finds every line.
 	_ = stdout.Close()
 	_ = stderr.Close()
+	inst.logsDropped = lf.Dropped()
 	_ = lf.Close()
 	h.mu.Lock()
 	sig := inst.signal
