@@ -102,7 +102,15 @@ func (r *Runtime) spawnHost(ctx context.Context) error {
 			if int64(len(msg)) >= logStart {
 				msg = msg[logStart:]
 			}
-			return fmt.Errorf("wasm host exited at start (%v): %s: %w", err, bytes.TrimSpace(msg), runtime.ErrUnavailable)
+			msg = bytes.TrimSpace(msg)
+			if len(msg) == 0 {
+				// Its message went to a log it could not write: say why.
+				if full, free := diskFull(r.root); full {
+					return fmt.Errorf("wasm host exited at start (%v): the disk of %s is full (%d bytes free); free some space and start again: %w", err, r.root, free, runtime.ErrResourceExhausted)
+				}
+				msg = []byte("it wrote nothing to " + logPath)
+			}
+			return fmt.Errorf("wasm host exited at start (%v): %s: %w", err, msg, runtime.ErrUnavailable)
 		case <-deadline.C:
 			return fmt.Errorf("wasm host (pid %d) did not listen within %s; see %s: %w", cmd.Process.Pid, hostStartTimeout, logPath, runtime.ErrUnavailable)
 		case <-ctx.Done():
@@ -164,4 +172,15 @@ func processAlive(pid int) bool {
 		return b[i+2] != 'Z'
 	}
 	return true
+}
+
+// diskFull reports whether the filesystem of dir has (almost) no room left,
+// with the bytes free.
+func diskFull(dir string) (bool, uint64) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return false, 0
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	return free < 64<<10, free
 }
