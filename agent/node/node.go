@@ -220,7 +220,8 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 			rt = r
 		case "wasm":
 			dir := filepath.Join(cfg.Agent.Root, "wasm")
-			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wasm.WithLogger(log))
+			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wasm.WithLogger(log),
+				wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles))
 			if err != nil {
 				return nil, nil, fmt.Errorf("runtime wasm: %w", err)
 			}

@@ -222,7 +222,8 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	}
 	req := host.StartRequest{Key: rec.Key, Name: id.String(), Module: rec.Module,
 		Args: rec.Args, Env: rec.Env, Mounts: rec.Mounts, StateDir: r.dir(rec.Key),
-		MemoryLimit: rec.MemoryLimit, Run: obs.start.Run + 1}
+		MemoryLimit: rec.MemoryLimit, Run: obs.start.Run + 1,
+		LogMaxSize: r.opts.logMaxSize, LogMaxFiles: r.opts.logMaxFiles}
 	err = r.withHost(ctx, func() error {
 		_, err := r.client.Start(ctx, req)
 		return err

@@ -150,6 +150,11 @@ func main() {
 			time.Sleep(1000 * time.Hour)
 		}
 		os.Exit(code)
+	case "lines":
+		n, _ := strconv.Atoi(args[1])
+		for i := 0; i < n; i++ {
+			fmt.Printf("line %d of a chatty module\n", i)
+		}
 	case "waitfile":
 		for {
 			if _, err := os.Stat(args[1]); err == nil {
@@ -184,12 +189,12 @@ func hostCommand() Option {
 	return WithHostCommand([]string{os.Args[0]}, envHost+"=1")
 }
 
-func newEnv(t testing.TB) *testEnv {
+func newEnv(t testing.TB, opts ...Option) *testEnv {
 	t.Helper()
 	root := t.TempDir()
 	e := &testEnv{root: root}
 	e.openStore(t)
-	e.rt = mustRuntime(t, e)
+	e.rt = mustRuntime(t, e, opts...)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -213,7 +218,7 @@ func (e *testEnv) openStore(t testing.TB) {
 	e.store = s
 }
 
-func mustRuntime(t testing.TB, e *testEnv) *Runtime {
+func mustRuntime(t testing.TB, e *testEnv, opts ...Option) *Runtime {
 	t.Helper()
 	cache := filepath.Join(e.root, "wasm", host.CacheDir)
 	if _, err := os.Lstat(cache); sharedCache != "" && errors.Is(err, os.ErrNotExist) {
@@ -224,7 +229,8 @@ func mustRuntime(t testing.TB, e *testEnv) *Runtime {
 			t.Fatal(err)
 		}
 	}
-	rt, err := New(filepath.Join(e.root, "wasm"), StoreModules(e.store, filepath.Join(e.root, "wasm", "modules")), hostCommand())
+	opts = append([]Option{hostCommand()}, opts...)
+	rt, err := New(filepath.Join(e.root, "wasm"), StoreModules(e.store, filepath.Join(e.root, "wasm", "modules")), opts...)
 	if err != nil {
 		t.Fatalf("new runtime: %v", err)
 	}

@@ -15,6 +15,10 @@ type options struct {
 	log     *slog.Logger
 	hostCmd []string
 	hostEnv []string
+	// logMaxSize and logMaxFiles are the instances' log rotation; 0 means
+	// logfile's default.
+	logMaxSize  int64
+	logMaxFiles int
 }
 
 func makeOptions(opts []Option) (options, error) {
@@ -54,6 +58,20 @@ func WithHostCommand(argv []string, env ...string) Option {
 			return fmt.Errorf("wasm runtime: empty host command: %w", runtime.ErrInvalidArgument)
 		}
 		o.hostCmd, o.hostEnv = append([]string(nil), argv...), append([]string(nil), env...)
+		return nil
+	}
+}
+
+// WithLogRotation sets when each instance's log rotates (at maxSize bytes)
+// and how many files are kept, the current one included, as docker's
+// max-size and max-file do. 0 keeps the default (logfile.DefaultMaxSize,
+// logfile.DefaultMaxFiles); negative values are an error.
+func WithLogRotation(maxSize int64, maxFiles int) Option {
+	return func(o *options) error {
+		if maxSize < 0 || maxFiles < 0 {
+			return fmt.Errorf("wasm runtime: log rotation %d bytes, %d files: want 0 (the default) or more: %w", maxSize, maxFiles, runtime.ErrInvalidArgument)
+		}
+		o.logMaxSize, o.logMaxFiles = maxSize, maxFiles
 		return nil
 	}
 }

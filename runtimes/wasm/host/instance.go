@@ -142,7 +142,8 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 	if msg := inst.mem.checkMin(cm); msg != "" {
 		return runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonOOMKilled, Message: msg, FinishedAt: time.Now().UTC()}
 	}
-	lf, err := logfile.Open(filepath.Join(req.StateDir, statedir.LogFile))
+	lf, err := logfile.Open(filepath.Join(req.StateDir, statedir.LogFile),
+		logfile.WithRotation(req.LogMaxSize, req.LogMaxFiles))
 	if err != nil {
 		return runtimeError(fmt.Sprintf("log file: %v", err))
 	}

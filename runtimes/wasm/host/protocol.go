@@ -62,6 +62,10 @@ type StartRequest struct {
 	// Run numbers the starts of one instance; the exit record carries it so
 	// that a reader can tell a stale exit from the current one.
 	Run uint64 `json:"run"`
+	// LogMaxSize and LogMaxFiles rotate the instance's log (package
+	// logfile); 0 means logfile's default.
+	LogMaxSize  int64 `json:"log_max_size,omitempty"`
+	LogMaxFiles int   `json:"log_max_files,omitempty"`
 }
 
 // Status is what the host knows about one instance.
