@@ -35,36 +35,38 @@ func kindNames() [7]kindName {
 	}
 }
 
-// KindOf returns the error kind err wraps (ErrNotFound, ErrAlreadyExists,
-// ErrInvalidArgument, ErrNotSupported, ErrFailedPrecondition,
-// ErrUnavailable; the first in that order), or nil when it wraps none. It is
+// KindOf returns the error kind err wraps (ErrResourceExhausted, also for
+// ENOSPC and EDQUOT; ErrNotFound, ErrAlreadyExists, ErrInvalidArgument,
+// ErrNotSupported, ErrFailedPrecondition, ErrUnavailable; the first in that
+// order), or nil when it wraps none. It is
 // the one test of an error's kind: every edge that translates kinds (the
 // API, the supervisors' reports, metrics labels) calls it or KindName.
 func KindOf(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return ErrResourceExhausted
-	}
-	for _, k := range kindNames() {
-		if errors.Is(err, k.err) {
-			return k.err
-		}
-	}
-	return nil
+	k, _ := kindOfErr(err)
+	return k.err
 }
 
 // KindStatus returns the HTTP status of an answer of err's kind, and false
 // when err wraps none of the kinds.
 func KindStatus(err error) (int, bool) {
-	kind := KindOf(err)
+	k, ok := kindOfErr(err)
+	return k.status, ok
+}
+
+// kindOfErr returns the table's row for the kind err wraps.
+func kindOfErr(err error) (kindName, bool) {
+	if err == nil {
+		return kindName{}, false
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return kindNames()[0], true // resource_exhausted
+	}
 	for _, k := range kindNames() {
-		if k.err == kind && kind != nil {
-			return k.status, true
+		if errors.Is(err, k.err) {
+			return k, true
 		}
 	}
-	return 0, false
+	return kindName{}, false
 }
 
 // KindFromStatus returns the kind an HTTP status stands for when an answer
@@ -78,19 +80,15 @@ func KindFromStatus(status int) error {
 	return nil
 }
 
-// KindName returns the wire name of the error kind err wraps ("not_found",
+// KindName returns the wire name of the error kind err wraps
+// ("resource_exhausted", "not_found",
 // "already_exists", "invalid_argument", "not_supported",
 // "failed_precondition", "unavailable"), or "" when err is nil or wraps none
 // of them. A *RouteToPeerError is not one of these kinds: it travels with
 // its fields, which a name cannot carry.
 func KindName(err error) string {
-	kind := KindOf(err)
-	for _, k := range kindNames() {
-		if k.err == kind && kind != nil {
-			return k.name
-		}
-	}
-	return ""
+	k, _ := kindOfErr(err)
+	return k.name
 }
 
 // KindFromName returns the kind named name by KindName, or nil for a name

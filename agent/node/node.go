@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -117,6 +118,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}
 	n.closers = append(n.closers, store.Close)
 	local, localPlatforms, err := buildLocal(cfg, store, log)
+	for _, rt := range local {
+		// wasm's connections to its host; the runtimes outlive no node.
+		if c, ok := rt.(io.Closer); ok {
+			n.closers = append(n.closers, c.Close)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +206,8 @@ func (n *Node) Close() error {
 
 // buildLocal makes the local runtimes cfg names (runc, wasm), and returns
 // them with their platforms in preference order; the other names must be
-// delegates.
+// delegates. It returns those it made even with an error, for the caller
+// to close.
 func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
 	local := map[string]runtime.Containers{}
 	var plats []ocispec.Platform
@@ -215,7 +223,7 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 				runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
 				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles))
 			if err != nil {
-				return nil, nil, fmt.Errorf("runtime runc: %w", err)
+				return local, nil, fmt.Errorf("runtime runc: %w", err)
 			}
 			rt = r
 		case "wasm":
@@ -223,7 +231,7 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wasm.WithLogger(log),
 				wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles))
 			if err != nil {
-				return nil, nil, fmt.Errorf("runtime wasm: %w", err)
+				return local, nil, fmt.Errorf("runtime wasm: %w", err)
 			}
 			rt = w
 		default:
