@@ -12,7 +12,6 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/server"
 	"github.com/switchyard/switchyard/runtime"
-	"github.com/switchyard/switchyard/spec"
 )
 
 // The deployment API's types are the API's (package api); the agent's
@@ -65,7 +64,7 @@ func (a *Agent) newHandler() (http.Handler, error) {
 	opts := []server.Option{
 		server.WithLogger(a.log),
 		server.WithVersion(a.opts.version),
-		server.WithDeployer(deployer{a}),
+		server.WithDeployer(a),
 		server.WithRuntimeLister(a),
 		server.WithMetrics(promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{a}})),
 	}
@@ -76,23 +75,9 @@ func (a *Agent) newHandler() (http.Handler, error) {
 }
 
 // Runtimes implements server.RuntimeLister: the node's runtimes in
-// preference order.
+// preference order. (Up, Down and Deployments make the agent the server's
+// Deployer.)
 func (a *Agent) Runtimes() []runtime.Containers { return a.runtimes }
-
-// deployer is the agent as the API's server.Deployer.
-type deployer struct{ a *Agent }
-
-func (d deployer) Up(ctx context.Context, dep *spec.Deployment) (api.DeployResult, error) {
-	return d.a.Up(ctx, dep)
-}
-
-func (d deployer) Down(ctx context.Context, name string) (api.DeployResult, error) {
-	return d.a.Down(ctx, name)
-}
-
-func (d deployer) Deployments(ctx context.Context) ([]api.DeploymentStatus, error) {
-	return d.a.Deployments(ctx)
-}
 
 // slogPrinter adapts the agent's logger to promhttp's error log.
 type slogPrinter struct{ a *Agent }
