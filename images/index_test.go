@@ -453,6 +453,40 @@ func TestCorruptRecordStopsTheCollector(t *testing.T) {
 	}
 }
 
+// An index record that does not decode stops the collector too: the
+// manifests it lists are not taken for garbage.
+func TestCorruptIndexStopsTheCollector(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	linux := platformImage(t, linuxAMD64, "kept")
+	idx := index(t, entry{linux, linuxAMD64})
+	if _, err := s.WriteIndex(ctx, "example.com/multi:1", idx, []v1.Hash{digestOfImage(t, linux)}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, s, "example.com/gone:1", platformImage(t, linuxAMD64, "g"))
+	ixDigest, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIndexes).Put([]byte(ixDigest.String()), []byte("{not json"))
+	})
+	if err := s.Remove(ctx, "example.com/gone:1", false); err == nil {
+		t.Errorf("Remove swept with a corrupt index record in the store")
+	}
+	layers, err := linux.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := layers[0].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BlobPath(layer.String()); err != nil {
+		t.Errorf("a manifest of a corrupt index was collected: %v", err)
+	}
+}
+
 func TestReferenceWithDotSegmentsIsRefused(t *testing.T) {
 	s := newStore(t)
 	mustWrite(t, s, "example.com/a:1", platformImage(t, linuxAMD64, "a"))

@@ -145,7 +145,11 @@ func namesOfDigest(tx *bolt.Tx, norm, dgst string) ([]string, error) {
 			names = append(names, string(k))
 			return nil
 		}
-		if seen := reachFrom(tx, r.Digest, map[string]bool{}); seen[dgst] {
+		seen := map[string]bool{}
+		if err := reachFrom(tx, r.Digest, seen); err != nil {
+			return fmt.Errorf("reference %s: %w", k, err)
+		}
+		if seen[dgst] {
 			reachers = append(reachers, string(k))
 		}
 		return nil
@@ -181,7 +185,9 @@ func strandedUsers(tx *bolt.Tx, removed []string) ([]string, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("reference %s: corrupt record: %w", k, err)
 		}
-		reachFrom(tx, r.Digest, keep)
+		if err := reachFrom(tx, r.Digest, keep); err != nil {
+			return fmt.Errorf("reference %s: %w", k, err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -194,7 +200,9 @@ func strandedUsers(tx *bolt.Tx, removed []string) ([]string, error) {
 			return nil, err
 		}
 		if ok {
-			reachFrom(tx, t.Digest, before)
+			if err := reachFrom(tx, t.Digest, before); err != nil {
+				return nil, fmt.Errorf("reference %s: %w", n, err)
+			}
 		}
 	}
 	var users []string
@@ -213,15 +221,20 @@ func strandedUsers(tx *bolt.Tx, removed []string) ([]string, error) {
 }
 
 // reachFrom adds to seen the target dgst and, for an index, every manifest
-// it lists, and returns seen.
-func reachFrom(tx *bolt.Tx, dgst string, seen map[string]bool) map[string]bool {
+// it lists. An index record that does not decode is an error: what it
+// lists must not be taken for garbage.
+func reachFrom(tx *bolt.Tx, dgst string, seen map[string]bool) error {
 	seen[dgst] = true
-	if ix, ok, _ := getIndex(tx, dgst); ok {
+	ix, ok, err := getIndex(tx, dgst)
+	if err != nil {
+		return err
+	}
+	if ok {
 		for _, e := range ix.Manifests {
 			seen[e.Digest] = true
 		}
 	}
-	return seen
+	return nil
 }
 
 // reachable returns every index and manifest digest a reference or a
@@ -234,7 +247,9 @@ func reachable(tx *bolt.Tx) (map[string]bool, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("reference %s: corrupt record: %w", k, err)
 		}
-		reachFrom(tx, r.Digest, seen)
+		if err := reachFrom(tx, r.Digest, seen); err != nil {
+			return fmt.Errorf("reference %s: %w", k, err)
+		}
 		return nil
 	})
 	if err != nil {
