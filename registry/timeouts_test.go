@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -99,5 +100,45 @@ func TestStalledAndSlowDownloads(t *testing.T) {
 				t.Fatalf("a slow but moving download failed: %v", err)
 			}
 		})
+	}
+}
+
+// A consumer that is slow between reads (a slow disk, a blocked progress
+// report) is not taken for a stalled registry: only a read that waits
+// counts.
+func TestSlowConsumerIsNotAStall(t *testing.T) {
+	body := strings.Repeat("x", 64<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	o, err := makeOptions([]Option{WithTimeouts(5*time.Second, 100*time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &guardTransport{base: http.DefaultTransport, o: &o, pings: &pingCache{entries: map[string]pingEntry{}}}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2/x/blobs/upload", nil)
+	resp, err := g.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 1024)
+	got := 0
+	for i := 0; ; i++ {
+		n, err := resp.Body.Read(buf)
+		got += n
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("after %d bytes: %v", got, err)
+			}
+			break
+		}
+		if i < 3 {
+			time.Sleep(250 * time.Millisecond) // the consumer's pace, past the stall bound
+		}
+	}
+	if got != len(body) {
+		t.Fatalf("read %d bytes of %d", got, len(body))
 	}
 }

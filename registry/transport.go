@@ -62,8 +62,8 @@ func (g *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 var errSilent = errors.New("registry silent")
 
 // roundTrip sends req with the two bounds of a registry call: its headers
-// must come within headerTimeout, and its body may be silent at most
-// stallTimeout between reads. A call cut by a bound fails with an error
+// must come within headerTimeout, and no read of its body may wait longer
+// than stallTimeout. A call cut by a bound fails with an error
 // that says which and wraps ErrUnreachable.
 func (g *guardTransport) roundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
@@ -77,14 +77,15 @@ func (g *guardTransport) roundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
-	// From now on the timer watches the body: every read that gets bytes
-	// restarts it.
-	timer.Reset(g.o.stallTimeout)
+	// From now on the timer watches the body, and only while a read waits
+	// for it: time the consumer spends between reads (writing to disk,
+	// reporting progress) is not the registry's silence.
+	timer.Stop()
 	resp.Body = &stallBody{rc: resp.Body, timer: timer, stall: g.o.stallTimeout, ctx: ctx, cancel: cancel, url: req.URL.Redacted()}
 	return resp, nil
 }
 
-// stallBody fails a body that stays silent past its bound.
+// stallBody fails a body when one read waits past its bound.
 type stallBody struct {
 	rc     io.ReadCloser
 	timer  *time.Timer
@@ -95,10 +96,9 @@ type stallBody struct {
 }
 
 func (b *stallBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.stall)
 	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.timer.Reset(b.stall)
-	}
+	b.timer.Stop()
 	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errSilent) {
 		err = fmt.Errorf("registry download %s sent nothing for %v; the registry stalled (it may be overloaded): %w", b.url, b.stall, ErrUnreachable)
 	}
