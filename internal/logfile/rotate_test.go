@@ -88,6 +88,44 @@ func TestRotationKeepsMaxFiles(t *testing.T) {
 	}
 }
 
+// A rotation that cannot make its new file leaves the log as it was and
+// logging goes on in the current file; once it can, it rotates again.
+func TestFailedRotationKeepsLogging(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.json")
+	f, err := Open(path, WithRotation(16<<10, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A directory where the new file goes: its open fails (EISDIR).
+	if err := os.Mkdir(path+".next", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, f, 0, 500) // about 65 KB, four times the size
+	if _, err := os.Stat(RotatedName(path, 1)); !os.IsNotExist(err) {
+		t.Errorf("a file was moved aside by a rotation that failed: %v", err)
+	}
+	got, err := Tail(path, runtime.TailAll)
+	if err != nil || len(got) != 500 || !strings.HasPrefix(got[499].Text, "line 000499") {
+		t.Fatalf("after failed rotations: %d entries, %v", len(got), err)
+	}
+	if err := os.Remove(path + ".next"); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, f, 500, 10)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() > 16<<10 {
+		t.Fatalf("the log did not rotate once it could: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(RotatedName(path, 1)); err != nil {
+		t.Fatalf("no rotated file: %v", err)
+	}
+	last, err := Tail(path, 1)
+	if err != nil || len(last) != 1 || !strings.HasPrefix(last[0].Text, "line 000509") {
+		t.Fatalf("Tail(1) = %+v, %v", last, err)
+	}
+}
+
 // A follower reads on across a rotation: the rest of the old file, then the
 // new one from its start, losing nothing it could reach.
 func TestFollowAcrossRotation(t *testing.T) {

@@ -118,9 +118,9 @@ func (f *File) append(b []byte) error {
 		return os.ErrClosed
 	}
 	if f.size > 0 && f.size+int64(len(b)) > f.maxSize {
-		if err := f.rotate(); err != nil {
-			return err
-		}
+		// A rotation that fails keeps the current file (see rotate): the
+		// workload's output must go on, past the size rather than nowhere.
+		_ = f.rotate()
 	}
 	n, err := f.f.Write(b)
 	f.size += int64(n)
@@ -135,26 +135,37 @@ func (f *File) append(b []byte) error {
 
 // rotate moves the current file aside (path.1, the older ones one number
 // up, the oldest beyond maxFiles removed) and starts a new one. A reader
-// that holds the old file open reads it to its end. Called with mu held.
+// that holds the old file open reads it to its end. The new file is made
+// before anything moves, so a rotation that cannot make it (a full disk,
+// no file descriptors) leaves the files as they were and the current one
+// open: logging goes on in it and the next append tries again. Called with
+// mu held.
 func (f *File) rotate() error {
-	if err := f.f.Close(); err != nil {
+	next := f.path + ".next"
+	file, err := os.OpenFile(next, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
 		return fmt.Errorf("log file %s: rotate: %w", f.path, err)
 	}
-	f.f = nil
-	if f.maxFiles == 1 {
-		if err := os.Remove(f.path); err != nil && !os.IsNotExist(err) {
+	if f.maxFiles > 1 {
+		_ = os.Remove(RotatedName(f.path, f.maxFiles-1))
+		for k := f.maxFiles - 2; k >= 1; k-- {
+			_ = os.Rename(RotatedName(f.path, k), RotatedName(f.path, k+1))
+		}
+		if err := os.Rename(f.path, RotatedName(f.path, 1)); err != nil {
+			file.Close()
+			_ = os.Remove(next)
 			return fmt.Errorf("log file %s: rotate: %w", f.path, err)
 		}
-		return f.open()
 	}
-	_ = os.Remove(RotatedName(f.path, f.maxFiles-1))
-	for k := f.maxFiles - 2; k >= 1; k-- {
-		_ = os.Rename(RotatedName(f.path, k), RotatedName(f.path, k+1))
-	}
-	if err := os.Rename(f.path, RotatedName(f.path, 1)); err != nil {
+	// With one file kept, this replaces the log at once.
+	if err := os.Rename(next, f.path); err != nil {
+		file.Close()
+		_ = os.Remove(next)
 		return fmt.Errorf("log file %s: rotate: %w", f.path, err)
 	}
-	return f.open()
+	_ = f.f.Close() // written with O_APPEND and no buffer: nothing to lose
+	f.f, f.size = file, 0
+	return nil
 }
 
 // RotatedName is the name of the k-th older file of the log at path

@@ -28,8 +28,11 @@ func TestLogRotation(t *testing.T) {
 	log := filepath.Join(rt.dirOf(key), statedir.LogFile)
 	for _, name := range []string{log, logfile.RotatedName(log, 1)} {
 		fi, err := os.Stat(name)
-		if err != nil || fi.Size() > 64<<10 {
-			t.Errorf("%s: %v, %d bytes (limit 64 KiB)", name, err, fi.Size())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if fi.Size() > 64<<10 {
+			t.Errorf("%s: %d bytes (limit 64 KiB)", name, fi.Size())
 		}
 	}
 	if _, err := os.Stat(logfile.RotatedName(log, 2)); !os.IsNotExist(err) {

@@ -207,7 +207,11 @@ func run(c config, ready *os.File) (e end, err error) {
 			defer wg.Done()
 			w := logs.Writer(p.stream)
 			buf := make([]byte, 4096)
-			io.CopyBuffer(w, p.r, buf)
+			if _, err := io.CopyBuffer(w, p.r, buf); err != nil {
+				// The log cannot take more (an I/O error): the pipe is
+				// still drained, or the workload would block writing.
+				_, _ = io.CopyBuffer(io.Discard, p.r, buf)
+			}
 			w.Close()
 		}()
 	}
