@@ -130,12 +130,47 @@ func (r *Runtime) resolve(id runtime.ContainerID) (string, error) {
 	return filepath.Base(target), nil
 }
 
-// get loads container id's state.
+// get loads container id's state, for a caller that does not hold its
+// lock.
 func (r *Runtime) get(id runtime.ContainerID) (*snapshot, error) {
+	return r.getState(id, false)
+}
+
+// getState loads container id's state; held says whether the caller holds
+// id's lock.
+func (r *Runtime) getState(id runtime.ContainerID, held bool) (*snapshot, error) {
 	key, err := r.resolve(id)
 	if err != nil {
 		return nil, err
 	}
+	s, err := r.loadKey(id, key)
+	if err != nil || !orphaned(s) {
+		return s, err
+	}
+	// The shim is gone without an exit record (it was killed): its
+	// workload may still run, unseen, its output and its end recorded by
+	// nobody. End it, and record that, so the container reads as what it
+	// is and can be started again. Only under the lock, and only if the
+	// same run is still the orphan: a Start holding the lock may have
+	// ended it and begun the next run under the same key, which a reader
+	// must not kill.
+	if !held {
+		unlock := r.lock(key)
+		defer unlock()
+		again, err := r.loadKey(id, key)
+		if err != nil || !orphaned(again) || again.shim.Gen != s.shim.Gen {
+			return again, err
+		}
+		s = again
+	}
+	if ended, err := r.endOrphan(key, s); err == nil {
+		s = ended
+	}
+	return s, nil
+}
+
+// loadKey loads the state of container id, kept under key.
+func (r *Runtime) loadKey(id runtime.ContainerID, key string) (*snapshot, error) {
 	s, err := load(r.dirOf(key))
 	if isNotExist(err) {
 		return nil, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
@@ -143,16 +178,13 @@ func (r *Runtime) get(id runtime.ContainerID) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", id, err)
 	}
-	if s.exit == nil && s.state.Status == runtime.StatusFailed && s.started != nil {
-		// The shim is gone without an exit record (it was killed): its
-		// workload may still run, unseen, its output and its end recorded
-		// by nobody. End it, and record that, so the container reads as
-		// what it is and can be started again.
-		if again, err := r.endOrphan(key, s); err == nil {
-			s = again
-		}
-	}
 	return s, nil
+}
+
+// orphaned reports whether s is a run whose shim was lost: failed, started
+// and never ended.
+func orphaned(s *snapshot) bool {
+	return s.exit == nil && s.state.Status == runtime.StatusFailed && s.started != nil
 }
 
 // endOrphan kills and deletes the OCI container of a run whose shim was
@@ -186,7 +218,7 @@ func (r *Runtime) locked(id runtime.ContainerID) (*snapshot, func(), error) {
 		return nil, nil, err
 	}
 	unlock := r.lock(key)
-	s, err := r.get(id)
+	s, err := r.getState(id, true)
 	if err != nil {
 		unlock()
 		return nil, nil, err
