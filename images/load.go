@@ -179,7 +179,7 @@ func (s *Store) loadDescriptor(ctx context.Context, idx v1.ImageIndex, d v1.Desc
 	}
 	var pull []v1.Hash
 	for _, m := range cm.Manifests {
-		if !m.MediaType.IsImage() || m.Platform != nil && m.Platform.OS == "unknown" {
+		if !m.MediaType.IsImage() || IsAttestation(ocispec.Descriptor{Annotations: m.Annotations, Platform: ociPlatform(m.Platform)}) {
 			continue
 		}
 		// A layout may hold only some platforms of an index: the others are
@@ -262,4 +262,12 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]Reference, error
 		}
 	}
 	return out, nil
+}
+
+// ociPlatform is p (go-containerregistry's) as the image spec's platform.
+func ociPlatform(p *v1.Platform) *ocispec.Platform {
+	if p == nil {
+		return nil
+	}
+	return &ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures}
 }

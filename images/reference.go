@@ -50,7 +50,7 @@ type Entry struct {
 }
 
 // IsIndex reports whether the reference points at an index.
-func (r Reference) IsIndex() bool { return isIndexMediaType(r.MediaType) }
+func (r Reference) IsIndex() bool { return IsIndexMediaType(r.MediaType) }
 
 // Platforms returns the platforms of every entry, present or not.
 func (r Reference) Platforms() []ocispec.Platform {
@@ -92,23 +92,6 @@ func (r Reference) Info() runtime.ImageInfo {
 	return info
 }
 
-// Info converts a single manifest, as Write returns it, to the contract's
-// ImageInfo: one present platform.
-func (img Image) Info() runtime.ImageInfo {
-	info := runtime.ImageInfo{
-		Reference: img.Ref,
-		Digest:    img.Digest,
-		MediaType: img.MediaType,
-		Size:      img.Size,
-		Created:   img.Created,
-		Manifests: []runtime.ImageManifest{{Platform: img.Platform, Digest: img.Digest, Present: true, Size: img.Size}},
-	}
-	if img.Platform.OS != "" {
-		info.Platforms = []ocispec.Platform{img.Platform}
-	}
-	return info
-}
-
 // Metadata records (schema 2).
 
 // refRecord is what bucketRefs holds under a normalised reference: the
@@ -136,13 +119,17 @@ type indexEntry struct {
 	Platform *ocispec.Platform `json:"platform,omitempty"`
 }
 
-func isIndexMediaType(mt string) bool {
+// IsIndexMediaType reports whether mt is an index's media type: an OCI
+// image index or a Docker manifest list.
+func IsIndexMediaType(mt string) bool {
 	return mt == ocispec.MediaTypeImageIndex || mt == "application/vnd.docker.distribution.manifest.list.v2+json"
 }
 
-// isAttestation reports whether an index descriptor is an attestation
-// (BuildKit's provenance and SBOM manifests), not a runnable image.
-func isAttestation(d ocispec.Descriptor) bool {
+// IsAttestation reports whether an index entry is an attestation
+// (BuildKit's provenance and SBOM manifests, marked by their annotation or
+// their unknown platform), not a runnable image. The one rule for every
+// reader of an index: the store, the registry client, load.
+func IsAttestation(d ocispec.Descriptor) bool {
 	return d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" ||
 		d.Platform != nil && d.Platform.OS == "unknown"
 }

@@ -80,7 +80,7 @@ func (s *Store) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex, p
 		}
 		rec := indexRecord{MediaType: string(mt), Size: int64(len(raw))}
 		for _, d := range doc.Manifests {
-			if isIndexMediaType(d.MediaType) || isAttestation(d) {
+			if IsIndexMediaType(d.MediaType) || IsAttestation(d) {
 				continue
 			}
 			e := indexEntry{Digest: d.Digest.String(), MediaType: d.MediaType, Size: d.Size}

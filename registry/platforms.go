@@ -8,25 +8,24 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/runtime"
 )
 
 // Media types that decide how a manifest is read.
 const (
-	mtOCIIndex      = "application/vnd.oci.image.index.v1+json"
-	mtDockerList    = "application/vnd.docker.distribution.manifest.list.v2+json"
-	mtOCIManifest   = "application/vnd.oci.image.manifest.v1+json"
-	mtDockerV2      = "application/vnd.docker.distribution.manifest.v2+json"
-	mtDockerV1      = "application/vnd.docker.distribution.manifest.v1+json"
-	mtDockerV1Sig   = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-	mtOCIConfig     = "application/vnd.oci.image.config.v1+json"
-	mtDockerConfig  = "application/vnd.docker.container.image.v1+json"
-	mtWasmConfigV0  = "application/vnd.wasm.config.v0+json"
-	mtWasmConfigV1  = "application/vnd.wasm.config.v1+json"
-	mtWasmLayer     = "application/wasm"
-	mtWasmLayerV1   = "application/vnd.wasm.content.layer.v1+wasm"
-	attestationType = "attestation-manifest"
-	refTypeKey      = "vnd.docker.reference.type"
+	mtOCIIndex     = "application/vnd.oci.image.index.v1+json"
+	mtDockerList   = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mtOCIManifest  = "application/vnd.oci.image.manifest.v1+json"
+	mtDockerV2     = "application/vnd.docker.distribution.manifest.v2+json"
+	mtDockerV1     = "application/vnd.docker.distribution.manifest.v1+json"
+	mtDockerV1Sig  = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+	mtOCIConfig    = "application/vnd.oci.image.config.v1+json"
+	mtDockerConfig = "application/vnd.docker.container.image.v1+json"
+	mtWasmConfigV0 = "application/vnd.wasm.config.v0+json"
+	mtWasmConfigV1 = "application/vnd.wasm.config.v1+json"
+	mtWasmLayer    = "application/wasm"
+	mtWasmLayerV1  = "application/vnd.wasm.content.layer.v1+wasm"
 )
 
 // maxManifestSize bounds what PlatformsFromManifest decodes; the
@@ -119,19 +118,10 @@ func knownManifestType(mt string) bool {
 	return false
 }
 
-// IsAttestation reports whether an index entry describes an attestation
-// (provenance, SBOM) rather than a runnable image.
-func IsAttestation(d ocispec.Descriptor) bool {
-	if d.Annotations[refTypeKey] == attestationType {
-		return true
-	}
-	return d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
-}
-
 func indexPlatforms(entries []ocispec.Descriptor) []ocispec.Platform {
 	out := []ocispec.Platform{}
 	for _, d := range entries {
-		if d.Platform == nil || d.Platform.OS == "" || IsAttestation(d) {
+		if d.Platform == nil || d.Platform.OS == "" || images.IsAttestation(d) {
 			continue
 		}
 		p := runtime.NormalizePlatform(*d.Platform)

@@ -215,7 +215,7 @@ func selectEntry(entries []ocispec.Descriptor, want []ocispec.Platform) (ocispec
 	m := runtime.PlatformMatcher(want...)
 	best := -1
 	for i, d := range entries {
-		if d.Platform == nil || IsAttestation(d) || d.MediaType == mtOCIIndex || d.MediaType == mtDockerList {
+		if d.Platform == nil || images.IsAttestation(d) || images.IsIndexMediaType(d.MediaType) {
 			continue
 		}
 		p := runtime.NormalizePlatform(*d.Platform)
