@@ -123,13 +123,20 @@ func (f *File) append(b []byte) error {
 		_ = f.rotate()
 	}
 	n, err := f.f.Write(b)
-	f.size += int64(n)
 	if err != nil && runtime.KindOf(err) == runtime.ErrResourceExhausted {
 		// A full disk must not stop the workload (its pipe would fill and
-		// block it): the entries are dropped and counted, for inspect.
-		f.dropped += int64(bytes.Count(b[n:], []byte{'\n'}))
+		// block it): the entries are dropped and counted, for inspect. What
+		// part of them was written is cut off again (truncating needs no
+		// room), so that the next entry does not land on a torn line.
+		if n > 0 && f.f.Truncate(f.size) != nil {
+			f.size += int64(n)
+			f.dropped += int64(bytes.Count(b[n:], []byte{'\n'}))
+			return nil
+		}
+		f.dropped += int64(bytes.Count(b, []byte{'\n'}))
 		return nil
 	}
+	f.size += int64(n)
 	return err
 }
 
