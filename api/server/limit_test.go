@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -65,4 +66,53 @@ func TestLimitConns(t *testing.T) {
 		t.Errorf("a freed slot was not taken again")
 	}
 	_ = held[1].Close()
+}
+
+// Past maxRefusing connections being answered, one over the limit is
+// closed without an answer, and below TLS it always is: the refusals hold
+// no more descriptors than that, and a TLS client gets no plain text.
+func TestLimitConnsRefusalsAreBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		wrap   func(net.Listener) net.Listener
+		before int // silent connections refused first
+	}{
+		{"flood", func(ln net.Listener) net.Listener { return LimitConns(ln, 1) }, maxRefusing},
+		{"below TLS", func(ln net.Listener) net.Listener { return limitTLSConns(ln, 1) }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "s.sock")
+			raw, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln := tc.wrap(raw)
+			t.Cleanup(func() { _ = ln.Close() })
+			go func() {
+				for {
+					if _, err := ln.Accept(); err != nil { // held, never closed
+						return
+					}
+				}
+			}()
+			dial := func() net.Conn {
+				c, err := net.Dial("unix", sock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = c.Close() })
+				return c
+			}
+			dial() // takes the one slot
+			for range tc.before {
+				dial() // sends nothing: its refusal waits for a request head
+			}
+			c := dial()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := c.Read(make([]byte, 512))
+			if n != 0 || !errors.Is(err, io.EOF) {
+				t.Fatalf("read %d bytes, %v; want the connection closed without an answer", n, err)
+			}
+		})
+	}
 }

@@ -65,12 +65,26 @@ const MaxConns = 512
 // descriptors: a client that opens connections and never closes them can
 // make itself fail, not the daemon.
 func LimitConns(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), refusing: make(chan struct{}, maxRefusing)}
 }
+
+// limitTLSConns is LimitConns below a TLS listener: a connection over the
+// limit is closed at once, since a TLS client could not read a plain
+// answer.
+func limitTLSConns(ln net.Listener, n int) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), silent: true}
+}
+
+// maxRefusing bounds the connections being answered 503 at once; past it
+// they are closed without an answer, so that a flood of connections cannot
+// hold the descriptors the limit protects.
+const maxRefusing = 32
 
 type limitListener struct {
 	net.Listener
-	slots chan struct{}
+	slots    chan struct{}
+	refusing chan struct{} // nil when silent
+	silent   bool
 }
 
 // tooManyBody is the API error a connection over the limit gets.
@@ -92,7 +106,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		case l.slots <- struct{}{}:
 			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
 		default:
-			go refuse(c)
+			l.refuse(c)
 		}
 	}
 }
@@ -109,10 +123,30 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// refuse answers a connection over the limit. It reads the request's head
-// first (briefly, and a little of it): a client that is still writing when
-// the connection closes sees a broken pipe, not the answer.
-func refuse(c net.Conn) {
+// refuse answers a connection over the limit with 503, in its own
+// goroutine, or closes it at once when silent or when maxRefusing are
+// being answered already.
+func (l *limitListener) refuse(c net.Conn) {
+	if l.silent {
+		c.Close()
+		return
+	}
+	select {
+	case l.refusing <- struct{}{}:
+		go func() {
+			defer func() { <-l.refusing }()
+			answerTooMany(c)
+		}()
+	default:
+		c.Close()
+	}
+}
+
+// answerTooMany answers a connection over the limit. It reads the
+// request's head first (briefly, and a little of it): a client that is
+// still writing when the connection closes sees a broken pipe, not the
+// answer.
+func answerTooMany(c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	buf := make([]byte, 4096)

@@ -65,9 +65,10 @@ func ListenTCP(addr string, tlsCfg *tls.Config) (net.Listener, error) {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	// Bounded below TLS, so that the server still sees its *tls.Conn.
-	ln = LimitConns(ln, MaxConns)
 	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
+		ln = tls.NewListener(limitTLSConns(ln, MaxConns), tlsCfg)
+	} else {
+		ln = LimitConns(ln, MaxConns)
 	}
 	return ln, nil
 }
