@@ -17,18 +17,6 @@ import (
 // next pull resumes and records it whole.
 func TestInterruptedMultiPlatformPull(t *testing.T) {
 	ctx := context.Background()
-	wasmLayer := ""
-	var broken atomic.Bool
-	broken.Store(true)
-	host := testimages.ServeHandler(t, func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if broken.Load() && wasmLayer != "" && strings.HasSuffix(r.URL.Path, "/blobs/"+wasmLayer) {
-				http.Error(w, "the registry went away", http.StatusServiceUnavailable)
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
-	})
 	module := testimages.WasmImage(t, testimages.MinimalWasm(), testimages.ConventionPlatform)
 	layers, err := module.Layers()
 	if err != nil {
@@ -38,13 +26,25 @@ func TestInterruptedMultiPlatformPull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Fixed before the registry serves: its handlers only read it.
+	wasmLayer := d.String()
+	var broken atomic.Bool // set once the image is pushed
+	host := testimages.ServeHandler(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if broken.Load() && strings.HasSuffix(r.URL.Path, "/blobs/"+wasmLayer) {
+				http.Error(w, "the registry went away", http.StatusServiceUnavailable)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
 	busybox := testimages.Busybox(t)
 	linuxManifest, err := busybox.Digest()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := testimages.Push(t, host, "multi", testimages.Index(t, busybox, module))
-	wasmLayer = d.String()
+	broken.Store(true)
 
 	st := mustStore(t)
 	svc := NewImageService(st, noKeychain, WithPlatforms(linuxAMD64, wasm))

@@ -181,7 +181,9 @@ func testRemoveInUse(t *testing.T, w ImageWorld) {
 	if _, ok := listed(t, w, w.Multi); ok {
 		t.Errorf("a forced removal left the reference listed")
 	}
-	// What the container uses survives a prune while it is in use...
+	// What the container uses survives a prune while it is in use (the
+	// forced removal and this prune take it otherwise, and the next prune
+	// finds nothing to reclaim)...
 	if _, err := w.Images.PruneImages(t.Context()); err != nil {
 		t.Fatal(err)
 	}
