@@ -31,7 +31,7 @@ func Tail(path string, n int) ([]runtime.LogEntry, error) {
 	}
 	var entries []runtime.LogEntry
 	if f != nil {
-		entries, _, err = tail(f, n)
+		entries, err = tail(f, n)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("log file %s: %w", path, err)
@@ -63,7 +63,7 @@ func withRotated(path string, n int, entries []runtime.LogEntry) ([]runtime.LogE
 		if n >= 0 {
 			want = n - len(entries)
 		}
-		more, _, err := tail(older, want)
+		more, err := tail(older, want)
 		older.Close()
 		if err != nil {
 			return nil, fmt.Errorf("log file %s: %w", RotatedName(path, k), err)
@@ -73,17 +73,16 @@ func withRotated(path string, n int, entries []runtime.LogEntry) ([]runtime.LogE
 	return entries, nil
 }
 
-// tail reads the last n entries of f and returns them with the offset just
-// past the last complete line, where a follower continues.
-func tail(f *os.File, n int) ([]runtime.LogEntry, int64, error) {
+// tail reads the last n entries of f (all of them for runtime.TailAll).
+func tail(f *os.File, n int) ([]runtime.LogEntry, error) {
+	if n == 0 {
+		return []runtime.LogEntry{}, nil
+	}
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	size := fi.Size()
-	if n == 0 {
-		return []runtime.LogEntry{}, completeEnd(f, size), nil
-	}
 	// Read backwards, a chunk at a time, until the chunks hold n complete
 	// lines or the whole file: a long log costs only its tail. The chunks
 	// are joined once, so the cost is linear in what is read.
@@ -95,7 +94,7 @@ func tail(f *os.File, n int) ([]runtime.LogEntry, int64, error) {
 		start -= step
 		b := make([]byte, step)
 		if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
-			return nil, 0, err
+			return nil, err
 		}
 		chunks = append(chunks, b)
 		read += len(b)
@@ -120,7 +119,7 @@ func tail(f *os.File, n int) ([]runtime.LogEntry, int64, error) {
 	if n > 0 && len(entries) > n {
 		entries = entries[len(entries)-n:]
 	}
-	return entries, start + int64(end), nil
+	return entries, nil
 }
 
 // completeEnd returns the offset just past the last newline before size.
