@@ -90,9 +90,15 @@ const reserveSize = 4096
 // ReserveExit takes, in dir, the room the exit record of a run will need,
 // so that WriteExit can record the exit even when the disk has filled up
 // meanwhile (a workload that writes until ENOSPC). A supervisor calls it
-// before it starts the workload.
+// before it starts the workload. The room an earlier run took and did not
+// use is kept as it is (its blocks are allocated already), so a restart
+// writes nothing.
 func ReserveExit(dir string) error {
-	return WriteFile(filepath.Join(dir, reserveFile), make([]byte, reserveSize))
+	path := filepath.Join(dir, reserveFile)
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == reserveSize {
+		return nil
+	}
+	return WriteFile(path, make([]byte, reserveSize))
 }
 
 // WriteExit records exit in dir (WriteJSON), replacing the exit of an
