@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -36,7 +35,7 @@ func (s *Store) Write(ctx context.Context, ref string, img v1.Image, opts WriteO
 	}
 	var out Image
 	err = s.commit(ctx, norm, opts, func(ctx context.Context, prog *progress) (refRecord, *indexWrite, []Image, error) {
-		m, raw, err := s.writeManifest(ctx, img, prog)
+		m, raw, err := s.writeManifest(ctx, img, prog, s.copySlots())
 		if err != nil {
 			return refRecord{}, nil, nil, err
 		}
@@ -117,29 +116,41 @@ func (s *Store) writeEntries(ctx context.Context, idx v1.ImageIndex, pull []v1.H
 			return nil, fmt.Errorf("manifest %s is not an image entry of the index: %w", h, runtime.ErrInvalidArgument)
 		}
 	}
+	// One bound for the whole write, and the first failure stops the
+	// other platforms' copies.
+	slots := s.copySlots()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	imgs := make([]Image, len(pull))
-	errs := make([]error, len(pull))
+	var once sync.Once
+	var first error
 	var wg sync.WaitGroup
 	for i, h := range pull {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			img, err := idx.Image(h)
-			if err != nil {
-				errs[i] = fmt.Errorf("manifest %s: %w", h, err)
-				return
+			if err == nil {
+				imgs[i], _, err = s.writeManifest(ctx, img, prog, slots)
 			}
-			if imgs[i], _, errs[i] = s.writeManifest(ctx, img, prog); errs[i] != nil {
-				errs[i] = fmt.Errorf("manifest %s: %w", h, errs[i])
+			if err != nil {
+				once.Do(func() {
+					first = fmt.Errorf("manifest %s: %w", h, err)
+					cancel(first)
+				})
 			}
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if first != nil {
+		return nil, first
 	}
 	return imgs, nil
 }
+
+// copySlots is the bound of one write's blob copies: WithJobs at once,
+// across all the manifests it stores.
+func (s *Store) copySlots() chan struct{} { return make(chan struct{}, s.opts.jobs) }
 
 // indexWrite is an index to record with its manifests.
 type indexWrite struct {
@@ -231,7 +242,7 @@ func (s *Store) commit(ctx context.Context, norm string, opts WriteOptions,
 // writeManifest copies one manifest's config and layers, then the manifest
 // itself, and returns its record and raw manifest. The caller holds s.gc
 // for reading.
-func (s *Store) writeManifest(ctx context.Context, img v1.Image, prog *progress) (Image, []byte, error) {
+func (s *Store) writeManifest(ctx context.Context, img v1.Image, prog *progress, slots chan struct{}) (Image, []byte, error) {
 	rawManifest, err := img.RawManifest()
 	if err != nil {
 		return Image{}, nil, fmt.Errorf("reading manifest: %w", err)
@@ -288,7 +299,7 @@ func (s *Store) writeManifest(ctx context.Context, img v1.Image, prog *progress)
 	if err := parseConfig(&out, rawConfig); err != nil {
 		return Image{}, nil, err
 	}
-	if err := s.copyBlobs(ctx, jobs, prog); err != nil {
+	if err := s.copyBlobs(ctx, jobs, prog, slots); err != nil {
 		return Image{}, nil, err
 	}
 	// The manifest goes last: a manifest blob means its content is there.
@@ -327,12 +338,11 @@ type blobJob struct {
 	open   func() (io.ReadCloser, error)
 }
 
-// copyBlobs runs jobs at most s.opts.jobs at a time and returns the first
-// error; the others are cancelled.
-func (s *Store) copyBlobs(ctx context.Context, jobs []blobJob, prog *progress) error {
+// copyBlobs runs jobs, each holding a slot of sem (copySlots) while it
+// copies, and returns the first error; the others are cancelled.
+func (s *Store) copyBlobs(ctx context.Context, jobs []blobJob, prog *progress, sem chan struct{}) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sem := make(chan struct{}, s.opts.jobs)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
