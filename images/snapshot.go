@@ -17,8 +17,9 @@ import (
 // unpackCall is one unpack in progress; others wanting the same layer wait
 // for done and read err.
 type unpackCall struct {
-	done chan struct{}
-	err  error
+	done  chan struct{}
+	limit int64 // the bound the unpack ran with
+	err   error
 }
 
 const tempPrefix = "tmp-"
@@ -73,7 +74,7 @@ func (s *Store) snapshotDir(ctx context.Context, l Layer, limit int64) (string, 
 		s.unpackMu.Lock()
 		call, busy := s.unpacks[key]
 		if !busy {
-			call = &unpackCall{done: make(chan struct{})}
+			call = &unpackCall{done: make(chan struct{}), limit: limit}
 			s.unpacks[key] = call
 		}
 		s.unpackMu.Unlock()
@@ -82,6 +83,11 @@ func (s *Store) snapshotDir(ctx context.Context, l Layer, limit int64) (string, 
 			case <-call.done:
 			case <-ctx.Done():
 				return "", ctx.Err()
+			}
+			if errors.Is(call.err, archive.ErrTooLarge) && call.limit < limit {
+				// Too large for the bound of the image that unpacked it,
+				// not necessarily for ours: try with ours.
+				continue
 			}
 			if call.err != nil {
 				return "", call.err
