@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -16,14 +16,8 @@ import (
 // what part of one was written is cut off: every line in the file is a
 // whole entry.
 func TestFullDiskLeavesNoTornLine(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
 	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	testutil.SmallDisk(t, dir, 64<<10)
 	path := filepath.Join(dir, "log.json")
 	f, err := Open(path, WithRotation(1<<20, 1))
 	if err != nil {

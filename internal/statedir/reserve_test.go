@@ -7,19 +7,14 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
 // On a full disk the exit is still recorded, in the room taken before.
 func TestExitOnAFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
 	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	testutil.SmallDisk(t, dir, 256<<10)
 	if err := ReserveExit(dir); err != nil {
 		t.Fatal(err)
 	}

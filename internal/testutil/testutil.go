@@ -1,6 +1,6 @@
 // Package testutil holds what tests of several packages share: one poll
-// with a deadline, one buffer safe for concurrent writers, and one tar
-// builder. Only tests import it.
+// with a deadline, one buffer safe for concurrent writers, one tar builder
+// and one small disk to fill. Only tests import it.
 package testutil
 
 import (

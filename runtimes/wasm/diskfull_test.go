@@ -5,26 +5,20 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
 // A wasm host that cannot start because the disk of its root is full says
 // so, rather than exiting with an empty reason.
 func TestHostOnAFullDiskSaysSo(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
 	root := filepath.Join(t.TempDir(), "wasm")
 	if err := os.Mkdir(root, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount("tmpfs", root, "tmpfs", 0, "size=256k"); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(root, syscall.MNT_DETACH) })
+	testutil.SmallDisk(t, root, 256<<10)
 	rt, err := New(root, StoreModules(nil, filepath.Join(root, "modules")), hostCommand())
 	if err != nil {
 		t.Fatal(err)
