@@ -38,8 +38,15 @@ type Agent struct {
 	mu sync.Mutex
 	// supervisors holds the restart loop of every supervised replica.
 	supervisors map[runtime.ContainerID]*supervisor // guarded by mu
-	// wg counts running supervisor goroutines; Close waits for them.
+	// removals holds what the agent knows of every container created with
+	// AutoRemove, by current name.
+	removals map[runtime.ContainerID]*autoRemoval // guarded by mu
+	// wg counts running supervisor and auto-remove goroutines; Close waits
+	// for them.
 	wg sync.WaitGroup
+	// bg is the context of the agent's own goroutines; Close cancels it.
+	bg     context.Context
+	stopBG context.CancelFunc
 
 	closed atomic.Bool
 }
@@ -83,12 +90,15 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		lock:        lock,
 		metrics:     newMetrics(),
 		supervisors: map[runtime.ContainerID]*supervisor{},
+		removals:    map[runtime.ContainerID]*autoRemoval{},
 	}
+	a.bg, a.stopBG = context.WithCancel(context.Background())
 	if err := a.init(ctx, runtimes); err != nil {
 		if a.state != nil {
 			_ = a.state.close()
 		}
 		_ = lock.Release()
+		a.stopBG()
 		return nil, err
 	}
 	return a, nil
@@ -156,6 +166,7 @@ func (a *Agent) Close() error {
 		s.cancel()
 	}
 	a.mu.Unlock()
+	a.stopBG()
 	a.wg.Wait()
 	return errors.Join(a.state.close(), a.lock.Release())
 }

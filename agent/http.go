@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -47,13 +48,58 @@ func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout ti
 	return err
 }
 
-// Start implements runtime.Lifecycle.
+// Start implements runtime.Lifecycle. An auto-remove container is watched
+// from its start until it has exited and been removed; one whose start
+// failed is removed at once.
 func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
 	err := r.Runtime.Start(ctx, id)
-	if err == nil {
+	switch {
+	case err == nil:
 		r.a.setUserStopped(id, false)
+		r.a.watchRemoval(id)
+	case r.a.autoRemoves(id) && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrFailedPrecondition):
+		r.a.removeFailedStart(id)
 	}
 	return err
+}
+
+// Create implements runtime.Lifecycle.
+func (r apiRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+	err := r.Runtime.Create(ctx, id, cs)
+	if err == nil && cs.AutoRemove {
+		r.a.noteAutoRemove(id)
+	}
+	return err
+}
+
+// Remove implements runtime.Lifecycle.
+func (r apiRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
+	err := r.Runtime.Remove(ctx, id, force)
+	if err == nil {
+		r.a.forgetAutoRemove(id)
+	}
+	return err
+}
+
+// Rename implements runtime.Lifecycle.
+func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
+	err := r.Runtime.Rename(ctx, id, to)
+	if err == nil {
+		r.a.renameAutoRemove(id, to)
+	}
+	return err
+}
+
+// FollowLogs implements runtime.LogReader: an auto-remove container is
+// kept until the stream is closed, so that its follower reads every line.
+func (r apiRuntime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail int) (runtime.Stream[runtime.LogEntry], error) {
+	release := r.a.holdRemoval(id)
+	s, err := r.Runtime.FollowLogs(ctx, id, tail)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return heldStream{Stream: s, release: release}, nil
 }
 
 // newHandler builds the agent's HTTP API (package api/server): the

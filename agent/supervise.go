@@ -220,6 +220,12 @@ func (a *Agent) resume(ctx context.Context) error {
 	}
 	for _, c := range cs {
 		existing[c.ID] = true
+		if c.AutoRemove {
+			a.noteAutoRemove(c.ID)
+			if c.State.Status != runtime.StatusPending {
+				a.watchRemoval(c.ID)
+			}
+		}
 	}
 	a.log.Info("found workloads", "containers", len(cs), "deployments", len(recs))
 	for _, rec := range recs {

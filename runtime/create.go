@@ -36,6 +36,11 @@ type CreateSpec struct {
 	Volumes []Volume `json:"volumes,omitempty"`
 	// Labels are the caller's key/value metadata, kept with the container.
 	Labels map[string]string `json:"labels,omitempty"`
+	// AutoRemove asks the node to remove the container once it has exited
+	// after a start (docker run --rm). A runtime only keeps the flag and
+	// reports it; the agent does the removal, so a client that goes away
+	// cannot leave the container behind.
+	AutoRemove bool `json:"auto_remove,omitempty"`
 }
 
 // Resources are a container's limits; zero means none.

@@ -203,6 +203,9 @@ type Container struct {
 	Runtime string    `json:"runtime"`
 	State   State     `json:"state"`
 	Created time.Time `json:"created"`
+	// AutoRemove is the create request's AutoRemove: the node removes the
+	// container once it has exited after a start.
+	AutoRemove bool `json:"auto_remove,omitempty"`
 }
 
 // Details is what Inspect reports about a container.

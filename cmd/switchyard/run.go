@@ -31,6 +31,7 @@ type createFlags struct {
 	entrypoint string
 	workdir    string
 	pull       string
+	rm         bool
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -44,6 +45,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fl.StringVar(&f.pull, "pull", "missing", "pull the image: always, missing or never")
+	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
 }
 
@@ -199,7 +201,9 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	if _, err := c.Pull(ctx, svc.Image.Name, opts); err != nil {
 		return nil, id, err
 	}
-	return c, id, c.Create(ctx, id, svc.CreateSpec())
+	cs := svc.CreateSpec()
+	cs.AutoRemove = f.rm
+	return c, id, c.Create(ctx, id, cs)
 }
 
 func newCreateCmd(o *rootOptions) *cobra.Command {
@@ -224,7 +228,6 @@ func newCreateCmd(o *rootOptions) *cobra.Command {
 func newRunCmd(o *rootOptions) *cobra.Command {
 	var (
 		f      createFlags
-		rm     bool
 		detach bool
 	)
 	cmd := &cobra.Command{
@@ -232,29 +235,31 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 		Short: "Pull if needed, create and start a container; in the foreground, print its output and exit with its code",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if rm && detach {
-				return errors.New("--rm and -d cannot be combined yet: a detached container is kept until `switchyard rm`")
-			}
+			// With --rm the daemon removes the container once it has
+			// exited (or its start failed), whatever becomes of this
+			// command.
 			c, id, err := f.create(cmd, o, args)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
+			var removed <-chan waitResult
+			if f.rm && !detach {
+				// Asked before the start, as docker run does: the answer
+				// is the exit of the run, given once it has been removed.
+				removed = waitAsync(ctx, c, id, runtime.WaitRemoved)
+			}
 			if err := c.Start(ctx, id); err != nil {
-				if rm {
-					_ = c.Remove(context.WithoutCancel(ctx), id, true)
-				}
 				return err
 			}
 			if detach {
 				fmt.Fprintln(cmd.OutOrStdout(), id.String())
 				return nil
 			}
-			return runForeground(ctx, c, id, rm, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runForeground(ctx, c, id, removed, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&rm, "rm", false, "remove the container when it exits")
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container name")
 	return cmd
 }
@@ -262,11 +267,11 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 // runForeground streams the workload's output until it exits, then exits
 // with its code. An interrupt (Ctrl-C) stops the container, as docker does
 // with --sig-proxy.
-func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID, rm bool, stdout, stderr io.Writer) error {
+//
+// removed, when set, is the answer to a wait for the removal of an
+// auto-remove container, asked before the start: its outcome is the run's.
+func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID, removed <-chan waitResult, stdout, stderr io.Writer) error {
 	bg := context.WithoutCancel(ctx)
-	if rm {
-		defer func() { _ = c.Remove(bg, id, true) }()
-	}
 	stream, err := c.FollowLogs(ctx, id, runtime.TailAll)
 	if err != nil {
 		return err
@@ -278,7 +283,13 @@ func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID
 	if ctx.Err() != nil {
 		_ = c.Stop(bg, id, 10*time.Second)
 	}
-	out, err := c.WaitOutcome(bg, id, runtime.WaitNotRunning)
+	var out runtime.WaitOutcome
+	if removed != nil {
+		r := <-removed
+		out, err = r.out, r.err
+	} else {
+		out, err = c.WaitOutcome(bg, id, runtime.WaitNotRunning)
+	}
 	if err != nil {
 		return err
 	}
@@ -292,6 +303,23 @@ func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID
 		return &exitError{code: out.ExitCode}
 	}
 	return nil
+}
+
+// waitResult is the answer to a WaitOutcome.
+type waitResult struct {
+	out runtime.WaitOutcome
+	err error
+}
+
+// waitAsync asks for id's outcome under cond in the background. The wait
+// outlives an interrupt of ctx: the run's outcome is still wanted then.
+func waitAsync(ctx context.Context, c *client.Client, id runtime.ContainerID, cond runtime.WaitCondition) <-chan waitResult {
+	ch := make(chan waitResult, 1)
+	go func() {
+		out, err := c.WaitOutcome(context.WithoutCancel(ctx), id, cond)
+		ch <- waitResult{out, err}
+	}()
+	return ch
 }
 
 // copyLogs writes followed log entries to stdout or stderr until the stream ends.

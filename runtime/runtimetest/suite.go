@@ -102,6 +102,8 @@ func Run(t *testing.T, h Harness) {
 		{"WaitNotRunningExited", testWaitNotRunningExited},
 		{"WaitNextExit", testWaitNextExit},
 		{"WaitRemoved", testWaitRemoved},
+		{"WaitRemovedFromPending", testWaitRemovedFromPending},
+		{"AutoRemoveKept", testAutoRemoveKept},
 		{"List", testList},
 		{"Inspect", testInspect},
 		{"PID", testPID},

@@ -187,6 +187,67 @@ func testWaitRemoved(t *testing.T, s *suite) {
 	t.Fatal("WaitOutcome(removed) never saw a removal in five tries")
 }
 
+// testWaitRemovedFromPending is how docker run --rm waits: the removed wait
+// is made before the start, and it must report the run's exit, not the
+// pending state it began in.
+func testWaitRemovedFromPending(t *testing.T, s *suite) {
+	id := s.create(t, Workload{ExitCode: 3})
+	ctx, cancel := context.WithTimeout(t.Context(), s.h.Timeout)
+	defer cancel()
+	ch := waitAsync(ctx, s.rt, id, runtime.WaitRemoved)
+	// The waiter must be registered before the removal: give it a moment,
+	// during which it must not return.
+	select {
+	case r := <-ch:
+		t.Fatalf("WaitOutcome(removed) returned before the start: %+v, %v", r.o, r.err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := s.rt.Start(t.Context(), id); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if code := s.wait(t, id); code != 3 {
+		t.Fatalf("Wait = %d, want 3", code)
+	}
+	if err := s.rt.Remove(t.Context(), id, false); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("WaitOutcome(removed): %v", r.err)
+	}
+	if r.o.ExitCode != 3 || r.o.Reason != runtime.ReasonExited {
+		t.Fatalf("WaitOutcome(removed) = %+v, want exited with code 3", r.o)
+	}
+}
+
+// testAutoRemoveKept: a runtime keeps the create request's AutoRemove and
+// lists it, so that a restarted agent knows which containers to remove.
+func testAutoRemoveKept(t *testing.T, s *suite) {
+	plain := s.create(t, Workload{})
+	auto := s.create(t, Workload{}, func(cs *runtime.CreateSpec) { cs.AutoRemove = true })
+	cs, err := s.rt.List(t.Context())
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	got := map[runtime.ContainerID]bool{}
+	for _, c := range cs {
+		got[c.ID] = c.AutoRemove
+	}
+	if v, ok := got[plain]; !ok || v {
+		t.Errorf("List: %s auto_remove = %v (listed %v), want false", plain, v, ok)
+	}
+	if v, ok := got[auto]; !ok || !v {
+		t.Errorf("List: %s auto_remove = %v (listed %v), want true", auto, v, ok)
+	}
+	d, err := s.rt.Inspect(t.Context(), auto)
+	if err != nil {
+		t.Fatalf("Inspect: %v", err)
+	}
+	if !d.AutoRemove {
+		t.Errorf("Inspect: auto_remove = false, want true")
+	}
+}
+
 func testExec(t *testing.T, s *suite) {
 	id := s.running(t)
 	for _, tc := range []struct {

@@ -3,6 +3,7 @@ package composite
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -118,12 +119,45 @@ func (c *Runtime) Wait(ctx context.Context, id runtime.ContainerID) (int, error)
 }
 
 // WaitOutcome implements runtime.Waiter.
+//
+// A wait for the removal returns once the dispatch record is gone too, so
+// that the name is free for a create when it returns.
 func (c *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond runtime.WaitCondition) (runtime.WaitOutcome, error) {
-	_, rt, err := c.lookup(ctx, id)
+	i, rt, err := c.lookup(ctx, id)
 	if err != nil {
 		return runtime.WaitOutcome{}, err
 	}
-	return rt.WaitOutcome(ctx, id, cond)
+	out, err := rt.WaitOutcome(ctx, id, cond)
+	if cond, perr := runtime.ParseWaitCondition(string(cond)); err == nil && perr == nil && cond == runtime.WaitRemoved {
+		c.awaitForgotten(ctx, id, i)
+	}
+	return out, err
+}
+
+// forgetBound bounds how long a removal wait waits for the dispatch record
+// after the runtime reported the removal: a Remove through the composite
+// drops it just after; a removal that did not go through it leaves the
+// record to the next lookup.
+const forgetBound = 5 * time.Second
+
+// awaitForgotten waits until runtime i no longer owns id's record, or
+// forgetBound has passed.
+func (c *Runtime) awaitForgotten(ctx context.Context, id runtime.ContainerID, i int) {
+	t := time.NewTimer(forgetBound)
+	defer t.Stop()
+	for {
+		ch := c.records.removals()
+		if j, ok := c.records.get(id); !ok || j != i {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Logs implements runtime.LogReader.

@@ -25,10 +25,20 @@ type recordTable struct {
 	// mu serialises writers; readers never take it.
 	mu     sync.Mutex
 	shards [recordShards]atomic.Pointer[map[runtime.ContainerID]int]
+	// removed is closed, and replaced, whenever a record is removed.
+	removed chan struct{} // guarded by mu
 }
 
 func newRecordTable() *recordTable {
-	return &recordTable{seed: maphash.MakeSeed()}
+	return &recordTable{seed: maphash.MakeSeed(), removed: make(chan struct{})}
+}
+
+// removals returns a channel that is closed at the next removal of a
+// record.
+func (t *recordTable) removals() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.removed
 }
 
 func (t *recordTable) shard(id runtime.ContainerID) *atomic.Pointer[map[runtime.ContainerID]int] {
@@ -82,6 +92,8 @@ func (t *recordTable) remove(id runtime.ContainerID, i int) {
 	m := maps.Clone(*old)
 	delete(m, id)
 	p.Store(&m)
+	close(t.removed)
+	t.removed = make(chan struct{})
 }
 
 func lenOf(m *map[runtime.ContainerID]int) int {

@@ -221,6 +221,12 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 			if err != nil {
 				return true
 			}
+			// Remove unlinks the name before it tears the state down: what
+			// the state says after that (a shim gone without its exit
+			// record, say) is the teardown's, not the run's.
+			if key, err := r.resolve(now.meta.ID); err != nil || key != s.meta.Key {
+				return true
+			}
 			if o, ended := now.outcome(); ended {
 				last = o
 			}

@@ -40,6 +40,7 @@ type meta struct {
 	Mounts      []runtime.Mount     `json:"mounts,omitempty"`
 	Resources   runtime.Resources   `json:"resources"`
 	Labels      map[string]string   `json:"labels,omitempty"`
+	AutoRemove  bool                `json:"auto_remove,omitempty"`
 }
 
 // shimRecord identifies the shim of the current run; start (the process's

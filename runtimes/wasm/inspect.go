@@ -62,7 +62,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 
 func (r *Runtime) container(rec *record, obs observation) runtime.Container {
 	return runtime.Container{ID: rec.ID, Image: rec.Image, Platform: r.Platforms()[0], Runtime: r.Name(),
-		State: obs.state, Created: rec.Created}
+		State: obs.state, Created: rec.Created, AutoRemove: rec.AutoRemove}
 }
 
 // List implements runtime.Inspector.

@@ -74,6 +74,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	rec.Args = argv(mod, cs)
 	rec.Workdir = cs.Workdir
 	rec.Labels = cs.Labels
+	rec.AutoRemove = cs.AutoRemove
 	if rec.Workdir == "" {
 		rec.Workdir = mod.Workdir
 	}
@@ -303,14 +304,20 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 	if err != nil {
 		return err
 	}
+	var final runtime.WaitOutcome
+	if obs.exit != nil {
+		final = obs.exit.Outcome
+	}
 	if obs.running() {
 		if !force {
 			return fmt.Errorf("container %s: running; stop it first or remove it with force: %w", id, runtime.ErrFailedPrecondition)
 		}
 		_ = r.client.Signal(ctx, rec.Key, runtime.SIGKILL.String())
-		if _, err := r.waitRun(ctx, rec, obs.start.Run); err != nil {
+		x, err := r.waitRun(ctx, rec, obs.start.Run)
+		if err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
+		final = x.Outcome
 	}
 	if err := r.client.Forget(ctx, rec.Key); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrUnavailable) {
 		return fmt.Errorf("container %s: %w", id, err)
@@ -322,6 +329,7 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	r.mu.Lock()
+	e.final = &final
 	delete(r.byID, id)
 	r.mu.Unlock()
 	r.broadcast()

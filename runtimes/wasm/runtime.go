@@ -50,6 +50,9 @@ type Runtime struct {
 type entry struct {
 	ops sync.Mutex
 	rec *record
+	// final is how the container's last run ended, set by Remove for the
+	// waiters of its removal. Guarded by the Runtime's mu.
+	final *runtime.WaitOutcome
 }
 
 // record is what Create decided, kept in the container's config file.
@@ -67,6 +70,7 @@ type record struct {
 	Mounts      []host.Mount        `json:"mounts,omitempty"`
 	Resources   runtime.Resources   `json:"resources"`
 	Labels      map[string]string   `json:"labels,omitempty"`
+	AutoRemove  bool                `json:"auto_remove,omitempty"`
 	MemoryLimit uint64              `json:"memory_limit,omitempty"`
 	Created     time.Time           `json:"created"`
 }

@@ -28,7 +28,7 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 	if err != nil {
 		return runtime.WaitOutcome{}, fmt.Errorf("container %s: %w", id, err)
 	}
-	_, rec, err := r.lookup(id)
+	e, rec, err := r.lookup(id)
 	if err != nil {
 		return runtime.WaitOutcome{}, err
 	}
@@ -36,16 +36,31 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 	case runtime.WaitNextExit:
 		return r.waitNextExit(ctx, id, rec)
 	case runtime.WaitRemoved:
-		out, err := r.waitNotRunning(ctx, rec)
-		if err != nil && !errors.Is(err, runtime.ErrNotFound) {
-			return out, err
-		}
-		return out, r.poll(ctx, func() (bool, error) {
-			_, _, err := r.lookup(id)
-			return errors.Is(err, runtime.ErrNotFound), nil
-		})
+		return r.waitRemoved(ctx, id, e)
 	}
 	return r.waitNotRunning(ctx, rec)
+}
+
+// waitRemoved waits until id is removed and returns how its last run
+// ended, as last seen before the removal: a container created but not yet
+// started may run, and end, before it is removed.
+func (r *Runtime) waitRemoved(ctx context.Context, id runtime.ContainerID, e *entry) (runtime.WaitOutcome, error) {
+	var last runtime.WaitOutcome
+	err := r.poll(ctx, func() (bool, error) {
+		r.mu.Lock()
+		final := e.final
+		r.mu.Unlock()
+		if final != nil {
+			last = *final
+			return true, nil
+		}
+		// Removed by another process on this root (a later runtime).
+		if cur, _, err := r.lookup(id); errors.Is(err, runtime.ErrNotFound) || cur != e {
+			return true, nil
+		}
+		return false, nil
+	})
+	return last, err
 }
 
 func (r *Runtime) waitNotRunning(ctx context.Context, rec *record) (runtime.WaitOutcome, error) {
