@@ -219,12 +219,18 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 		ok := pollWatching(ctx, s.dir, time.Now().Add(100*365*24*time.Hour), func() bool {
 			now, err := load(s.dir)
 			if err != nil {
+				if o, ok := r.final(s.meta.Key); ok {
+					last = o
+				}
 				return true
 			}
 			// Remove unlinks the name before it tears the state down: what
 			// the state says after that (a shim gone without its exit
 			// record, say) is the teardown's, not the run's.
 			if key, err := r.resolve(now.meta.ID); err != nil || key != s.meta.Key {
+				if o, ok := r.final(s.meta.Key); ok {
+					last = o
+				}
 				return true
 			}
 			if o, ended := now.outcome(); ended {

@@ -378,6 +378,11 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 			return fmt.Errorf("container %s: remove: %w", id, err)
 		}
 	}
+	var final runtime.WaitOutcome
+	if now, err := load(s.dir); err == nil {
+		final, _ = now.outcome()
+	}
+	r.keepFinal(s.meta.Key, final)
 	// The name goes first, so the container is gone for callers even if
 	// cleaning up below fails.
 	os.Remove(r.nameLink(id))

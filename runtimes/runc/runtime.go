@@ -44,6 +44,35 @@ type Runtime struct {
 
 	mu    sync.Mutex
 	locks map[string]*keyLock // guarded by mu: per-container lifecycle locks
+	// finals keeps how the last runs of the most recently removed
+	// containers ended, by key, for the waiters of their removal, which
+	// may not have looked at the state before it was torn down.
+	finals     map[string]runtime.WaitOutcome // guarded by mu
+	finalOrder []string                       // guarded by mu: oldest first
+}
+
+// keptFinals bounds finals: a removal's waiters are woken within
+// milliseconds of it.
+const keptFinals = 256
+
+// keepFinal records how removed container key's last run ended.
+func (r *Runtime) keepFinal(key string, o runtime.WaitOutcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.finalOrder) >= keptFinals {
+		delete(r.finals, r.finalOrder[0])
+		r.finalOrder = r.finalOrder[1:]
+	}
+	r.finals[key] = o
+	r.finalOrder = append(r.finalOrder, key)
+}
+
+// final returns what keepFinal recorded for key.
+func (r *Runtime) final(key string) (runtime.WaitOutcome, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o, ok := r.finals[key]
+	return o, ok
 }
 
 // keyLock serialises lifecycle calls on one container; refs counts holders
@@ -78,7 +107,7 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 			return nil, fmt.Errorf("runc runtime: state dir: %w", err)
 		}
 	}
-	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}}
+	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{}}
 	r.sweepUnfinished(context.Background())
 	return r, nil
 }
