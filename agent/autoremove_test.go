@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtime/runtimetest"
@@ -15,6 +16,17 @@ func autoRemoveSpec() *runtime.CreateSpec {
 	cs := runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true})
 	cs.AutoRemove = true
 	return cs
+}
+
+// startAutoRemove creates id with AutoRemove through the API and starts it.
+func startAutoRemove(t *testing.T, c *client.Client, id runtime.ContainerID) {
+	t.Helper()
+	if err := c.Create(t.Context(), id, autoRemoveSpec()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func gone(f *runtimetest.Fake, id runtime.ContainerID) func() bool {
@@ -32,12 +44,7 @@ func TestAutoRemoveWaitsForItsFollower(t *testing.T) {
 	a := mustNew(t, testConfig(t), f)
 	c, _ := newHTTPClient(t, a)
 	id := runtime.ContainerID{Service: "rm", Replica: 0}
-	if err := c.Create(t.Context(), id, autoRemoveSpec()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(t.Context(), id); err != nil {
-		t.Fatal(err)
-	}
+	startAutoRemove(t, c, id)
 	release := a.holdRemoval(id)
 	if err := f.Exit(id, 3); err != nil {
 		t.Fatal(err)
@@ -146,12 +153,7 @@ func TestAutoRemoveFollowsARename(t *testing.T) {
 	c, _ := newHTTPClient(t, a)
 	id := runtime.ContainerID{Service: "old", Replica: 0}
 	to := runtime.ContainerID{Service: "new", Replica: 0}
-	if err := c.Create(t.Context(), id, autoRemoveSpec()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(t.Context(), id); err != nil {
-		t.Fatal(err)
-	}
+	startAutoRemove(t, c, id)
 	if err := c.Rename(t.Context(), id, to); err != nil {
 		t.Fatal(err)
 	}

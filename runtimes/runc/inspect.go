@@ -216,22 +216,22 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 		return r.waitGen(ctx, id, s.dir, gen)
 	default: // WaitRemoved
 		var last runtime.WaitOutcome
+		removed := func() bool {
+			if o, ok := r.final(s.meta.Key); ok {
+				last = o
+			}
+			return true
+		}
 		ok := pollWatching(ctx, s.dir, time.Now().Add(100*365*24*time.Hour), func() bool {
 			now, err := load(s.dir)
 			if err != nil {
-				if o, ok := r.final(s.meta.Key); ok {
-					last = o
-				}
-				return true
+				return removed()
 			}
 			// Remove unlinks the name before it tears the state down: what
 			// the state says after that (a shim gone without its exit
 			// record, say) is the teardown's, not the run's.
 			if key, err := r.resolve(now.meta.ID); err != nil || key != s.meta.Key {
-				if o, ok := r.final(s.meta.Key); ok {
-					last = o
-				}
-				return true
+				return removed()
 			}
 			if o, ended := now.outcome(); ended {
 				last = o

@@ -365,6 +365,7 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 	if s.running() && !force {
 		return fmt.Errorf("container %s is running: stop it first or remove with force: %w", id, runtime.ErrFailedPrecondition)
 	}
+	final, _ := s.outcome()
 	if s.running() || s.state.Status == runtime.StatusPending {
 		// A container that cannot be ended is left whole, so that a later
 		// Remove can finish the job.
@@ -377,10 +378,9 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 		} else if err != nil {
 			return fmt.Errorf("container %s: remove: %w", id, err)
 		}
-	}
-	var final runtime.WaitOutcome
-	if now, err := load(s.dir); err == nil {
-		final, _ = now.outcome()
+		if now, err := load(s.dir); err == nil {
+			final, _ = now.outcome() // the kill's
+		}
 	}
 	r.keepFinal(s.meta.Key, final)
 	// The name goes first, so the container is gone for callers even if
