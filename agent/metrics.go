@@ -193,6 +193,15 @@ func (m *metrics) wrap(rt runtime.Containers) runtime.Containers {
 	return r
 }
 
+// ReclaimImages forwards runtime.ImageReclaimer to the measured runtime;
+// one that keeps nothing derived from images frees nothing.
+func (r *measured) ReclaimImages(ctx context.Context) (runtime.PruneResult, error) {
+	if rc, ok := r.rt.(runtime.ImageReclaimer); ok {
+		return rc.ReclaimImages(ctx)
+	}
+	return runtime.PruneResult{Deleted: []string{}}, nil
+}
+
 // wrapImages measures the node's image service under the name name.
 func (m *metrics) wrapImages(name string, is runtime.ImageService) runtime.ImageService {
 	r := m.measure(name)

@@ -149,6 +149,15 @@ type ImageService interface {
 	PruneImages(ctx context.Context) (PruneResult, error)
 }
 
+// ImageReclaimer is implemented by a runtime that keeps what it derived
+// from images beside the image store, such as compiled code. The composite
+// asks it after images were removed or pruned, and the runtime drops what
+// belonged to images the store no longer has, except what a container
+// still uses. The result says what it freed.
+type ImageReclaimer interface {
+	ReclaimImages(ctx context.Context) (PruneResult, error)
+}
+
 // Stream is a sequence of values delivered as they are produced, such as
 // followed log lines or exec output. Recv returns io.EOF after the last
 // value. Close releases the stream; it is safe to call more than once and

@@ -229,8 +229,36 @@ func (c *Runtime) canRun(i int, ps []ocispec.Platform) bool {
 // RemoveImage implements runtime.ImageService: it asks each image service
 // in order; the first success wins. When all fail, the error is the first
 // service's.
+//
+// Then each runtime that keeps what it derived from images (compiled wasm
+// code) drops what belonged to images that are gone.
 func (c *Runtime) RemoveImage(ctx context.Context, ref string, force bool) error {
-	return c.firstSuccess("remove image", ref, func(s runtime.ImageService) error { return s.RemoveImage(ctx, ref, force) })
+	if err := c.firstSuccess("remove image", ref, func(s runtime.ImageService) error { return s.RemoveImage(ctx, ref, force) }); err != nil {
+		return err
+	}
+	c.reclaimDerived(ctx)
+	return nil
+}
+
+// reclaimDerived asks every runtime that keeps what it derived from images
+// to drop what belonged to images that are gone, and returns the bytes
+// freed. A runtime that fails is logged: the images are gone either way,
+// and the next removal or prune asks again.
+func (c *Runtime) reclaimDerived(ctx context.Context) uint64 {
+	var freed uint64
+	for _, rt := range c.runtimes {
+		rc, ok := rt.(runtime.ImageReclaimer)
+		if !ok {
+			continue
+		}
+		res, err := rc.ReclaimImages(ctx)
+		if err != nil {
+			c.log.Warn("cannot reclaim what a runtime derived from removed images", "runtime", rt.Name(), "err", err)
+			continue
+		}
+		freed = addSaturating(freed, res.SpaceReclaimed)
+	}
+	return freed
 }
 
 // TagImage implements runtime.ImageService like RemoveImage: first success
@@ -265,8 +293,9 @@ func (c *Runtime) firstSuccess(op, ref string, fn func(runtime.ImageService) err
 
 // PruneImages implements runtime.ImageService: every image service prunes;
 // the deleted lists are merged (each reference once) and the bytes added,
-// saturating at the largest uint64. A service that fails is logged and left
-// out; only when all fail is the first error returned.
+// saturating at the largest uint64, with the bytes of what runtimes derived
+// from the pruned images (compiled wasm code). A service that fails is
+// logged and left out; only when all fail is the first error returned.
 func (c *Runtime) PruneImages(ctx context.Context) (runtime.PruneResult, error) {
 	res := runtime.PruneResult{Deleted: []string{}}
 	var errs []error
@@ -289,6 +318,7 @@ func (c *Runtime) PruneImages(ctx context.Context) (runtime.PruneResult, error) 
 	if len(errs) == len(c.groups) {
 		return runtime.PruneResult{}, errs[0]
 	}
+	res.SpaceReclaimed = addSaturating(res.SpaceReclaimed, c.reclaimDerived(ctx))
 	return res, nil
 }
 

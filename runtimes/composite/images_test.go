@@ -1,6 +1,7 @@
 package composite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -335,5 +336,52 @@ func TestRemoveAndTagImageFallBack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// reclaimingFake is a fake that keeps something derived from images.
+type reclaimingFake struct {
+	*runtimetest.Fake
+	calls int
+	freed uint64
+	err   error
+}
+
+func (f *reclaimingFake) ReclaimImages(context.Context) (runtime.PruneResult, error) {
+	f.calls++
+	return runtime.PruneResult{Deleted: []string{}, SpaceReclaimed: f.freed}, f.err
+}
+
+// After an image removal or a prune, each runtime that keeps what it
+// derived from images is asked to drop what belonged to images now gone;
+// a prune counts what it freed, and a runtime that fails to reclaim does
+// not fail the removal.
+func TestImageRemovalReclaimsDerived(t *testing.T) {
+	runc, wasm, _ := newFakes()
+	rec := &reclaimingFake{Fake: wasm, freed: 1000}
+	c := mustNew(t, []runtime.Containers{runc, rec}, WithListRetryInterval(0))
+	ctx := t.Context()
+	if _, err := c.Pull(ctx, "example/app:1", runtime.PullOptions{Policy: runtime.PullAlways}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveImage(ctx, "example/app:1", false); err != nil {
+		t.Fatal(err)
+	}
+	if rec.calls != 1 {
+		t.Fatalf("reclaim calls after a removal = %d, want 1", rec.calls)
+	}
+	if err := c.RemoveImage(ctx, "example/absent:1", false); err == nil || rec.calls != 1 {
+		t.Fatalf("a failed removal: %v, reclaim calls %d; want an error and no reclaim", err, rec.calls)
+	}
+	before, err := c.PruneImages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.calls != 2 || before.SpaceReclaimed < 1000 {
+		t.Fatalf("prune: %+v, reclaim calls %d; want the runtime's 1000 bytes counted", before, rec.calls)
+	}
+	rec.err = errors.New("disk trouble")
+	if _, err := c.PruneImages(ctx); err != nil {
+		t.Fatalf("prune with a failing reclaim: %v", err)
 	}
 }

@@ -69,7 +69,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
 	rec := &record{Key: key, ID: id, Image: cs.Image, ImageDigest: mod.ImageDigest,
-		Module:    host.Module{Path: mod.Path, Digest: mod.Digest},
+		Module:    host.Module{Path: mod.Path, Digest: mod.Digest, Layer: mod.Layer},
 		Resources: cs.Resources, MemoryLimit: uint64(cs.Resources.MemoryBytes), Created: time.Now().UTC()}
 	rec.Args = argv(mod, cs)
 	rec.Workdir = cs.Workdir

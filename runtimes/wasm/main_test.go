@@ -191,7 +191,13 @@ func hostCommand() Option {
 
 func newEnv(t testing.TB, opts ...Option) *testEnv {
 	t.Helper()
-	root := t.TempDir()
+	return newEnvAt(t, t.TempDir(), opts...)
+}
+
+// newEnvAt is newEnv on root, which may hold a compilation cache of its
+// own (the tests' shared one is used otherwise).
+func newEnvAt(t testing.TB, root string, opts ...Option) *testEnv {
+	t.Helper()
 	e := &testEnv{root: root}
 	e.openStore(t)
 	e.rt = mustRuntime(t, e, opts...)

@@ -28,6 +28,10 @@ type ModuleSource interface {
 	Module(ctx context.Context, key, ref string) (Module, error)
 	// Release drops key's use record; releasing an unknown key succeeds.
 	Release(ctx context.Context, key string) error
+	// HasLayer reports whether an image layer of digest d is still in the
+	// store: the compiled code of a module from a layer no image has any
+	// more can go.
+	HasLayer(d string) bool
 }
 
 // Module is a module file and the parts of its image's config that say how
@@ -37,6 +41,9 @@ type Module struct {
 	Ref, ImageDigest string
 	// Path is the module file; Digest its "sha256:<hex>".
 	Path, Digest string
+	// Layer is the digest of the image layer the module is (then equal
+	// to Digest) or was extracted from.
+	Layer string
 	// Name is the module's name, argv[0] when neither the image nor the
 	// spec names an entrypoint.
 	Name string

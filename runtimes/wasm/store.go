@@ -58,7 +58,7 @@ func (s *storeModules) Module(ctx context.Context, key, ref string) (m Module, e
 			if err != nil {
 				return Module{}, err
 			}
-			m.Path, m.Digest, m.Name = p, l.Digest, moduleName(m.Ref)
+			m.Path, m.Digest, m.Layer, m.Name = p, l.Digest, l.Digest, moduleName(m.Ref)
 			return m, nil
 		}
 	}
@@ -73,7 +73,7 @@ func (s *storeModules) Module(ctx context.Context, key, ref string) (m Module, e
 	for i := len(img.Layers) - 1; i >= 0; i-- {
 		file, digest, err := s.extract(img.Layers[i].Digest, name, filepath.Join(s.dir, key))
 		if err == nil {
-			m.Path, m.Digest, m.Name = file, digest, path.Base(name)
+			m.Path, m.Digest, m.Layer, m.Name = file, digest, img.Layers[i].Digest, path.Base(name)
 			return m, nil
 		}
 		if i == 0 || !errors.Is(err, runtime.ErrInvalidArgument) {
@@ -94,6 +94,12 @@ func (s *storeModules) extract(digest, name, dir string) (string, string, error)
 	}
 	defer f.Close()
 	return ExtractFile(f, name, dir)
+}
+
+// HasLayer implements ModuleSource.
+func (s *storeModules) HasLayer(d string) bool {
+	_, err := s.store.BlobPath(d)
+	return err == nil
 }
 
 // Release implements ModuleSource.

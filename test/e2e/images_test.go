@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -179,6 +181,10 @@ services:
 	}
 	e.ok("rm", "-f", "lin", "mod")
 	e.ok("image", "prune")
+	// No wasm image is left, so no compiled code is either.
+	if ents, err := os.ReadDir(filepath.Join(e.root, "wasm", "cache")); err != nil || len(ents) != 0 {
+		t.Errorf("after the last wasm image went, the compilation cache holds %v (%v); want nothing", ents, err)
+	}
 }
 
 // samePlatformSet compares comma-separated lists as sets.

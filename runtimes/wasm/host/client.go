@@ -86,6 +86,14 @@ func (c *Client) Forget(ctx context.Context, key string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/instances/"+url.PathEscape(key), nil, nil)
 }
 
+// Reclaim asks the host to drop the compiled code of the modules of
+// digests (see Host.Reclaim).
+func (c *Client) Reclaim(ctx context.Context, digests []string) (ReclaimResult, error) {
+	var res ReclaimResult
+	err := c.do(ctx, http.MethodPost, "/v1/modules/reclaim", ReclaimRequest{Digests: digests}, &res)
+	return res, err
+}
+
 // Shutdown asks the host to end its instances and exit.
 func (c *Client) Shutdown(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/v1/shutdown", nil, nil)

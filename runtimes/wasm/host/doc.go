@@ -22,8 +22,10 @@
 // command. A lock file in the root makes sure one root has one host.
 //
 // Compiled code is shared by every instance of the same module digest: the
-// host keeps one wazero.Runtime, one CompiledModule per digest in memory, and
-// wazero's compilation cache on disk under the root. The per-instance memory
+// host keeps one CompiledModule per digest in memory, each in a
+// wazero.Runtime of its own whose compilation cache is that module's
+// directory under the root's cache, so that the code of a module whose image
+// is gone can be dropped in memory and on disk (Reclaim). The per-instance memory
 // limit is therefore not a RuntimeConfig.WithMemoryLimitPages (which is per
 // wazero.Runtime and would split compiled modules by limit) but a memory
 // allocator given to each instance: it refuses growth past the limit, which

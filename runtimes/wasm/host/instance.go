@@ -135,10 +135,12 @@ func (h *Host) run(ctx context.Context, inst *instance) {
 
 func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome {
 	req := inst.req
-	cm, err := h.compile(ctx, req.Module)
+	c, release, err := h.acquire(ctx, req.Module)
 	if err != nil {
 		return runtimeError(err.Error())
 	}
+	defer release()
+	cm := c.cm
 	if msg := inst.mem.checkMin(cm); msg != "" {
 		return runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonOOMKilled, Message: msg, FinishedAt: time.Now().UTC()}
 	}
@@ -170,7 +172,7 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 		k, v, _ := strings.Cut(kv, "=")
 		cfg = cfg.WithEnv(k, v)
 	}
-	mod, runErr := h.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, inst.mem), cm, cfg)
+	mod, runErr := c.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, inst.mem), cm, cfg)
 	if mod != nil {
 		_ = mod.Close(context.WithoutCancel(ctx))
 	}

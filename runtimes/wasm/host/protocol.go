@@ -18,8 +18,13 @@ const (
 	LockName = "host.lock"
 	// PIDName holds the running host's process id, for people and tests.
 	PIDName = "host.pid"
-	// CacheDir is wazero's compilation cache under the root.
+	// CacheDir holds the compiled code under the root: a directory per
+	// module digest (its hex), each wazero's compilation cache for that
+	// module alone.
 	CacheDir = "cache"
+	// LayerFile, in a module's cache directory, names the image layer the
+	// module was extracted from, when that is not the module itself.
+	LayerFile = "layer"
 )
 
 // Module names a module file and the digest it must have.
@@ -28,6 +33,24 @@ type Module struct {
 	Path string `json:"path"`
 	// Digest is "sha256:<hex>" of the file; compiled code is shared by it.
 	Digest string `json:"digest"`
+	// Layer is the digest of the image layer the module is or was
+	// extracted from: its compiled code may go once no image has it.
+	Layer string `json:"layer,omitempty"`
+}
+
+// ReclaimRequest asks the host to drop the compiled code of modules.
+type ReclaimRequest struct {
+	Digests []string `json:"digests"`
+}
+
+// ReclaimResult says what a reclaim dropped.
+type ReclaimResult struct {
+	// Reclaimed lists the modules whose compiled code went.
+	Reclaimed []string `json:"reclaimed"`
+	// Kept lists the modules kept because an instance uses them.
+	Kept []string `json:"kept"`
+	// SpaceReclaimed is the bytes freed on disk.
+	SpaceReclaimed uint64 `json:"space_reclaimed"`
 }
 
 // Mount is a host directory preopened for an instance.

@@ -24,11 +24,25 @@ func (h *Host) handler() http.Handler {
 		if !decode(w, r, &m) {
 			return
 		}
-		if _, err := h.compile(r.Context(), m); err != nil {
+		_, release, err := h.acquire(r.Context(), m)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		release()
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/modules/reclaim", func(w http.ResponseWriter, r *http.Request) {
+		var req ReclaimRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		res, err := h.Reclaim(r.Context(), req.Digests)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, res)
 	})
 	mux.HandleFunc("GET /v1/instances", func(w http.ResponseWriter, _ *http.Request) {
 		h.mu.Lock()
