@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -51,7 +54,7 @@ func ListenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
-	return LimitConns(ln, MaxConns), nil
+	return LimitConns(ln, MaxConns, MaxConnsPerClient), nil
 }
 
 // MaxConns is how many connections ListenUnix and ListenTCP keep open at
@@ -59,20 +62,29 @@ func ListenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 // also holds logs, sockets and stores.
 const MaxConns = 512
 
+// MaxConnsPerClient is how many of them one client may hold: a client is
+// a process on the unix socket (its peer pid) and a remote address over
+// TCP. One client that leaks connections then fails alone, and the others
+// still get in.
+const MaxConnsPerClient = 128
+
 // LimitConns wraps ln so that at most n of its connections are open at
-// once. A connection over the limit is answered at once with 503 and
-// closed, rather than left waiting or using up the process's file
-// descriptors: a client that opens connections and never closes them can
-// make itself fail, not the daemon.
-func LimitConns(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), refusing: make(chan struct{}, maxRefusing)}
+// once, and at most perClient of one client (0: no bound per client). A
+// connection over a limit is answered at once with 503 and closed, rather
+// than left waiting or using up the process's file descriptors: a client
+// that opens connections and never closes them can make itself fail, not
+// the daemon.
+func LimitConns(ln net.Listener, n, perClient int) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), perClient: perClient,
+		byClient: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
 }
 
-// limitTLSConns is LimitConns below a TLS listener: a connection over the
+// limitTLSConns is LimitConns below a TLS listener: a connection over a
 // limit is closed at once, since a TLS client could not read a plain
 // answer.
-func limitTLSConns(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), silent: true}
+func limitTLSConns(ln net.Listener, n, perClient int) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), perClient: perClient,
+		byClient: map[string]int{}, silent: true}
 }
 
 // maxRefusing bounds the connections being answered 503 at once; past it
@@ -82,18 +94,31 @@ const maxRefusing = 32
 
 type limitListener struct {
 	net.Listener
-	slots    chan struct{}
-	refusing chan struct{} // nil when silent
-	silent   bool
+	slots     chan struct{}
+	perClient int
+	refusing  chan struct{} // nil when silent
+	silent    bool
+
+	mu sync.Mutex
+	// byClient counts each client's open connections. Guarded by mu.
+	byClient map[string]int
 }
 
-// tooManyBody is the API error a connection over the limit gets.
+// tooManyBody is the API error a connection over the daemon's limit gets.
 const tooManyBody = `{"error":{"kind":"unavailable","message":"the daemon has too many open connections; close idle ones (a client that keeps connections it does not use)"}}` + "\n"
 
-// tooMany is the whole answer to a connection over the limit.
-func tooMany() string {
+// tooManyFromBody is the API error a connection over one client's limit
+// gets.
+func tooManyFromBody(client string, n int) string {
+	b, _ := json.Marshal(map[string]any{"error": map[string]string{"kind": "unavailable",
+		"message": fmt.Sprintf("this client (%s) has %d connections open to the daemon, the most one client may; close the idle ones", client, n)}})
+	return string(b) + "\n"
+}
+
+// tooMany is the whole answer to a connection over a limit.
+func tooMany(body string) string {
 	return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-		strconv.Itoa(len(tooManyBody)) + "\r\n\r\n" + tooManyBody
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -102,13 +127,68 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		client := ""
+		if l.perClient > 0 {
+			client = clientOf(c)
+		}
+		if client != "" {
+			l.mu.Lock()
+			n := l.byClient[client]
+			if n >= l.perClient {
+				l.mu.Unlock()
+				l.refuse(c, tooManyFromBody(client, n))
+				continue
+			}
+			l.byClient[client] = n + 1
+			l.mu.Unlock()
+		}
 		select {
 		case l.slots <- struct{}{}:
-			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+			return &limitConn{Conn: c, release: func() { <-l.slots; l.forget(client) }}, nil
 		default:
-			l.refuse(c)
+			l.forget(client)
+			l.refuse(c, tooManyBody)
 		}
 	}
+}
+
+// forget drops one connection of client from its count.
+func (l *limitListener) forget(client string) {
+	if client == "" {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byClient[client] <= 1 {
+		delete(l.byClient, client)
+	} else {
+		l.byClient[client]--
+	}
+}
+
+// clientOf names the client at the other end of c: the peer's process on
+// a unix socket, the remote address over TCP; "" when it cannot tell.
+func clientOf(c net.Conn) string {
+	switch conn := c.(type) {
+	case *net.UnixConn:
+		raw, err := conn.SyscallConn()
+		if err != nil {
+			return ""
+		}
+		var cred *unix.Ucred
+		var credErr error
+		if err := raw.Control(func(fd uintptr) {
+			cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+		}); err != nil || credErr != nil || cred.Pid <= 0 {
+			return ""
+		}
+		return "pid " + strconv.Itoa(int(cred.Pid))
+	case *net.TCPConn:
+		if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+			return a.IP.String()
+		}
+	}
+	return ""
 }
 
 type limitConn struct {
@@ -123,10 +203,10 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// refuse answers a connection over the limit with 503, in its own
+// refuse answers a connection over a limit with 503 and body, in its own
 // goroutine, or closes it at once when silent or when maxRefusing are
 // being answered already.
-func (l *limitListener) refuse(c net.Conn) {
+func (l *limitListener) refuse(c net.Conn, body string) {
 	if l.silent {
 		c.Close()
 		return
@@ -135,7 +215,7 @@ func (l *limitListener) refuse(c net.Conn) {
 	case l.refusing <- struct{}{}:
 		go func() {
 			defer func() { <-l.refusing }()
-			answerTooMany(c)
+			answerTooMany(c, body)
 		}()
 	default:
 		c.Close()
@@ -146,7 +226,7 @@ func (l *limitListener) refuse(c net.Conn) {
 // request's head first (briefly, and a little of it): a client that is
 // still writing when the connection closes sees a broken pipe, not the
 // answer.
-func answerTooMany(c net.Conn) {
+func answerTooMany(c net.Conn, body string) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	buf := make([]byte, 4096)
@@ -158,5 +238,5 @@ func answerTooMany(c net.Conn) {
 			break
 		}
 	}
-	_, _ = io.WriteString(c, tooMany())
+	_, _ = io.WriteString(c, tooMany(body))
 }

@@ -66,9 +66,9 @@ func ListenTCP(addr string, tlsCfg *tls.Config) (net.Listener, error) {
 	}
 	// Bounded below TLS, so that the server still sees its *tls.Conn.
 	if tlsCfg != nil {
-		ln = tls.NewListener(limitTLSConns(ln, MaxConns), tlsCfg)
+		ln = tls.NewListener(limitTLSConns(ln, MaxConns, MaxConnsPerClient), tlsCfg)
 	} else {
-		ln = LimitConns(ln, MaxConns)
+		ln = LimitConns(ln, MaxConns, MaxConnsPerClient)
 	}
 	return ln, nil
 }
