@@ -55,6 +55,18 @@ type Config struct {
 	Listen Listen
 	// Version is what the API reports.
 	Version string
+	// StepHook, when set, is told of each step boundary of a create and a
+	// removal in the local runtimes, as "runc:create:dir" (runc.CreateSteps
+	// and the like): tests stop the agent there.
+	StepHook func(step string)
+}
+
+// stepHook is cfg's StepHook for the runtime named name, or nil.
+func (cfg Config) stepHook(name string) func(string) {
+	if cfg.StepHook == nil {
+		return nil
+	}
+	return func(step string) { cfg.StepHook(name + ":" + step) }
 }
 
 // Delegate is another agent this node hands workloads to.
@@ -221,7 +233,7 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 			}
 			r, err := runc.New(filepath.Join(cfg.Agent.Root, "runc"), store,
 				runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
-				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles))
+				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc")))
 			if err != nil {
 				return local, nil, fmt.Errorf("runtime runc: %w", err)
 			}
@@ -229,7 +241,7 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 		case "wasm":
 			dir := filepath.Join(cfg.Agent.Root, "wasm")
 			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wasm.WithLogger(log),
-				wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles))
+				wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), wasm.WithStepHook(cfg.stepHook("wasm")))
 			if err != nil {
 				return local, nil, fmt.Errorf("runtime wasm: %w", err)
 			}

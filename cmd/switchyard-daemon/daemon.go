@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -21,6 +22,9 @@ type daemonOptions struct {
 	runtimes   string
 	logMaxSize string
 	delegate   delegateFlags
+	// crashAt is the hidden --crash-at: a step boundary at which the
+	// daemon kills itself, for the tests of what a crash leaves.
+	crashAt string
 }
 
 func newDaemonCmd() *cobra.Command {
@@ -59,6 +63,8 @@ Stopping the agent leaves workloads running: their shims own them.`,
 	fl.Int64Var(&c.PIDsLimit, "pids-limit", 4096, "default limit on processes per Linux container")
 	fl.StringVar(&o.logMaxSize, "log-max-size", "20Mi", "rotate each container's log at this size (like docker's max-size)")
 	fl.IntVar(&c.LogMaxFiles, "log-max-files", 5, "log files kept per container, the current one included (like docker's max-file)")
+	fl.StringVar(&o.crashAt, "crash-at", "", "for tests: SIGKILL the daemon once a create or removal reaches this step (such as runc:create:bundle)")
+	_ = fl.MarkHidden("crash-at")
 	o.delegate.register(cmd, c)
 	return cmd
 }
@@ -75,6 +81,14 @@ func (o *daemonOptions) parse() error {
 		return fmt.Errorf("--log-max-files %d: want 1 or more", o.cfg.LogMaxFiles)
 	}
 	o.cfg.Version = version.String()
+	if want := o.crashAt; want != "" {
+		o.cfg.StepHook = func(step string) {
+			if step == want {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {} // the signal is on its way
+			}
+		}
+	}
 	return o.delegate.into(&o.cfg)
 }
 

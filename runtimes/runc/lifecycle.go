@@ -56,6 +56,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		os.Remove(dir)
 		return fmt.Errorf("container %s: state dir: %w", id, err)
 	}
+	r.step("create:dir")
 	if err := os.Symlink(filepath.Join("..", "containers", key), r.nameLink(id)); err != nil {
 		os.RemoveAll(dir)
 		if errors.Is(err, os.ErrExist) {
@@ -63,11 +64,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		}
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	r.step("create:named")
 	unlock := r.lock(key)
 	defer unlock()
 	defer func() {
 		if err != nil {
-			r.destroy(context.WithoutCancel(ctx), key, dir)
+			r.destroy(context.WithoutCancel(ctx), key, dir, noStep)
 			os.Remove(r.nameLink(id))
 		}
 	}()
@@ -101,10 +103,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		return fmt.Errorf("container %s: image %s is for %s and this runtime runs %s; pull the image for %s or run it on a node of its platform: %w",
 			id, cs.Image, runtime.FormatPlatform(img.Platform), runtime.FormatPlatform(host), runtime.FormatPlatform(host), runtime.ErrNotSupported)
 	}
+	r.step("create:rootfs")
 	tPrepared = time.Now()
 	if err := fsys.Mount(rootfs); err != nil {
 		return fmt.Errorf("container %s: mount root filesystem: %w", id, err)
 	}
+	r.step("create:mounted")
 	tMounted = time.Now()
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
@@ -116,6 +120,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := writeJSON(filepath.Join(dir, "bundle", "config.json"), ospec); err != nil {
 		return fmt.Errorf("container %s: bundle: %w", id, err)
 	}
+	r.step("create:bundle")
 	m := meta{
 		ID: id, Key: key, Image: cs.Image, ImageDigest: img.Digest, Platform: img.Platform,
 		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
@@ -127,14 +132,27 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := writeJSON(filepath.Join(dir, metaFile), m); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	r.step("create:meta")
 	tBundle = time.Now()
 	if _, err = r.spawnShim(ctx, id, key, dir, 1); err != nil {
 		return err
 	}
+	r.step("create:shim")
 	if err := os.Remove(filepath.Join(dir, creatingFile)); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	r.step("create:done")
 	return nil
+}
+
+// noStep is destroy's step hook outside a removal.
+func noStep(string) {}
+
+// step tells the step hook, if any, that step is done.
+func (r *Runtime) step(step string) {
+	if r.opt.stepHook != nil {
+		r.opt.stepHook(step)
+	}
 }
 
 // spawnShim starts the shim of run gen in its own session and waits until
@@ -382,17 +400,22 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 			final, _ = now.outcome() // the kill's
 		}
 	}
+	r.step("remove:killed")
 	r.keepFinal(s.meta.Key, final)
 	// The name goes first, so the container is gone for callers even if
-	// cleaning up below fails.
+	// cleaning up below fails; a directory no name points at is finished
+	// off by the next runtime on this root (sweepUnfinished).
 	os.Remove(r.nameLink(id))
-	r.destroy(ctx, s.meta.Key, s.dir)
+	r.step("remove:unnamed")
+	r.destroy(ctx, s.meta.Key, s.dir, r.step)
+	r.step("remove:done")
 	return nil
 }
 
 // destroy removes everything a container's key owns: its shim, the OCI
 // runtime's container, the cgroup, the mount, the image use and the state.
-func (r *Runtime) destroy(ctx context.Context, key, dir string) {
+// step is told of its step boundaries (a removal's; a no-op otherwise).
+func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string)) {
 	// Once begun, cleaning up must finish: the caller's deadline does not
 	// cut it short, its own does.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), destroyTimeout)
@@ -425,6 +448,7 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string) {
 			return got == rec.PID || err != nil
 		})
 	}
+	step("remove:shim")
 	tShim = time.Now()
 	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
 		if err := r.runc(ctx, "delete", "--force", key); err != nil && !errors.Is(err, errNoOCIContainer) {
@@ -432,6 +456,7 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string) {
 		}
 	}
 	cleanupCgroup(ctx, key)
+	step("remove:deleted")
 	tDeleted = time.Now()
 	if err := images.Unmount(filepath.Join(dir, "bundle", "rootfs")); err != nil {
 		r.opt.logger.Warn("remove: unmount", "key", key, "err", err)
@@ -439,6 +464,7 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string) {
 	if err := r.store.ReleaseRootfs(ctx, key); err != nil {
 		r.opt.logger.Warn("remove: release root filesystem", "key", key, "err", err)
 	}
+	step("remove:unmounted")
 	tUnmounted = time.Now()
 	if err := os.RemoveAll(dir); err != nil {
 		r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
@@ -526,14 +552,14 @@ func (r *Runtime) sweepUnfinished(ctx context.Context) {
 		if readJSON(filepath.Join(dir, shimFile), &rec) == nil && rec.alive() {
 			_ = unix.Kill(rec.PID, unix.SIGKILL)
 		}
-		r.destroy(ctx, key, dir)
+		r.destroy(ctx, key, dir, noStep)
 		os.Remove(link)
 	}
 	dirs, _ := os.ReadDir(filepath.Join(r.root, "containers"))
 	for _, d := range dirs {
 		if d.IsDir() && !named[d.Name()] {
 			r.opt.logger.Warn("runc runtime: removing a container directory no name points at", "key", d.Name())
-			r.destroy(ctx, d.Name(), r.dirOf(d.Name()))
+			r.destroy(ctx, d.Name(), r.dirOf(d.Name()), noStep)
 		}
 	}
 }

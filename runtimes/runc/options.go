@@ -22,6 +22,9 @@ type options struct {
 	// logfile package's defaults.
 	logMaxSize  int64
 	logMaxFiles int
+	// stepHook, when set, is told of each step boundary of a create or a
+	// removal (CreateSteps, RemoveSteps).
+	stepHook func(step string)
 }
 
 // DefaultPIDsLimit is the pids limit every container gets unless
@@ -133,5 +136,39 @@ func WithPIDsLimit(n int64) Option {
 		}
 		o.pidsLimit = n
 		return nil
+	}
+}
+
+// WithStepHook has hook called at each step boundary of a create and of a
+// removal, with the step just done (one of CreateSteps or RemoveSteps):
+// tests stop the agent there to check that whatever step it died after,
+// the next runtime on the root finds the container whole or not at all.
+func WithStepHook(hook func(step string)) Option {
+	return func(o *options) error { o.stepHook = hook; return nil }
+}
+
+// CreateSteps returns the step boundaries of a create, in order.
+func CreateSteps() []string {
+	return []string{
+		"create:dir",     // the state directory and its "being created" mark
+		"create:named",   // the name points at the directory
+		"create:rootfs",  // the image's layers are ready, its use recorded
+		"create:mounted", // the root filesystem is mounted
+		"create:bundle",  // the OCI bundle is written
+		"create:meta",    // the container record is written
+		"create:shim",    // the shim reported the container created
+		"create:done",    // the mark is gone: the container exists
+	}
+}
+
+// RemoveSteps returns the step boundaries of a removal, in order.
+func RemoveSteps() []string {
+	return []string{
+		"remove:killed",    // the container's process has ended
+		"remove:unnamed",   // the name is free: the container is gone
+		"remove:shim",      // the shim has ended
+		"remove:deleted",   // the OCI runtime's container and the cgroup are gone
+		"remove:unmounted", // the root filesystem is unmounted and its use released
+		"remove:done",      // the state directory is gone
 	}
 }

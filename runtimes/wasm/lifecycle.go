@@ -61,10 +61,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := os.MkdirAll(filepath.Join(dir, "scratch", "tmp"), 0o700); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	r.step("create:dir")
 	mod, err := r.modules.Module(ctx, key, cs.Image)
 	if err != nil {
 		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
+	r.step("create:module")
 	if err := checkModuleFile(mod.Path); err != nil {
 		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
@@ -88,13 +90,24 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := r.withHost(ctx, func() error { return r.client.Prepare(ctx, rec.Module) }); err != nil {
 		return fmt.Errorf("container %s: image %s: %w", id, cs.Image, err)
 	}
+	r.step("create:prepared")
+	// The record is the create's last write: a directory without one is a
+	// create that did not finish, undone by the next runtime (New).
 	if err := statedir.WriteJSON(filepath.Join(dir, configFile), rec); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	r.mu.Lock()
 	e.rec = rec
 	r.mu.Unlock()
+	r.step("create:done")
 	return nil
+}
+
+// step tells the step hook, if any, that step is done.
+func (r *Runtime) step(step string) {
+	if r.opts.stepHook != nil {
+		r.opts.stepHook(step)
+	}
 }
 
 func isWasm(p ocispec.Platform) bool {
@@ -319,21 +332,39 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 		}
 		final = x.Outcome
 	}
+	r.step("remove:killed")
 	if err := r.client.Forget(ctx, rec.Key); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrUnavailable) {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	if err := r.modules.Release(ctx, rec.Key); err != nil {
-		return fmt.Errorf("container %s: releasing image %s: %w", id, rec.Image, err)
-	}
-	if err := os.RemoveAll(r.dir(rec.Key)); err != nil {
+	r.step("remove:forgotten")
+	// The record goes first: from then on the container is gone, and what
+	// is left of it is undone by the next runtime on this root if this
+	// one stops half-way (New).
+	if err := os.Remove(filepath.Join(r.dir(rec.Key), configFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	r.step("remove:unrecorded")
 	r.mu.Lock()
 	e.final = &final
 	delete(r.byID, id)
 	r.mu.Unlock()
 	r.broadcast()
+	if err := r.undo(ctx, rec.Key); err != nil {
+		r.opts.log.Warn("wasm runtime: cleaning up a removed container; the next start finishes it", "container", id, "err", err)
+	}
+	r.step("remove:done")
 	return nil
+}
+
+// undo releases the image use of the container of key and removes its
+// state directory: the end of a removal, or of a create that did not
+// finish.
+func (r *Runtime) undo(ctx context.Context, key string) error {
+	if err := r.modules.Release(ctx, key); err != nil {
+		return fmt.Errorf("releasing its image: %w", err)
+	}
+	r.step("remove:released")
+	return os.RemoveAll(r.dir(key))
 }
 
 // Rename implements runtime.Lifecycle. The instance, its state directory

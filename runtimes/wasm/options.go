@@ -19,6 +19,9 @@ type options struct {
 	// logfile's default.
 	logMaxSize  int64
 	logMaxFiles int
+	// stepHook, when set, is told of each step boundary of a create or a
+	// removal (CreateSteps, RemoveSteps).
+	stepHook func(step string)
 }
 
 func makeOptions(opts []Option) (options, error) {
@@ -73,5 +76,34 @@ func WithLogRotation(maxSize int64, maxFiles int) Option {
 		}
 		o.logMaxSize, o.logMaxFiles = maxSize, maxFiles
 		return nil
+	}
+}
+
+// WithStepHook has hook called at each step boundary of a create and of a
+// removal, with the step just done (one of CreateSteps or RemoveSteps):
+// tests stop the agent there to check that whatever step it died after,
+// the next runtime on the root finds the container whole or not at all.
+func WithStepHook(hook func(step string)) Option {
+	return func(o *options) error { o.stepHook = hook; return nil }
+}
+
+// CreateSteps returns the step boundaries of a create, in order.
+func CreateSteps() []string {
+	return []string{
+		"create:dir",      // the state directory
+		"create:module",   // the image's module found, its use recorded
+		"create:prepared", // the host has compiled the module
+		"create:done",     // the record is written: the container exists
+	}
+}
+
+// RemoveSteps returns the step boundaries of a removal, in order.
+func RemoveSteps() []string {
+	return []string{
+		"remove:killed",     // the instance has ended
+		"remove:forgotten",  // the host has dropped the instance
+		"remove:unrecorded", // the record is gone: so is the container
+		"remove:released",   // the image use is released
+		"remove:done",       // the state directory is gone
 	}
 }

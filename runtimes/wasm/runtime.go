@@ -104,10 +104,19 @@ func New(root string, modules ModuleSource, opts ...Option) (*Runtime, error) {
 	for _, d := range dirs {
 		var rec record
 		ok, err := statedir.ReadJSON(filepath.Join(root, "containers", d.Name(), configFile), &rec)
-		if err != nil || !ok {
-			// A create that died half-way, or a damaged record: skip it
-			// rather than refuse to start the agent.
-			o.log.Warn("wasm runtime: skipping container directory", "dir", d.Name(), "err", err)
+		if err == nil && !ok {
+			// No record: a create or a removal that did not finish (the
+			// agent stopped during it). Undone, so that its image is free.
+			o.log.Warn("wasm runtime: undoing a create or removal that did not finish (the agent stopped during it)", "key", d.Name())
+			if err := r.undo(context.Background(), d.Name()); err != nil {
+				o.log.Warn("wasm runtime: undoing", "key", d.Name(), "err", err)
+			}
+			continue
+		}
+		if err != nil {
+			// A damaged record: kept for a person to look at rather than
+			// refuse to start the agent.
+			o.log.Warn("wasm runtime: skipping a container directory with a damaged record", "dir", d.Name(), "err", err)
 			continue
 		}
 		r.byID[rec.ID] = &entry{rec: &rec}
