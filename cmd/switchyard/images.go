@@ -28,14 +28,14 @@ func newPullCmd(o *rootOptions) *cobra.Command {
 				}
 				opts.Platform = &p
 			}
-			if isTerminal(os.Stderr) {
-				opts.Progress = newProgress(os.Stderr).update
-			}
 			c, err := o.client()
 			if err != nil {
 				return err
 			}
+			display := newPullDisplay(os.Stderr, isTerminal(os.Stderr), args[0])
+			opts.Progress = display.update
 			info, err := c.Pull(cmd.Context(), args[0], opts)
+			display.close()
 			if err != nil {
 				return err
 			}

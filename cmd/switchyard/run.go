@@ -195,10 +195,11 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	}
 	ctx := cmd.Context()
 	opts := runtime.PullOptions{Policy: svc.Image.PullPolicy, Auth: svc.RegistryAuth, Platform: svc.Platform}
-	if isTerminal(os.Stderr) {
-		opts.Progress = newProgress(os.Stderr).update
-	}
-	if _, err := c.Pull(ctx, svc.Image.Name, opts); err != nil {
+	display := newPullDisplay(os.Stderr, isTerminal(os.Stderr), svc.Image.Name)
+	opts.Progress = display.update
+	_, err = c.Pull(ctx, svc.Image.Name, opts)
+	display.close()
+	if err != nil {
 		return nil, id, err
 	}
 	cs := svc.CreateSpec()

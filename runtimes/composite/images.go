@@ -113,6 +113,11 @@ func (c *Runtime) imagePlatforms(ctx context.Context, ref string, opts runtime.P
 		return cached
 	}
 	if c.inspector != nil && opts.Policy != runtime.PullNever {
+		if opts.Progress != nil {
+			// The registry is asked from here on: a client shows what it
+			// waits for.
+			opts.Progress(runtime.PullProgress{ID: ref, Status: "resolving"})
+		}
 		ps, err := c.inspector.InspectPlatforms(ctx, ref, opts.Auth)
 		switch {
 		case err != nil:

@@ -18,6 +18,8 @@ import (
 func TestAutoRemove(t *testing.T) {
 	e := newEnv(t)
 	img := e.images
+	// Pulled first: a run that pulls says so on stderr, as docker's does.
+	e.ok("pull", img.busybox)
 	gone := func(t *testing.T, name string) {
 		t.Helper()
 		waitFor(t, name+" to be removed", 30*time.Second, func() bool {

@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -203,4 +208,58 @@ func samePlatformSet(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// A pull from a registry that accepts the connection and never answers
+// says, while it waits, what it waits for: the user is not left with a
+// silent terminal until the daemon's deadline.
+func TestPullSaysWhatItWaitsFor(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, build.bin, "pull", ln.Addr().String()+"/silent/app:1")
+	cmd.Env = append(os.Environ(), "SWITCHYARD_SOCKET="+e.sock)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	want := "waiting for " + ln.Addr().String() + " to answer (silent for "
+	sc := bufio.NewScanner(stderr)
+	var seen []string
+	for sc.Scan() {
+		seen = append(seen, sc.Text())
+		if strings.HasPrefix(sc.Text(), want) {
+			return
+		}
+	}
+	t.Fatalf("the pull's stderr ended without saying what it waits for: %q", seen)
 }
