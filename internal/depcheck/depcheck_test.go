@@ -30,6 +30,8 @@ func TestLayering(t *testing.T) {
 		{"runtimes/composite", []string{module + "/spec", module + "/runtimes/runc", module + "/runtimes/wasm", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		{"images", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/registry", "github.com/spf13/cobra"}},
 		{"registry", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		// Networks sit beside the image store: runtimes attach to them.
+		{"network", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "github.com/spf13/cobra"}},
 		// Local runtimes run what the node's store holds; the node pulls.
 		{"runtimes/runc", []string{module + "/spec", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		{"runtimes/wasm", []string{module + "/spec", module + "/runtimes/runc", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
@@ -38,9 +40,9 @@ func TestLayering(t *testing.T) {
 		{"runtimes/remote", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/agent", "github.com/spf13/cobra"}},
 		// The CLI runs once per command: it links what a client needs, and
 		// the agent is a binary of its own.
-		{"cmd/switchyard", []string{module + "/agent", module + "/runtimes", module + "/images", module + "/registry", "github.com/prometheus", "github.com/tetratelabs/wazero", "go.etcd.io/bbolt", "github.com/containerd/cgroups"}},
+		{"cmd/switchyard", []string{module + "/agent", module + "/runtimes", module + "/images", module + "/registry", module + "/network", "github.com/containernetworking", "github.com/prometheus", "github.com/tetratelabs/wazero", "go.etcd.io/bbolt", "github.com/containerd/cgroups"}},
 		// Every container keeps its shim resident: it links the shim alone.
-		{"cmd/switchyard-shim", []string{module + "/runtimes/composite", module + "/runtimes/wasm", module + "/api", module + "/agent", module + "/images", module + "/registry", "github.com/spf13/cobra", "github.com/tetratelabs/wazero", "github.com/google/go-containerregistry/pkg/v1", "net/http"}},
+		{"cmd/switchyard-shim", []string{module + "/runtimes/composite", module + "/runtimes/wasm", module + "/api", module + "/agent", module + "/images", module + "/registry", module + "/network", "github.com/spf13/cobra", "github.com/tetratelabs/wazero", "github.com/google/go-containerregistry/pkg/v1", "net/http"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
 			for _, d := range deps(t, tc.pkg) {

@@ -1,0 +1,526 @@
+package network
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/containernetworking/cni/libcni"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// cniVersion is the CNI spec version of the conflists switchyard writes:
+// the newest Debian's containernetworking-plugins (1.1.1) speak.
+const cniVersion = "1.0.0"
+
+// DefaultName is the name of the network containers join when they ask for
+// none in particular, as docker's and podman's default networks.
+const DefaultName = "bridge"
+
+// Network is one network of the node: a Linux bridge with a subnet whose
+// first address is the gateway, and outbound traffic masqueraded.
+type Network struct {
+	Name    string       `json:"name"`
+	Bridge  string       `json:"bridge"`
+	Subnet  netip.Prefix `json:"subnet"`
+	Gateway netip.Addr   `json:"gateway"`
+	// Default marks the network containers join unless they ask otherwise.
+	Default bool `json:"default,omitempty"`
+	// Containers counts the containers attached now.
+	Containers int `json:"containers"`
+}
+
+// Manager keeps the node's networks under a root directory: a CNI conflist
+// per network, the IPAM state and the libcni cache, and attaches network
+// namespaces to them through the CNI plugins. It is safe for concurrent
+// use.
+type Manager struct {
+	root string
+	cni  *libcni.CNIConfig
+	opts options
+
+	mu sync.Mutex
+	// nets maps a name to its network and conflist. Guarded by mu.
+	nets map[string]*entry
+}
+
+type entry struct {
+	net  Network
+	list *libcni.NetworkConfigList
+}
+
+// Open returns the networks under root, making the default bridge network
+// the first time, and sets up each network's forwarding and masquerading
+// rules (once per network, not per container).
+func Open(ctx context.Context, root string, opts ...Option) (*Manager, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{root, filepath.Join(root, "ipam"), filepath.Join(root, "cache")} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("networks %s: %w", root, err)
+		}
+	}
+	m := &Manager{root: root, opts: o, nets: map[string]*entry{},
+		cni: libcni.NewCNIConfigWithCacheDir(o.pluginDirs, filepath.Join(root, "cache"), nil)}
+	files, err := filepath.Glob(filepath.Join(root, "*.conflist"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		e, err := m.load(f)
+		if err != nil {
+			o.log.Warn("networks: skipping a network whose conflist cannot be read", "file", f, "err", err)
+			continue
+		}
+		m.nets[e.net.Name] = e
+	}
+	if _, ok := m.nets[DefaultName]; !ok {
+		if _, err := m.create(ctx, Network{Name: DefaultName, Bridge: o.bridge, Subnet: o.subnet}); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range m.nets {
+		if err := ensureRules(ctx, e.net); err != nil {
+			return nil, fmt.Errorf("network %s: %w", e.net.Name, err)
+		}
+	}
+	return m, nil
+}
+
+// conflist is the CNI configuration switchyard writes for a network.
+type conflist struct {
+	CNIVersion string   `json:"cniVersion"`
+	Name       string   `json:"name"`
+	Plugins    []plugin `json:"plugins"`
+}
+
+type plugin struct {
+	Type         string          `json:"type"`
+	Bridge       string          `json:"bridge,omitempty"`
+	IsGateway    bool            `json:"isGateway,omitempty"`
+	HairpinMode  bool            `json:"hairpinMode,omitempty"`
+	IPAM         *ipam           `json:"ipam,omitempty"`
+	Capabilities map[string]bool `json:"capabilities,omitempty"`
+}
+
+type ipam struct {
+	Type    string        `json:"type"`
+	Ranges  [][]ipamRange `json:"ranges"`
+	Routes  []ipamRoute   `json:"routes"`
+	DataDir string        `json:"dataDir"`
+}
+
+type ipamRange struct {
+	Subnet  string `json:"subnet"`
+	Gateway string `json:"gateway"`
+}
+
+type ipamRoute struct {
+	Dst string `json:"dst"`
+}
+
+// conflistOf is n's conflist: the bridge plugin (no per-container
+// masquerade: the network's own rule does it) and portmap.
+func (m *Manager) conflistOf(n Network) conflist {
+	return conflist{CNIVersion: cniVersion, Name: n.Name, Plugins: []plugin{
+		{Type: "bridge", Bridge: n.Bridge, IsGateway: true, HairpinMode: true, IPAM: &ipam{
+			Type:    "host-local",
+			Ranges:  [][]ipamRange{{{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}}},
+			Routes:  []ipamRoute{{Dst: "0.0.0.0/0"}},
+			DataDir: filepath.Join(m.root, "ipam"),
+		}},
+		{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}},
+	}}
+}
+
+// load reads a conflist switchyard wrote.
+func (m *Manager) load(path string) (*entry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c conflist
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	if len(c.Plugins) == 0 || c.Plugins[0].Type != "bridge" || c.Plugins[0].IPAM == nil ||
+		len(c.Plugins[0].IPAM.Ranges) == 0 || len(c.Plugins[0].IPAM.Ranges[0]) == 0 {
+		return nil, fmt.Errorf("not a bridge network switchyard wrote")
+	}
+	r := c.Plugins[0].IPAM.Ranges[0][0]
+	subnet, err := netip.ParsePrefix(r.Subnet)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := netip.ParseAddr(r.Gateway)
+	if err != nil {
+		return nil, err
+	}
+	list, err := libcni.ConfListFromBytes(b)
+	if err != nil {
+		return nil, err
+	}
+	n := Network{Name: c.Name, Bridge: c.Plugins[0].Bridge, Subnet: subnet, Gateway: gw, Default: c.Name == DefaultName}
+	return &entry{net: n, list: list}, nil
+}
+
+// Create makes the network name on subnet (a free private /24 when zero),
+// with gateway as the bridge's address (the subnet's first when zero).
+func (m *Manager) Create(ctx context.Context, name string, subnet netip.Prefix, gateway netip.Addr) (Network, error) {
+	if err := checkName(name); err != nil {
+		return Network{}, err
+	}
+	n := Network{Name: name, Bridge: bridgeName(name), Subnet: subnet, Gateway: gateway}
+	return m.create(ctx, n)
+}
+
+func (m *Manager) create(ctx context.Context, n Network) (Network, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.nets[n.Name]; ok {
+		return Network{}, fmt.Errorf("network %s: %w", n.Name, runtime.ErrAlreadyExists)
+	}
+	if !n.Subnet.IsValid() {
+		s, err := m.freeSubnet()
+		if err != nil {
+			return Network{}, err
+		}
+		n.Subnet = s
+	}
+	n.Subnet = n.Subnet.Masked()
+	if !n.Subnet.Addr().Is4() || n.Subnet.Bits() > 30 || n.Subnet.Bits() < 8 {
+		return Network{}, fmt.Errorf("network %s: subnet %s: want an IPv4 subnet from /8 to /30, such as 10.91.0.0/24: %w", n.Name, n.Subnet, runtime.ErrInvalidArgument)
+	}
+	if !n.Gateway.IsValid() {
+		n.Gateway = n.Subnet.Addr().Next()
+	}
+	if !n.Subnet.Contains(n.Gateway) || n.Gateway == n.Subnet.Addr() {
+		return Network{}, fmt.Errorf("network %s: gateway %s is not a host address of subnet %s: %w", n.Name, n.Gateway, n.Subnet, runtime.ErrInvalidArgument)
+	}
+	for _, e := range m.nets {
+		if e.net.Subnet.Overlaps(n.Subnet) {
+			return Network{}, fmt.Errorf("network %s: subnet %s overlaps network %s (%s); choose another subnet: %w", n.Name, n.Subnet, e.net.Name, e.net.Subnet, runtime.ErrAlreadyExists)
+		}
+		if e.net.Bridge == n.Bridge {
+			return Network{}, fmt.Errorf("network %s: bridge %s is network %s's: %w", n.Name, n.Bridge, e.net.Name, runtime.ErrAlreadyExists)
+		}
+	}
+	if err := checkHostRoutes(n.Subnet); err != nil {
+		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	b, err := json.MarshalIndent(m.conflistOf(n), "", "  ")
+	if err != nil {
+		return Network{}, err
+	}
+	list, err := libcni.ConfListFromBytes(b)
+	if err != nil {
+		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	path := filepath.Join(m.root, n.Name+".conflist")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	if err := ensureRules(ctx, n); err != nil {
+		os.Remove(path)
+		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
+	}
+	n.Default = n.Name == DefaultName
+	m.nets[n.Name] = &entry{net: n, list: list}
+	return n, nil
+}
+
+// freeSubnet is the first 10.91.N.0/24 no network uses. Guarded by mu.
+func (m *Manager) freeSubnet() (netip.Prefix, error) {
+	for i := range 256 {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 91, byte(i), 0}), 24)
+		if !slices.ContainsFunc(m.list(), func(n Network) bool { return n.Subnet.Overlaps(p) }) && checkHostRoutes(p) == nil {
+			return p, nil
+		}
+	}
+	return netip.Prefix{}, fmt.Errorf("no free subnet in 10.91.0.0/16: give one with --subnet: %w", runtime.ErrResourceExhausted)
+}
+
+// checkHostRoutes refuses a subnet that overlaps an address of the host's
+// own interfaces: its containers could not reach that network.
+func checkHostRoutes(p netip.Prefix) error {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil // cannot tell: let the bridge plugin judge
+	}
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(ipn.IP)
+		if !ok || !ip.Unmap().Is4() {
+			continue
+		}
+		ones, _ := ipn.Mask.Size()
+		hp := netip.PrefixFrom(ip.Unmap(), ones).Masked()
+		if hp.Overlaps(p) && !strings.HasPrefix(ifaceOf(ipn), "sy") {
+			return fmt.Errorf("subnet %s overlaps the host's network %s; choose another subnet: %w", p, hp, runtime.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// ifaceOf names the interface holding ipn, "" when none does.
+func ifaceOf(ipn *net.IPNet) string {
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if a.String() == ipn.String() {
+				return i.Name
+			}
+		}
+	}
+	return ""
+}
+
+// bridgeName is the bridge device of a user network: "sy-" and a hash of
+// the name, within the kernel's 15 characters.
+func bridgeName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "sy-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// checkName accepts docker's network names: a letter or digit, then
+// letters, digits, '_', '.' or '-', at most 64 in all.
+func checkName(name string) error {
+	ok := name != "" && len(name) <= 64
+	for i, r := range name {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || r != '_' && r != '.' && r != '-') {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("network name %q: want a letter or digit, then letters, digits, '_', '.' or '-' (at most 64): %w", name, runtime.ErrInvalidArgument)
+	}
+	if name == "none" || name == "host" {
+		return fmt.Errorf("network name %q is a network mode, not a network: %w", name, runtime.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// Get returns the network name.
+func (m *Manager) Get(name string) (Network, error) {
+	m.mu.Lock()
+	e, ok := m.nets[name]
+	m.mu.Unlock()
+	if !ok {
+		return Network{}, fmt.Errorf("network %s: %w; `switchyard network ls` lists them", name, runtime.ErrNotFound)
+	}
+	n := e.net
+	n.Containers = m.attached(name)
+	return n, nil
+}
+
+// List returns the networks, the default first, then by name.
+func (m *Manager) List() []Network {
+	m.mu.Lock()
+	list := m.list()
+	m.mu.Unlock()
+	for i := range list {
+		list[i].Containers = m.attached(list[i].Name)
+	}
+	return list
+}
+
+func (m *Manager) list() []Network {
+	out := make([]Network, 0, len(m.nets))
+	for _, e := range m.nets {
+		out = append(out, e.net)
+	}
+	slices.SortFunc(out, func(a, b Network) int {
+		if a.Default != b.Default {
+			if a.Default {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// attached counts the containers attached to the network name.
+func (m *Manager) attached(name string) int {
+	atts, err := m.cni.GetCachedAttachments("")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, a := range atts {
+		if a.Network == name {
+			n++
+		}
+	}
+	return n
+}
+
+// Remove removes the network name, refusing the default network and one a
+// container is attached to.
+func (m *Manager) Remove(ctx context.Context, name string) error {
+	if name == DefaultName {
+		return fmt.Errorf("network %s is the default network and cannot be removed: %w", name, runtime.ErrFailedPrecondition)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.nets[name]
+	if !ok {
+		return fmt.Errorf("network %s: %w", name, runtime.ErrNotFound)
+	}
+	if n := m.attached(name); n > 0 {
+		return fmt.Errorf("network %s has %d container(s) attached: remove them or move them first: %w", name, n, runtime.ErrFailedPrecondition)
+	}
+	if err := removeRules(ctx, e.net); err != nil {
+		return fmt.Errorf("network %s: %w", name, err)
+	}
+	if err := deleteLink(e.net.Bridge); err != nil {
+		m.opts.log.Warn("network: removing its bridge", "network", name, "bridge", e.net.Bridge, "err", err)
+	}
+	if err := os.Remove(filepath.Join(m.root, name+".conflist")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("network %s: %w", name, err)
+	}
+	_ = os.RemoveAll(filepath.Join(m.root, "ipam", name))
+	delete(m.nets, name)
+	return nil
+}
+
+// Endpoint is one container's place on a network.
+type Endpoint struct {
+	// ContainerID identifies the attachment to the plugins: unique per
+	// container (runc's key), stable for its life.
+	ContainerID string
+	// Network names the network.
+	Network string
+	// NetNS is the path of the container's pinned network namespace.
+	NetNS string
+}
+
+// Attachment is what attaching gave a container.
+type Attachment struct {
+	Network   string       `json:"network"`
+	Interface string       `json:"interface"`
+	Address   netip.Prefix `json:"address"`
+	Gateway   netip.Addr   `json:"gateway"`
+	MAC       string       `json:"mac,omitempty"`
+}
+
+// ifName is the container's interface on its network.
+const ifName = "eth0"
+
+// Attach connects ep's namespace to its network (CNI ADD).
+func (m *Manager) Attach(ctx context.Context, ep Endpoint) (Attachment, error) {
+	e, err := m.entry(ep.Network)
+	if err != nil {
+		return Attachment{}, err
+	}
+	res, err := m.cni.AddNetworkList(ctx, e.list, m.runtimeConf(ep))
+	if err != nil {
+		// Whatever the plugins did before failing is undone.
+		_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), e.list, m.runtimeConf(ep))
+		return Attachment{}, fmt.Errorf("network %s: attach: %w", ep.Network, err)
+	}
+	r, err := types100.NewResultFromResult(res)
+	if err != nil {
+		return Attachment{}, fmt.Errorf("network %s: attach: %w", ep.Network, err)
+	}
+	att := Attachment{Network: ep.Network, Interface: ifName, Gateway: e.net.Gateway}
+	for _, ipc := range r.IPs {
+		ip, ok := netip.AddrFromSlice(ipc.Address.IP)
+		if !ok {
+			continue
+		}
+		ones, _ := ipc.Address.Mask.Size()
+		att.Address = netip.PrefixFrom(ip.Unmap(), ones)
+		if gw, ok := netip.AddrFromSlice(ipc.Gateway); ok {
+			att.Gateway = gw.Unmap()
+		}
+		break
+	}
+	for _, i := range r.Interfaces {
+		if i.Name == ifName && i.Sandbox != "" {
+			att.MAC = i.Mac
+		}
+	}
+	if !att.Address.IsValid() {
+		return att, fmt.Errorf("network %s: attach: the plugins gave no IPv4 address", ep.Network)
+	}
+	return att, nil
+}
+
+// Detach disconnects ep (CNI DEL with the cached result), releasing its
+// address. Detaching what is not attached succeeds.
+func (m *Manager) Detach(ctx context.Context, ep Endpoint) error {
+	e, err := m.entry(ep.Network)
+	if err != nil {
+		return err
+	}
+	if err := m.cni.DelNetworkList(ctx, e.list, m.runtimeConf(ep)); err != nil {
+		return fmt.Errorf("network %s: detach: %w", ep.Network, err)
+	}
+	return nil
+}
+
+func (m *Manager) entry(name string) (*entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.nets[name]
+	if !ok {
+		return nil, fmt.Errorf("network %s: %w; `switchyard network ls` lists them", name, runtime.ErrNotFound)
+	}
+	return e, nil
+}
+
+func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
+	return &libcni.RuntimeConf{ContainerID: ep.ContainerID, NetNS: ep.NetNS, IfName: ifName}
+}
+
+// RemoveAll removes every network, the default one too, with its rules and
+// bridge, and switchyard's chains: for tests, and for a node that is being
+// uninstalled. Attached containers must be gone first.
+func (m *Manager) RemoveAll(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for name, e := range m.nets {
+		if err := removeRules(ctx, e.net); err != nil {
+			errs = append(errs, err)
+		}
+		if err := deleteLink(e.net.Bridge); err != nil {
+			errs = append(errs, err)
+		}
+		_ = os.Remove(filepath.Join(m.root, name+".conflist"))
+		_ = os.RemoveAll(filepath.Join(m.root, "ipam", name))
+		delete(m.nets, name)
+	}
+	if len(errs) == 0 {
+		if err := removeChainsIfUnused(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,218 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// requireNet skips where the test cannot make namespaces and bridges.
+func requireNet(t *testing.T) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
+		t.Skip("needs the CNI plugins (apt-get install containernetworking-plugins)")
+	}
+	if _, err := exec.LookPath("iptables"); err != nil {
+		t.Skip("needs iptables")
+	}
+}
+
+// testManager opens a manager on a temporary root with a bridge and subnet
+// of this test's own, and removes everything it made at the end.
+func testManager(t *testing.T, bridge, subnet string) *Manager {
+	t.Helper()
+	requireNet(t)
+	m, err := Open(context.Background(), t.TempDir(), WithDefaultBridge(bridge, netip.MustParsePrefix(subnet)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.RemoveAll(context.Background()); err != nil {
+			t.Errorf("remove all: %v", err)
+		}
+		if out, _ := exec.Command("ip", "link", "show", bridge).CombinedOutput(); !strings.Contains(string(out), "does not exist") {
+			t.Errorf("bridge %s still there: %s", bridge, out)
+		}
+	})
+	return m
+}
+
+// listenIn listens on TCP in the network namespace at ns.
+func listenIn(t *testing.T, ns string) net.Listener {
+	t.Helper()
+	type res struct {
+		ln  net.Listener
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		goruntime.LockOSThread() // never unlocked: the thread ends here
+		fd, err := unix.Open(ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ch <- res{nil, err}
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			ch <- res{nil, err}
+			return
+		}
+		ln, err := net.Listen("tcp4", ":0")
+		ch <- res{ln, err}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Cleanup(func() { r.ln.Close() })
+	go func() {
+		for {
+			c, err := r.ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(c, "hello from the namespace")
+			c.Close()
+		}
+	}()
+	return r.ln
+}
+
+// A namespace attached to the default network gets an address of its
+// subnet and is reachable from the host at it; detached, its address is
+// free again and nothing of it is left in the IPAM state or the cache.
+func TestAttachDetach(t *testing.T) {
+	m := testManager(t, "sytest0", "10.250.0.0/24")
+	ctx := context.Background()
+	ns := filepath.Join(t.TempDir(), "ns")
+	if err := NewNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = RemoveNamespace(ns) })
+	ep := Endpoint{ContainerID: "test-attach", Network: DefaultName, NetNS: ns}
+	att, err := m.Attach(ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !netip.MustParsePrefix("10.250.0.0/24").Contains(att.Address.Addr()) || att.Gateway != netip.MustParseAddr("10.250.0.1") {
+		t.Fatalf("attachment %+v: want an address of 10.250.0.0/24 behind 10.250.0.1", att)
+	}
+	if n, _ := m.Get(DefaultName); n.Containers != 1 {
+		t.Fatalf("network %+v: want one container attached", n)
+	}
+	ln := listenIn(t, ns)
+	port := ln.Addr().(*net.TCPAddr).Port
+	c, err := net.DialTimeout("tcp", netip.AddrPortFrom(att.Address.Addr(), uint16(port)).String(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("the host cannot reach the container at %s: %v", att.Address.Addr(), err)
+	}
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	c.Close()
+	if !strings.Contains(string(buf[:n]), "hello") {
+		t.Fatalf("read %q", buf[:n])
+	}
+	if err := m.Detach(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Detach(ctx, ep); err != nil {
+		t.Fatalf("a second detach: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(m.root, "ipam", DefaultName)); hasAddress(ents) {
+		t.Errorf("IPAM state after the detach: %v", ents)
+	}
+	if n, _ := m.Get(DefaultName); n.Containers != 0 {
+		t.Errorf("network %+v after the detach: want none attached", n)
+	}
+}
+
+func hasAddress(ents []os.DirEntry) bool {
+	for _, e := range ents {
+		if _, err := netip.ParseAddr(e.Name()); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// User networks: created with a free or a given subnet, refused when they
+// overlap or are named badly, listed with the default first, removed only
+// when nothing is attached; the default network stays.
+func TestUserNetworks(t *testing.T) {
+	m := testManager(t, "sytest1", "10.250.1.0/24")
+	ctx := context.Background()
+	a, err := m.Create(ctx, "app-net", netip.MustParsePrefix("10.250.2.0/24"), netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Gateway != netip.MustParseAddr("10.250.2.1") || !strings.HasPrefix(a.Bridge, "sy-") {
+		t.Fatalf("created %+v", a)
+	}
+	for _, tc := range []struct {
+		name, subnet string
+		want         error
+	}{
+		{"app-net", "10.250.3.0/24", runtime.ErrAlreadyExists},
+		{"overlap", "10.250.2.128/25", runtime.ErrAlreadyExists},
+		{"-bad", "", runtime.ErrInvalidArgument},
+		{"host", "", runtime.ErrInvalidArgument},
+		{"wide", "10.0.0.0/4", runtime.ErrInvalidArgument},
+	} {
+		var p netip.Prefix
+		if tc.subnet != "" {
+			p = netip.MustParsePrefix(tc.subnet)
+		}
+		if _, err := m.Create(ctx, tc.name, p, netip.Addr{}); !errors.Is(err, tc.want) {
+			t.Errorf("create %s %s: %v, want %v", tc.name, tc.subnet, err, tc.want)
+		}
+	}
+	list := m.List()
+	if len(list) != 2 || list[0].Name != DefaultName || list[1].Name != "app-net" {
+		t.Fatalf("list %+v", list)
+	}
+	ns := filepath.Join(t.TempDir(), "ns")
+	if err := NewNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = RemoveNamespace(ns) })
+	ep := Endpoint{ContainerID: "test-user", Network: "app-net", NetNS: ns}
+	if _, err := m.Attach(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove(ctx, "app-net"); !errors.Is(err, runtime.ErrFailedPrecondition) {
+		t.Fatalf("remove while attached: %v", err)
+	}
+	if err := m.Detach(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove(ctx, "app-net"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove(ctx, DefaultName); !errors.Is(err, runtime.ErrFailedPrecondition) {
+		t.Fatalf("remove the default: %v", err)
+	}
+	// A new manager on the root finds what the first left.
+	again, err := Open(ctx, m.root, WithDefaultBridge("sytest1", netip.MustParsePrefix("10.250.1.0/24")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := again.List(); len(l) != 1 || l[0].Subnet != netip.MustParsePrefix("10.250.1.0/24") {
+		t.Fatalf("reopened: %+v", l)
+	}
+}
