@@ -41,6 +41,25 @@ type CreateSpec struct {
 	// reports it; the agent does the removal, so a client that goes away
 	// cannot leave the container behind.
 	AutoRemove bool `json:"auto_remove,omitempty"`
+	// Network is how the container is networked.
+	Network NetworkSpec `json:"network,omitzero"`
+}
+
+// Network modes a create request may name besides a network.
+const (
+	// NetworkBridge is the node's default network; "" means it too.
+	NetworkBridge = "bridge"
+	// NetworkNone gives the container loopback only.
+	NetworkNone = "none"
+	// NetworkHost shares the host's network (and its hostname).
+	NetworkHost = "host"
+)
+
+// NetworkSpec says how a container is networked, as docker's --network.
+type NetworkSpec struct {
+	// Mode is NetworkBridge (the default, also ""), NetworkNone,
+	// NetworkHost, or the name of a network of the node.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Resources are a container's limits; zero means none.
@@ -91,6 +110,9 @@ func (s *CreateSpec) Validate() error {
 		if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.ContainsAny(k, "\x00") {
 			return fmt.Errorf("create spec: env[%d] %q: want KEY=VALUE with a non-empty key: %w", i, e, ErrInvalidArgument)
 		}
+	}
+	if m := s.Network.Mode; m != "" && CheckName(m, "network") != "" {
+		return fmt.Errorf("create spec: network %q: want bridge, none, host or the name of a network (`switchyard network ls`): %w", m, ErrInvalidArgument)
 	}
 	seen := map[string]bool{}
 	for i, v := range s.Volumes {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"net/netip"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -235,4 +236,23 @@ type Details struct {
 	LogsDropped int64 `json:"logs_dropped,omitempty"`
 	// StateDir is where the runtime keeps the container's state and logs.
 	StateDir string `json:"state_dir,omitempty"`
+	// Network is how the container is networked; nil when the runtime
+	// gives it no network of its own to report.
+	Network *NetworkStatus `json:"network,omitempty"`
+}
+
+// NetworkStatus is a container's networking as Inspect reports it.
+type NetworkStatus struct {
+	// Mode is the create request's mode: bridge, none, host, or a
+	// network's name.
+	Mode string `json:"mode"`
+	// Network names the network the container is attached to ("" for
+	// none and host).
+	Network string `json:"network,omitempty"`
+	// Address is the container's address on it, with the subnet's length.
+	Address netip.Prefix `json:"address,omitzero"`
+	// Gateway is the network's gateway.
+	Gateway netip.Addr `json:"gateway,omitzero"`
+	// MAC is the container's interface's hardware address.
+	MAC string `json:"mac,omitempty"`
 }

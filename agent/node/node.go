@@ -14,7 +14,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,6 +26,7 @@ import (
 	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/api/server"
 	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/remote"
@@ -55,10 +59,22 @@ type Config struct {
 	Listen Listen
 	// Version is what the API reports.
 	Version string
+	// Networks configures the node's networks; see NetworkConfig.
+	Networks NetworkConfig
 	// StepHook, when set, is told of each step boundary of a create and a
 	// removal in the local runtimes, as "runc:create:dir" (runc.CreateSteps
 	// and the like): tests stop the agent there.
 	StepHook func(step string)
+}
+
+// NetworkConfig is the node's networking: the default network's bridge and
+// subnet (the network package's defaults when zero), or none at all.
+type NetworkConfig struct {
+	// Disabled gives containers loopback alone (or the host's network),
+	// as on a node without the CNI plugins.
+	Disabled bool
+	Bridge   string
+	Subnet   netip.Prefix
 }
 
 // stepHook is cfg's StepHook for the runtime named name, or nil.
@@ -129,7 +145,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		return nil, err
 	}
 	n.closers = append(n.closers, store.Close)
-	local, localPlatforms, err := buildLocal(cfg, store, log)
+	nets := openNetworks(ctx, cfg, log)
+	local, localPlatforms, err := buildLocal(cfg, store, nets, log)
 	for _, rt := range local {
 		// wasm's connections to its host; the runtimes outlive no node.
 		if c, ok := rt.(io.Closer); ok {
@@ -220,7 +237,7 @@ func (n *Node) Close() error {
 // them with their platforms in preference order; the other names must be
 // delegates. It returns those it made even with an error, for the caller
 // to close.
-func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
+func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
 	local := map[string]runtime.Containers{}
 	var plats []ocispec.Platform
 	for _, name := range cfg.Agent.Runtimes {
@@ -231,9 +248,12 @@ func buildLocal(cfg Config, store *images.Store, log *slog.Logger) (map[string]r
 			if bin == "" {
 				bin = "runc"
 			}
-			r, err := runc.New(filepath.Join(cfg.Agent.Root, "runc"), store,
-				runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
-				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc")))
+			ropts := []runc.Option{runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
+				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc"))}
+			if nets != nil {
+				ropts = append(ropts, runc.WithNetworks(nets))
+			}
+			r, err := runc.New(filepath.Join(cfg.Agent.Root, "runc"), store, ropts...)
 			if err != nil {
 				return local, nil, fmt.Errorf("runtime runc: %w", err)
 			}
@@ -373,4 +393,38 @@ func listenOptions(l Listen) ([]agent.Option, net.Listener, error) {
 		opts = append(opts, agent.WithServerOptions(server.WithClientCertRequired()))
 	}
 	return opts, ln, nil
+}
+
+// openNetworks opens the node's networks under its root, or returns nil
+// (containers then get loopback alone) when networking is disabled or
+// cannot work here: no CNI plugins, no iptables. The log says which.
+func openNetworks(ctx context.Context, cfg Config, log *slog.Logger) *network.Manager {
+	if cfg.Networks.Disabled {
+		return nil
+	}
+	if !slices.ContainsFunc(network.DefaultPluginDirs(), func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, "bridge"))
+		return err == nil
+	}) {
+		log.Warn("no CNI plugins found: containers get loopback only; install containernetworking-plugins to give them networks",
+			"looked in", network.DefaultPluginDirs())
+		return nil
+	}
+	opts := []network.Option{network.WithLogger(log)}
+	if cfg.Networks.Bridge != "" || cfg.Networks.Subnet.IsValid() {
+		bridge, subnet := cfg.Networks.Bridge, cfg.Networks.Subnet
+		if bridge == "" {
+			bridge = network.DefaultBridge
+		}
+		if !subnet.IsValid() {
+			subnet = network.DefaultSubnet()
+		}
+		opts = append(opts, network.WithDefaultBridge(bridge, subnet))
+	}
+	m, err := network.Open(ctx, filepath.Join(cfg.Agent.Root, "networks"), opts...)
+	if err != nil {
+		log.Warn("networks cannot be set up: containers get loopback only", "err", err)
+		return nil
+	}
+	return m
 }

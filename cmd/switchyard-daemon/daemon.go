@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/agent"
 	"github.com/switchyard/switchyard/agent/node"
 	"github.com/switchyard/switchyard/internal/version"
+	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/spec"
 )
 
@@ -22,6 +24,9 @@ type daemonOptions struct {
 	runtimes   string
 	logMaxSize string
 	delegate   delegateFlags
+	// bridge and bridgeSubnet are the default network's (--bridge none
+	// disables networks).
+	bridge, bridgeSubnet string
 	// crashAt is the hidden --crash-at: a step boundary at which the
 	// daemon kills itself, for the tests of what a crash leaves.
 	crashAt string
@@ -63,6 +68,8 @@ Stopping the agent leaves workloads running: their shims own them.`,
 	fl.Int64Var(&c.PIDsLimit, "pids-limit", 4096, "default limit on processes per Linux container")
 	fl.StringVar(&o.logMaxSize, "log-max-size", "20Mi", "rotate each container's log at this size (like docker's max-size)")
 	fl.IntVar(&c.LogMaxFiles, "log-max-files", 5, "log files kept per container, the current one included (like docker's max-file)")
+	fl.StringVar(&o.bridge, "bridge", network.DefaultBridge, "the default network's bridge device, made the first time; none gives containers loopback only")
+	fl.StringVar(&o.bridgeSubnet, "bridge-subnet", network.DefaultSubnet().String(), "the default network's subnet, used when it is first made")
 	fl.StringVar(&o.crashAt, "crash-at", "", "for tests: SIGKILL the daemon once a create or removal reaches this step (such as runc:create:bundle)")
 	_ = fl.MarkHidden("crash-at")
 	o.delegate.register(cmd, c)
@@ -81,6 +88,18 @@ func (o *daemonOptions) parse() error {
 		return fmt.Errorf("--log-max-files %d: want 1 or more", o.cfg.LogMaxFiles)
 	}
 	o.cfg.Version = version.String()
+	if o.bridge == "none" {
+		o.cfg.Networks.Disabled = true
+	} else {
+		subnet, err := netip.ParsePrefix(o.bridgeSubnet)
+		if err != nil {
+			return fmt.Errorf("--bridge-subnet %q: want a subnet such as 10.90.0.0/16", o.bridgeSubnet)
+		}
+		if len(o.bridge) > 15 || o.bridge == "" {
+			return fmt.Errorf("--bridge %q: want a device name of 1 to 15 characters, or none", o.bridge)
+		}
+		o.cfg.Networks.Bridge, o.cfg.Networks.Subnet = o.bridge, subnet
+	}
 	if want := o.crashAt; want != "" {
 		o.cfg.StepHook = func(step string) {
 			if step == want {

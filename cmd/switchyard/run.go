@@ -32,6 +32,7 @@ type createFlags struct {
 	workdir    string
 	pull       string
 	rm         bool
+	network    string
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -45,6 +46,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fl.StringVar(&f.pull, "pull", "missing", "pull the image: always, missing or never")
+	fl.StringVar(&f.network, "network", "", "connect to a network: bridge (the default), none, host, or a network's name")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
 }
@@ -204,6 +206,7 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	}
 	cs := svc.CreateSpec()
 	cs.AutoRemove = f.rm
+	cs.Network.Mode = f.network
 	return c, id, c.Create(ctx, id, cs)
 }
 

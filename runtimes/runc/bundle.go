@@ -31,6 +31,8 @@ type bundleInput struct {
 	spec      *runtime.CreateSpec
 	volumeDir string // where volumes without a source live
 	pidsLimit int64
+	net       netRecord         // the container's network
+	etc       map[string]string // /etc files to bind, destination to source
 }
 
 // processArgs applies Docker's rules: a spec entrypoint replaces the image's
@@ -141,6 +143,16 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 			Resources:     resources(in.spec.Resources, in.pidsLimit),
 		},
 	}
+	applyNetwork(s, in.net)
+	for _, dst := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
+		if src, ok := in.etc[dst]; ok {
+			opts := []string{"rbind", "rprivate"}
+			if in.net.Mode == runtime.NetworkHost {
+				opts = append(opts, "ro") // the host's own files
+			}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts})
+		}
+	}
 	mounts, err := volumeMounts(in)
 	if err != nil {
 		return nil, nil, err
@@ -250,3 +262,25 @@ func checkEntrypoint(rootfs, prog string, env []string) error {
 
 // isNotExist reports a missing file through any wrapping.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// applyNetwork sets the spec's network namespace: the pinned namespace of
+// a container on a network, none (the host's, and its hostname) for the
+// host's network, and otherwise a new one with loopback alone, which runc
+// makes.
+func applyNetwork(s *specs.Spec, rec netRecord) {
+	ns := s.Linux.Namespaces[:0]
+	for _, n := range s.Linux.Namespaces {
+		switch {
+		case n.Type == specs.NetworkNamespace && rec.Mode == runtime.NetworkHost,
+			n.Type == specs.UTSNamespace && rec.Mode == runtime.NetworkHost:
+			continue
+		case n.Type == specs.NetworkNamespace && rec.NetNS != "":
+			n.Path = rec.NetNS
+		}
+		ns = append(ns, n)
+	}
+	s.Linux.Namespaces = ns
+	if rec.Mode == runtime.NetworkHost {
+		s.Hostname = ""
+	}
+}

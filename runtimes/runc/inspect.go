@@ -59,6 +59,11 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	if s.running() {
 		d.PID = initPID(s.dir)
 	}
+	if rec := readNet(s.dir); rec != nil {
+		d.Network = rec.status()
+	} else if s.meta.NetworkMode != "" {
+		d.Network = &runtime.NetworkStatus{Mode: s.meta.NetworkMode}
+	}
 	return d, nil
 }
 
@@ -81,11 +86,17 @@ func (r *Runtime) PID(ctx context.Context, id runtime.ContainerID) (int, error) 
 	return initPID(s.dir), nil
 }
 
-// IP implements runtime.Inspector: containers have no network yet, only
-// their own loopback, so the answer is the zero Addr.
+// IP implements runtime.Inspector: the container's address on its
+// network; the zero Addr for loopback alone or the host's network.
 func (r *Runtime) IP(ctx context.Context, id runtime.ContainerID) (netip.Addr, error) {
-	_, err := r.get(id)
-	return netip.Addr{}, err
+	s, err := r.get(id)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if rec := readNet(s.dir); rec != nil && rec.Attachment != nil {
+		return rec.Attachment.Address.Addr(), nil
+	}
+	return netip.Addr{}, nil
 }
 
 // PortOverride implements runtime.Inspector: no port is remapped.

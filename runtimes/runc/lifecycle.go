@@ -38,6 +38,10 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := checkLimits(cs.Resources); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	netRec, err := r.networkOf(cs)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err
@@ -73,6 +77,21 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 			os.Remove(r.nameLink(id))
 		}
 	}()
+	// On a network, the namespace is made now and attached while the
+	// root filesystem is prepared and runc creates the container; the
+	// process starts only at Start, once both are done.
+	var waitNet func() error
+	if netRec.Network != "" {
+		if waitNet, err = r.attachAsync(ctx, key, dir, &netRec); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+		defer func() {
+			if waitNet != nil {
+				_ = waitNet() // a failed create waits for the attachment before undoing it
+			}
+		}()
+		r.step("create:netns")
+	}
 
 	// Where a create spends its time, step by step, at debug level.
 	t0 := time.Now()
@@ -110,9 +129,14 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	r.step("create:mounted")
 	tMounted = time.Now()
+	etc, err := etcFiles(dir, hostname(id), netRec)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
 		volumeDir: filepath.Join(dir, "volumes"), pidsLimit: r.opt.pidsLimit,
+		net: netRec, etc: etc,
 	})
 	if err != nil {
 		return err
@@ -125,6 +149,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		ID: id, Key: key, Image: cs.Image, ImageDigest: img.Digest, Platform: img.Platform,
 		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
 		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: cs.Resources, Labels: cs.Labels, AutoRemove: cs.AutoRemove,
+		NetworkMode: netRec.Mode,
 	}
 	if m.Platform.OS == "" {
 		m.Platform = r.Platforms()[0]
@@ -138,6 +163,17 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		return err
 	}
 	r.step("create:shim")
+	if waitNet != nil {
+		err := waitNet()
+		waitNet = nil
+		if err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+		if err := writeHosts(dir, hostname(id), netRec.Attachment.Address.Addr()); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+		r.step("create:attached")
+	}
 	if err := os.Remove(filepath.Join(dir, creatingFile)); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
@@ -456,6 +492,11 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 		}
 	}
 	cleanupCgroup(ctx, key)
+	// Nothing runs in the namespace now: the attachment and the
+	// namespace go.
+	if err := r.detach(ctx, key, dir); err != nil {
+		r.opt.logger.Warn("remove: network", "key", key, "err", err)
+	}
 	step("remove:deleted")
 	tDeleted = time.Now()
 	if err := images.Unmount(filepath.Join(dir, "bundle", "rootfs")); err != nil {

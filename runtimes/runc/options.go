@@ -25,6 +25,9 @@ type options struct {
 	// stepHook, when set, is told of each step boundary of a create or a
 	// removal (CreateSteps, RemoveSteps).
 	stepHook func(step string)
+	// networks are the node's networks; without them a container has
+	// loopback only (or the host's network).
+	networks Networks
 }
 
 // DefaultPIDsLimit is the pids limit every container gets unless
@@ -139,6 +142,18 @@ func WithPIDsLimit(n int64) Option {
 	}
 }
 
+// WithNetworks gives the node's networks: a container then joins the
+// default network unless it asks for another, none or the host's.
+func WithNetworks(n Networks) Option {
+	return func(o *options) error {
+		if n == nil {
+			return fmt.Errorf("networks: nil: %w", runtime.ErrInvalidArgument)
+		}
+		o.networks = n
+		return nil
+	}
+}
+
 // WithStepHook has hook called at each step boundary of a create and of a
 // removal, with the step just done (one of CreateSteps or RemoveSteps):
 // tests stop the agent there to check that whatever step it died after,
@@ -150,14 +165,16 @@ func WithStepHook(hook func(step string)) Option {
 // CreateSteps returns the step boundaries of a create, in order.
 func CreateSteps() []string {
 	return []string{
-		"create:dir",     // the state directory and its "being created" mark
-		"create:named",   // the name points at the directory
-		"create:rootfs",  // the image's layers are ready, its use recorded
-		"create:mounted", // the root filesystem is mounted
-		"create:bundle",  // the OCI bundle is written
-		"create:meta",    // the container record is written
-		"create:shim",    // the shim reported the container created
-		"create:done",    // the mark is gone: the container exists
+		"create:dir",      // the state directory and its "being created" mark
+		"create:named",    // the name points at the directory
+		"create:netns",    // the network namespace is made, its attachment begun (on a network)
+		"create:rootfs",   // the image's layers are ready, its use recorded
+		"create:mounted",  // the root filesystem is mounted
+		"create:bundle",   // the OCI bundle is written
+		"create:meta",     // the container record is written
+		"create:shim",     // the shim reported the container created
+		"create:attached", // the network attachment is done (on a network)
+		"create:done",     // the mark is gone: the container exists
 	}
 }
 

@@ -41,6 +41,9 @@ type meta struct {
 	Resources   runtime.Resources   `json:"resources"`
 	Labels      map[string]string   `json:"labels,omitempty"`
 	AutoRemove  bool                `json:"auto_remove,omitempty"`
+	// NetworkMode is the resolved network mode (bridge, none, host or a
+	// network's name); the attachment, if any, is in netFile.
+	NetworkMode string `json:"network_mode,omitempty"`
 }
 
 // shimRecord identifies the shim of the current run; start (the process's

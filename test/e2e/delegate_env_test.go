@@ -267,7 +267,9 @@ func (g *syAgent) startErr() error {
 		return err
 	}
 	defer logf.Close()
-	argv := append([]string{build.bin, "daemon", "--root", g.root, "--socket", g.sock, "--log-level", "info"}, g.args...)
+	// The delegation tests run two agents side by side: without networks
+	// of their own, which would share a bridge.
+	argv := append([]string{build.bin, "daemon", "--root", g.root, "--socket", g.sock, "--log-level", "info", "--bridge", "none"}, g.args...)
 	if g.netns != "" {
 		// nsenter joins only the network namespace. `ip netns exec` would
 		// also give the agent a mount namespace of its own, hiding its

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/internal/testutil"
+	"github.com/switchyard/switchyard/network"
 )
 
 // wasmSource is the test WebAssembly program. With no arguments it greets
@@ -126,7 +128,8 @@ func (e *env) startDaemon() {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(build.bin, append([]string{"daemon", "--root", e.root, "--socket", e.sock, "--log-level", "info"}, e.daemonArgs...)...)
+	cmd := exec.Command(build.bin, append([]string{"daemon", "--root", e.root, "--socket", e.sock, "--log-level", "info",
+		"--bridge", e2eBridge, "--bridge-subnet", e2eSubnet}, e.daemonArgs...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the agent: %v", err)
@@ -212,7 +215,25 @@ func (e *env) cleanup() {
 			t.Errorf("cleanup: unmount %s: %v", m, err)
 		}
 	}
+	// The networks the agent made: their bridges and rules.
+	if _, err := os.Stat(filepath.Join(e.root, "networks")); err == nil {
+		m, err := network.Open(context.Background(), filepath.Join(e.root, "networks"),
+			network.WithDefaultBridge(e2eBridge, netip.MustParsePrefix(e2eSubnet)))
+		if err == nil {
+			err = m.RemoveAll(context.Background())
+		}
+		if err != nil {
+			t.Errorf("cleanup: networks: %v", err)
+		}
+	}
 }
+
+// The default network of the tests' agents: a bridge and subnet of their
+// own, apart from a real node's.
+const (
+	e2eBridge = "sye2e0"
+	e2eSubnet = "10.251.0.0/16"
+)
 
 // result is what one CLI call did.
 type result struct {

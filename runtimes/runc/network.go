@@ -1,0 +1,171 @@
+package runc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"github.com/switchyard/switchyard/network"
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Networks is what the runtime needs of the node's networks: a
+// *network.Manager.
+type Networks interface {
+	Get(name string) (network.Network, error)
+	Attach(ctx context.Context, ep network.Endpoint) (network.Attachment, error)
+	Detach(ctx context.Context, ep network.Endpoint) error
+}
+
+// netFile records a container's network in its state directory. It is
+// written before the namespace is made, so that whatever step a create or
+// a removal stops at, the next removal or sweep can undo the attachment.
+const netFile = "network.json"
+
+// netRecord is what netFile holds.
+type netRecord struct {
+	// Mode is the request's mode, resolved: bridge, none, host or a
+	// network's name.
+	Mode string `json:"mode"`
+	// Network and NetNS are set for a container on a network: the
+	// network's name and the pinned namespace.
+	Network string `json:"network,omitempty"`
+	NetNS   string `json:"netns,omitempty"`
+	// Attachment is what attaching gave, once it has.
+	Attachment *network.Attachment `json:"attachment,omitempty"`
+}
+
+// networkOf resolves the request's mode: the default network when it
+// names none and the runtime has networks, loopback alone when it has
+// none. A named network must exist.
+func (r *Runtime) networkOf(cs *runtime.CreateSpec) (netRecord, error) {
+	mode := cs.Network.Mode
+	switch mode {
+	case runtime.NetworkNone, runtime.NetworkHost:
+		return netRecord{Mode: mode}, nil
+	case "":
+		if r.opt.networks == nil {
+			return netRecord{Mode: runtime.NetworkNone}, nil
+		}
+		mode = runtime.NetworkBridge
+	}
+	if r.opt.networks == nil {
+		return netRecord{}, fmt.Errorf("network %s: this runtime has no networks (only none and host): %w", mode, runtime.ErrNotSupported)
+	}
+	name := mode
+	if mode == runtime.NetworkBridge {
+		name = network.DefaultName
+	}
+	if _, err := r.opt.networks.Get(name); err != nil {
+		return netRecord{}, err
+	}
+	return netRecord{Mode: mode, Network: name}, nil
+}
+
+// attachAsync makes the container's namespace and attaches it to its
+// network in the background, so that the attachment overlaps the root
+// filesystem's preparation and `runc create`. The returned wait gives the
+// attachment; it must be called before the create returns.
+func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netRecord) (wait func() error, err error) {
+	rec.NetNS = filepath.Join(dir, "netns")
+	if err := writeJSON(filepath.Join(dir, netFile), rec); err != nil {
+		return nil, err
+	}
+	if err := network.NewNamespace(rec.NetNS); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS})
+		if err == nil {
+			rec.Attachment = &att
+			err = writeJSON(filepath.Join(dir, netFile), rec)
+		}
+		done <- err
+	}()
+	return func() error { return <-done }, nil
+}
+
+// detach undoes what attachAsync did for the container in dir: the
+// attachment (CNI DEL of the cached result) and the namespace. A
+// container without a network has nothing to undo.
+func (r *Runtime) detach(ctx context.Context, key, dir string) error {
+	var rec netRecord
+	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if rec.NetNS == "" {
+		return nil
+	}
+	var errs []error
+	if rec.Network != "" && r.opt.networks != nil {
+		if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := network.RemoveNamespace(rec.NetNS); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// readNet reads the container's network record; nil when it has none
+// (a container made before networks).
+func readNet(dir string) *netRecord {
+	var rec netRecord
+	if readJSON(filepath.Join(dir, netFile), &rec) != nil {
+		return nil
+	}
+	return &rec
+}
+
+// status is the record as Inspect reports it.
+func (rec *netRecord) status() *runtime.NetworkStatus {
+	st := &runtime.NetworkStatus{Mode: rec.Mode, Network: rec.Network}
+	if a := rec.Attachment; a != nil {
+		st.Address, st.Gateway, st.MAC = a.Address, a.Gateway, a.MAC
+	}
+	return st
+}
+
+// etcFiles writes the container's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf into dir/etc, to be bind-mounted; for the host's
+// network they are the host's own hosts and resolv.conf. It returns the
+// mounts, destination to source.
+func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
+	if rec.Mode == runtime.NetworkHost {
+		return map[string]string{"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}, nil
+	}
+	etc := filepath.Join(dir, "etc")
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		return nil, err
+	}
+	host, _ := os.ReadFile("/etc/resolv.conf") // none: no nameservers
+	files := map[string][]byte{
+		"hosts":       network.Hosts(hostname, netip.Addr{}),
+		"hostname":    []byte(hostname + "\n"),
+		"resolv.conf": network.ResolvConf(host),
+	}
+	mounts := map[string]string{}
+	for name, b := range files {
+		p := filepath.Join(etc, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return nil, err
+		}
+		mounts["/etc/"+name] = p
+	}
+	return mounts, nil
+}
+
+// writeHosts writes the container's /etc/hosts with its address, in
+// place: the file is bind-mounted already, so it must keep its inode.
+func writeHosts(dir, hostname string, addr netip.Addr) error {
+	return os.WriteFile(filepath.Join(dir, "etc", "hosts"), network.Hosts(hostname, addr), 0o644)
+}

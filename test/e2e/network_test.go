@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// inspectNet is the network part of `switchyard inspect`.
+type inspectNet struct {
+	Network *struct {
+		Mode    string       `json:"mode"`
+		Network string       `json:"network"`
+		Address netip.Prefix `json:"address"`
+		Gateway netip.Addr   `json:"gateway"`
+	} `json:"network"`
+}
+
+func (e *env) inspectNetwork(name string) inspectNet {
+	e.t.Helper()
+	var out []inspectNet
+	if err := json.Unmarshal([]byte(e.ok("inspect", name)), &out); err != nil || len(out) != 1 {
+		e.t.Fatalf("inspect %s: %v", name, err)
+	}
+	return out[0]
+}
+
+// A container joins the default network unless it asks otherwise: it has
+// an address of the network's subnet, answers the host and another
+// container there, gets /etc/hosts, /etc/hostname and /etc/resolv.conf of
+// its own; --network none has loopback alone and --network host the
+// host's interfaces. Removed, it leaves no address, namespace or veth.
+func TestDefaultNetwork(t *testing.T) {
+	e := newEnv(t)
+	linksBefore := hostLinks(t)
+	e.ok("pull", e.images.busybox)
+	e.ok("run", "-d", "--name", "web", e.images.busybox, "sh", "-c",
+		"mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www")
+	in := e.inspectNetwork("web")
+	if in.Network == nil || in.Network.Mode != "bridge" || in.Network.Network != "bridge" ||
+		!netip.MustParsePrefix(e2eSubnet).Contains(in.Network.Address.Addr()) {
+		t.Fatalf("inspect web: network %+v; want an address of %s on bridge", in.Network, e2eSubnet)
+	}
+	ip := in.Network.Address.Addr().String()
+	url := "http://" + ip + ":8080/"
+	var body string
+	waitFor(t, "web to answer the host at "+url, 30*time.Second, func() bool {
+		c := http.Client{Timeout: 2 * time.Second}
+		resp, err := c.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == http.StatusOK
+	})
+	if !strings.Contains(body, "hello from web") {
+		t.Fatalf("web answered %q", body)
+	}
+	// Another container reaches it at its address.
+	out := e.ok("run", "--rm", e.images.busybox, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc "+ip+" 8080")
+	if !strings.Contains(out, "hello from web") {
+		t.Errorf("a second container got %q from %s", out, url)
+	}
+	// Its own /etc files.
+	out = e.ok("exec", "web", "cat", "/etc/hosts", "/etc/hostname")
+	if !strings.Contains(out, ip+"\tweb-rep-0") || !strings.Contains(out, "127.0.0.1\tlocalhost") {
+		t.Errorf("web's /etc/hosts and /etc/hostname: %q", out)
+	}
+	if out := e.ok("exec", "web", "cat", "/etc/resolv.conf"); strings.Contains(out, "nameserver 127.") {
+		t.Errorf("web's resolv.conf names a loopback nameserver: %q", out)
+	}
+	// none: loopback alone; host: the host's interfaces.
+	if out := e.ok("run", "--rm", "--network", "none", e.images.busybox, "ip", "-o", "link"); strings.Count(strings.TrimSpace(out), "\n") != 0 || !strings.Contains(out, "lo:") {
+		t.Errorf("--network none: links %q; want lo alone", out)
+	}
+	if out := e.ok("run", "--rm", "--network", "host", e.images.busybox, "ip", "-o", "link"); !strings.Contains(out, e2eBridge) {
+		t.Errorf("--network host: links %q; want the host's (%s among them)", out, e2eBridge)
+	}
+	if res := e.sy("run", "--rm", "--network", "nosuch", e.images.busybox, "true"); res.code == 0 || !strings.Contains(res.stderr, "network nosuch") {
+		t.Errorf("an unknown network: exit %d, %q; want it named", res.code, res.stderr)
+	}
+	e.ok("rm", "-f", "web")
+	ipam, _ := os.ReadDir(filepath.Join(e.root, "networks", "ipam", "bridge"))
+	for _, f := range ipam {
+		if _, err := netip.ParseAddr(f.Name()); err == nil {
+			t.Errorf("an address is still allocated after every container went: %s", f.Name())
+		}
+	}
+	if after := hostLinks(t); len(after) != len(linksBefore)+1 { // + the bridge
+		t.Errorf("host links before %v, after %v; want the bridge alone added", linksBefore, after)
+	}
+}
+
+// hostLinks lists the host's network devices.
+func hostLinks(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "-o", "link").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			names = append(names, strings.TrimSuffix(f[1], ":"))
+		}
+	}
+	return names
+}
