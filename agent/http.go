@@ -117,6 +117,9 @@ func (a *Agent) newHandler() (http.Handler, error) {
 	if a.opts.loader != nil {
 		opts = append(opts, server.WithLoader(server.LoaderFunc(a.opts.loader), filepath.Join(a.cfg.Root, "tmp")))
 	}
+	if a.opts.networks != nil {
+		opts = append(opts, server.WithNetworks(networks{a.opts.networks}))
+	}
 	return server.New(apiRuntime{Runtime: a.rt, a: a}, append(opts, a.opts.serverOpts...)...)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api/server"
+	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
 )
@@ -34,6 +35,7 @@ type options struct {
 	listeners       []net.Listener
 	serverOpts      []server.Option
 	loader          ImageLoader
+	networks        *network.Manager
 }
 
 // ImageLoader imports the images of an OCI image layout (directory or
@@ -180,6 +182,17 @@ func WithImageLoader(load ImageLoader) Option {
 			return fmt.Errorf("agent: WithImageLoader(nil): %w", runtime.ErrInvalidArgument)
 		}
 		o.loader = load
+		return nil
+	}
+}
+
+// WithNetworks gives the node's networks, served by the network endpoints.
+func WithNetworks(m *network.Manager) Option {
+	return func(o *options) error {
+		if m == nil {
+			return fmt.Errorf("agent: WithNetworks(nil): pass the node's networks, or leave the option out: %w", runtime.ErrInvalidArgument)
+		}
+		o.networks = m
 		return nil
 	}
 }

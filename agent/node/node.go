@@ -203,6 +203,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		agent.WithLogger(log),
 		agent.WithInspector(imgs),
 		agent.WithVersion(cfg.Version))
+	if nets != nil {
+		aopts = append(aopts, agent.WithNetworks(nets))
+	}
 	if len(local) > 0 {
 		aopts = append(aopts, agent.WithImages(imgs))
 	}

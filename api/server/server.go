@@ -36,6 +36,7 @@ type options struct {
 	loader   Loader
 	loadDir  string
 	metrics  http.Handler
+	networks Networks
 }
 
 // Option configures a Server.
@@ -132,6 +133,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.execRoutes(rt)
 	s.imageRoutes(rt)
 	s.nodeRoutes()
+	s.networkRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route for %s %s: this daemon speaks API %s (see the api package docs): %w",
 			r.Method, r.URL.Path, api.Version, runtime.ErrNotFound))

@@ -70,6 +70,7 @@ func newRootCmd() *cobra.Command {
 		newExecCmd(o),
 		newPsCmd(o),
 		newInfoCmd(o),
+		newNetworkCmd(o),
 		newStatsCmd(o),
 		newPullCmd(o),
 		newImagesCmd(o),

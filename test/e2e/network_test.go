@@ -115,3 +115,48 @@ func hostLinks(t *testing.T) []string {
 	}
 	return names
 }
+
+// User networks through the CLI: created with a given or a free subnet,
+// listed and inspected, joined by name, refused when in use or named
+// badly, removed; the default network cannot go.
+func TestNetworkCommands(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", e.images.busybox)
+	out := e.ok("network", "create", "--subnet", "10.252.7.0/24", "appnet")
+	if !strings.Contains(out, "appnet: 10.252.7.0/24, gateway 10.252.7.1") {
+		t.Errorf("network create: %q", out)
+	}
+	if res := e.sy("network", "create", "--subnet", "10.252.7.128/25", "other"); res.code == 0 || !strings.Contains(res.stderr, "overlaps network appnet") {
+		t.Errorf("an overlapping subnet: exit %d, %q", res.code, res.stderr)
+	}
+	if res := e.sy("network", "create", "--subnet", "nonsense", "other"); res.code == 0 || !strings.Contains(res.stderr, "CIDR") {
+		t.Errorf("a bad subnet: exit %d, %q", res.code, res.stderr)
+	}
+	ls := e.ok("network", "ls")
+	if !strings.Contains(ls, "bridge (default)") || !strings.Contains(ls, "appnet") || strings.Index(ls, "bridge") > strings.Index(ls, "appnet") {
+		t.Errorf("network ls:\n%s", ls)
+	}
+	e.ok("run", "-d", "--network", "appnet", "--name", "member", e.images.busybox, "sleep", "1000")
+	in := e.inspectNetwork("member")
+	if in.Network == nil || in.Network.Network != "appnet" || !netip.MustParsePrefix("10.252.7.0/24").Contains(in.Network.Address.Addr()) {
+		t.Fatalf("member: %+v; want an address on appnet", in.Network)
+	}
+	var nets []struct {
+		Name       string `json:"name"`
+		Containers int    `json:"containers"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("network", "inspect", "appnet")), &nets); err != nil || len(nets) != 1 || nets[0].Containers != 1 {
+		t.Errorf("network inspect appnet: %+v %v; want one container", nets, err)
+	}
+	if res := e.sy("network", "rm", "appnet"); res.code == 0 || !strings.Contains(res.stderr, "1 container(s) attached") {
+		t.Errorf("rm of a network in use: exit %d, %q", res.code, res.stderr)
+	}
+	if res := e.sy("network", "rm", "bridge"); res.code == 0 || !strings.Contains(res.stderr, "default network") {
+		t.Errorf("rm of the default network: exit %d, %q", res.code, res.stderr)
+	}
+	e.ok("rm", "-f", "member")
+	e.ok("network", "rm", "appnet")
+	if res := e.sy("network", "inspect", "appnet"); res.code == 0 || !strings.Contains(res.stderr, "not found") {
+		t.Errorf("inspect of a removed network: exit %d, %q", res.code, res.stderr)
+	}
+}
