@@ -134,7 +134,7 @@ type ipamRoute struct {
 }
 
 // conflistOf is n's conflist: the bridge plugin (no per-container
-// masquerade: the network's own rule does it) and portmap.
+// masquerade: the network's own rule does it).
 func (m *Manager) conflistOf(n Network) conflist {
 	return conflist{CNIVersion: cniVersion, Name: n.Name, Plugins: []plugin{
 		{Type: "bridge", Bridge: n.Bridge, IsGateway: true, HairpinMode: true, IPAM: &ipam{
@@ -143,7 +143,6 @@ func (m *Manager) conflistOf(n Network) conflist {
 			Routes:  []ipamRoute{{Dst: "0.0.0.0/0"}},
 			DataDir: filepath.Join(m.root, "ipam"),
 		}},
-		{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}},
 	}}
 }
 
@@ -473,7 +472,12 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (Attachment, error) {
 }
 
 // Detach disconnects ep (CNI DEL with the cached result), releasing its
-// address. Detaching what is not attached succeeds.
+// address. Detaching what is not attached succeeds. With ep.NetNS empty
+// the plugins release the address and leave the interface alone: it goes
+// with its namespace. That is the fast way when the namespace is being
+// removed anyway, since deleting a veth waits for the kernel's RCU grace
+// period (tens of milliseconds) and removing the namespace does that in
+// the background.
 func (m *Manager) Detach(ctx context.Context, ep Endpoint) error {
 	e, err := m.entry(ep.Network)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -214,5 +215,37 @@ func TestUserNetworks(t *testing.T) {
 	}
 	if l := again.List(); len(l) != 1 || l[0].Subnet != netip.MustParsePrefix("10.250.1.0/24") {
 		t.Fatalf("reopened: %+v", l)
+	}
+}
+
+// The fast detach: the namespace goes first, and with it the interface,
+// in the kernel's background; the plugins then release the address alone.
+func TestDetachAfterTheNamespaceWent(t *testing.T) {
+	m := testManager(t, "sytest2", "10.250.4.0/24")
+	ctx := context.Background()
+	links := func() int {
+		out, _ := exec.Command("ip", "-o", "link").Output()
+		return strings.Count(string(out), "\n")
+	}
+	ns := filepath.Join(t.TempDir(), "ns")
+	if err := NewNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	ep := Endpoint{ContainerID: "test-fast", Network: DefaultName, NetNS: ns}
+	if _, err := m.Attach(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	with := links()
+	if err := RemoveNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Detach(ctx, Endpoint{ContainerID: ep.ContainerID, Network: ep.Network}); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(m.root, "ipam", DefaultName)); hasAddress(ents) {
+		t.Errorf("IPAM state after the detach: %v", ents)
+	}
+	if !testutil.Poll(10*time.Second, func() bool { return links() == with-1 }) {
+		t.Errorf("the host end of the veth is still there: %d links, had %d with it", links(), with)
 	}
 }

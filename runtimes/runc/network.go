@@ -104,16 +104,18 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) error {
 	if rec.NetNS == "" {
 		return nil
 	}
-	var errs []error
+	// The namespace goes first, and its interface with it, in the
+	// kernel's background: then the plugins only release the address,
+	// which is quicker than their deleting the interface.
+	if err := network.RemoveNamespace(rec.NetNS); err != nil {
+		return err
+	}
 	if rec.Network != "" && r.opt.networks != nil {
-		if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS}); err != nil {
-			errs = append(errs, err)
+		if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network}); err != nil {
+			return err
 		}
 	}
-	if err := network.RemoveNamespace(rec.NetNS); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // readNet reads the container's network record; nil when it has none

@@ -2,7 +2,8 @@
 # Measures the "CLI and agent" figures of BENCHMARKS.md on this machine, as
 # root, and prints them with the load average beside each:
 #
-#   1. one hyperfine run, side by side: `switchyard run --rm BUSYBOX true`,
+#   1. one hyperfine run, side by side: `switchyard run --rm BUSYBOX true`
+#      (on the default network) and the same with `--network none`,
 #      bare `runc run` of an equivalent prepared bundle, `docker run --rm
 #      --network none busybox true`, and `switchyard run --rm` of the hello
 #      wasm module (warm);
@@ -169,6 +170,7 @@ echo
 echo "== 1. start-to-exit of one container, side by side (load before: $(load))"
 hyperfine --shell bash --warmup 3 --runs "$runs" --export-markdown "$work/run.md" \
 	-n "switchyard run --rm busybox true" "$sy run --rm $busybox true" \
+	-n "switchyard run --rm --network none busybox true" "$sy run --rm --network none $busybox true" \
 	-n "runc run (prepared bundle) true" "runc run --bundle $bundle sy-fig-\$RANDOM\$RANDOM" \
 	"${docker_cmd[@]}" \
 	-n "switchyard run --rm hello-wasm" "$sy run --rm $hello"

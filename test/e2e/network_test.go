@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/testutil"
 )
 
 // inspectNet is the network part of `switchyard inspect`.
@@ -95,8 +97,9 @@ func TestDefaultNetwork(t *testing.T) {
 			t.Errorf("an address is still allocated after every container went: %s", f.Name())
 		}
 	}
-	if after := hostLinks(t); len(after) != len(linksBefore)+1 { // + the bridge
-		t.Errorf("host links before %v, after %v; want the bridge alone added", linksBefore, after)
+	// The veths go with their namespaces, in the kernel's background.
+	if !testutil.Poll(10*time.Second, func() bool { return len(hostLinks(t)) == len(linksBefore)+1 }) { // + the bridge
+		t.Errorf("host links before %v, after %v; want the bridge alone added", linksBefore, hostLinks(t))
 	}
 }
 
