@@ -25,23 +25,31 @@ func NewNamespace(path string) error {
 	f.Close()
 	errc := make(chan error, 1)
 	go func() {
-		// The thread moves to the new namespace and is never unlocked: it
+		// The thread moves to the new namespace and back. Only once it is
+		// back is it unlocked; if it cannot go back it stays locked and
 		// ends with this goroutine, so no other goroutine runs in it.
 		goruntime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("this thread's namespace: %w", err)
+			return
+		}
+		defer unix.Close(orig)
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			errc <- fmt.Errorf("unshare: %w", err)
 			return
 		}
-		if err := loopbackUp(); err != nil {
-			errc <- err
-			return
+		err = loopbackUp()
+		if err == nil {
+			self := fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())
+			if err = unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
+				err = fmt.Errorf("pin: %w", err)
+			}
 		}
-		self := fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())
-		if err := unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
-			errc <- fmt.Errorf("pin: %w", err)
-			return
+		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+			goruntime.UnlockOSThread()
 		}
-		errc <- nil
+		errc <- err
 	}()
 	if err := <-errc; err != nil {
 		os.Remove(path)

@@ -57,8 +57,11 @@ type Manager struct {
 }
 
 type entry struct {
-	net  Network
-	list *libcni.NetworkConfigList
+	net Network
+	// list is the chain for a container without published ports, ports
+	// the chain with portmap after the bridge: portmap's DEL runs iptables
+	// even when it has nothing to remove.
+	list, ports *libcni.NetworkConfigList
 }
 
 // Open returns the networks under root, making the default bridge network
@@ -133,6 +136,13 @@ type ipamRoute struct {
 	Dst string `json:"dst"`
 }
 
+// withPorts is c with portmap after the bridge, for containers that
+// publish ports.
+func withPorts(c conflist) conflist {
+	c.Plugins = append(c.Plugins[:len(c.Plugins):len(c.Plugins)], plugin{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}})
+	return c
+}
+
 // conflistOf is n's conflist: the bridge plugin (no per-container
 // masquerade: the network's own rule does it).
 func (m *Manager) conflistOf(n Network) conflist {
@@ -169,12 +179,24 @@ func (m *Manager) load(path string) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := libcni.ConfListFromBytes(b)
-	if err != nil {
-		return nil, err
-	}
 	n := Network{Name: c.Name, Bridge: c.Plugins[0].Bridge, Subnet: subnet, Gateway: gw, Default: c.Name == DefaultName}
-	return &entry{net: n, list: list}, nil
+	return m.entryOf(n)
+}
+
+// entryOf makes n's two chains.
+func (m *Manager) entryOf(n Network) (*entry, error) {
+	c := m.conflistOf(n)
+	var lists [2]*libcni.NetworkConfigList
+	for i, cl := range []conflist{c, withPorts(c)} {
+		b, err := json.Marshal(cl)
+		if err != nil {
+			return nil, err
+		}
+		if lists[i], err = libcni.ConfListFromBytes(b); err != nil {
+			return nil, err
+		}
+	}
+	return &entry{net: n, list: lists[0], ports: lists[1]}, nil
 }
 
 // Create makes the network name on subnet (a free private /24 when zero),
@@ -225,7 +247,8 @@ func (m *Manager) create(ctx context.Context, n Network) (Network, error) {
 	if err != nil {
 		return Network{}, err
 	}
-	list, err := libcni.ConfListFromBytes(b)
+	n.Default = n.Name == DefaultName
+	e, err := m.entryOf(n)
 	if err != nil {
 		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}
@@ -242,8 +265,7 @@ func (m *Manager) create(ctx context.Context, n Network) (Network, error) {
 		os.Remove(path)
 		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}
-	n.Default = n.Name == DefaultName
-	m.nets[n.Name] = &entry{net: n, list: list}
+	m.nets[n.Name] = e
 	return n, nil
 }
 
@@ -417,6 +439,10 @@ type Endpoint struct {
 	Network string
 	// NetNS is the path of the container's pinned network namespace.
 	NetNS string
+	// Ports are published on the host through portmap; every host port is
+	// set (the caller chose the free ones), and the same ports are given
+	// to Detach.
+	Ports []runtime.PortMapping
 }
 
 // Attachment is what attaching gave a container.
@@ -437,10 +463,11 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (Attachment, error) {
 	if err != nil {
 		return Attachment{}, err
 	}
-	res, err := m.cni.AddNetworkList(ctx, e.list, m.runtimeConf(ep))
+	list := e.chain(ep)
+	res, err := m.cni.AddNetworkList(ctx, list, m.runtimeConf(ep))
 	if err != nil {
 		// Whatever the plugins did before failing is undone.
-		_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), e.list, m.runtimeConf(ep))
+		_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), list, m.runtimeConf(ep))
 		return Attachment{}, fmt.Errorf("network %s: attach: %w", ep.Network, err)
 	}
 	r, err := types100.NewResultFromResult(res)
@@ -483,7 +510,7 @@ func (m *Manager) Detach(ctx context.Context, ep Endpoint) error {
 	if err != nil {
 		return err
 	}
-	if err := m.cni.DelNetworkList(ctx, e.list, m.runtimeConf(ep)); err != nil {
+	if err := m.cni.DelNetworkList(ctx, e.chain(ep), m.runtimeConf(ep)); err != nil {
 		return fmt.Errorf("network %s: detach: %w", ep.Network, err)
 	}
 	return nil
@@ -499,8 +526,28 @@ func (m *Manager) entry(name string) (*entry, error) {
 	return e, nil
 }
 
+// chain is the chain for ep: with portmap when it publishes ports.
+func (e *entry) chain(ep Endpoint) *libcni.NetworkConfigList {
+	if len(ep.Ports) > 0 {
+		return e.ports
+	}
+	return e.list
+}
+
 func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
-	return &libcni.RuntimeConf{ContainerID: ep.ContainerID, NetNS: ep.NetNS, IfName: ifName}
+	rt := &libcni.RuntimeConf{ContainerID: ep.ContainerID, NetNS: ep.NetNS, IfName: ifName}
+	if len(ep.Ports) > 0 {
+		maps := make([]map[string]any, len(ep.Ports))
+		for i, p := range ep.Ports {
+			pm := map[string]any{"hostPort": int(p.HostPort), "containerPort": int(p.ContainerPort), "protocol": p.Proto()}
+			if p.HostIP.IsValid() {
+				pm["hostIP"] = p.HostIP.String()
+			}
+			maps[i] = pm
+		}
+		rt.CapabilityArgs = map[string]any{"portMappings": maps}
+	}
+	return rt
 }
 
 // RemoveAll removes every network, the default one too, with its rules and

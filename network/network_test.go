@@ -63,7 +63,13 @@ func listenIn(t *testing.T, ns string) net.Listener {
 	}
 	ch := make(chan res, 1)
 	go func() {
-		goruntime.LockOSThread() // never unlocked: the thread ends here
+		goruntime.LockOSThread() // unlocked once back in the host's namespace
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ch <- res{nil, err}
+			return
+		}
+		defer unix.Close(orig)
 		fd, err := unix.Open(ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			ch <- res{nil, err}
@@ -75,6 +81,9 @@ func listenIn(t *testing.T, ns string) net.Listener {
 			return
 		}
 		ln, err := net.Listen("tcp4", ":0")
+		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+			goruntime.UnlockOSThread()
+		}
 		ch <- res{ln, err}
 	}()
 	r := <-ch
@@ -247,5 +256,40 @@ func TestDetachAfterTheNamespaceWent(t *testing.T) {
 	}
 	if !testutil.Poll(10*time.Second, func() bool { return links() == with-1 }) {
 		t.Errorf("the host end of the veth is still there: %d links, had %d with it", links(), with)
+	}
+}
+
+// A host port another process holds is refused at once, naming the
+// process; a free one is held until the sockets close; port 0 gets a free
+// port.
+func TestHoldPorts(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := uint16(taken.Addr().(*net.TCPAddr).Port)
+	lo := netip.MustParseAddr("127.0.0.1")
+	_, _, err = HoldPorts([]runtime.PortMapping{{HostIP: lo, ContainerPort: 80}, {HostIP: lo, HostPort: port, ContainerPort: 81}})
+	if !errors.Is(err, runtime.ErrAlreadyExists) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("a taken port: %v; want it refused naming this process", err)
+	}
+	held, resolved, err := HoldPorts([]runtime.PortMapping{{HostIP: lo, ContainerPort: 80}, {HostIP: lo, ContainerPort: 53, Protocol: "udp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 2 || resolved[0].HostPort == 0 || resolved[1].HostPort == 0 {
+		t.Fatalf("held %d, resolved %+v", len(held), resolved)
+	}
+	if _, err := net.Listen("tcp", netip.AddrPortFrom(lo, resolved[0].HostPort).String()); err == nil {
+		t.Fatalf("port %d was not held", resolved[0].HostPort)
+	}
+	for _, f := range held {
+		f.Close()
+	}
+	if ln, err := net.Listen("tcp", netip.AddrPortFrom(lo, resolved[0].HostPort).String()); err != nil {
+		t.Fatalf("port %d still held after the sockets closed: %v", resolved[0].HostPort, err)
+	} else {
+		ln.Close()
 	}
 }

@@ -135,5 +135,34 @@ func removeChainsIfUnused(ctx context.Context) error {
 			return nil // another agent's networks still use them
 		}
 	}
-	return removeChains(ctx)
+	if err := removeChains(ctx); err != nil {
+		return err
+	}
+	return removePortmapChains(ctx)
+}
+
+// removePortmapChains removes the chains the portmap plugin shares between
+// all its containers, once no container's rules are left in them: the
+// plugin leaves them behind.
+func removePortmapChains(ctx context.Context) error {
+	out, err := exec.CommandContext(ctx, "iptables", "-w", "5", "-t", "nat", "-S", "CNI-HOSTPORT-DNAT").Output()
+	if err != nil || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
+		return nil // not there, or still in use
+	}
+	save, err := exec.CommandContext(ctx, "iptables-save", "-t", "nat").Output()
+	if err != nil {
+		return fmt.Errorf("iptables-save: %w", err)
+	}
+	var keep []string
+	for _, l := range strings.Split(string(save), "\n") {
+		if !strings.Contains(l, "CNI-HOSTPORT-") {
+			keep = append(keep, l)
+		}
+	}
+	cmd := exec.CommandContext(ctx, "iptables-restore", "-w", "5", "-T", "nat")
+	cmd.Stdin = strings.NewReader(strings.Join(keep, "\n"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("iptables-restore: %w: %s", err, bytes.TrimSpace(b))
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"path"
 	"strings"
 
@@ -60,6 +61,9 @@ type NetworkSpec struct {
 	// Mode is NetworkBridge (the default, also ""), NetworkNone,
 	// NetworkHost, or the name of a network of the node.
 	Mode string `json:"mode,omitempty"`
+	// Ports are published on the host; they need a network (not none, and
+	// with host the container's ports are the host's already).
+	Ports []PortMapping `json:"ports,omitempty"`
 }
 
 // Resources are a container's limits; zero means none.
@@ -113,6 +117,9 @@ func (s *CreateSpec) Validate() error {
 	}
 	if m := s.Network.Mode; m != "" && CheckName(m, "network") != "" {
 		return fmt.Errorf("create spec: network %q: want bridge, none, host or the name of a network (`switchyard network ls`): %w", m, ErrInvalidArgument)
+	}
+	if err := validatePorts(s.Network); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, v := range s.Volumes {
@@ -175,4 +182,36 @@ func MergeEnv(base, over []string) []string {
 		out = append(out, e)
 	}
 	return out
+}
+
+// validatePorts checks the published ports: each has a container port and
+// a known protocol, no host address and port is published twice, and the
+// mode has a network to publish from.
+func validatePorts(n NetworkSpec) error {
+	if len(n.Ports) > 0 && (n.Mode == NetworkNone || n.Mode == NetworkHost) {
+		return fmt.Errorf("create spec: ports: a container on network %s cannot publish ports (with host its ports are the host's already): %w", n.Mode, ErrInvalidArgument)
+	}
+	type key struct {
+		ip    netip.Addr
+		port  uint16
+		proto string
+	}
+	seen := map[key]bool{}
+	for i, p := range n.Ports {
+		if p.ContainerPort == 0 {
+			return fmt.Errorf("create spec: ports[%d]: the container port is 0: want 1 to 65535: %w", i, ErrInvalidArgument)
+		}
+		if p.Proto() != "tcp" && p.Proto() != "udp" {
+			return fmt.Errorf("create spec: ports[%d]: protocol %q: want tcp or udp: %w", i, p.Protocol, ErrInvalidArgument)
+		}
+		if p.HostPort == 0 {
+			continue
+		}
+		k := key{p.HostIP, p.HostPort, p.Proto()}
+		if seen[k] {
+			return fmt.Errorf("create spec: ports[%d]: %s is published twice: %w", i, p, ErrInvalidArgument)
+		}
+		seen[k] = true
+	}
+	return nil
 }

@@ -207,6 +207,9 @@ type Container struct {
 	// AutoRemove is the create request's AutoRemove: the node removes the
 	// container once it has exited after a start.
 	AutoRemove bool `json:"auto_remove,omitempty"`
+	// Ports are the published ports, with the host ports chosen for those
+	// that asked for a free one.
+	Ports []PortMapping `json:"ports,omitempty"`
 }
 
 // Details is what Inspect reports about a container.
@@ -255,4 +258,6 @@ type NetworkStatus struct {
 	Gateway netip.Addr `json:"gateway,omitzero"`
 	// MAC is the container's interface's hardware address.
 	MAC string `json:"mac,omitempty"`
+	// Ports are the published ports, every host port chosen.
+	Ports []PortMapping `json:"ports,omitempty"`
 }

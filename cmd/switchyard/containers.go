@@ -261,6 +261,7 @@ type psRow struct {
 	ExitCode *int      `json:"exit_code"`
 	Reason   string    `json:"reason,omitempty"`
 	Created  time.Time `json:"created"`
+	Ports    []string  `json:"ports,omitempty"`
 }
 
 func newPsCmd(o *rootOptions) *cobra.Command {
@@ -300,13 +301,16 @@ func newPsCmd(o *rootOptions) *cobra.Command {
 					code := ct.State.ExitCode
 					r.ExitCode = &code
 				}
+				for _, p := range ct.Ports {
+					r.Ports = append(r.Ports, p.String())
+				}
 				rows = append(rows, r)
 			}
 			if format == "json" {
 				return writeJSON(cmd.OutOrStdout(), rows)
 			}
 			tw := newTable(cmd.OutOrStdout())
-			fmt.Fprintln(tw, "NAME\tIMAGE\tPLATFORM\tRUNTIME\tSTATE\tCREATED")
+			fmt.Fprintln(tw, "NAME\tIMAGE\tPLATFORM\tRUNTIME\tSTATE\tCREATED\tPORTS")
 			for _, r := range rows {
 				state := r.State
 				if r.ExitCode != nil {
@@ -315,7 +319,7 @@ func newPsCmd(o *rootOptions) *cobra.Command {
 				if r.Reason != "" {
 					state += ": " + r.Reason
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Platform, r.Runtime, state, ago(r.Created))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Platform, r.Runtime, state, ago(r.Created), strings.Join(r.Ports, ", "))
 			}
 			return tw.Flush()
 		},

@@ -33,6 +33,7 @@ type createFlags struct {
 	pull       string
 	rm         bool
 	network    string
+	publish    []string
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -46,6 +47,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fl.StringVar(&f.pull, "pull", "missing", "pull the image: always, missing or never")
+	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp] (repeatable; CONTAINERPORT alone takes a free host port)")
 	fl.StringVar(&f.network, "network", "", "connect to a network: bridge (the default), none, host, or a network's name")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
@@ -191,6 +193,15 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	if err != nil {
 		return nil, id, err
 	}
+	// Bad ports fail before anything is pulled.
+	var ports []runtime.PortMapping
+	for _, p := range f.publish {
+		m, err := runtime.ParsePortMapping(p)
+		if err != nil {
+			return nil, id, fmt.Errorf("-p: %w", err)
+		}
+		ports = append(ports, m)
+	}
 	c, err := o.client()
 	if err != nil {
 		return nil, id, err
@@ -207,6 +218,7 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	cs := svc.CreateSpec()
 	cs.AutoRemove = f.rm
 	cs.Network.Mode = f.network
+	cs.Network.Ports = ports
 	return c, id, c.Create(ctx, id, cs)
 }
 

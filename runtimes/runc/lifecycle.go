@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/internal/statedir"
+	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -42,6 +43,17 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	if len(cs.Network.Ports) > 0 && netRec.Network == "" {
+		return fmt.Errorf("container %s: ports: this runtime has no networks to publish ports from: %w", id, runtime.ErrNotSupported)
+	}
+	// The host ports are held from now on (a taken one fails here, named);
+	// the shim keeps them for the container's life.
+	held, ports, err := network.HoldPorts(cs.Network.Ports)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	defer closeAll(held)
+	netRec.Ports = ports
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err
@@ -149,7 +161,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		ID: id, Key: key, Image: cs.Image, ImageDigest: img.Digest, Platform: img.Platform,
 		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
 		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: cs.Resources, Labels: cs.Labels, AutoRemove: cs.AutoRemove,
-		NetworkMode: netRec.Mode,
+		NetworkMode: netRec.Mode, Ports: ports,
 	}
 	if m.Platform.OS == "" {
 		m.Platform = r.Platforms()[0]
@@ -159,7 +171,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	r.step("create:meta")
 	tBundle = time.Now()
-	if _, err = r.spawnShim(ctx, id, key, dir, 1); err != nil {
+	if _, err = r.spawnShim(ctx, id, key, dir, 1, held); err != nil {
 		return err
 	}
 	r.step("create:shim")
@@ -194,7 +206,10 @@ func (r *Runtime) step(step string) {
 // spawnShim starts the shim of run gen in its own session and waits until
 // it reports the container created (or why it is not). It returns the
 // shim's record, as written to shimFile.
-func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64) (shimRecord, error) {
+//
+// held are the sockets of the container's published ports: the shim
+// inherits them and keeps them open until the run ends.
+func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64, held []*os.File) (shimRecord, error) {
 	rd, wr, err := os.Pipe()
 	if err != nil {
 		return shimRecord{}, err
@@ -218,10 +233,13 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	if r.opt.logMaxFiles > 0 {
 		args = append(args, "--log-max-files", strconv.Itoa(r.opt.logMaxFiles))
 	}
+	if len(held) > 0 {
+		args = append(args, "--held-fds", strconv.Itoa(len(held)))
+	}
 	cmd := exec.Command(r.opt.shim[0], args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.ExtraFiles = []*os.File{wr}
+	cmd.ExtraFiles = append([]*os.File{wr}, held...)
 	// Its own session: signals to the agent's process group and the end of
 	// the agent's terminal do not reach it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -278,7 +296,14 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		if !pollUntil(ctx, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
 			return fmt.Errorf("container %s: the supervisor of its previous run has not ended; retry: %w", id, runtime.ErrUnavailable)
 		}
-		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1)
+		// The last run's shim let the published ports go when it ended:
+		// this run holds them again.
+		held, _, err := network.HoldPorts(s.meta.Ports)
+		if err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1, held)
+		closeAll(held)
 		if err != nil {
 			return err
 		}
@@ -622,4 +647,12 @@ func checkLimits(r runtime.Resources) error {
 		return fmt.Errorf("CPU limit %g: the smallest is 0.01: %w", r.CPU, runtime.ErrInvalidArgument)
 	}
 	return nil
+}
+
+// closeAll closes files, ignoring errors: this process's copies of
+// sockets a shim holds.
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }

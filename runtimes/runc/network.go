@@ -35,6 +35,9 @@ type netRecord struct {
 	// network's name and the pinned namespace.
 	Network string `json:"network,omitempty"`
 	NetNS   string `json:"netns,omitempty"`
+	// Ports are the published ports, every host port chosen: the
+	// attachment's portmap rules, removed with it.
+	Ports []runtime.PortMapping `json:"ports,omitempty"`
 	// Attachment is what attaching gave, once it has.
 	Attachment *network.Attachment `json:"attachment,omitempty"`
 }
@@ -80,7 +83,7 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 	}
 	done := make(chan error, 1)
 	go func() {
-		att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS})
+		att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports})
 		if err == nil {
 			rec.Attachment = &att
 			err = writeJSON(filepath.Join(dir, netFile), rec)
@@ -111,7 +114,7 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) error {
 		return err
 	}
 	if rec.Network != "" && r.opt.networks != nil {
-		if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network}); err != nil {
+		if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil {
 			return err
 		}
 	}
@@ -130,7 +133,7 @@ func readNet(dir string) *netRecord {
 
 // status is the record as Inspect reports it.
 func (rec *netRecord) status() *runtime.NetworkStatus {
-	st := &runtime.NetworkStatus{Mode: rec.Mode, Network: rec.Network}
+	st := &runtime.NetworkStatus{Mode: rec.Mode, Network: rec.Network, Ports: rec.Ports}
 	if a := rec.Attachment; a != nil {
 		st.Address, st.Gateway, st.MAC = a.Address, a.Gateway, a.MAC
 	}

@@ -369,6 +369,6 @@ func (r *Runtime) container(s *snapshot) runtime.Container {
 	return runtime.Container{
 		ID: s.meta.ID, Image: s.meta.Image, Platform: s.meta.Platform,
 		Runtime: r.Name(), State: s.state, Created: s.meta.Created,
-		AutoRemove: s.meta.AutoRemove,
+		AutoRemove: s.meta.AutoRemove, Ports: s.meta.Ports,
 	}
 }

@@ -44,6 +44,8 @@ type meta struct {
 	// NetworkMode is the resolved network mode (bridge, none, host or a
 	// network's name); the attachment, if any, is in netFile.
 	NetworkMode string `json:"network_mode,omitempty"`
+	// Ports are the published ports, every host port chosen.
+	Ports []runtime.PortMapping `json:"ports,omitempty"`
 }
 
 // shimRecord identifies the shim of the current run; start (the process's

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -162,4 +164,121 @@ func TestNetworkCommands(t *testing.T) {
 	if res := e.sy("network", "inspect", "appnet"); res.code == 0 || !strings.Contains(res.stderr, "not found") {
 		t.Errorf("inspect of a removed network: exit %d, %q", res.code, res.stderr)
 	}
+}
+
+// hostAddr is an IPv4 address of the host's own, not loopback and not a
+// bridge of switchyard's.
+func hostAddr(t *testing.T) string {
+	t.Helper()
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		if strings.HasPrefix(i.Name, "sy") || i.Flags&net.FlagLoopback != 0 || i.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+				return ipn.IP.String()
+			}
+		}
+	}
+	t.Skip("the host has no IPv4 address but loopback")
+	return ""
+}
+
+func httpGet(url string) (string, error) {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// Published ports answer on 127.0.0.1 and the host's own address, and from
+// another container; a free host port is chosen for -p CONTAINERPORT; ps
+// shows them; a taken host port is refused at create naming who holds it;
+// removing the container removes its rules.
+func TestPublishedPorts(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", e.images.busybox)
+	natBefore := natRules(t)
+	serve := []string{"sh", "-c", "mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www"}
+	lp, ap := freePort(t), freePort(t) // strings, as tls_test.go has it
+	e.ok(append([]string{"run", "-d", "--name", "pweb", "-p", "127.0.0.1:" + lp + ":8080", "-p", ap + ":8080", "-p", "8080", e.images.busybox}, serve...)...)
+	for _, url := range []string{"http://127.0.0.1:" + lp + "/", "http://" + hostAddr(t) + ":" + ap + "/"} {
+		var body string
+		waitFor(t, "pweb to answer at "+url, 30*time.Second, func() bool {
+			b, err := httpGet(url)
+			body = b
+			return err == nil
+		})
+		if !strings.Contains(body, "hello from web") {
+			t.Errorf("%s answered %q", url, body)
+		}
+	}
+	// The free port.
+	var ps []struct {
+		Name  string   `json:"name"`
+		Ports []string `json:"ports"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("ps", "--format", "json")), &ps); err != nil || len(ps) != 1 || len(ps[0].Ports) != 3 {
+		t.Fatalf("ps: %+v %v; want pweb with three ports", ps, err)
+	}
+	want := "127.0.0.1:" + lp + "->8080/tcp"
+	if ps[0].Ports[0] != want || !strings.HasPrefix(ps[0].Ports[2], "0.0.0.0:") || strings.HasPrefix(ps[0].Ports[2], "0.0.0.0:0->") {
+		t.Errorf("ps ports %v; want %s first and a chosen port last", ps[0].Ports, want)
+	}
+	if out := e.ok("ps"); !strings.Contains(out, want) {
+		t.Errorf("ps table without the ports:\n%s", out)
+	}
+	free := strings.TrimSuffix(strings.TrimPrefix(ps[0].Ports[2], "0.0.0.0:"), "->8080/tcp")
+	if b, err := httpGet("http://127.0.0.1:" + free + "/"); err != nil || !strings.Contains(b, "hello") {
+		t.Errorf("the chosen port %s: %q, %v", free, b, err)
+	}
+	// From another container, through the host's address.
+	out := e.ok("run", "--rm", e.images.busybox, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc "+hostAddr(t)+" "+ap)
+	if !strings.Contains(out, "hello from web") {
+		t.Errorf("another container through %s:%s got %q", hostAddr(t), ap, out)
+	}
+	// A port another process holds.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tp := taken.Addr().(*net.TCPAddr).Port
+	res := e.sy("run", "-d", "--name", "clash", "-p", fmt.Sprintf("127.0.0.1:%d:80", tp), e.images.busybox, "sleep", "100")
+	if res.code == 0 || !strings.Contains(res.stderr, fmt.Sprintf("host port %d/tcp is in use by pid %d", tp, os.Getpid())) {
+		t.Errorf("a taken port: exit %d, %q; want it refused naming this test's process", res.code, res.stderr)
+	}
+	if _, ok := e.psAll()["clash-rep-0"]; ok {
+		t.Errorf("the refused container was left behind")
+	}
+	if res := e.sy("run", "-d", "-p", "80/sctp", e.images.busybox, "true"); res.code == 0 || !strings.Contains(res.stderr, "tcp or udp") {
+		t.Errorf("a bad -p: exit %d, %q", res.code, res.stderr)
+	}
+	e.ok("rm", "-f", "pweb")
+	if after := natRules(t); after != natBefore {
+		t.Errorf("nat rules after the container went:\n%s\nbefore:\n%s", after, natBefore)
+	}
+}
+
+// natRules are the nat table's rules of the plugins' per-container chains
+// (CNI-DN-...), which come and go with containers.
+func natRules(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("iptables-save", "-t", "nat").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "CNI-DN-") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

@@ -40,6 +40,7 @@ type config struct {
 	gen                             uint64
 	logMaxSize                      int64
 	logMaxFiles                     int
+	heldFDs                         int
 }
 
 // Main runs the shim with args (the words after "shim") and returns the
@@ -59,6 +60,7 @@ func Main(args []string) int {
 	fs.Uint64Var(&c.gen, "gen", 0, "run generation recorded in the exit")
 	fs.Int64Var(&c.logMaxSize, "log-max-size", 0, "rotate the log at this many bytes (0: the default)")
 	fs.IntVar(&c.logMaxFiles, "log-max-files", 0, "log files kept, the current one included (0: the default)")
+	fs.IntVar(&c.heldFDs, "held-fds", 0, "sockets after the ready pipe (fd 4 on) held open for the container's published ports")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -79,6 +81,11 @@ func Main(args []string) int {
 	ready := os.NewFile(ReadyFD, "ready")
 	if ready != nil {
 		syscall.CloseOnExec(ReadyFD)
+	}
+	// The published ports' sockets stay open, untouched, until this
+	// process ends; runc and the container do not get them.
+	for fd := ReadyFD + 1; fd <= ReadyFD+c.heldFDs; fd++ {
+		syscall.CloseOnExec(fd)
 	}
 	e, err := run(c, ready)
 	if err != nil {
