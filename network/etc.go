@@ -22,13 +22,15 @@ func Hosts(hostname string, addr netip.Addr) []byte {
 }
 
 // ResolvConf is a container's /etc/resolv.conf made from the host's: its
-// search domains and options kept, its nameservers but those on loopback
-// (which a container's own loopback does not serve), as docker does.
-// extra nameservers, such as a network's own DNS server, come first.
-func ResolvConf(host []byte, extra ...netip.Addr) []byte {
+// search domains and options kept, and as nameserver the network's DNS
+// server when it has one (it answers the containers' names and asks the
+// host's resolvers for the rest), else the host's nameservers but those on
+// loopback, which a container's own loopback does not serve, as docker
+// does.
+func ResolvConf(host []byte, server netip.Addr) []byte {
 	var b bytes.Buffer
-	for _, a := range extra {
-		fmt.Fprintf(&b, "nameserver %s\n", a)
+	if server.IsValid() {
+		fmt.Fprintf(&b, "nameserver %s\n", server)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(host))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
@@ -41,7 +43,7 @@ func ResolvConf(host []byte, extra ...netip.Addr) []byte {
 		switch f[0] {
 		case "nameserver":
 			a, err := netip.ParseAddr(f[1])
-			if err != nil || a.Unmap().IsLoopback() {
+			if server.IsValid() || err != nil || a.Unmap().IsLoopback() {
 				continue
 			}
 			fmt.Fprintf(&b, "nameserver %s\n", a)

@@ -40,6 +40,9 @@ type Network struct {
 	Default bool `json:"default,omitempty"`
 	// Containers counts the containers attached now.
 	Containers int `json:"containers"`
+	// DNS is the address of the network's DNS server (its gateway), which
+	// answers its containers' names; zero when it has none.
+	DNS netip.Addr `json:"dns,omitzero"`
 }
 
 // Manager keeps the node's networks under a root directory: a CNI conflist
@@ -62,6 +65,11 @@ type entry struct {
 	// the chain with portmap after the bridge: portmap's DEL runs iptables
 	// even when it has nothing to remove.
 	list, ports *libcni.NetworkConfigList
+	// names are the network's DNS records, served by dns (nil when the
+	// server could not start).
+	names    *names
+	dns      *dnsServer
+	dnsTried bool
 }
 
 // Open returns the networks under root, making the default bridge network
@@ -98,10 +106,81 @@ func Open(ctx context.Context, root string, opts ...Option) (*Manager, error) {
 	}
 	for _, e := range m.nets {
 		if err := ensureRules(ctx, e.net); err != nil {
+			m.Close()
 			return nil, fmt.Errorf("network %s: %w", e.net.Name, err)
 		}
+		m.startDNS(e)
 	}
+	m.restoreNames()
 	return m, nil
+}
+
+// startDNS starts e's DNS server; a network whose server cannot start
+// (port 53 of its gateway taken) works without one, and says so.
+func (m *Manager) startDNS(e *entry) {
+	if m.opts.noDNS || e.dnsTried {
+		return
+	}
+	e.dnsTried = true
+	s, err := startDNS(e.net.Gateway, e.names, hostResolvers(), m.opts.log)
+	if err != nil {
+		m.opts.log.Warn("network: no DNS server: containers resolve the host's names only, not each other's", "network", e.net.Name, "err", err)
+		return
+	}
+	e.dns = s
+	e.net.DNS = e.net.Gateway
+}
+
+// namesArg is the capability argument that keeps an attachment's DNS
+// names in the libcni cache (plugins get only the capabilities they
+// declare), so that a new agent serves them again.
+const namesArg = "io.switchyard.names"
+
+// restoreNames gives the DNS servers the names of the attachments in the
+// cache: those a previous agent made.
+func (m *Manager) restoreNames() {
+	atts, err := m.cni.GetCachedAttachments("")
+	if err != nil {
+		return
+	}
+	for _, a := range atts {
+		e, ok := m.nets[a.Network]
+		if !ok {
+			continue
+		}
+		var list []string
+		if raw, ok := a.CapabilityArgs[namesArg].([]any); ok {
+			for _, v := range raw {
+				if s, ok := v.(string); ok {
+					list = append(list, s)
+				}
+			}
+		}
+		res, err := m.cni.GetNetworkListCachedResult(e.list, &libcni.RuntimeConf{ContainerID: a.ContainerID, IfName: a.IfName})
+		if err != nil || res == nil {
+			continue
+		}
+		r, err := types100.NewResultFromResult(res)
+		if err != nil || len(r.IPs) == 0 {
+			continue
+		}
+		if ip, ok := netip.AddrFromSlice(r.IPs[0].Address.IP); ok {
+			e.names.add(a.ContainerID, ip.Unmap(), list)
+		}
+	}
+}
+
+// Close stops the networks' DNS servers. The networks stay.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.nets {
+		if e.dns != nil {
+			e.dns.close()
+			e.dns = nil
+		}
+	}
+	return nil
 }
 
 // conflist is the CNI configuration switchyard writes for a network.
@@ -196,7 +275,7 @@ func (m *Manager) entryOf(n Network) (*entry, error) {
 			return nil, err
 		}
 	}
-	return &entry{net: n, list: lists[0], ports: lists[1]}, nil
+	return &entry{net: n, list: lists[0], ports: lists[1], names: newNames()}, nil
 }
 
 // Create makes the network name on subnet (a free private /24 when zero),
@@ -266,7 +345,8 @@ func (m *Manager) create(ctx context.Context, n Network) (Network, error) {
 		return Network{}, fmt.Errorf("network %s: %w", n.Name, err)
 	}
 	m.nets[n.Name] = e
-	return n, nil
+	m.startDNS(e)
+	return e.net, nil
 }
 
 // freeSubnet is the first 10.91.N.0/24 no network uses. Guarded by mu.
@@ -419,6 +499,9 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	if err := removeRules(ctx, e.net); err != nil {
 		return fmt.Errorf("network %s: %w", name, err)
 	}
+	if e.dns != nil {
+		e.dns.close()
+	}
 	if err := deleteLink(e.net.Bridge); err != nil {
 		m.opts.log.Warn("network: removing its bridge", "network", name, "bridge", e.net.Bridge, "err", err)
 	}
@@ -443,6 +526,9 @@ type Endpoint struct {
 	// set (the caller chose the free ones), and the same ports are given
 	// to Detach.
 	Ports []runtime.PortMapping
+	// Names are the names the network's DNS server answers with the
+	// container's address (its name, its service's, its aliases).
+	Names []string
 }
 
 // Attachment is what attaching gave a container.
@@ -495,6 +581,7 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (Attachment, error) {
 	if !att.Address.IsValid() {
 		return att, fmt.Errorf("network %s: attach: the plugins gave no IPv4 address", ep.Network)
 	}
+	e.names.add(ep.ContainerID, att.Address.Addr(), ep.Names)
 	return att, nil
 }
 
@@ -510,6 +597,7 @@ func (m *Manager) Detach(ctx context.Context, ep Endpoint) error {
 	if err != nil {
 		return err
 	}
+	e.names.remove(ep.ContainerID)
 	if err := m.cni.DelNetworkList(ctx, e.chain(ep), m.runtimeConf(ep)); err != nil {
 		return fmt.Errorf("network %s: detach: %w", ep.Network, err)
 	}
@@ -535,7 +623,10 @@ func (e *entry) chain(ep Endpoint) *libcni.NetworkConfigList {
 }
 
 func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
-	rt := &libcni.RuntimeConf{ContainerID: ep.ContainerID, NetNS: ep.NetNS, IfName: ifName}
+	rt := &libcni.RuntimeConf{ContainerID: ep.ContainerID, NetNS: ep.NetNS, IfName: ifName, CapabilityArgs: map[string]any{}}
+	if len(ep.Names) > 0 {
+		rt.CapabilityArgs[namesArg] = ep.Names
+	}
 	if len(ep.Ports) > 0 {
 		maps := make([]map[string]any, len(ep.Ports))
 		for i, p := range ep.Ports {
@@ -545,7 +636,7 @@ func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
 			}
 			maps[i] = pm
 		}
-		rt.CapabilityArgs = map[string]any{"portMappings": maps}
+		rt.CapabilityArgs["portMappings"] = maps
 	}
 	return rt
 }
@@ -558,6 +649,9 @@ func (m *Manager) RemoveAll(ctx context.Context) error {
 	defer m.mu.Unlock()
 	var errs []error
 	for name, e := range m.nets {
+		if e.dns != nil {
+			e.dns.close()
+		}
 		if err := removeRules(ctx, e.net); err != nil {
 			errs = append(errs, err)
 		}

@@ -16,6 +16,7 @@ type options struct {
 	bridge     string
 	subnet     netip.Prefix
 	log        *slog.Logger
+	noDNS      bool
 }
 
 // DefaultPluginDirs are where the CNI plugins are looked for: Debian's
@@ -75,4 +76,10 @@ func WithLogger(l *slog.Logger) Option {
 		o.log = l
 		return nil
 	}
+}
+
+// WithoutDNS opens the networks without their DNS servers: for a tool that
+// only manages networks (removes them, say) beside or after an agent.
+func WithoutDNS() Option {
+	return func(o *options) error { o.noDNS = true; return nil }
 }

@@ -64,6 +64,10 @@ type NetworkSpec struct {
 	// Ports are published on the host; they need a network (not none, and
 	// with host the container's ports are the host's already).
 	Ports []PortMapping `json:"ports,omitempty"`
+	// Aliases are more names the network's DNS answers with the
+	// container's address, besides its own name and its service's (a
+	// deployment's replicas get their service's name within it).
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // Resources are a container's limits; zero means none.
@@ -120,6 +124,11 @@ func (s *CreateSpec) Validate() error {
 	}
 	if err := validatePorts(s.Network); err != nil {
 		return err
+	}
+	for i, a := range s.Network.Aliases {
+		if msg := CheckName(a, "network alias"); msg != "" {
+			return fmt.Errorf("create spec: network.aliases[%d]: %s: %w", i, msg, ErrInvalidArgument)
+		}
 	}
 	seen := map[string]bool{}
 	for i, v := range s.Volumes {

@@ -146,6 +146,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}
 	n.closers = append(n.closers, store.Close)
 	nets := openNetworks(ctx, cfg, log)
+	if nets != nil {
+		n.closers = append(n.closers, nets.Close)
+	}
 	local, localPlatforms, err := buildLocal(cfg, store, nets, log)
 	for _, rt := range local {
 		// wasm's connections to its host; the runtimes outlive no node.
@@ -402,7 +405,9 @@ func listenOptions(l Listen) ([]agent.Option, net.Listener, error) {
 // (containers then get loopback alone) when networking is disabled or
 // cannot work here: no CNI plugins, no iptables. The log says which.
 func openNetworks(ctx context.Context, cfg Config, log *slog.Logger) *network.Manager {
-	if cfg.Networks.Disabled {
+	// Networks are for the local Linux containers; a node of wasm and
+	// delegates alone makes none.
+	if cfg.Networks.Disabled || !slices.Contains(cfg.Agent.Runtimes, "runc") {
 		return nil
 	}
 	if !slices.ContainsFunc(network.DefaultPluginDirs(), func(d string) bool {

@@ -14,6 +14,7 @@ func testConfig(t *testing.T) Config {
 	cfg := Config{Agent: agent.DefaultConfig()}
 	cfg.Agent.Root = filepath.Join(dir, "root")
 	cfg.Agent.Socket = filepath.Join(dir, "sy.sock")
+	cfg.Networks.Disabled = true // no bridge of the host's is touched
 	return cfg
 }
 

@@ -54,6 +54,11 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	defer closeAll(held)
 	netRec.Ports = ports
+	if netRec.Network != "" {
+		// Found by its name and its service's (all replicas), and by the
+		// aliases it asks for.
+		netRec.Names = append([]string{id.String(), id.Service}, cs.Network.Aliases...)
+	}
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err

@@ -38,6 +38,10 @@ type netRecord struct {
 	// Ports are the published ports, every host port chosen: the
 	// attachment's portmap rules, removed with it.
 	Ports []runtime.PortMapping `json:"ports,omitempty"`
+	// DNS is the network's DNS server, the container's nameserver.
+	DNS netip.Addr `json:"dns,omitzero"`
+	// Names are the names the network's DNS server gives the container.
+	Names []string `json:"names,omitempty"`
 	// Attachment is what attaching gave, once it has.
 	Attachment *network.Attachment `json:"attachment,omitempty"`
 }
@@ -63,10 +67,11 @@ func (r *Runtime) networkOf(cs *runtime.CreateSpec) (netRecord, error) {
 	if mode == runtime.NetworkBridge {
 		name = network.DefaultName
 	}
-	if _, err := r.opt.networks.Get(name); err != nil {
+	n, err := r.opt.networks.Get(name)
+	if err != nil {
 		return netRecord{}, err
 	}
-	return netRecord{Mode: mode, Network: name}, nil
+	return netRecord{Mode: mode, Network: name, DNS: n.DNS}, nil
 }
 
 // attachAsync makes the container's namespace and attaches it to its
@@ -83,7 +88,7 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 	}
 	done := make(chan error, 1)
 	go func() {
-		att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports})
+		att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports, Names: rec.Names})
 		if err == nil {
 			rec.Attachment = &att
 			err = writeJSON(filepath.Join(dir, netFile), rec)
@@ -156,7 +161,7 @@ func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
 	files := map[string][]byte{
 		"hosts":       network.Hosts(hostname, netip.Addr{}),
 		"hostname":    []byte(hostname + "\n"),
-		"resolv.conf": network.ResolvConf(host),
+		"resolv.conf": network.ResolvConf(host, rec.DNS),
 	}
 	mounts := map[string]string{}
 	for name, b := range files {

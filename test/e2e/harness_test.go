@@ -218,7 +218,7 @@ func (e *env) cleanup() {
 	// The networks the agent made: their bridges and rules.
 	if _, err := os.Stat(filepath.Join(e.root, "networks")); err == nil {
 		m, err := network.Open(context.Background(), filepath.Join(e.root, "networks"),
-			network.WithDefaultBridge(e2eBridge, netip.MustParsePrefix(e2eSubnet)))
+			network.WithDefaultBridge(e2eBridge, netip.MustParsePrefix(e2eSubnet)), network.WithoutDNS())
 		if err == nil {
 			err = m.RemoveAll(context.Background())
 		}

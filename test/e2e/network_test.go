@@ -282,3 +282,82 @@ func natRules(t *testing.T) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// namesSpec is a deployment of web (busybox httpd, replicas of it) and a
+// client job that fetches http://web:8080/ by name: no address is written
+// anywhere.
+func namesSpec(image string, replicas int) string {
+	return fmt.Sprintf(`version: v1
+deployment: names
+services:
+  web:
+    rtype: service
+    image:
+      name: %[1]s
+    command:
+      entrypoint: ["/bin/sh", "-c"]
+      args: ['trap "exit 0" TERM; mkdir -p /www; echo hello from web > /www/index.html; httpd -f -p 8080 -h /www & wait']
+    scale:
+      mode: fixed
+      replicas: %[2]d
+  client:
+    rtype: job
+    image:
+      name: %[1]s
+    command:
+      entrypoint: ["/bin/sh", "-c"]
+      args: ['for i in $(seq 100); do out=$(printf "GET / HTTP/1.0\r\n\r\n" | nc web 8080) && case "$out" in *hello*) echo "client got: $out"; exit 0;; esac; sleep 0.2; done; exit 1']
+`, image, replicas)
+}
+
+// Containers find each other by name through their network's DNS server:
+// a deployment's service by its name (every replica's address, following
+// scaling), a container by its own name; the rest is asked of the host's
+// resolvers.
+func TestNamesResolve(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", e.images.busybox)
+	spec := e.writeSpec("names.yaml", namesSpec(e.images.busybox, 1))
+	e.ok("up", "-f", spec)
+	waitFor(t, "the client job to fetch http://web:8080/", time.Minute, func() bool { return e.psAll()["names-client-rep-0"].exited(0) })
+	if out := e.ok("logs", "names-client"); !strings.Contains(out, "hello from web") {
+		t.Errorf("client's log: %q", out)
+	}
+	// Scaled to 3, the name answers all three.
+	e.ok("up", "-f", e.writeSpec("names.yaml", namesSpec(e.images.busybox, 3)))
+	var want []string
+	for n := range 3 {
+		in := e.inspectNetwork(fmt.Sprintf("names-web-rep-%d", n))
+		if in.Network == nil || !in.Network.Address.IsValid() {
+			t.Fatalf("replica %d has no address: %+v", n, in.Network)
+		}
+		want = append(want, in.Network.Address.Addr().String())
+	}
+	out := e.ok("run", "--rm", e.images.busybox, "nslookup", "web")
+	for _, a := range want {
+		if !strings.Contains(out, a) {
+			t.Errorf("nslookup web: %q; want every replica's address (%v)", out, want)
+			break
+		}
+	}
+	// A container by its name.
+	e.ok("run", "-d", "--name", "solo", e.images.busybox, "sleep", "1000")
+	solo := e.inspectNetwork("solo").Network.Address.Addr().String()
+	if out := e.ok("run", "--rm", e.images.busybox, "nslookup", "solo"); !strings.Contains(out, solo) {
+		t.Errorf("nslookup solo: %q; want %s", out, solo)
+	}
+	// A new agent serves the names the last one knew.
+	e.stopDaemon()
+	e.startDaemon()
+	if out := e.ok("run", "--rm", e.images.busybox, "nslookup", "solo"); !strings.Contains(out, solo) {
+		t.Errorf("nslookup solo after an agent restart: %q; want %s", out, solo)
+	}
+	// Scaled back to 1: the removed replicas are gone from the answer.
+	e.ok("up", "-f", e.writeSpec("names.yaml", namesSpec(e.images.busybox, 1)))
+	out = e.ok("run", "--rm", e.images.busybox, "nslookup", "web")
+	if !strings.Contains(out, want[0]) || strings.Contains(out, want[1]) || strings.Contains(out, want[2]) {
+		t.Errorf("nslookup web after scaling to 1: %q; want %s alone", out, want[0])
+	}
+	e.ok("down", "-f", spec)
+	e.ok("rm", "-f", "solo")
+}

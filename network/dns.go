@@ -1,0 +1,217 @@
+package network
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// dnsPort is where a network's DNS server listens, on its gateway.
+const dnsPort = 53
+
+// recordTTL is the TTL of the answers about containers: short, since
+// replicas come and go.
+const recordTTL = 5
+
+// names are a network's DNS records: each name (lower case, fully
+// qualified) and the addresses of the containers that have it, with which
+// container gave which. Safe for concurrent use.
+type names struct {
+	mu sync.RWMutex
+	// byName maps a name to the containers (by CNI container id) with it
+	// and their addresses. Guarded by mu.
+	byName map[string]map[string]netip.Addr
+}
+
+func newNames() *names { return &names{byName: map[string]map[string]netip.Addr{}} }
+
+// add gives container id the names at addr.
+func (n *names) add(id string, addr netip.Addr, list []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, name := range list {
+		fq := dns.Fqdn(strings.ToLower(name))
+		if n.byName[fq] == nil {
+			n.byName[fq] = map[string]netip.Addr{}
+		}
+		n.byName[fq][id] = addr
+	}
+}
+
+// remove drops every name of container id.
+func (n *names) remove(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for name, ids := range n.byName {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(n.byName, name)
+		}
+	}
+}
+
+// lookup returns the addresses of name, sorted; nil when no container has
+// it.
+func (n *names) lookup(name string) []netip.Addr {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	ids := n.byName[strings.ToLower(name)]
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]netip.Addr, 0, len(ids))
+	for _, a := range ids {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
+
+// dnsServer answers a network's containers: their names from the
+// network's records, every other name by asking the host's resolvers, as
+// docker's embedded DNS and aardvark-dns do.
+type dnsServer struct {
+	names    *names
+	upstream []string // host:port of the host's resolvers
+	log      *slog.Logger
+	udp, tcp *dns.Server
+	pc       net.PacketConn
+	ln       net.Listener
+	client   *dns.Client
+}
+
+// startDNS serves names on addr:53, UDP and TCP, asking upstream
+// (host:port) for other names. The sockets are bound with IP_FREEBIND:
+// the gateway's address appears on the bridge only when the first
+// container attaches.
+func startDNS(addr netip.Addr, n *names, upstream []string, log *slog.Logger) (*dnsServer, error) {
+	s := &dnsServer{names: n, upstream: upstream, log: log,
+		client: &dns.Client{Timeout: 2 * time.Second}}
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_FREEBIND, 1)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	hostport := netip.AddrPortFrom(addr, dnsPort).String()
+	pc, err := lc.ListenPacket(context.Background(), "udp4", hostport)
+	if err != nil {
+		return nil, fmt.Errorf("DNS on %s: %w", hostport, err)
+	}
+	ln, err := lc.Listen(context.Background(), "tcp4", hostport)
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("DNS on %s: %w", hostport, err)
+	}
+	s.pc, s.ln = pc, ln
+	h := dns.HandlerFunc(s.serve)
+	s.udp = &dns.Server{PacketConn: pc, Handler: h}
+	s.tcp = &dns.Server{Listener: ln, Handler: h, ReadTimeout: 5 * time.Second}
+	for _, srv := range []*dns.Server{s.udp, s.tcp} {
+		go func() {
+			if err := srv.ActivateAndServe(); err != nil {
+				log.Debug("network DNS server ended", "address", hostport, "err", err)
+			}
+		}()
+	}
+	return s, nil
+}
+
+// close stops the server and frees its port: the sockets are closed
+// here too, since a server that has not begun to serve yet keeps them
+// through Shutdown.
+func (s *dnsServer) close() {
+	_ = s.udp.Shutdown()
+	_ = s.tcp.Shutdown()
+	_ = s.pc.Close()
+	_ = s.ln.Close()
+}
+
+// serve answers one query.
+func (s *dnsServer) serve(w dns.ResponseWriter, req *dns.Msg) {
+	if len(req.Question) != 1 {
+		m := new(dns.Msg)
+		m.SetRcode(req, dns.RcodeFormatError)
+		_ = w.WriteMsg(m)
+		return
+	}
+	q := req.Question[0]
+	if addrs := s.names.lookup(q.Name); addrs != nil && q.Qclass == dns.ClassINET {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Authoritative = true
+		m.RecursionAvailable = true
+		if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
+			for _, a := range addrs {
+				if a.Is4() {
+					m.Answer = append(m.Answer, &dns.A{
+						Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: recordTTL},
+						A:   a.AsSlice(),
+					})
+				}
+			}
+		}
+		// Another type of a container's name: no such record, the name
+		// exists (NOERROR with no answer).
+		_ = w.WriteMsg(m)
+		return
+	}
+	s.forward(w, req)
+}
+
+// forward asks the host's resolvers, in turn, and relays the first answer.
+func (s *dnsServer) forward(w dns.ResponseWriter, req *dns.Msg) {
+	proto := "udp"
+	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
+		proto = "tcp"
+	}
+	c := *s.client
+	c.Net = proto
+	for _, up := range s.upstream {
+		resp, _, err := c.Exchange(req, up)
+		if err == nil && resp != nil {
+			_ = w.WriteMsg(resp)
+			return
+		}
+	}
+	m := new(dns.Msg)
+	m.SetRcode(req, dns.RcodeServerFailure)
+	_ = w.WriteMsg(m)
+}
+
+// hostResolvers are the host's nameservers, from /etc/resolv.conf,
+// loopback ones included: the agent runs in the host's namespace, where
+// they answer.
+func hostResolvers() []string {
+	b, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "nameserver" {
+			if a, err := netip.ParseAddr(f[1]); err == nil {
+				out = append(out, netip.AddrPortFrom(a.Unmap(), 53).String())
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+package network
+
+import (
+	"net/netip"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"log/slog"
+
+	"github.com/miekg/dns"
+)
+
+// The server answers its containers' names (every address of a name,
+// following adds and removals, in any case), says a known name has no
+// other record types, and relays other names to its upstream.
+func TestDNSServer(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root (port 53)")
+	}
+	// An upstream of the test's own.
+	up := &dns.Server{Addr: "127.0.0.1:0", Net: "udp", Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: []byte{192, 0, 2, 7}})
+		_ = w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	up.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = up.ListenAndServe() }()
+	<-started
+	defer up.Shutdown()
+
+	n := newNames()
+	s, err := startDNS(netip.MustParseAddr("127.0.0.3"), n, []string{up.PacketConn.LocalAddr().String()}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	n.add("k1", netip.MustParseAddr("10.9.0.2"), []string{"web", "web-rep-0"})
+	n.add("k2", netip.MustParseAddr("10.9.0.3"), []string{"web", "web-rep-1"})
+	c := &dns.Client{Timeout: 2 * time.Second}
+	ask := func(name string, qtype uint16) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), qtype)
+		r, _, err := c.Exchange(m, "127.0.0.3:53")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return r
+	}
+	addrs := func(r *dns.Msg) []string {
+		var out []string
+		for _, rr := range r.Answer {
+			if a, ok := rr.(*dns.A); ok {
+				out = append(out, a.A.String())
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := addrs(ask("WEB", dns.TypeA)); !slices.Equal(got, []string{"10.9.0.2", "10.9.0.3"}) {
+		t.Errorf("web: %v", got)
+	}
+	if r := ask("web-rep-1", dns.TypeAAAA); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+		t.Errorf("AAAA of a container: %v", r)
+	}
+	n.remove("k1")
+	if got := addrs(ask("web", dns.TypeA)); !slices.Equal(got, []string{"10.9.0.3"}) {
+		t.Errorf("web after a removal: %v", got)
+	}
+	if got := addrs(ask("example.com", dns.TypeA)); !slices.Equal(got, []string{"192.0.2.7"}) {
+		t.Errorf("a name of the world, relayed: %v", got)
+	}
+}
