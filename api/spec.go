@@ -43,10 +43,11 @@ type Command struct {
 
 // Endpoint is the JSON form of spec.Endpoint.
 type Endpoint struct {
-	Name     string `json:"name"`
-	Protocol string `json:"protocol,omitempty"`
-	Port     uint16 `json:"port"`
-	Expose   string `json:"expose,omitempty"`
+	Name       string `json:"name"`
+	Protocol   string `json:"protocol,omitempty"`
+	Port       uint16 `json:"port"`
+	TargetPort uint16 `json:"target_port,omitempty"`
+	Expose     string `json:"expose,omitempty"`
 }
 
 // Resources is the JSON form of spec.Resources.

@@ -35,5 +35,16 @@ func (s *ServiceSpec) CreateSpec() *runtime.CreateSpec {
 	for _, k := range keys {
 		cs.Env = append(cs.Env, k+"="+s.Env[k])
 	}
+	// A public endpoint is published on the host's port, as -p does.
+	for _, ep := range s.Endpoints {
+		if ep.Expose != "public" {
+			continue
+		}
+		target := ep.TargetPort
+		if target == 0 {
+			target = ep.Port
+		}
+		cs.Network.Ports = append(cs.Network.Ports, runtime.PortMapping{HostPort: ep.Port, ContainerPort: target, Protocol: transport(ep.Protocol)})
+	}
 	return cs
 }

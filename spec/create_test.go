@@ -21,6 +21,11 @@ func TestServiceSpecToCreateSpec(t *testing.T) {
 		Resources: spec.Resources{CPU: 0.5, MemoryBytes: 64 << 20},
 		Volumes:   []spec.Volume{{Name: "data", Path: "/data", ReadOnly: true}},
 		Scale:     spec.Scale{Replicas: 3},
+		Endpoints: []spec.Endpoint{
+			{Name: "http", Protocol: "http", Port: 8080, TargetPort: 80, Expose: "public"},
+			{Name: "dns", Protocol: "udp", Port: 5353, Expose: "public"},
+			{Name: "admin", Protocol: "tcp", Port: 9000, Expose: "internal"},
+		},
 	}
 	got := svc.CreateSpec()
 	want := &runtime.CreateSpec{
@@ -29,6 +34,11 @@ func TestServiceSpecToCreateSpec(t *testing.T) {
 		Env:       []string{"A=1", "B=2"},
 		Resources: runtime.Resources{CPU: 0.5, MemoryBytes: 64 << 20},
 		Volumes:   []runtime.Volume{{Name: "data", Path: "/data", ReadOnly: true}},
+		// Public endpoints are published; internal ones are not.
+		Network: runtime.NetworkSpec{Ports: []runtime.PortMapping{
+			{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
+			{HostPort: 5353, ContainerPort: 5353, Protocol: "udp"},
+		}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("CreateSpec =\n%+v\nwant\n%+v", got, want)

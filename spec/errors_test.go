@@ -186,7 +186,7 @@ func TestParseErrors(t *testing.T) {
 			"services.web.endpoints[4].protocol|11|missing; want http, https, tcp or udp",
 			"services.web.endpoints[4].name|11|endpoint name \"-x\" must start with a letter or digit",
 			"services.web.endpoints[4].port|11|want port (an integer from 1 to 65535), got string \"80\"",
-			"services.web.endpoints[4].target|11|unknown field \"target\" (known fields: name, protocol, port, expose)",
+			"services.web.endpoints[4].target|11|unknown field \"target\" (known fields: name, protocol, port, target_port, expose)",
 			"services.web.endpoints[5]|12|want a map, got string \"x\"",
 		}},
 		{"endpoints not a list", svc("endpoints: {http: 80}"), []fe{"services.web.endpoints|6|want a list, got a map"}},

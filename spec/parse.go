@@ -26,7 +26,7 @@ var (
 	imageFields      = []string{"name", "pull_policy"}
 	platformFields   = []string{"os", "arch", "variant"}
 	commandFields    = []string{"entrypoint", "args", "workdir"}
-	endpointFields   = []string{"name", "protocol", "port", "expose"}
+	endpointFields   = []string{"name", "protocol", "port", "target_port", "expose"}
 	resourcesFields  = []string{"cpu", "memory"}
 	scaleFields      = []string{"mode", "replicas"}
 	volumeFields     = []string{"name", "path", "source", "read_only"}
@@ -328,6 +328,10 @@ func (p *problems) endpoints(path string, n *yaml.Node) []Endpoint {
 			case "port":
 				if v, ok := p.integer(e.path, e.val, 1, 65535, "port"); ok {
 					ep.Port = uint16(v)
+				}
+			case "target_port":
+				if v, ok := p.integer(e.path, e.val, 1, 65535, "port"); ok {
+					ep.TargetPort = uint16(v)
 				}
 			case "expose":
 				ep.Expose, _ = p.str(e.path, e.val)

@@ -96,9 +96,13 @@ type Endpoint struct {
 	Name string
 	// Protocol is http, https, tcp or udp.
 	Protocol string
-	// Port is the port the workload listens on.
+	// Port is the endpoint's port: the host's, for a public endpoint.
 	Port uint16
-	// Expose is public or internal (default internal).
+	// TargetPort is the port the workload listens on, when it is not Port
+	// (ZLayer's target_port).
+	TargetPort uint16
+	// Expose is public (published on the node's host port Port) or
+	// internal (reachable on the deployment's network only; the default).
 	Expose string
 }
 

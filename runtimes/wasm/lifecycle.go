@@ -35,6 +35,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if p := cs.Platform; p != nil && !isWasm(*p) {
 		return fmt.Errorf("container %s: platform %s: the wasm runtime serves only wasip1/wasm: %w", id, runtime.FormatPlatform(*p), runtime.ErrNotSupported)
 	}
+	if len(cs.Network.Ports) > 0 {
+		return fmt.Errorf("container %s: ports %v: a wasm module cannot publish ports here yet (the wasm host gives modules no listening sockets); publish them from a Linux container instead: %w", id, cs.Network.Ports, runtime.ErrNotSupported)
+	}
+	if m := cs.Network.Mode; m != "" && m != runtime.NetworkBridge && m != runtime.NetworkNone {
+		return fmt.Errorf("container %s: network %s: a wasm module has no network interface of its own (WASI preview 1 has no sockets to connect with); use --network bridge or none: %w", id, m, runtime.ErrNotSupported)
+	}
 	if cs.Resources.MemoryBytes < 0 || cs.Resources.MemoryBytes > 0 && cs.Resources.MemoryBytes < wasmPage {
 		return fmt.Errorf("container %s: memory limit %d bytes: a module needs at least one 64 KiB page; set resources.memory to 64Ki or more, or 0 for none: %w", id, cs.Resources.MemoryBytes, runtime.ErrInvalidArgument)
 	}
