@@ -79,6 +79,13 @@ func loopbackUp() error {
 	return nil
 }
 
+// IsNamespace reports whether path is a pinned network namespace (and not,
+// say, the bare file a pin leaves after a reboot).
+func IsNamespace(path string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
+}
+
 // RemoveNamespace unpins the namespace at path and removes the file; the
 // namespace goes once no process is in it. A path that is not there is
 // removed already.

@@ -669,3 +669,47 @@ func (m *Manager) RemoveAll(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Collect detaches every attachment in the cache that belongs to no
+// container of live (CNI container ids): those of containers removed while
+// their agent was not there to detach them. It releases their addresses
+// and ports; their namespaces went with them.
+func (m *Manager) Collect(ctx context.Context, live []string) error {
+	keep := map[string]bool{}
+	for _, id := range live {
+		keep[id] = true
+	}
+	atts, err := m.cni.GetCachedAttachments("")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, a := range atts {
+		if keep[a.ContainerID] {
+			continue
+		}
+		ep := Endpoint{ContainerID: a.ContainerID, Network: a.Network}
+		if pm, ok := a.CapabilityArgs["portMappings"].([]any); ok {
+			for _, v := range pm {
+				if mp, ok := v.(map[string]any); ok {
+					p := runtime.PortMapping{Protocol: fmt.Sprint(mp["protocol"])}
+					if f, ok := mp["hostPort"].(float64); ok {
+						p.HostPort = uint16(f)
+					}
+					if f, ok := mp["containerPort"].(float64); ok {
+						p.ContainerPort = uint16(f)
+					}
+					if s, ok := mp["hostIP"].(string); ok {
+						p.HostIP, _ = netip.ParseAddr(s)
+					}
+					ep.Ports = append(ep.Ports, p)
+				}
+			}
+		}
+		m.opts.log.Info("network: collecting an attachment whose container is gone", "network", a.Network, "container", a.ContainerID)
+		if err := m.Detach(ctx, ep); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

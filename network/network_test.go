@@ -293,3 +293,34 @@ func TestHoldPorts(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// Collect detaches what no live container owns, and keeps the rest.
+func TestCollect(t *testing.T) {
+	m := testManager(t, "sytest3", "10.250.5.0/24")
+	ctx := context.Background()
+	var eps []Endpoint
+	for _, id := range []string{"keep-me", "gone-one"} {
+		ns := filepath.Join(t.TempDir(), id)
+		if err := NewNamespace(ns); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = RemoveNamespace(ns) })
+		ep := Endpoint{ContainerID: id, Network: DefaultName, NetNS: ns, Names: []string{id}}
+		if _, err := m.Attach(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, ep)
+	}
+	if err := m.Collect(ctx, []string{"keep-me"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := m.Get(DefaultName); n.Containers != 1 {
+		t.Fatalf("after the collection %d attachments, want 1", n.Containers)
+	}
+	if atts, _ := m.cni.GetCachedAttachments("gone-one"); len(atts) != 0 {
+		t.Errorf("the collected attachment is still cached: %+v", atts)
+	}
+	if err := m.Detach(ctx, eps[0]); err != nil {
+		t.Fatal(err)
+	}
+}

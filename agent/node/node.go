@@ -150,6 +150,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		n.closers = append(n.closers, nets.Close)
 	}
 	local, localPlatforms, err := buildLocal(cfg, store, nets, log)
+	if r, ok := local["runc"].(*runc.Runtime); ok && nets != nil && err == nil {
+		// Attachments of containers removed while no agent ran go now.
+		if cerr := nets.Collect(ctx, r.AttachedKeys()); cerr != nil {
+			log.Warn("networks: collecting the attachments of removed containers", "err", cerr)
+		}
+	}
 	for _, rt := range local {
 		// wasm's connections to its host; the runtimes outlive no node.
 		if c, ok := rt.(io.Closer); ok {

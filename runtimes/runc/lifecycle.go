@@ -301,6 +301,9 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		if !pollUntil(ctx, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
 			return fmt.Errorf("container %s: the supervisor of its previous run has not ended; retry: %w", id, runtime.ErrUnavailable)
 		}
+		if err := r.reattach(ctx, id, s.meta.Key, s.dir); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
 		// The last run's shim let the published ports go when it ended:
 		// this run holds them again.
 		held, _, err := network.HoldPorts(s.meta.Ports)

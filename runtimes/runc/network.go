@@ -179,3 +179,48 @@ func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
 func writeHosts(dir, hostname string, addr netip.Addr) error {
 	return os.WriteFile(filepath.Join(dir, "etc", "hosts"), network.Hosts(hostname, addr), 0o644)
 }
+
+// reattach makes the container in dir a namespace and an attachment
+// again when its namespace is gone (the machine rebooted: the pin was a
+// mount): the old attachment's address is released, a new one made, and
+// /etc/hosts rewritten. A container whose namespace is there is left as it
+// is.
+func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir string) error {
+	rec := readNet(dir)
+	if rec == nil || rec.NetNS == "" || rec.Network == "" || network.IsNamespace(rec.NetNS) {
+		return nil
+	}
+	if r.opt.networks == nil {
+		return fmt.Errorf("network %s: this runtime has no networks now: %w", rec.Network, runtime.ErrNotSupported)
+	}
+	r.opt.logger.Info("runc: attaching a container again: its network namespace is gone (a reboot)", "container", id)
+	if err := network.RemoveNamespace(rec.NetNS); err != nil {
+		return err
+	}
+	if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil {
+		return err
+	}
+	rec.Attachment = nil
+	wait, err := r.attachAsync(ctx, key, dir, rec)
+	if err != nil {
+		return err
+	}
+	if err := wait(); err != nil {
+		return err
+	}
+	return writeHosts(dir, hostname(id), rec.Attachment.Address.Addr())
+}
+
+// AttachedKeys lists the containers of this runtime attached to a network,
+// by the id their attachments have (their key): a node's networks collect
+// every other attachment when it starts.
+func (r *Runtime) AttachedKeys() []string {
+	ents, _ := os.ReadDir(filepath.Join(r.root, "containers"))
+	var out []string
+	for _, e := range ents {
+		if rec := readNet(r.dirOf(e.Name())); rec != nil && rec.Network != "" {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
