@@ -29,13 +29,20 @@ const recordTTL = 5
 // qualified) and the addresses of the containers that have it, with which
 // container gave which. Safe for concurrent use.
 type names struct {
+	// alive reports whether a container's attachment still exists: one
+	// torn down by another process (a container's exit hook) drops out of
+	// the answers before this process hears of it.
+	alive func(id string) bool
+
 	mu sync.RWMutex
 	// byName maps a name to the containers (by CNI container id) with it
 	// and their addresses. Guarded by mu.
 	byName map[string]map[string]netip.Addr
 }
 
-func newNames() *names { return &names{byName: map[string]map[string]netip.Addr{}} }
+func newNames(alive func(id string) bool) *names {
+	return &names{alive: alive, byName: map[string]map[string]netip.Addr{}}
+}
 
 // add gives container id the names at addr.
 func (n *names) add(id string, addr netip.Addr, list []string) {
@@ -72,8 +79,13 @@ func (n *names) lookup(name string) []netip.Addr {
 		return nil
 	}
 	out := make([]netip.Addr, 0, len(ids))
-	for _, a := range ids {
-		out = append(out, a)
+	for id, a := range ids {
+		if n.alive == nil || n.alive(id) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out)

@@ -32,7 +32,7 @@ func TestDNSServer(t *testing.T) {
 	<-started
 	defer up.Shutdown()
 
-	n := newNames()
+	n := newNames(nil)
 	s, err := startDNS(netip.MustParseAddr("127.0.0.3"), n, []string{up.PacketConn.LocalAddr().String()}, slog.Default())
 	if err != nil {
 		t.Fatal(err)

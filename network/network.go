@@ -275,7 +275,11 @@ func (m *Manager) entryOf(n Network) (*entry, error) {
 			return nil, err
 		}
 	}
-	return &entry{net: n, list: lists[0], ports: lists[1], names: newNames()}, nil
+	alive := func(id string) bool {
+		_, err := os.Stat(filepath.Join(m.root, "cache", "results", n.Name+"-"+id+"-"+ifName))
+		return err == nil
+	}
+	return &entry{net: n, list: lists[0], ports: lists[1], names: newNames(alive)}, nil
 }
 
 // Create makes the network name on subnet (a free private /24 when zero),

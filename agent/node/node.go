@@ -264,6 +264,20 @@ func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slo
 				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc"))}
 			if nets != nil {
 				ropts = append(ropts, runc.WithNetworks(nets))
+				// A container's network goes when it exits, even with no
+				// agent running: its shim runs this binary's
+				// network-teardown.
+				if exe, err := os.Executable(); err == nil {
+					bridge, subnet := network.DefaultBridge, network.DefaultSubnet()
+					if cfg.Networks.Bridge != "" {
+						bridge = cfg.Networks.Bridge
+					}
+					if cfg.Networks.Subnet.IsValid() {
+						subnet = cfg.Networks.Subnet
+					}
+					ropts = append(ropts, runc.WithNetworkExitHook(exe, "network-teardown",
+						"--networks", filepath.Join(cfg.Agent.Root, "networks"), "--bridge", bridge, "--bridge-subnet", subnet.String()))
+				}
 			}
 			r, err := runc.New(filepath.Join(cfg.Agent.Root, "runc"), store, ropts...)
 			if err != nil {

@@ -19,7 +19,7 @@ func main() {
 	root := newDaemonCmd()
 	root.Use = "switchyard daemon"
 	root.SilenceUsage, root.SilenceErrors = true, true
-	root.AddCommand(newWasmHostCmd(), newShimCmd(), newRemoveNetworksCmd())
+	root.AddCommand(newWasmHostCmd(), newShimCmd(), newRemoveNetworksCmd(), newNetworkTeardownCmd())
 	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {

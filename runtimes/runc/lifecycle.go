@@ -241,6 +241,14 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	if len(held) > 0 {
 		args = append(args, "--held-fds", strconv.Itoa(len(held)))
 	}
+	// The network goes when the container exits (not for an auto-remove
+	// container: its removal follows at once, and the hook would only
+	// lengthen it).
+	var m meta
+	if rec := readNet(dir); rec != nil && rec.Network != "" && r.opt.exitHook != nil &&
+		readJSON(filepath.Join(dir, metaFile), &m) == nil && !m.AutoRemove {
+		args = append(append(append(args, "--"), r.opt.exitHook...), "--dir", dir)
+	}
 	cmd := exec.Command(r.opt.shim[0], args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf

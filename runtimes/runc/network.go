@@ -102,6 +102,24 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 // attachment (CNI DEL of the cached result) and the namespace. A
 // container without a network has nothing to undo.
 func (r *Runtime) detach(ctx context.Context, key, dir string) error {
+	if r.opt.networks == nil {
+		// The namespace goes all the same.
+		if rec := readNet(dir); rec != nil && rec.NetNS != "" {
+			return network.RemoveNamespace(rec.NetNS)
+		}
+		return nil
+	}
+	return TeardownNetwork(ctx, r.opt.networks, dir)
+}
+
+// TeardownNetwork tears down the network of the container whose state
+// directory is dir once it has exited: its namespace, its address, its
+// published ports' rules. The record stays, without the attachment, so
+// that the next start attaches it again. It is what a network exit hook
+// (WithNetworkExitHook) calls, in a process of its own; doing it twice, or
+// for a container without a network, is fine.
+func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
+	key := filepath.Base(dir)
 	var rec netRecord
 	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -118,8 +136,14 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) error {
 	if err := network.RemoveNamespace(rec.NetNS); err != nil {
 		return err
 	}
-	if rec.Network != "" && r.opt.networks != nil {
-		if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil {
+	if rec.Network != "" {
+		if err := nets.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil {
+			return err
+		}
+	}
+	if rec.Attachment != nil {
+		rec.Attachment = nil
+		if err := writeJSON(filepath.Join(dir, netFile), rec); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
@@ -181,9 +205,9 @@ func writeHosts(dir, hostname string, addr netip.Addr) error {
 }
 
 // reattach makes the container in dir a namespace and an attachment
-// again when its namespace is gone (the machine rebooted: the pin was a
-// mount): the old attachment's address is released, a new one made, and
-// /etc/hosts rewritten. A container whose namespace is there is left as it
+// again when its namespace is gone (its exit hook tore its network down,
+// or the machine rebooted: the pin was a mount): what is left of the old
+// attachment is released, a new one made, and /etc/hosts rewritten. A container whose namespace is there is left as it
 // is.
 func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir string) error {
 	rec := readNet(dir)
@@ -193,7 +217,7 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	if r.opt.networks == nil {
 		return fmt.Errorf("network %s: this runtime has no networks now: %w", rec.Network, runtime.ErrNotSupported)
 	}
-	r.opt.logger.Info("runc: attaching a container again: its network namespace is gone (a reboot)", "container", id)
+	r.opt.logger.Debug("runc: attaching a container to its network again (its last run's network went at its exit, or with a reboot)", "container", id)
 	if err := network.RemoveNamespace(rec.NetNS); err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ type options struct {
 	// networks are the node's networks; without them a container has
 	// loopback only (or the host's network).
 	networks Networks
+	// exitHook is the command a shim runs when its container exits, with
+	// "--dir DIR" appended, for a container on a network.
+	exitHook []string
 }
 
 // DefaultPIDsLimit is the pids limit every container gets unless
@@ -150,6 +153,21 @@ func WithNetworks(n Networks) Option {
 			return fmt.Errorf("networks: nil: %w", runtime.ErrInvalidArgument)
 		}
 		o.networks = n
+		return nil
+	}
+}
+
+// WithNetworkExitHook sets the command that tears a container's network
+// down when it exits, run by its shim whether or not the agent is running:
+// argv, then "--dir" and the container's state directory. The command
+// calls TeardownNetwork. Without it the network stays until the container
+// is removed.
+func WithNetworkExitHook(argv ...string) Option {
+	return func(o *options) error {
+		if len(argv) == 0 || argv[0] == "" {
+			return fmt.Errorf("network exit hook: empty: %w", runtime.ErrInvalidArgument)
+		}
+		o.exitHook = argv
 		return nil
 	}
 }

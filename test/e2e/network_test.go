@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -352,6 +353,11 @@ func TestNamesResolve(t *testing.T) {
 	if out := e.ok("run", "--rm", e.images.busybox, "nslookup", "solo"); !strings.Contains(out, solo) {
 		t.Errorf("nslookup solo after an agent restart: %q; want %s", out, solo)
 	}
+	// Stopped, its network went: its name no longer answers.
+	e.ok("kill", "solo")
+	waitFor(t, "solo's name to stop answering once it has stopped", 10*time.Second, func() bool {
+		return !strings.Contains(e.sy("run", "--rm", e.images.busybox, "nslookup", "solo").stdout, solo)
+	})
 	// Scaled back to 1: the removed replicas are gone from the answer.
 	e.ok("up", "-f", e.writeSpec("names.yaml", namesSpec(e.images.busybox, 1)))
 	out = e.ok("run", "--rm", e.images.busybox, "nslookup", "web")
@@ -377,9 +383,12 @@ func TestStartAfterTheNamespaceWent(t *testing.T) {
 		t.Fatalf("inspect rb: %v", err)
 	}
 	e.ok("stop", "rb")
+	// What a reboot leaves: the pin's file, no longer a mount. (The exit
+	// hook may have removed the namespace already: the file is put back.)
 	ns := filepath.Join(st[0].StateDir, "netns")
-	if out, err := exec.Command("umount", ns).CombinedOutput(); err != nil {
-		t.Fatalf("umount %s: %v: %s", ns, err, out)
+	_ = exec.Command("umount", ns).Run()
+	if err := os.WriteFile(ns, nil, 0o444); err != nil {
+		t.Fatal(err)
 	}
 	e.ok("start", "rb")
 	url := "http://127.0.0.1:" + port + "/"
@@ -462,4 +471,57 @@ func TestRunRmPublishCyclesLeaveNothing(t *testing.T) {
 	if !settled(before) {
 		t.Errorf("after %d cycles:\n%s\nbefore:\n%s", cycles, snapshot(), before)
 	}
+}
+
+// A container's network goes when it exits, even with its agent down: its
+// address is free and its namespace gone; a new agent starts it again on
+// its network and its published port.
+func TestNetworkGoesAtExitWithoutTheAgent(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", e.images.busybox)
+	port := freePort(t)
+	e.ok("run", "-d", "--name", "leaver", "-p", "127.0.0.1:"+port+":8080", e.images.busybox, "sh", "-c",
+		`trap "exit 0" TERM; mkdir -p /www; echo back > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	var st []struct {
+		PID      int    `json:"pid"`
+		StateDir string `json:"state_dir"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("inspect", "leaver")), &st); err != nil || len(st) != 1 || st[0].PID == 0 {
+		t.Fatalf("inspect leaver: %+v %v", st, err)
+	}
+	e.killDaemon()
+	if err := syscall.Kill(st[0].PID, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	ipam := filepath.Join(e.root, "networks", "ipam", "bridge")
+	torn := func() bool {
+		ents, _ := os.ReadDir(ipam)
+		for _, f := range ents {
+			if _, err := netip.ParseAddr(f.Name()); err == nil {
+				return false
+			}
+		}
+		_, err := os.Stat(filepath.Join(st[0].StateDir, "netns"))
+		return os.IsNotExist(err)
+	}
+	waitFor(t, "the exited container's network to be torn down with no agent", 30*time.Second, torn)
+	// Its shim, which held the port, ends right after the teardown.
+	waitFor(t, "the exited container's host port to be free", 10*time.Second, func() bool {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			ln.Close()
+		}
+		return err == nil
+	})
+	e.startDaemon()
+	if in := e.inspectNetwork("leaver"); in.Network == nil || in.Network.Address.IsValid() {
+		t.Errorf("an exited container's network: %+v; want no address", in.Network)
+	}
+	e.ok("start", "leaver")
+	url := "http://127.0.0.1:" + port + "/"
+	waitFor(t, "leaver to answer again", 30*time.Second, func() bool {
+		b, err := httpGet(url)
+		return err == nil && strings.Contains(b, "back")
+	})
+	e.ok("rm", "-f", "leaver")
 }

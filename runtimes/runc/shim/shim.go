@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,6 +69,10 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "shim: --dir and --id are required")
 		return 2
 	}
+	// The words after the flags are the exit hook: a command run once the
+	// exit is recorded (the runtime tears the container's network down
+	// with it, whether or not its agent is running).
+	hook := fs.Args()
 	// Signals meant for a terminal or a service manager must not end the
 	// supervisor of a running container; only SIGKILL does. A handler, not
 	// SIG_IGN, so that runc and the container do not inherit the
@@ -100,10 +105,29 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "shim:", werr)
 		return 1
 	}
+	runExitHook(hook)
 	if err != nil {
 		return 1
 	}
 	return 0
+}
+
+// exitHookTimeout bounds the exit hook: a start of the container's next
+// run waits for this shim to end.
+const exitHookTimeout = 8 * time.Second
+
+// runExitHook runs argv, if any, with its output in the shim's log.
+func runExitHook(argv []string) {
+	if len(argv) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), exitHookTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "shim: exit hook:", err)
+	}
 }
 
 // end is how the container's init ended, as the shim saw it.
