@@ -4,10 +4,14 @@ import "net/netip"
 
 // Network is one of the node's networks, as GET /v1/networks lists them.
 type Network struct {
-	Name    string       `json:"name"`
-	Bridge  string       `json:"bridge"`
-	Subnet  netip.Prefix `json:"subnet"`
-	Gateway netip.Addr   `json:"gateway"`
+	// Name names the network.
+	Name string `json:"name"`
+	// Bridge is its Linux bridge device.
+	Bridge string `json:"bridge"`
+	// Subnet is where its containers' addresses come from.
+	Subnet netip.Prefix `json:"subnet"`
+	// Gateway is the bridge's address, and the network's DNS server.
+	Gateway netip.Addr `json:"gateway"`
 	// Default marks the network containers join unless they ask otherwise.
 	Default bool `json:"default,omitempty"`
 	// Containers counts the containers attached now.
@@ -17,7 +21,10 @@ type Network struct {
 // NetworkCreateRequest is the body of POST /v1/networks. Subnet and
 // Gateway are optional: a free private /24 and its first address.
 type NetworkCreateRequest struct {
-	Name    string `json:"name"`
-	Subnet  string `json:"subnet,omitempty"`
+	// Name names the new network.
+	Name string `json:"name"`
+	// Subnet is CIDR notation, such as 10.91.3.0/24.
+	Subnet string `json:"subnet,omitempty"`
+	// Gateway is an address of Subnet.
 	Gateway string `json:"gateway,omitempty"`
 }

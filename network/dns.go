@@ -95,6 +95,8 @@ func (n *names) lookup(name string) []netip.Addr {
 // network's records, every other name by asking the host's resolvers, as
 // docker's embedded DNS and aardvark-dns do.
 type dnsServer struct {
+	// subnet is the network's: the server answers its containers alone.
+	subnet   netip.Prefix
 	names    *names
 	upstream []string // host:port of the host's resolvers
 	log      *slog.Logger
@@ -108,8 +110,10 @@ type dnsServer struct {
 // (host:port) for other names. The sockets are bound with IP_FREEBIND:
 // the gateway's address appears on the bridge only when the first
 // container attaches.
-func startDNS(addr netip.Addr, n *names, upstream []string, log *slog.Logger) (*dnsServer, error) {
-	s := &dnsServer{names: n, upstream: upstream, log: log,
+//
+// It answers queries from subnet alone.
+func startDNS(addr netip.Addr, subnet netip.Prefix, n *names, upstream []string, log *slog.Logger) (*dnsServer, error) {
+	s := &dnsServer{subnet: subnet, names: n, upstream: upstream, log: log,
 		client: &dns.Client{Timeout: 2 * time.Second}}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
@@ -157,6 +161,14 @@ func (s *dnsServer) close() {
 
 // serve answers one query.
 func (s *dnsServer) serve(w dns.ResponseWriter, req *dns.Msg) {
+	// Another network's containers, or anyone who can route to the
+	// gateway, get nothing: neither the names nor a free resolver.
+	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err != nil || !s.subnet.Contains(ap.Addr().Unmap()) {
+		m := new(dns.Msg)
+		m.SetRcode(req, dns.RcodeRefused)
+		_ = w.WriteMsg(m)
+		return
+	}
 	if len(req.Question) != 1 {
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)

@@ -33,7 +33,7 @@ func TestDNSServer(t *testing.T) {
 	defer up.Shutdown()
 
 	n := newNames(nil)
-	s, err := startDNS(netip.MustParseAddr("127.0.0.3"), n, []string{up.PacketConn.LocalAddr().String()}, slog.Default())
+	s, err := startDNS(netip.MustParseAddr("127.0.0.3"), netip.MustParsePrefix("127.0.0.0/8"), n, []string{up.PacketConn.LocalAddr().String()}, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,5 +73,17 @@ func TestDNSServer(t *testing.T) {
 	}
 	if got := addrs(ask("example.com", dns.TypeA)); !slices.Equal(got, []string{"192.0.2.7"}) {
 		t.Errorf("a name of the world, relayed: %v", got)
+	}
+	// Another network's server refuses this client: it is not on its
+	// subnet.
+	other, err := startDNS(netip.MustParseAddr("127.0.0.4"), netip.MustParsePrefix("10.9.0.0/24"), n, []string{up.PacketConn.LocalAddr().String()}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.close()
+	m := new(dns.Msg)
+	m.SetQuestion("web.", dns.TypeA)
+	if r, _, err := c.Exchange(m, "127.0.0.4:53"); err != nil || r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
+		t.Errorf("a client off the network's subnet: %v, %v; want refused", r, err)
 	}
 }

@@ -32,10 +32,15 @@ const DefaultName = "bridge"
 // Network is one network of the node: a Linux bridge with a subnet whose
 // first address is the gateway, and outbound traffic masqueraded.
 type Network struct {
-	Name    string       `json:"name"`
-	Bridge  string       `json:"bridge"`
-	Subnet  netip.Prefix `json:"subnet"`
-	Gateway netip.Addr   `json:"gateway"`
+	// Name names the network (DefaultName for the default one).
+	Name string `json:"name"`
+	// Bridge is its Linux bridge device.
+	Bridge string `json:"bridge"`
+	// Subnet is where its containers' addresses come from.
+	Subnet netip.Prefix `json:"subnet"`
+	// Gateway is the bridge's address: the containers' route out, and
+	// their DNS server.
+	Gateway netip.Addr `json:"gateway"`
 	// Default marks the network containers join unless they ask otherwise.
 	Default bool `json:"default,omitempty"`
 	// Containers counts the containers attached now.
@@ -70,6 +75,10 @@ type entry struct {
 	names    *names
 	dns      *dnsServer
 	dnsTried bool
+	// attaching counts the attachments in progress, which the cache does
+	// not show yet: Remove refuses while there are any. Guarded by
+	// Manager.mu.
+	attaching int
 }
 
 // Open returns the networks under root, making the default bridge network
@@ -122,7 +131,7 @@ func (m *Manager) startDNS(e *entry) {
 		return
 	}
 	e.dnsTried = true
-	s, err := startDNS(e.net.Gateway, e.names, hostResolvers(), m.opts.log)
+	s, err := startDNS(e.net.Gateway, e.net.Subnet, e.names, hostResolvers(), m.opts.log)
 	if err != nil {
 		m.opts.log.Warn("network: no DNS server: containers resolve the host's names only, not each other's", "network", e.net.Name, "err", err)
 		return
@@ -497,7 +506,7 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("network %s: %w", name, runtime.ErrNotFound)
 	}
-	if n := m.attached(name); n > 0 {
+	if n := m.attached(name) + e.attaching; n > 0 {
 		return fmt.Errorf("network %s has %d container(s) attached: remove them or move them first: %w", name, n, runtime.ErrFailedPrecondition)
 	}
 	if err := removeRules(ctx, e.net); err != nil {
@@ -537,34 +546,53 @@ type Endpoint struct {
 
 // Attachment is what attaching gave a container.
 type Attachment struct {
-	Network   string       `json:"network"`
-	Interface string       `json:"interface"`
-	Address   netip.Prefix `json:"address"`
-	Gateway   netip.Addr   `json:"gateway"`
-	MAC       string       `json:"mac,omitempty"`
+	// Network names the network.
+	Network string `json:"network"`
+	// Interface is the container's interface on it (eth0).
+	Interface string `json:"interface"`
+	// Address is the container's address, with the subnet's length.
+	Address netip.Prefix `json:"address"`
+	// Gateway is the network's gateway.
+	Gateway netip.Addr `json:"gateway"`
+	// MAC is the interface's hardware address.
+	MAC string `json:"mac,omitempty"`
 }
 
 // ifName is the container's interface on its network.
 const ifName = "eth0"
 
 // Attach connects ep's namespace to its network (CNI ADD).
-func (m *Manager) Attach(ctx context.Context, ep Endpoint) (Attachment, error) {
-	e, err := m.entry(ep.Network)
-	if err != nil {
-		return Attachment{}, err
+func (m *Manager) Attach(ctx context.Context, ep Endpoint) (att Attachment, err error) {
+	m.mu.Lock()
+	e, ok := m.nets[ep.Network]
+	if ok {
+		e.attaching++
 	}
+	m.mu.Unlock()
+	if !ok {
+		return Attachment{}, fmt.Errorf("network %s: %w; `switchyard network ls` lists them", ep.Network, runtime.ErrNotFound)
+	}
+	defer func() {
+		m.mu.Lock()
+		e.attaching--
+		m.mu.Unlock()
+	}()
 	list := e.chain(ep)
+	defer func() {
+		if err != nil {
+			// Whatever the plugins did before the failure is undone.
+			_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), list, m.runtimeConf(ep))
+		}
+	}()
 	res, err := m.cni.AddNetworkList(ctx, list, m.runtimeConf(ep))
 	if err != nil {
-		// Whatever the plugins did before failing is undone.
-		_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), list, m.runtimeConf(ep))
 		return Attachment{}, fmt.Errorf("network %s: attach: %w", ep.Network, err)
 	}
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {
 		return Attachment{}, fmt.Errorf("network %s: attach: %w", ep.Network, err)
 	}
-	att := Attachment{Network: ep.Network, Interface: ifName, Gateway: e.net.Gateway}
+	att = Attachment{Network: ep.Network, Interface: ifName, Gateway: e.net.Gateway}
 	for _, ipc := range r.IPs {
 		ip, ok := netip.AddrFromSlice(ipc.Address.IP)
 		if !ok {
@@ -583,7 +611,7 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (Attachment, error) {
 		}
 	}
 	if !att.Address.IsValid() {
-		return att, fmt.Errorf("network %s: attach: the plugins gave no IPv4 address", ep.Network)
+		return Attachment{}, fmt.Errorf("network %s: attach: the plugins gave no IPv4 address", ep.Network)
 	}
 	e.names.add(ep.ContainerID, att.Address.Addr(), ep.Names)
 	return att, nil

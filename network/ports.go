@@ -55,7 +55,9 @@ func holdPort(p runtime.PortMapping) (*os.File, uint16, error) {
 	var bound net.Addr
 	switch p.Proto() {
 	case "udp":
-		c, err := net.ListenPacket("udp", addr)
+		// IPv4 alone: the networks are IPv4, and a dual-stack socket
+		// would take connections to [::1] that portmap never forwards.
+		c, err := net.ListenPacket("udp4", addr)
 		if err != nil {
 			return nil, 0, portError(p, err)
 		}
@@ -65,7 +67,7 @@ func holdPort(p runtime.PortMapping) (*os.File, uint16, error) {
 			return nil, 0, err
 		}
 	default:
-		ln, err := net.Listen("tcp", addr)
+		ln, err := net.Listen("tcp4", addr)
 		if err != nil {
 			return nil, 0, portError(p, err)
 		}

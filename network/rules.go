@@ -22,14 +22,23 @@ type rule struct {
 	spec         []string
 }
 
-// networkRules are n's rules: what its containers send is forwarded and
-// masqueraded when it leaves by another interface; what comes back, and
-// what a published port sends in, is forwarded to them.
+// bridgeWildcard matches every bridge of switchyard's networks (sy0,
+// sy-<hash>, and those an operator names with the sy prefix).
+const bridgeWildcard = "sy+"
+
+// networkRules are n's rules: its containers reach each other and what
+// lies beyond the node's networks (masqueraded when it leaves by another
+// interface); what comes back, and what a published port sends in, is
+// forwarded to them; a new connection to another network's containers is
+// dropped, as docker isolates its networks, unless it came through a
+// published port.
 func networkRules(n Network) []rule {
 	comment := []string{"-m", "comment", "--comment", "switchyard network " + n.Name}
 	return []rule{
-		{"filter", forwardChain, append([]string{"-i", n.Bridge, "-j", "ACCEPT"}, comment...)},
+		{"filter", forwardChain, append([]string{"-i", n.Bridge, "-o", n.Bridge, "-j", "ACCEPT"}, comment...)},
+		{"filter", forwardChain, append([]string{"-i", n.Bridge, "!", "-o", bridgeWildcard, "-j", "ACCEPT"}, comment...)},
 		{"filter", forwardChain, append([]string{"-o", n.Bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "ACCEPT"}, comment...)},
+		{"filter", forwardChain, append([]string{"-i", n.Bridge, "-o", bridgeWildcard, "-m", "conntrack", "--ctstate", "NEW", "-m", "conntrack", "!", "--ctstate", "DNAT", "-j", "DROP"}, comment...)},
 		{"nat", natChain, append([]string{"-s", n.Subnet.String(), "!", "-o", n.Bridge, "-j", "MASQUERADE"}, comment...)},
 	}
 }
@@ -149,20 +158,29 @@ func removePortmapChains(ctx context.Context) error {
 	if err != nil || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
 		return nil // not there, or still in use
 	}
-	save, err := exec.CommandContext(ctx, "iptables-save", "-t", "nat").Output()
-	if err != nil {
-		return fmt.Errorf("iptables-save: %w", err)
-	}
-	var keep []string
-	for _, l := range strings.Split(string(save), "\n") {
-		if !strings.Contains(l, "CNI-HOSTPORT-") {
-			keep = append(keep, l)
+	// The jumps portmap adds, then its chains, one by one: other
+	// programs' rules in the table are left as they are.
+	for _, r := range []rule{
+		{"nat", "PREROUTING", []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"}},
+		{"nat", "OUTPUT", []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"}},
+		{"nat", "POSTROUTING", []string{"-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"}},
+	} {
+		for iptables(ctx, append([]string{"-t", r.table, "-C", r.chain}, r.spec...)...) == nil {
+			if err := iptables(ctx, append([]string{"-t", r.table, "-D", r.chain}, r.spec...)...); err != nil {
+				return err
+			}
 		}
 	}
-	cmd := exec.CommandContext(ctx, "iptables-restore", "-w", "5", "-T", "nat")
-	cmd.Stdin = strings.NewReader(strings.Join(keep, "\n"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("iptables-restore: %w: %s", err, bytes.TrimSpace(b))
+	for _, c := range []string{"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-MASQ"} {
+		if iptables(ctx, "-t", "nat", "-S", c) != nil {
+			continue
+		}
+		if err := iptables(ctx, "-t", "nat", "-F", c); err != nil {
+			return err
+		}
+		if err := iptables(ctx, "-t", "nat", "-X", c); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -213,6 +213,9 @@ func validatePorts(n NetworkSpec) error {
 		if p.Proto() != "tcp" && p.Proto() != "udp" {
 			return fmt.Errorf("create spec: ports[%d]: protocol %q: want tcp or udp: %w", i, p.Protocol, ErrInvalidArgument)
 		}
+		if p.HostIP.IsValid() && !p.HostIP.Is4() {
+			return fmt.Errorf("create spec: ports[%d]: host address %s: the node's networks are IPv4; publish on an IPv4 address or on all of them: %w", i, p.HostIP, ErrInvalidArgument)
+		}
 		if p.HostPort == 0 {
 			continue
 		}

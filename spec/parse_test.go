@@ -53,7 +53,7 @@ func TestParseValid(t *testing.T) {
 			"    command: {entrypoint: [/bin/sh, -c], args: [echo, 1, true, 2.5], workdir: /srv}\n" +
 			"    env: {A: x, N: 42, B: false, F: 0.50, E: \"\"}\n" +
 			"    endpoints:\n" +
-			"      - {name: http, protocol: http, port: 80, expose: public}\n" +
+			"      - {name: http, protocol: http, port: 80, expose: internal}\n" +
 			"      - {name: dns, protocol: udp, port: 53}\n" +
 			"      - {name: dns-tcp, protocol: tcp, port: 53}\n" +
 			"    resources: {cpu: \"1500m\", memory: 1.5Gi}\n" +
@@ -69,7 +69,7 @@ func TestParseValid(t *testing.T) {
 				Command:  Command{Entrypoint: []string{"/bin/sh", "-c"}, Args: []string{"echo", "1", "true", "2.5"}, Workdir: "/srv"},
 				Env:      map[string]string{"A": "x", "N": "42", "B": "false", "F": "0.50", "E": ""},
 				Endpoints: []Endpoint{
-					{Name: "http", Protocol: "http", Port: 80, Expose: "public"},
+					{Name: "http", Protocol: "http", Port: 80, Expose: "internal"},
 					{Name: "dns", Protocol: "udp", Port: 53, Expose: "internal"},
 					{Name: "dns-tcp", Protocol: "tcp", Port: 53, Expose: "internal"},
 				},

@@ -125,6 +125,13 @@ func (p *problems) validateService(sp string, s *ServiceSpec) {
 	p.validateCommand(field(sp, "command"), s.Command)
 	p.validateEnv(field(sp, "env"), s.Env)
 	p.validateEndpoints(field(sp, "endpoints"), s.Endpoints)
+	if s.Scale.Replicas > 1 {
+		for i, e := range s.Endpoints {
+			if e.Expose == "public" {
+				p.addf(field(index(field(sp, "endpoints"), i), "expose"), "a public endpoint publishes host port %d, which only one of the %d replicas can hold (this node does not balance a port over replicas yet); make it internal, or scale to 1", e.Port, s.Scale.Replicas)
+			}
+		}
+	}
 	if msg := checkCPU(s.Resources.CPU); msg != "" {
 		p.addf(field(sp, "resources.cpu"), "%s", msg)
 	}

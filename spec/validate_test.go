@@ -25,6 +25,12 @@ func TestServiceValidate(t *testing.T) {
 			"services.a b|0|service name \"a b\" has ' '; use letters, digits, '-', '_' and '.'",
 		}},
 		{"empty name", func(s *ServiceSpec) { s.Name = "" }, []fe{"services.|0|service name is empty"}},
+		{"public endpoint on many replicas", func(s *ServiceSpec) {
+			s.Scale.Replicas = 2
+			s.Endpoints = []Endpoint{{Name: "http", Protocol: "http", Port: 8080, Expose: "public"}}
+		}, []fe{
+			"services.web.endpoints[0].expose|0|a public endpoint publishes host port 8080, which only one of the 2 replicas can hold (this node does not balance a port over replicas yet); make it internal, or scale to 1",
+		}},
 		{"bad everything", func(s *ServiceSpec) {
 			s.RType = "cron"
 			s.Image = ImageSpec{Name: "", PullPolicy: "sometimes"}

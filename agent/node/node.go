@@ -73,8 +73,12 @@ type NetworkConfig struct {
 	// Disabled gives containers loopback alone (or the host's network),
 	// as on a node without the CNI plugins.
 	Disabled bool
-	Bridge   string
-	Subnet   netip.Prefix
+	// Bridge is the default network's bridge device (network.DefaultBridge
+	// when empty).
+	Bridge string
+	// Subnet is the default network's subnet (network.DefaultSubnet when
+	// zero).
+	Subnet netip.Prefix
 }
 
 // stepHook is cfg's StepHook for the runtime named name, or nil.

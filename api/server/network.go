@@ -11,9 +11,13 @@ import (
 
 // Networks manages the node's networks: the agent, over package network.
 type Networks interface {
+	// Networks lists the networks, the default first.
 	Networks(ctx context.Context) ([]api.Network, error)
+	// Network returns one, or an error wrapping runtime.ErrNotFound.
 	Network(ctx context.Context, name string) (api.Network, error)
+	// CreateNetwork makes one.
 	CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (api.Network, error)
+	// RemoveNetwork removes one no container uses.
 	RemoveNetwork(ctx context.Context, name string) error
 }
 

@@ -34,6 +34,7 @@ type pullDisplay struct {
 	lastEvent time.Time // when the registry was last heard from
 	begun     bool      // the daemon has begun to pull
 	finished  bool
+	closed    bool          // the pull has returned: draw nothing more
 	silence   time.Duration // the silence shown last
 }
 
@@ -49,10 +50,16 @@ const (
 // tty is set). Pass its update as PullOptions.Progress, and call close
 // when the pull has returned.
 func newPullDisplay(w io.Writer, tty bool, ref string) *pullDisplay {
-	p := &pullDisplay{w: w, tty: tty, ref: ref, registry: registryOf(ref), stop: make(chan struct{}),
-		last: map[string]runtime.PullProgress{}}
+	p := newPullDisplayAt(w, tty, ref)
 	go p.watch()
 	return p
+}
+
+// newPullDisplayAt is newPullDisplay without its clock: the caller calls
+// tick (tests drive the time).
+func newPullDisplayAt(w io.Writer, tty bool, ref string) *pullDisplay {
+	return &pullDisplay{w: w, tty: tty, ref: ref, registry: registryOf(ref), stop: make(chan struct{}),
+		last: map[string]runtime.PullProgress{}}
 }
 
 // registryOf names the registry of ref for people, or the reference
@@ -79,14 +86,24 @@ func (p *pullDisplay) watch() {
 	}
 }
 
-// close stops the display; the pull has returned.
-func (p *pullDisplay) close() { p.once.Do(func() { close(p.stop) }) }
+// close stops the display; the pull has returned. Nothing is drawn after
+// it, so the command's own output is not drawn over.
+func (p *pullDisplay) close() {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		close(p.stop)
+	})
+}
 
 // update records an event and shows it.
 func (p *pullDisplay) update(ev runtime.PullProgress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.updateAt(ev, time.Now())
+	if !p.closed {
+		p.updateAt(ev, time.Now())
+	}
 }
 
 func (p *pullDisplay) updateAt(ev runtime.PullProgress, now time.Time) {
@@ -119,7 +136,7 @@ func (p *pullDisplay) updateAt(ev runtime.PullProgress, now time.Time) {
 func (p *pullDisplay) tick(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.begun || p.finished {
+	if !p.begun || p.finished || p.closed {
 		return
 	}
 	quiet := now.Sub(p.lastEvent).Truncate(time.Second)

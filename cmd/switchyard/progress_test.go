@@ -15,8 +15,7 @@ import (
 // image already here prints nothing.
 func TestPullDisplayPlain(t *testing.T) {
 	var out testutil.SyncBuffer
-	p := newPullDisplay(&out, false, "127.0.0.1:5000/app:1")
-	p.close() // the test drives the clock
+	p := newPullDisplayAt(&out, false, "127.0.0.1:5000/app:1") // the test drives the clock
 	t0 := time.Now()
 	p.tick(t0.Add(time.Minute))
 	if out.String() != "" {
@@ -46,14 +45,20 @@ func TestPullDisplayPlain(t *testing.T) {
 	if out.String() != before {
 		t.Fatalf("after the pull: %q", strings.TrimPrefix(out.String(), before))
 	}
+	// Closed, it draws nothing more, whatever comes late.
+	p.close()
+	p.update(runtime.PullProgress{ID: "127.0.0.1:5000/app:1", Status: "resolving"})
+	p.tick(t1.Add(2 * time.Minute))
+	if out.String() != before {
+		t.Fatalf("after close: %q", strings.TrimPrefix(out.String(), before))
+	}
 }
 
 // On a terminal the silence is a line of its own, redrawn in place, and
 // goes when the registry speaks again.
 func TestPullDisplayTerminal(t *testing.T) {
 	var out testutil.SyncBuffer
-	p := newPullDisplay(&out, true, "example.com/app:1")
-	p.close()
+	p := newPullDisplayAt(&out, true, "example.com/app:1")
 	t0 := time.Now()
 	p.updateAt(runtime.PullProgress{ID: "example.com/app:1", Status: "resolving"}, t0)
 	p.tick(t0.Add(5 * time.Second))

@@ -86,16 +86,26 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 	if err := network.NewNamespace(rec.NetNS); err != nil {
 		return nil, err
 	}
-	done := make(chan error, 1)
+	type result struct {
+		att network.Attachment
+		err error
+	}
+	done := make(chan result, 1)
+	ep := network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports, Names: rec.Names}
 	go func() {
-		att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports, Names: rec.Names})
-		if err == nil {
-			rec.Attachment = &att
-			err = writeJSON(filepath.Join(dir, netFile), rec)
-		}
-		done <- err
+		att, err := r.opt.networks.Attach(ctx, ep)
+		done <- result{att, err}
 	}()
-	return func() error { return <-done }, nil
+	// The record is the caller's: it is written here, in the caller's
+	// goroutine, once the attachment is known.
+	return func() error {
+		res := <-done
+		if res.err != nil {
+			return res.err
+		}
+		rec.Attachment = &res.att
+		return writeJSON(filepath.Join(dir, netFile), rec)
+	}, nil
 }
 
 // detach undoes what attachAsync did for the container in dir: the
@@ -211,7 +221,7 @@ func writeHosts(dir, hostname string, addr netip.Addr) error {
 // is.
 func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir string) error {
 	rec := readNet(dir)
-	if rec == nil || rec.NetNS == "" || rec.Network == "" || network.IsNamespace(rec.NetNS) {
+	if rec == nil || rec.NetNS == "" || rec.Network == "" || rec.Attachment != nil && network.IsNamespace(rec.NetNS) {
 		return nil
 	}
 	if r.opt.networks == nil {
@@ -226,13 +236,18 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	}
 	rec.Attachment = nil
 	wait, err := r.attachAsync(ctx, key, dir, rec)
+	if err == nil {
+		err = wait()
+	}
+	if err == nil {
+		err = writeHosts(dir, hostname(id), rec.Attachment.Address.Addr())
+	}
 	if err != nil {
+		// Left detached, so that the next start tries again from scratch.
+		_ = TeardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir)
 		return err
 	}
-	if err := wait(); err != nil {
-		return err
-	}
-	return writeHosts(dir, hostname(id), rec.Attachment.Address.Addr())
+	return nil
 }
 
 // AttachedKeys lists the containers of this runtime attached to a network,

@@ -525,3 +525,28 @@ func TestNetworkGoesAtExitWithoutTheAgent(t *testing.T) {
 	})
 	e.ok("rm", "-f", "leaver")
 }
+
+// Networks are isolated, as docker's are: a container on one cannot open a
+// connection to a container on another, though it reaches it through a
+// published port.
+func TestNetworksAreIsolated(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", e.images.busybox)
+	port := freePort(t)
+	e.ok("run", "-d", "--name", "inner", "-p", port+":8080", e.images.busybox, "sh", "-c",
+		`trap "exit 0" TERM; mkdir -p /www; echo inside > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	ip := e.inspectNetwork("inner").Network.Address.Addr().String()
+	e.ok("network", "create", "--subnet", "10.252.9.0/24", "outer")
+	get := func(addr, p string) string {
+		return e.sy("run", "--rm", "--network", "outer", e.images.busybox, "sh", "-c",
+			"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "+addr+" "+p).stdout
+	}
+	if out := get(ip, "8080"); strings.Contains(out, "inside") {
+		t.Errorf("a container on another network reached %s:8080 directly: %q", ip, out)
+	}
+	if out := get(hostAddr(t), port); !strings.Contains(out, "inside") {
+		t.Errorf("a container on another network did not reach the published port %s:%s: %q", hostAddr(t), port, out)
+	}
+	e.ok("rm", "-f", "inner")
+	e.ok("network", "rm", "outer")
+}
