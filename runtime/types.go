@@ -260,4 +260,7 @@ type NetworkStatus struct {
 	MAC string `json:"mac,omitempty"`
 	// Ports are the published ports, every host port chosen.
 	Ports []PortMapping `json:"ports,omitempty"`
+	// Note says what the runtime's networking cannot do, when there is
+	// something a user would expect (a wasm module opens no connections).
+	Note string `json:"note,omitempty"`
 }

@@ -46,6 +46,13 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	for _, m := range rec.Mounts {
 		d.Mounts = append(d.Mounts, runtime.Mount{Source: m.HostPath, Destination: m.GuestPath, ReadOnly: m.ReadOnly})
 	}
+	// A module has no interface of its own: its ports are the host's,
+	// and it can open no connection.
+	d.Network = &runtime.NetworkStatus{Mode: runtime.NetworkNone, Ports: rec.Ports,
+		Note: "a WASI preview 1 module serves on its published ports (listeners on the host's) and cannot open connections"}
+	if len(rec.Ports) > 0 {
+		d.Network.Mode = runtime.NetworkHost
+	}
 	if obs.started {
 		d.StartedAt = obs.start.StartedAt
 	}
@@ -62,7 +69,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 
 func (r *Runtime) container(rec *record, obs observation) runtime.Container {
 	return runtime.Container{ID: rec.ID, Image: rec.Image, Platform: r.Platforms()[0], Runtime: r.Name(),
-		State: obs.state, Created: rec.Created, AutoRemove: rec.AutoRemove}
+		State: obs.state, Created: rec.Created, AutoRemove: rec.AutoRemove, Ports: rec.Ports}
 }
 
 // List implements runtime.Inspector.

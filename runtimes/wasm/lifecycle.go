@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/internal/statedir"
+	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/wasm/host"
 )
@@ -35,8 +36,9 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if p := cs.Platform; p != nil && !isWasm(*p) {
 		return fmt.Errorf("container %s: platform %s: the wasm runtime serves only wasip1/wasm: %w", id, runtime.FormatPlatform(*p), runtime.ErrNotSupported)
 	}
-	if len(cs.Network.Ports) > 0 {
-		return fmt.Errorf("container %s: ports %v: a wasm module cannot publish ports here yet (the wasm host gives modules no listening sockets); publish them from a Linux container instead: %w", id, cs.Network.Ports, runtime.ErrNotSupported)
+	ports, err := modulePorts(cs.Network.Ports)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
 	}
 	if m := cs.Network.Mode; m != "" && m != runtime.NetworkBridge && m != runtime.NetworkNone {
 		return fmt.Errorf("container %s: network %s: a wasm module has no network interface of its own (WASI preview 1 has no sockets to connect with); use --network bridge or none: %w", id, m, runtime.ErrNotSupported)
@@ -83,6 +85,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	rec.Workdir = cs.Workdir
 	rec.Labels = cs.Labels
 	rec.AutoRemove = cs.AutoRemove
+	rec.Ports = ports
 	if rec.Workdir == "" {
 		rec.Workdir = mod.Workdir
 	}
@@ -241,7 +244,7 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		return err
 	}
 	req := host.StartRequest{Key: rec.Key, Name: id.String(), Module: rec.Module,
-		Args: rec.Args, Env: rec.Env, Mounts: rec.Mounts, StateDir: r.dir(rec.Key),
+		Args: rec.Args, Env: rec.Env, Mounts: rec.Mounts, StateDir: r.dir(rec.Key), Listeners: listeners(rec.Ports),
 		MemoryLimit: rec.MemoryLimit, Run: obs.start.Run + 1,
 		LogMaxSize: r.opts.logMaxSize, LogMaxFiles: r.opts.logMaxFiles}
 	err = r.withHost(ctx, func() error {
@@ -416,4 +419,35 @@ func (r *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error 
 func (r *Runtime) SyncVolumes(_ context.Context, id runtime.ContainerID) error {
 	_, _, err := r.lookup(id)
 	return err
+}
+
+// modulePorts checks a module's published ports and chooses the free host
+// ports: TCP only (a WASI preview 1 module serves on listeners it is
+// given and can open no socket of its own), each host port free now, so
+// that a taken one fails at create, naming who holds it. The host binds
+// them when the module starts.
+func modulePorts(ports []runtime.PortMapping) ([]runtime.PortMapping, error) {
+	for _, p := range ports {
+		if p.Proto() != "tcp" {
+			return nil, fmt.Errorf("port %s: a wasm module can serve TCP alone (WASI preview 1 gives it listening TCP sockets, nothing else): %w", p, runtime.ErrNotSupported)
+		}
+	}
+	held, resolved, err := network.HoldPorts(ports)
+	for _, f := range held {
+		f.Close()
+	}
+	return resolved, err
+}
+
+// listeners are the host's listeners for the module's ports.
+func listeners(ports []runtime.PortMapping) []host.Listener {
+	var out []host.Listener
+	for _, p := range ports {
+		l := host.Listener{Port: p.HostPort, ContainerPort: p.ContainerPort}
+		if p.HostIP.IsValid() {
+			l.Host = p.HostIP.String()
+		}
+		out = append(out, l)
+	}
+	return out
 }

@@ -59,20 +59,21 @@ type entry struct {
 type record struct {
 	// Key names the state directory and the host instance; it never
 	// changes, so a rename does not disturb a running instance.
-	Key         string              `json:"key"`
-	ID          runtime.ContainerID `json:"id"`
-	Image       string              `json:"image"`
-	ImageDigest string              `json:"image_digest,omitempty"`
-	Module      host.Module         `json:"module"`
-	Args        []string            `json:"args"`
-	Env         []string            `json:"env,omitempty"`
-	Workdir     string              `json:"workdir,omitempty"`
-	Mounts      []host.Mount        `json:"mounts,omitempty"`
-	Resources   runtime.Resources   `json:"resources"`
-	Labels      map[string]string   `json:"labels,omitempty"`
-	AutoRemove  bool                `json:"auto_remove,omitempty"`
-	MemoryLimit uint64              `json:"memory_limit,omitempty"`
-	Created     time.Time           `json:"created"`
+	Key         string                `json:"key"`
+	ID          runtime.ContainerID   `json:"id"`
+	Image       string                `json:"image"`
+	ImageDigest string                `json:"image_digest,omitempty"`
+	Module      host.Module           `json:"module"`
+	Args        []string              `json:"args"`
+	Env         []string              `json:"env,omitempty"`
+	Workdir     string                `json:"workdir,omitempty"`
+	Mounts      []host.Mount          `json:"mounts,omitempty"`
+	Resources   runtime.Resources     `json:"resources"`
+	Labels      map[string]string     `json:"labels,omitempty"`
+	AutoRemove  bool                  `json:"auto_remove,omitempty"`
+	Ports       []runtime.PortMapping `json:"ports,omitempty"`
+	MemoryLimit uint64                `json:"memory_limit,omitempty"`
+	Created     time.Time             `json:"created"`
 }
 
 // New returns the runtime for root, finding the containers a previous

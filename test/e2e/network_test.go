@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/internal/testutil"
 )
 
@@ -549,4 +550,47 @@ func TestNetworksAreIsolated(t *testing.T) {
 	}
 	e.ok("rm", "-f", "inner")
 	e.ok("network", "rm", "outer")
+}
+
+// A wasm module serves on the listener its published port gives it: the
+// example web server answers on the host, and a Linux container reaches it
+// through the host's address.
+func TestWasmModuleListens(t *testing.T) {
+	e := newEnv(t)
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "hello-wasm-http", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := strings.SplitN(e.images.busybox, "/", 2)[0]
+	ref := testimages.Push(t, registry, "e2e/wasm-http", testimages.WasmModule(t, string(src), testimages.ConventionArtifact))
+	e.ok("pull", ref)
+	e.ok("pull", e.images.busybox)
+	port := freePort(t)
+	e.ok("run", "-d", "--name", "whttp", "-p", port+":8080", ref)
+	url := "http://127.0.0.1:" + port + "/hi"
+	var body string
+	waitFor(t, "the wasm module to answer at "+url, 30*time.Second, func() bool {
+		b, err := httpGet(url)
+		body = b
+		return err == nil
+	})
+	if !strings.Contains(body, "hello from wasm, wasip1/wasm, path /hi") {
+		t.Errorf("the module answered %q", body)
+	}
+	if out := e.ok("ps"); !strings.Contains(out, "0.0.0.0:"+port+"->8080/tcp") {
+		t.Errorf("ps does not show the module's port:\n%s", out)
+	}
+	out := e.ok("run", "--rm", e.images.busybox, "sh", "-c", "printf 'GET /from-linux HTTP/1.0\\r\\n\\r\\n' | nc "+hostAddr(t)+" "+port)
+	if !strings.Contains(out, "path /from-linux") {
+		t.Errorf("a Linux container through the host's address got %q", out)
+	}
+	if res := e.sy("run", "-d", "-p", "53/udp", ref); res.code == 0 || !strings.Contains(res.stderr, "TCP alone") {
+		t.Errorf("a UDP port for a module: exit %d, %q", res.code, res.stderr)
+	}
+	e.ok("rm", "-f", "whttp")
+	if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err != nil {
+		t.Errorf("the module's port is still held after its removal: %v", err)
+	} else {
+		ln.Close()
+	}
 }

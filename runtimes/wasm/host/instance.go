@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/experimental/sock"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/switchyard/switchyard/internal/logfile"
@@ -172,7 +174,25 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 		k, v, _ := strings.Cut(kv, "=")
 		cfg = cfg.WithEnv(k, v)
 	}
-	mod, runErr := c.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, inst.mem), cm, cfg)
+	ictx := experimental.WithMemoryAllocator(ctx, inst.mem)
+	if len(req.Listeners) > 0 {
+		// The listeners' descriptors follow stdio and the mounts.
+		sc := sock.NewConfig()
+		var fds []string
+		for i, l := range req.Listeners {
+			host := l.Host
+			if host == "" {
+				host = "0.0.0.0"
+			}
+			sc = sc.WithTCPListener(host, int(l.Port))
+			fd := strconv.Itoa(3 + len(req.Mounts) + i)
+			fds = append(fds, fd)
+			cfg = cfg.WithEnv(ListenFDEnvPrefix+strconv.Itoa(int(l.ContainerPort)), fd)
+		}
+		cfg = cfg.WithEnv(ListenFDsEnv, strings.Join(fds, ","))
+		ictx = sock.WithConfig(ictx, sc)
+	}
+	mod, runErr := c.rt.InstantiateModule(ictx, cm, cfg)
 	if mod != nil {
 		_ = mod.Close(context.WithoutCancel(ctx))
 	}

@@ -53,6 +53,33 @@ type ReclaimResult struct {
 	SpaceReclaimed uint64 `json:"space_reclaimed"`
 }
 
+// Listener is a published port of a module: the host listens on
+// Host:Port and the module gets the socket.
+type Listener struct {
+	// Host is the address to listen on ("" or 0.0.0.0 for every one).
+	Host string `json:"host,omitempty"`
+	// Port is the host port.
+	Port uint16 `json:"port"`
+	// ContainerPort is the port the module was asked to serve, named in
+	// its environment (ListenFDEnvPrefix).
+	ContainerPort uint16 `json:"container_port"`
+}
+
+// The environment that tells a module its listeners. A WASI preview 1
+// module cannot open a socket; it serves on the pre-opened ones, which
+// come after its pre-opened directories:
+//
+//	SWITCHYARD_LISTEN_FDS=4,5        every listener's file descriptor, in order
+//	SWITCHYARD_LISTEN_FD_8080=4      the listener of the port the module serves as 8080
+//
+// A Go module turns one into a net.Listener with
+// net.FileListener(os.NewFile(fd, "")), after syscall.SetNonblock(fd,
+// true): a blocking accept would stall the whole module.
+const (
+	ListenFDsEnv      = "SWITCHYARD_LISTEN_FDS"
+	ListenFDEnvPrefix = "SWITCHYARD_LISTEN_FD_"
+)
+
 // Mount is a host directory preopened for an instance.
 type Mount struct {
 	// HostPath is the directory on the host.
@@ -82,6 +109,9 @@ type StartRequest struct {
 	StateDir string `json:"state_dir"`
 	// MemoryLimit is the linear memory limit in bytes; 0 means none.
 	MemoryLimit uint64 `json:"memory_limit,omitempty"`
+	// Listeners are TCP sockets the host listens on and hands the module,
+	// pre-opened, after its mounts (see ListenFDsEnv).
+	Listeners []Listener `json:"listeners,omitempty"`
 	// Run numbers the starts of one instance; the exit record carries it so
 	// that a reader can tell a stale exit from the current one.
 	Run uint64 `json:"run"`
