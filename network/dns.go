@@ -38,10 +38,22 @@ type names struct {
 	// byName maps a name to the containers (by CNI container id) with it
 	// and their addresses. Guarded by mu.
 	byName map[string]map[string]netip.Addr
+	// static are the ids added with addStatic, which no attachment backs
+	// (a wasm module, at the host's address). Guarded by mu.
+	static map[string]bool
 }
 
 func newNames(alive func(id string) bool) *names {
-	return &names{alive: alive, byName: map[string]map[string]netip.Addr{}}
+	return &names{alive: alive, byName: map[string]map[string]netip.Addr{}, static: map[string]bool{}}
+}
+
+// addStatic is add for an id that no attachment backs: it answers until
+// removed.
+func (n *names) addStatic(id string, addr netip.Addr, list []string) {
+	n.add(id, addr, list)
+	n.mu.Lock()
+	n.static[id] = true
+	n.mu.Unlock()
 }
 
 // add gives container id the names at addr.
@@ -67,6 +79,7 @@ func (n *names) remove(id string) {
 			delete(n.byName, name)
 		}
 	}
+	delete(n.static, id)
 }
 
 // lookup returns the addresses of name, sorted; nil when no container has
@@ -80,7 +93,7 @@ func (n *names) lookup(name string) []netip.Addr {
 	}
 	out := make([]netip.Addr, 0, len(ids))
 	for id, a := range ids {
-		if n.alive == nil || n.alive(id) {
+		if n.alive == nil || n.static[id] || n.alive(id) {
 			out = append(out, a)
 		}
 	}

@@ -745,3 +745,27 @@ func (m *Manager) Collect(ctx context.Context, live []string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Publish has the default network's DNS server answer names with the
+// network's gateway: the host as the containers reach it, for a workload
+// that serves on the host's ports (a wasm module). id identifies the
+// workload for Unpublish. It lasts as long as this Manager: the workload's
+// runtime publishes it again when a new agent starts.
+func (m *Manager) Publish(id string, names []string) {
+	m.mu.Lock()
+	e, ok := m.nets[DefaultName]
+	m.mu.Unlock()
+	if ok {
+		e.names.addStatic(id, e.net.Gateway, names)
+	}
+}
+
+// Unpublish drops what Publish gave id.
+func (m *Manager) Unpublish(id string) {
+	m.mu.Lock()
+	e, ok := m.nets[DefaultName]
+	m.mu.Unlock()
+	if ok {
+		e.names.remove(id)
+	}
+}

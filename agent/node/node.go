@@ -290,8 +290,11 @@ func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slo
 			rt = r
 		case "wasm":
 			dir := filepath.Join(cfg.Agent.Root, "wasm")
-			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wasm.WithLogger(log),
-				wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), wasm.WithStepHook(cfg.stepHook("wasm")))
+			wopts := []wasm.Option{wasm.WithLogger(log), wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), wasm.WithStepHook(cfg.stepHook("wasm"))}
+			if nets != nil {
+				wopts = append(wopts, wasm.WithPublisher(nets))
+			}
+			w, err := wasm.New(dir, wasm.StoreModules(store, filepath.Join(dir, "modules")), wopts...)
 			if err != nil {
 				return local, nil, fmt.Errorf("runtime wasm: %w", err)
 			}

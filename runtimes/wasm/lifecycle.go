@@ -86,6 +86,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	rec.Labels = cs.Labels
 	rec.AutoRemove = cs.AutoRemove
 	rec.Ports = ports
+	rec.Aliases = cs.Network.Aliases
 	if rec.Workdir == "" {
 		rec.Workdir = mod.Workdir
 	}
@@ -108,6 +109,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	r.mu.Lock()
 	e.rec = rec
 	r.mu.Unlock()
+	r.publish(rec)
 	r.step("create:done")
 	return nil
 }
@@ -353,6 +355,9 @@ func (r *Runtime) Remove(ctx context.Context, id runtime.ContainerID, force bool
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	r.step("remove:unrecorded")
+	if r.opts.names != nil {
+		r.opts.names.Unpublish(rec.Key)
+	}
 	r.mu.Lock()
 	e.final = &final
 	delete(r.byID, id)
@@ -450,4 +455,13 @@ func listeners(ports []runtime.PortMapping) []host.Listener {
 		out = append(out, l)
 	}
 	return out
+}
+
+// publish has the node's DNS answer the names of a module that publishes
+// ports.
+func (r *Runtime) publish(rec *record) {
+	if r.opts.names == nil || len(rec.Ports) == 0 {
+		return
+	}
+	r.opts.names.Publish(rec.Key, append([]string{rec.ID.String(), rec.ID.Service}, rec.Aliases...))
 }

@@ -22,6 +22,28 @@ type options struct {
 	// stepHook, when set, is told of each step boundary of a create or a
 	// removal (CreateSteps, RemoveSteps).
 	stepHook func(step string)
+	// names, when set, gets the names of modules that publish ports.
+	names Publisher
+}
+
+// Publisher has the node's DNS answer a module's names with the host's
+// address as its containers reach it (a *network.Manager): a module serves
+// on the host's ports.
+type Publisher interface {
+	Publish(id string, names []string)
+	Unpublish(id string)
+}
+
+// WithPublisher has the runtime publish the names of the modules that
+// publish ports (their own, their service's, their aliases) through p.
+func WithPublisher(p Publisher) Option {
+	return func(o *options) error {
+		if p == nil {
+			return fmt.Errorf("publisher: nil: %w", runtime.ErrInvalidArgument)
+		}
+		o.names = p
+		return nil
+	}
 }
 
 func makeOptions(opts []Option) (options, error) {

@@ -72,6 +72,7 @@ type record struct {
 	Labels      map[string]string     `json:"labels,omitempty"`
 	AutoRemove  bool                  `json:"auto_remove,omitempty"`
 	Ports       []runtime.PortMapping `json:"ports,omitempty"`
+	Aliases     []string              `json:"aliases,omitempty"`
 	MemoryLimit uint64                `json:"memory_limit,omitempty"`
 	Created     time.Time             `json:"created"`
 }
@@ -121,6 +122,7 @@ func New(root string, modules ModuleSource, opts ...Option) (*Runtime, error) {
 			continue
 		}
 		r.byID[rec.ID] = &entry{rec: &rec}
+		r.publish(&rec)
 	}
 	return r, nil
 }

@@ -554,7 +554,7 @@ func TestNetworksAreIsolated(t *testing.T) {
 
 // A wasm module serves on the listener its published port gives it: the
 // example web server answers on the host, and a Linux container reaches it
-// through the host's address.
+// through the host's address and by the module's name.
 func TestWasmModuleListens(t *testing.T) {
 	e := newEnv(t)
 	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "hello-wasm-http", "main.go"))
@@ -583,6 +583,11 @@ func TestWasmModuleListens(t *testing.T) {
 	out := e.ok("run", "--rm", e.images.busybox, "sh", "-c", "printf 'GET /from-linux HTTP/1.0\\r\\n\\r\\n' | nc "+hostAddr(t)+" "+port)
 	if !strings.Contains(out, "path /from-linux") {
 		t.Errorf("a Linux container through the host's address got %q", out)
+	}
+	// By its name, which answers with the host's address on the network.
+	out = e.ok("run", "--rm", e.images.busybox, "sh", "-c", "printf 'GET /by-name HTTP/1.0\r\n\r\n' | nc whttp "+port)
+	if !strings.Contains(out, "path /by-name") {
+		t.Errorf("a Linux container by the module's name got %q", out)
 	}
 	if res := e.sy("run", "-d", "-p", "53/udp", ref); res.code == 0 || !strings.Contains(res.stderr, "TCP alone") {
 		t.Errorf("a UDP port for a module: exit %d, %q", res.code, res.stderr)
