@@ -127,8 +127,8 @@ func TestParseExamples(t *testing.T) {
 	if err != nil {
 		t.Fatalf("examples/mixed.yaml: %v", err)
 	}
-	if d.Name != "demo" || !reflect.DeepEqual(d.ServiceNames, []string{"web", "hello"}) {
-		t.Fatalf("got deployment %q with %v, want demo with [web hello]", d.Name, d.ServiceNames)
+	if d.Name != "demo" || !reflect.DeepEqual(d.ServiceNames, []string{"web", "api", "hello"}) {
+		t.Fatalf("got deployment %q with %v, want demo with [web api hello]", d.Name, d.ServiceNames)
 	}
 	for _, n := range d.ServiceNames {
 		if d.Services[n].Platform != nil {

@@ -23,7 +23,7 @@ func TestSpecValidate(t *testing.T) {
 		wantFailed bool
 	}{
 		{"example", []string{"../../examples/mixed.yaml"},
-			[]string{"../../examples/mixed.yaml: ok: deployment demo, 2 services (web: 1 replica, platform from image; hello: 1 replica, platform from image)"}, nil, false},
+			[]string{"../../examples/mixed.yaml: ok: deployment demo, 3 services (web: 1 replica, platform from image; api: 1 replica, platform from image; hello: 1 replica, platform from image)"}, nil, false},
 		{"platform and replicas", []string{two},
 			[]string{two + ": ok: deployment d, 2 services (web: 2 replicas, linux/amd64; hello: 1 replica, platform from image)"}, nil, false},
 		{"broken", []string{"../../examples/broken/bad-quantity.yaml"}, nil, []string{

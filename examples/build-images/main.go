@@ -47,6 +47,13 @@ func targets() []target {
 			}
 			return imagebuild.WasmImage(module, imagebuild.ConventionArtifact)
 		}},
+		{"hello-wasm-http", "demo/hello-wasm-http", func(ctx context.Context, o options) (v1.Image, error) {
+			module, err := imagebuild.CompileWasmDir(ctx, o.helloWasmHTTP)
+			if err != nil {
+				return nil, fmt.Errorf("%w (run from the repository root, or pass --hello-wasm-http DIR)", err)
+			}
+			return imagebuild.WasmImage(module, imagebuild.ConventionArtifact)
+		}},
 		{"windows", "demo/windows", func(context.Context, options) (v1.Image, error) { return imagebuild.Windows() }},
 	}
 }
@@ -56,6 +63,8 @@ type options struct {
 	registry  string
 	only      map[string]bool // nil = every target
 	helloWasm string
+	// helloWasmHTTP is the directory of the wasm web server.
+	helloWasmHTTP string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -64,8 +73,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("build-images", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.registry, "registry", "", "registry host:port to push to, e.g. 127.0.0.1:5000 (required)")
-	fs.StringVar(&only, "only", "", "comma-separated images to build: busybox, hello-wasm, windows (default all)")
+	fs.StringVar(&only, "only", "", "comma-separated images to build: busybox, hello-wasm, hello-wasm-http, windows (default all)")
 	fs.StringVar(&o.helloWasm, "hello-wasm", "examples/hello-wasm", "directory of the Go program packaged as demo/hello-wasm")
+	fs.StringVar(&o.helloWasmHTTP, "hello-wasm-http", "examples/hello-wasm-http", "directory of the Go web server packaged as demo/hello-wasm-http")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -83,7 +93,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		for _, n := range strings.Split(only, ",") {
 			n = strings.TrimSpace(n)
 			if !known(n) {
-				return o, fmt.Errorf("--only: unknown image %q; choose from busybox, hello-wasm, windows", n)
+				return o, fmt.Errorf("--only: unknown image %q; choose from busybox, hello-wasm, hello-wasm-http, windows", n)
 			}
 			o.only[n] = true
 		}

@@ -18,7 +18,7 @@ import (
 func TestPushesTheDemoImages(t *testing.T) {
 	host := testimages.Serve(t)
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"--registry", host, "--hello-wasm", "../hello-wasm"}, &out, &bytes.Buffer{})
+	err := run(t.Context(), []string{"--registry", host, "--hello-wasm", "../hello-wasm", "--hello-wasm-http", "../hello-wasm-http"}, &out, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,6 +26,7 @@ func TestPushesTheDemoImages(t *testing.T) {
 	want := []struct{ repo, platform, configType string }{
 		{"demo/busybox", "linux/", "application/vnd.oci.image.config.v1+json"},
 		{"demo/hello-wasm", "wasip1/wasm", string(imagebuild.WasmConfigV0)},
+		{"demo/hello-wasm-http", "wasip1/wasm", string(imagebuild.WasmConfigV0)},
 		{"demo/windows", "windows/amd64", "application/vnd.docker.container.image.v1+json"},
 	}
 	if len(lines) != len(want) {
