@@ -11,7 +11,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/switchyard/switchyard/internal/imagebuild"
 )
@@ -65,6 +67,9 @@ type options struct {
 	helloWasm string
 	// helloWasmHTTP is the directory of the wasm web server.
 	helloWasmHTTP string
+	// tarball, when set, is where the one selected image is written as a
+	// docker save tarball (for docker load) instead of being pushed.
+	tarball string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -75,12 +80,19 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.registry, "registry", "", "registry host:port to push to, e.g. 127.0.0.1:5000 (required)")
 	fs.StringVar(&only, "only", "", "comma-separated images to build: busybox, hello-wasm, hello-wasm-http, windows (default all)")
 	fs.StringVar(&o.helloWasm, "hello-wasm", "examples/hello-wasm", "directory of the Go program packaged as demo/hello-wasm")
+	fs.StringVar(&o.tarball, "tarball", "", "write the one image --only selects to this file as a docker save tarball, tagged as its repository, instead of pushing")
 	fs.StringVar(&o.helloWasmHTTP, "hello-wasm-http", "examples/hello-wasm-http", "directory of the Go web server packaged as demo/hello-wasm-http")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q: everything is given by flags (see -help)", fs.Args())
+	}
+	if o.tarball != "" {
+		if len(strings.Split(only, ",")) != 1 || only == "" {
+			return o, errors.New("--tarball writes one image: select it with --only, e.g. --only busybox")
+		}
+		o.registry = "localhost"
 	}
 	if o.registry == "" {
 		return o, errors.New("--registry is required, e.g. --registry 127.0.0.1:5000")
@@ -116,6 +128,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parse(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.tarball != "" {
+		return save(ctx, o, stdout)
 	}
 	if err := probe(ctx, o.registry); err != nil {
 		return err
@@ -156,4 +171,27 @@ func buildAndPush(ctx context.Context, o options, t target) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("pushed %s %s %s/%s", ref, digest, p.OS, p.Architecture), nil
+}
+
+// save writes the selected image to o.tarball, tagged as its repository
+// (demo/busybox:latest), for docker load.
+func save(ctx context.Context, o options, stdout io.Writer) error {
+	for _, t := range targets() {
+		if !o.only[t.name] {
+			continue
+		}
+		img, err := t.build(ctx, o)
+		if err != nil {
+			return fmt.Errorf("image %s: %w", t.name, err)
+		}
+		tag, err := name.NewTag(t.repo + ":latest")
+		if err != nil {
+			return err
+		}
+		if err := tarball.WriteToFile(o.tarball, tag, img); err != nil {
+			return fmt.Errorf("image %s: %w", t.name, err)
+		}
+		fmt.Fprintf(stdout, "saved %s to %s\n", tag, o.tarball)
+	}
+	return nil
 }
