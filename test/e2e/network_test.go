@@ -19,6 +19,12 @@ import (
 	"github.com/switchyard/switchyard/internal/testutil"
 )
 
+// httpd is the command of a busybox web server on port 8080 that serves
+// page at /, and ends at once on SIGTERM (as PID 1 it would ignore it).
+func httpd(page string) []string {
+	return []string{"sh", "-c", `trap "exit 0" TERM; mkdir -p /www; echo ` + page + ` > /www/index.html; httpd -f -p 8080 -h /www & wait`}
+}
+
 // inspectNet is the network part of `switchyard inspect`.
 type inspectNet struct {
 	Network *struct {
@@ -47,8 +53,7 @@ func TestDefaultNetwork(t *testing.T) {
 	e := newEnv(t)
 	linksBefore := hostLinks(t)
 	e.ok("pull", e.images.busybox)
-	e.ok("run", "-d", "--name", "web", e.images.busybox, "sh", "-c",
-		"mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www")
+	e.ok(append([]string{"run", "-d", "--name", "web", e.images.busybox}, httpd("hello from web")...)...)
 	in := e.inspectNetwork("web")
 	if in.Network == nil || in.Network.Mode != "bridge" || in.Network.Network != "bridge" ||
 		!netip.MustParsePrefix(e2eSubnet).Contains(in.Network.Address.Addr()) {
@@ -207,7 +212,7 @@ func TestPublishedPorts(t *testing.T) {
 	e := newEnv(t)
 	e.ok("pull", e.images.busybox)
 	natBefore := natRules(t)
-	serve := []string{"sh", "-c", "mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www"}
+	serve := httpd("hello from web")
 	lp, ap := freePort(t), freePort(t) // strings, as tls_test.go has it
 	e.ok(append([]string{"run", "-d", "--name", "pweb", "-p", "127.0.0.1:" + lp + ":8080", "-p", ap + ":8080", "-p", "8080", e.images.busybox}, serve...)...)
 	for _, url := range []string{"http://127.0.0.1:" + lp + "/", "http://" + hostAddr(t) + ":" + ap + "/"} {
@@ -375,8 +380,7 @@ func TestStartAfterTheNamespaceWent(t *testing.T) {
 	e := newEnv(t)
 	e.ok("pull", e.images.busybox)
 	port := freePort(t)
-	e.ok("run", "-d", "--name", "rb", "-p", "127.0.0.1:"+port+":8080", e.images.busybox, "sh", "-c",
-		`trap "exit 0" TERM; mkdir -p /www; echo hello again > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	e.ok(append([]string{"run", "-d", "--name", "rb", "-p", "127.0.0.1:" + port + ":8080", e.images.busybox}, httpd("hello again")...)...)
 	var st []struct {
 		StateDir string `json:"state_dir"`
 	}
@@ -406,8 +410,7 @@ func TestPublishedPortSurvivesTheAgent(t *testing.T) {
 	e := newEnv(t)
 	e.ok("pull", e.images.busybox)
 	port := freePort(t)
-	e.ok("run", "-d", "--name", "steady", "-p", "127.0.0.1:"+port+":8080", e.images.busybox, "sh", "-c",
-		`trap "exit 0" TERM; mkdir -p /www; echo steady > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	e.ok(append([]string{"run", "-d", "--name", "steady", "-p", "127.0.0.1:" + port + ":8080", e.images.busybox}, httpd("steady")...)...)
 	url := "http://127.0.0.1:" + port + "/"
 	answers := func() bool { b, err := httpGet(url); return err == nil && strings.Contains(b, "steady") }
 	waitFor(t, "steady to answer", 30*time.Second, answers)
@@ -481,8 +484,7 @@ func TestNetworkGoesAtExitWithoutTheAgent(t *testing.T) {
 	e := newEnv(t)
 	e.ok("pull", e.images.busybox)
 	port := freePort(t)
-	e.ok("run", "-d", "--name", "leaver", "-p", "127.0.0.1:"+port+":8080", e.images.busybox, "sh", "-c",
-		`trap "exit 0" TERM; mkdir -p /www; echo back > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	e.ok(append([]string{"run", "-d", "--name", "leaver", "-p", "127.0.0.1:" + port + ":8080", e.images.busybox}, httpd("back")...)...)
 	var st []struct {
 		PID      int    `json:"pid"`
 		StateDir string `json:"state_dir"`
@@ -534,8 +536,7 @@ func TestNetworksAreIsolated(t *testing.T) {
 	e := newEnv(t)
 	e.ok("pull", e.images.busybox)
 	port := freePort(t)
-	e.ok("run", "-d", "--name", "inner", "-p", port+":8080", e.images.busybox, "sh", "-c",
-		`trap "exit 0" TERM; mkdir -p /www; echo inside > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	e.ok(append([]string{"run", "-d", "--name", "inner", "-p", port + ":8080", e.images.busybox}, httpd("inside")...)...)
 	ip := e.inspectNetwork("inner").Network.Address.Addr().String()
 	e.ok("network", "create", "--subnet", "10.252.9.0/24", "outer")
 	get := func(addr, p string) string {
