@@ -205,14 +205,14 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 		case n >= want: // surplus
 			_, err = a.removeReplicas(ctx, deployment, name, n, n+1, res)
 		case n >= had: // new
-			if err = a.createReplica(ctx, id, name, svc); err == nil {
+			if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 				res.Created = append(res.Created, id.String())
 			}
 		case same:
-			err = a.keepReplica(ctx, id, name, svc, res)
+			err = a.keepReplica(ctx, id, deployment, name, svc, res)
 		default: // changed: replace
 			if err = a.removeReplica(ctx, id); err == nil {
-				if err = a.createReplica(ctx, id, name, svc); err == nil {
+				if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 					res.Replaced = append(res.Replaced, id.String())
 				}
 			}
@@ -227,11 +227,11 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 // keepReplica leaves an existing replica of an unchanged service as it is,
 // recreating it when it has disappeared and making sure a service replica
 // is supervised.
-func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, name string, svc *spec.ServiceSpec, res *Result) error {
+func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, deployment, name string, svc *spec.ServiceSpec, res *Result) error {
 	_, err := a.rt.State(ctx, id)
 	switch {
 	case errors.Is(err, runtime.ErrNotFound):
-		if err := a.createReplica(ctx, id, name, svc); err != nil {
+		if err := a.createReplica(ctx, id, deployment, name, svc); err != nil {
 			return err
 		}
 		res.Created = append(res.Created, id.String())
@@ -248,16 +248,18 @@ func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, name st
 	return nil
 }
 
-// createReplica creates and starts one replica of service name, and
-// supervises it when it is a service replica. On its network it is found
-// by the service's name too, as compose and ZLayer services find each
-// other.
-func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, name string, svc *spec.ServiceSpec) error {
+// createReplica creates and starts one replica of service name of
+// deployment, and supervises it when it is a service replica. On its
+// network the deployment's containers find it by the service's name too,
+// as compose and ZLayer services find each other.
+func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deployment, name string, svc *spec.ServiceSpec) error {
 	// A loop still watching a replica of this name that vanished would keep
 	// the new one from getting its own; end it first.
 	a.unsupervise(id)
 	cs := svc.CreateSpec()
+	// Found by its service's name by the deployment's own containers.
 	cs.Network.Aliases = append(cs.Network.Aliases, name)
+	cs.Network.Group = deployment
 	if err := a.rt.Create(ctx, id, cs); err != nil {
 		if errors.Is(err, runtime.ErrAlreadyExists) {
 			return fmt.Errorf("container %s: create: %w (a container of that name exists that this deployment did not make; remove it with `switchyard rm -f %s` and run up again)", id, err, id)

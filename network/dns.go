@@ -41,39 +41,70 @@ type names struct {
 	// static are the ids added with addStatic, which no attachment backs
 	// (a wasm module, at the host's address). Guarded by mu.
 	static map[string]bool
+	// groupOf maps a container's address to its group, so that a query
+	// is answered with the group's aliases. Guarded by mu.
+	groupOf map[netip.Addr]string
+}
+
+// recordNames are the names of one container: names every container of
+// the network finds, and aliases only the containers of its group find (a
+// deployment's service names, as compose scopes them to its project).
+type recordNames struct {
+	names   []string
+	group   string
+	aliases []string
 }
 
 func newNames(alive func(id string) bool) *names {
-	return &names{alive: alive, byName: map[string]map[string]netip.Addr{}, static: map[string]bool{}}
+	return &names{alive: alive, byName: map[string]map[string]netip.Addr{}, static: map[string]bool{},
+		groupOf: map[netip.Addr]string{}}
 }
 
 // addStatic is add for an id that no attachment backs: it answers until
-// removed.
-func (n *names) addStatic(id string, addr netip.Addr, list []string) {
-	n.add(id, addr, list)
-	n.mu.Lock()
-	n.static[id] = true
-	n.mu.Unlock()
-}
-
-// add gives container id the names at addr.
-func (n *names) add(id string, addr netip.Addr, list []string) {
+// removed. Its address (the gateway) belongs to no group.
+func (n *names) addStatic(id string, addr netip.Addr, r recordNames) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, name := range list {
-		fq := dns.Fqdn(strings.ToLower(name))
-		if n.byName[fq] == nil {
-			n.byName[fq] = map[string]netip.Addr{}
-		}
-		n.byName[fq][id] = addr
+	n.addLocked(id, addr, r)
+	n.static[id] = true
+}
+
+// add gives container id its names at addr.
+func (n *names) add(id string, addr netip.Addr, r recordNames) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.addLocked(id, addr, r)
+	if r.group != "" {
+		n.groupOf[addr] = r.group
 	}
 }
+
+func (n *names) addLocked(id string, addr netip.Addr, r recordNames) {
+	put := func(key string) {
+		if n.byName[key] == nil {
+			n.byName[key] = map[string]netip.Addr{}
+		}
+		n.byName[key][id] = addr
+	}
+	for _, name := range r.names {
+		put(dns.Fqdn(strings.ToLower(name)))
+	}
+	for _, a := range r.aliases {
+		put(scopedKey(r.group, dns.Fqdn(strings.ToLower(a))))
+	}
+}
+
+// scopedKey is the key of an alias of group.
+func scopedKey(group, fq string) string { return group + "\x00" + fq }
 
 // remove drops every name of container id.
 func (n *names) remove(id string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for name, ids := range n.byName {
+		if a, ok := ids[id]; ok && !n.static[id] {
+			delete(n.groupOf, a)
+		}
 		delete(ids, id)
 		if len(ids) == 0 {
 			delete(n.byName, name)
@@ -82,19 +113,22 @@ func (n *names) remove(id string) {
 	delete(n.static, id)
 }
 
-// lookup returns the addresses of name, sorted; nil when no container has
-// it.
-func (n *names) lookup(name string) []netip.Addr {
+// lookup returns the addresses of name as the container at client finds
+// it (its group's aliases too), sorted; nil when no container has it.
+func (n *names) lookup(name string, client netip.Addr) []netip.Addr {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	ids := n.byName[strings.ToLower(name)]
-	if len(ids) == 0 {
-		return nil
+	fq := strings.ToLower(name)
+	var out []netip.Addr
+	keys := []string{fq}
+	if g, ok := n.groupOf[client]; ok {
+		keys = append(keys, scopedKey(g, fq))
 	}
-	out := make([]netip.Addr, 0, len(ids))
-	for id, a := range ids {
-		if n.alive == nil || n.static[id] || n.alive(id) {
-			out = append(out, a)
+	for _, key := range keys {
+		for id, a := range n.byName[key] {
+			if n.alive == nil || n.static[id] || n.alive(id) {
+				out = append(out, a)
+			}
 		}
 	}
 	if len(out) == 0 {
@@ -189,7 +223,8 @@ func (s *dnsServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	q := req.Question[0]
-	if addrs := s.names.lookup(q.Name); addrs != nil && q.Qclass == dns.ClassINET {
+	client, _ := netip.ParseAddrPort(w.RemoteAddr().String())
+	if addrs := s.names.lookup(q.Name, client.Addr().Unmap()); addrs != nil && q.Qclass == dns.ClassINET {
 		m := new(dns.Msg)
 		m.SetReply(req)
 		m.Authoritative = true

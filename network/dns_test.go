@@ -38,8 +38,8 @@ func TestDNSServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.close()
-	n.add("k1", netip.MustParseAddr("10.9.0.2"), []string{"web", "web-rep-0"})
-	n.add("k2", netip.MustParseAddr("10.9.0.3"), []string{"web", "web-rep-1"})
+	n.add("k1", netip.MustParseAddr("10.9.0.2"), recordNames{names: []string{"web", "web-rep-0"}})
+	n.add("k2", netip.MustParseAddr("10.9.0.3"), recordNames{names: []string{"web", "web-rep-1"}})
 	c := &dns.Client{Timeout: 2 * time.Second}
 	ask := func(name string, qtype uint16) *dns.Msg {
 		t.Helper()
@@ -85,5 +85,33 @@ func TestDNSServer(t *testing.T) {
 	m.SetQuestion("web.", dns.TypeA)
 	if r, _, err := c.Exchange(m, "127.0.0.4:53"); err != nil || r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
 		t.Errorf("a client off the network's subnet: %v, %v; want refused", r, err)
+	}
+}
+
+// A group's aliases answer the containers of the group alone: two
+// deployments' web services do not find each other's.
+func TestGroupAliases(t *testing.T) {
+	n := newNames(nil)
+	a1, a2 := netip.MustParseAddr("10.9.0.2"), netip.MustParseAddr("10.9.0.3")
+	b1 := netip.MustParseAddr("10.9.0.9")
+	outsider := netip.MustParseAddr("10.9.0.50")
+	n.add("a-web", a1, recordNames{names: []string{"a-web-rep-0", "a-web"}, group: "a", aliases: []string{"web"}})
+	n.add("a-client", a2, recordNames{names: []string{"a-client-rep-0"}, group: "a", aliases: []string{"client"}})
+	n.add("b-web", b1, recordNames{names: []string{"b-web-rep-0", "b-web"}, group: "b", aliases: []string{"web"}})
+	if got := n.lookup("web.", a2); !slices.Equal(got, []netip.Addr{a1}) {
+		t.Errorf("a's client finds web at %v, want a's alone (%s)", got, a1)
+	}
+	if got := n.lookup("web.", b1); !slices.Equal(got, []netip.Addr{b1}) {
+		t.Errorf("b's web finds web at %v, want its own", got)
+	}
+	if got := n.lookup("web.", outsider); got != nil {
+		t.Errorf("a container of no group finds web at %v, want nothing", got)
+	}
+	if got := n.lookup("b-web.", a2); !slices.Equal(got, []netip.Addr{b1}) {
+		t.Errorf("a's client finds b's service by its full name at %v, want %s", got, b1)
+	}
+	n.remove("a-web")
+	if got := n.lookup("web.", a2); got != nil {
+		t.Errorf("after a's web went, a's client finds web at %v", got)
 	}
 }

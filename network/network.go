@@ -157,13 +157,10 @@ func (m *Manager) restoreNames() {
 		if !ok {
 			continue
 		}
-		var list []string
-		if raw, ok := a.CapabilityArgs[namesArg].([]any); ok {
-			for _, v := range raw {
-				if s, ok := v.(string); ok {
-					list = append(list, s)
-				}
-			}
+		var rn recordNames
+		if raw, ok := a.CapabilityArgs[namesArg].(map[string]any); ok {
+			rn.names, rn.aliases = stringList(raw["names"]), stringList(raw["aliases"])
+			rn.group, _ = raw["group"].(string)
 		}
 		res, err := m.cni.GetNetworkListCachedResult(e.list, &libcni.RuntimeConf{ContainerID: a.ContainerID, IfName: a.IfName})
 		if err != nil || res == nil {
@@ -174,7 +171,7 @@ func (m *Manager) restoreNames() {
 			continue
 		}
 		if ip, ok := netip.AddrFromSlice(r.IPs[0].Address.IP); ok {
-			e.names.add(a.ContainerID, ip.Unmap(), list)
+			e.names.add(a.ContainerID, ip.Unmap(), rn)
 		}
 	}
 }
@@ -540,8 +537,17 @@ type Endpoint struct {
 	// to Detach.
 	Ports []runtime.PortMapping
 	// Names are the names the network's DNS server answers with the
-	// container's address (its name, its service's, its aliases).
+	// container's address to every container of the network (its name,
+	// its service's).
 	Names []string
+	// Aliases are names it answers only to the containers of Group (a
+	// deployment's service names).
+	Group   string
+	Aliases []string
+}
+
+func (ep Endpoint) recordNames() recordNames {
+	return recordNames{names: ep.Names, group: ep.Group, aliases: ep.Aliases}
 }
 
 // Attachment is what attaching gave a container.
@@ -613,7 +619,7 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (att Attachment, err 
 	if !att.Address.IsValid() {
 		return Attachment{}, fmt.Errorf("network %s: attach: the plugins gave no IPv4 address", ep.Network)
 	}
-	e.names.add(ep.ContainerID, att.Address.Addr(), ep.Names)
+	e.names.add(ep.ContainerID, att.Address.Addr(), ep.recordNames())
 	return att, nil
 }
 
@@ -656,8 +662,8 @@ func (e *entry) chain(ep Endpoint) *libcni.NetworkConfigList {
 
 func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
 	rt := &libcni.RuntimeConf{ContainerID: ep.ContainerID, NetNS: ep.NetNS, IfName: ifName, CapabilityArgs: map[string]any{}}
-	if len(ep.Names) > 0 {
-		rt.CapabilityArgs[namesArg] = ep.Names
+	if len(ep.Names) > 0 || len(ep.Aliases) > 0 {
+		rt.CapabilityArgs[namesArg] = map[string]any{"names": ep.Names, "group": ep.Group, "aliases": ep.Aliases}
 	}
 	if len(ep.Ports) > 0 {
 		maps := make([]map[string]any, len(ep.Ports))
@@ -751,12 +757,14 @@ func (m *Manager) Collect(ctx context.Context, live []string) error {
 // that serves on the host's ports (a wasm module). id identifies the
 // workload for Unpublish. It lasts as long as this Manager: the workload's
 // runtime publishes it again when a new agent starts.
-func (m *Manager) Publish(id string, names []string) {
+//
+// names answer every container; aliases the containers of group alone.
+func (m *Manager) Publish(id string, names []string, group string, aliases []string) {
 	m.mu.Lock()
 	e, ok := m.nets[DefaultName]
 	m.mu.Unlock()
 	if ok {
-		e.names.addStatic(id, e.net.Gateway, names)
+		e.names.addStatic(id, e.net.Gateway, recordNames{names: names, group: group, aliases: aliases})
 	}
 }
 
@@ -768,4 +776,16 @@ func (m *Manager) Unpublish(id string) {
 	if ok {
 		e.names.remove(id)
 	}
+}
+
+// stringList turns a decoded JSON array into strings, leaving out the rest.
+func stringList(v any) []string {
+	raw, _ := v.([]any)
+	var out []string
+	for _, x := range raw {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }

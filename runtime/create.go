@@ -66,8 +66,13 @@ type NetworkSpec struct {
 	Ports []PortMapping `json:"ports,omitempty"`
 	// Aliases are more names the network's DNS answers with the
 	// container's address, besides its own name and its service's (a
-	// deployment's replicas get their service's name within it).
+	// deployment's replicas get their service's name): to the containers
+	// of Group alone when it is set, else to every container of the
+	// network.
 	Aliases []string `json:"aliases,omitempty"`
+	// Group names the containers that find each other by their aliases
+	// (a deployment), as compose scopes service names to its project.
+	Group string `json:"group,omitempty"`
 }
 
 // Resources are a container's limits; zero means none.

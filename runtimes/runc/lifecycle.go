@@ -57,7 +57,8 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if netRec.Network != "" {
 		// Found by its name and its service's (all replicas), and by the
 		// aliases it asks for.
-		netRec.Names = append([]string{id.String(), id.Service}, cs.Network.Aliases...)
+		netRec.Names = []string{id.String(), id.Service}
+		netRec.Group, netRec.Aliases = cs.Network.Group, cs.Network.Aliases
 	}
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {

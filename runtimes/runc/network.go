@@ -40,8 +40,11 @@ type netRecord struct {
 	Ports []runtime.PortMapping `json:"ports,omitempty"`
 	// DNS is the network's DNS server, the container's nameserver.
 	DNS netip.Addr `json:"dns,omitzero"`
-	// Names are the names the network's DNS server gives the container.
-	Names []string `json:"names,omitempty"`
+	// Names are the names the network's DNS server gives the container
+	// for every container of the network; Aliases for those of Group.
+	Names   []string `json:"names,omitempty"`
+	Group   string   `json:"group,omitempty"`
+	Aliases []string `json:"aliases,omitempty"`
 	// Attachment is what attaching gave, once it has.
 	Attachment *network.Attachment `json:"attachment,omitempty"`
 }
@@ -91,7 +94,8 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 		err error
 	}
 	done := make(chan result, 1)
-	ep := network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports, Names: rec.Names}
+	ep := network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports,
+		Names: rec.Names, Group: rec.Group, Aliases: rec.Aliases}
 	go func() {
 		att, err := r.opt.networks.Attach(ctx, ep)
 		done <- result{att, err}

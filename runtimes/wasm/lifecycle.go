@@ -86,7 +86,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	rec.Labels = cs.Labels
 	rec.AutoRemove = cs.AutoRemove
 	rec.Ports = ports
-	rec.Aliases = cs.Network.Aliases
+	rec.Aliases, rec.Group = cs.Network.Aliases, cs.Network.Group
 	if rec.Workdir == "" {
 		rec.Workdir = mod.Workdir
 	}
@@ -463,5 +463,5 @@ func (r *Runtime) publish(rec *record) {
 	if r.opts.names == nil || len(rec.Ports) == 0 {
 		return
 	}
-	r.opts.names.Publish(rec.Key, append([]string{rec.ID.String(), rec.ID.Service}, rec.Aliases...))
+	r.opts.names.Publish(rec.Key, []string{rec.ID.String(), rec.ID.Service}, rec.Group, rec.Aliases)
 }

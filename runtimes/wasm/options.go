@@ -30,7 +30,10 @@ type options struct {
 // address as its containers reach it (a *network.Manager): a module serves
 // on the host's ports.
 type Publisher interface {
-	Publish(id string, names []string)
+	// Publish answers names to every container, aliases to those of
+	// group.
+	Publish(id string, names []string, group string, aliases []string)
+	// Unpublish drops what Publish gave id.
 	Unpublish(id string)
 }
 

@@ -73,6 +73,7 @@ type record struct {
 	AutoRemove  bool                  `json:"auto_remove,omitempty"`
 	Ports       []runtime.PortMapping `json:"ports,omitempty"`
 	Aliases     []string              `json:"aliases,omitempty"`
+	Group       string                `json:"group,omitempty"`
 	MemoryLimit uint64                `json:"memory_limit,omitempty"`
 	Created     time.Time             `json:"created"`
 }

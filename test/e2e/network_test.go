@@ -294,8 +294,14 @@ func natRules(t *testing.T) string {
 // client job that fetches http://web:8080/ by name: no address is written
 // anywhere.
 func namesSpec(image string, replicas int) string {
+	return namesSpecOf("names", image, replicas)
+}
+
+// namesSpecOf is namesSpec for deployment dep, whose web serves "hello
+// from web of DEP".
+func namesSpecOf(dep, image string, replicas int) string {
 	return fmt.Sprintf(`version: v1
-deployment: names
+deployment: %[3]s
 services:
   web:
     rtype: service
@@ -303,7 +309,7 @@ services:
       name: %[1]s
     command:
       entrypoint: ["/bin/sh", "-c"]
-      args: ['trap "exit 0" TERM; mkdir -p /www; echo hello from web > /www/index.html; httpd -f -p 8080 -h /www & wait']
+      args: ['trap "exit 0" TERM; mkdir -p /www; echo hello from web of %[3]s > /www/index.html; httpd -f -p 8080 -h /www & wait']
     scale:
       mode: fixed
       replicas: %[2]d
@@ -314,7 +320,7 @@ services:
     command:
       entrypoint: ["/bin/sh", "-c"]
       args: ['for i in $(seq 100); do out=$(printf "GET / HTTP/1.0\r\n\r\n" | nc web 8080) && case "$out" in *hello*) echo "client got: $out"; exit 0;; esac; sleep 0.2; done; exit 1']
-`, image, replicas)
+`, image, replicas, dep)
 }
 
 // Containers find each other by name through their network's DNS server:
@@ -327,9 +333,18 @@ func TestNamesResolve(t *testing.T) {
 	spec := e.writeSpec("names.yaml", namesSpec(e.images.busybox, 1))
 	e.ok("up", "-f", spec)
 	waitFor(t, "the client job to fetch http://web:8080/", time.Minute, func() bool { return e.psAll()["names-client-rep-0"].exited(0) })
-	if out := e.ok("logs", "names-client"); !strings.Contains(out, "hello from web") {
+	if out := e.ok("logs", "names-client"); !strings.Contains(out, "hello from web of names") {
 		t.Errorf("client's log: %q", out)
 	}
+	// Another deployment's web is not this one's: a service's bare name
+	// answers the containers of its own deployment.
+	other := e.writeSpec("other.yaml", namesSpecOf("other", e.images.busybox, 1))
+	e.ok("up", "-f", other)
+	waitFor(t, "the other deployment's client", time.Minute, func() bool { return e.psAll()["other-client-rep-0"].exited(0) })
+	if out := e.ok("logs", "other-client"); !strings.Contains(out, "hello from web of other") {
+		t.Errorf("the other deployment's client got %q; want its own web", out)
+	}
+	e.ok("down", "-f", other)
 	// Scaled to 3, the name answers all three.
 	e.ok("up", "-f", e.writeSpec("names.yaml", namesSpec(e.images.busybox, 3)))
 	var want []string
@@ -340,10 +355,11 @@ func TestNamesResolve(t *testing.T) {
 		}
 		want = append(want, in.Network.Address.Addr().String())
 	}
-	out := e.ok("run", "--rm", e.images.busybox, "nslookup", "web")
+	// From outside the deployment, by the service's full name.
+	out := e.ok("run", "--rm", e.images.busybox, "nslookup", "names-web")
 	for _, a := range want {
 		if !strings.Contains(out, a) {
-			t.Errorf("nslookup web: %q; want every replica's address (%v)", out, want)
+			t.Errorf("nslookup names-web: %q; want every replica's address (%v)", out, want)
 			break
 		}
 	}
@@ -366,9 +382,9 @@ func TestNamesResolve(t *testing.T) {
 	})
 	// Scaled back to 1: the removed replicas are gone from the answer.
 	e.ok("up", "-f", e.writeSpec("names.yaml", namesSpec(e.images.busybox, 1)))
-	out = e.ok("run", "--rm", e.images.busybox, "nslookup", "web")
+	out = e.ok("run", "--rm", e.images.busybox, "nslookup", "names-web")
 	if !strings.Contains(out, want[0]) || strings.Contains(out, want[1]) || strings.Contains(out, want[2]) {
-		t.Errorf("nslookup web after scaling to 1: %q; want %s alone", out, want[0])
+		t.Errorf("nslookup names-web after scaling to 1: %q; want %s alone", out, want[0])
 	}
 	e.ok("down", "-f", spec)
 	e.ok("rm", "-f", "solo")
