@@ -789,3 +789,18 @@ func stringList(v any) []string {
 	}
 	return out
 }
+
+// Rename replaces the names the network's DNS gives the container of ep
+// (at addr) with ep's. The libcni cache keeps the names the container was
+// attached with: a new agent answers those until the container's next
+// attachment.
+func (m *Manager) Rename(ep Endpoint, addr netip.Addr) {
+	m.mu.Lock()
+	e, ok := m.nets[ep.Network]
+	m.mu.Unlock()
+	if !ok {
+		return
+	}
+	e.names.remove(ep.ContainerID)
+	e.names.add(ep.ContainerID, addr, ep.recordNames())
+}

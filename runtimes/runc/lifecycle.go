@@ -589,7 +589,14 @@ func (r *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error 
 		os.Remove(r.nameLink(to))
 		return fmt.Errorf("container %s: rename: %w", id, err)
 	}
-	return os.Remove(r.nameLink(id))
+	if err := os.Remove(r.nameLink(id)); err != nil {
+		return err
+	}
+	// Its network's DNS answers the new name, not the old one.
+	if err := r.renameOnNetwork(s.meta.Key, s.dir, to); err != nil {
+		r.opt.logger.Warn("rename: the network's names", "container", to, "err", err)
+	}
+	return nil
 }
 
 // SyncVolumes implements runtime.Lifecycle: volumes are bind mounts, always

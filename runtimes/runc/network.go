@@ -1,6 +1,7 @@
 package runc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ type Networks interface {
 	Get(name string) (network.Network, error)
 	Attach(ctx context.Context, ep network.Endpoint) (network.Attachment, error)
 	Detach(ctx context.Context, ep network.Endpoint) error
+	// Rename replaces the names the network's DNS gives ep's container.
+	Rename(ep network.Endpoint, addr netip.Addr)
 }
 
 // netFile records a container's network in its state directory. It is
@@ -195,7 +198,7 @@ func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
 	if err := os.MkdirAll(etc, 0o755); err != nil {
 		return nil, err
 	}
-	host, _ := os.ReadFile("/etc/resolv.conf") // none: no nameservers
+	host := hostResolvConf(rec.DNS)
 	files := map[string][]byte{
 		"hosts":       network.Hosts(hostname, netip.Addr{}),
 		"hostname":    []byte(hostname + "\n"),
@@ -266,4 +269,39 @@ func (r *Runtime) AttachedKeys() []string {
 		}
 	}
 	return out
+}
+
+// renameOnNetwork gives the container of key in dir the names of to on
+// its network, in its record and, while it is attached, in its network's
+// DNS.
+func (r *Runtime) renameOnNetwork(key, dir string, to runtime.ContainerID) error {
+	rec := readNet(dir)
+	if rec == nil || rec.Network == "" {
+		return nil
+	}
+	rec.Names = []string{to.String(), to.Service}
+	if err := writeJSON(filepath.Join(dir, netFile), rec); err != nil {
+		return err
+	}
+	if rec.Attachment != nil && r.opt.networks != nil {
+		r.opt.networks.Rename(network.Endpoint{ContainerID: key, Network: rec.Network, Names: rec.Names, Group: rec.Group, Aliases: rec.Aliases},
+			rec.Attachment.Address.Addr())
+	}
+	return nil
+}
+
+// hostResolvConf is the host's resolv.conf a container's is made from.
+// Without a network DNS server, and when the host's names only loopback
+// nameservers (systemd-resolved's stub, which a container cannot reach),
+// it is the file of the upstream servers that systemd-resolved keeps, as
+// docker does.
+func hostResolvConf(dns netip.Addr) []byte {
+	host, _ := os.ReadFile("/etc/resolv.conf") // none: no nameservers
+	if dns.IsValid() || bytes.Contains(network.ResolvConf(host, netip.Addr{}), []byte("nameserver")) {
+		return host
+	}
+	if up, err := os.ReadFile("/run/systemd/resolve/resolv.conf"); err == nil {
+		return up
+	}
+	return host
 }

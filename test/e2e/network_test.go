@@ -616,3 +616,20 @@ func TestWasmModuleListens(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// A renamed container answers by its new name on its network, and no
+// longer by its old one.
+func TestRenameKeepsNamesTrue(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", e.images.busybox)
+	e.ok("run", "-d", "--name", "before", e.images.busybox, "sleep", "1000")
+	ip := e.inspectNetwork("before").Network.Address.Addr().String()
+	e.ok("rename", "before", "after")
+	if out := e.ok("run", "--rm", e.images.busybox, "nslookup", "after"); !strings.Contains(out, ip) {
+		t.Errorf("nslookup after: %q; want %s", out, ip)
+	}
+	if out := e.sy("run", "--rm", e.images.busybox, "nslookup", "before").stdout; strings.Contains(out, ip) {
+		t.Errorf("nslookup before still answers %s after the rename: %q", ip, out)
+	}
+	e.ok("rm", "-f", "after")
+}
