@@ -8,6 +8,10 @@
 //
 // The host names the listener of container port P in
 // SWITCHYARD_LISTEN_FD_P (and every listener in SWITCHYARD_LISTEN_FDS).
+//
+// Known cost: wazero's poll_oneoff reports a non-blocking socket ready at
+// once, so while this server waits for connections the Go runtime spins
+// on accept and keeps a core busy.
 package main
 
 import (
