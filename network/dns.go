@@ -41,10 +41,14 @@ type names struct {
 	// static are the ids added with addStatic, which no attachment backs
 	// (a wasm module, at the host's address). Guarded by mu.
 	static map[string]bool
-	// groupOf maps a container's address to its group, so that a query
-	// is answered with the group's aliases. Guarded by mu.
-	groupOf map[netip.Addr]string
+	// groupOf maps a container's address to its group and the container
+	// that has the address, so that a query is answered with the group's
+	// aliases. Guarded by mu.
+	groupOf map[netip.Addr]member
 }
+
+// member is the group of the container id at an address.
+type member struct{ id, group string }
 
 // recordNames are the names of one container: names every container of
 // the network finds, and aliases only the containers of its group find (a
@@ -57,7 +61,7 @@ type recordNames struct {
 
 func newNames(alive func(id string) bool) *names {
 	return &names{alive: alive, byName: map[string]map[string]netip.Addr{}, static: map[string]bool{},
-		groupOf: map[netip.Addr]string{}}
+		groupOf: map[netip.Addr]member{}}
 }
 
 // addStatic is add for an id that no attachment backs: it answers until
@@ -74,9 +78,8 @@ func (n *names) add(id string, addr netip.Addr, r recordNames) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.addLocked(id, addr, r)
-	if r.group != "" {
-		n.groupOf[addr] = r.group
-	}
+	// The address is this container's now, whoever had it before.
+	n.groupOf[addr] = member{id: id, group: r.group}
 }
 
 func (n *names) addLocked(id string, addr netip.Addr, r recordNames) {
@@ -90,6 +93,10 @@ func (n *names) addLocked(id string, addr netip.Addr, r recordNames) {
 		put(dns.Fqdn(strings.ToLower(name)))
 	}
 	for _, a := range r.aliases {
+		if r.group == "" {
+			put(dns.Fqdn(strings.ToLower(a))) // no group: every container's
+			continue
+		}
 		put(scopedKey(r.group, dns.Fqdn(strings.ToLower(a))))
 	}
 }
@@ -102,7 +109,7 @@ func (n *names) remove(id string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for name, ids := range n.byName {
-		if a, ok := ids[id]; ok && !n.static[id] {
+		if a, ok := ids[id]; ok && n.groupOf[a].id == id {
 			delete(n.groupOf, a)
 		}
 		delete(ids, id)
@@ -121,8 +128,8 @@ func (n *names) lookup(name string, client netip.Addr) []netip.Addr {
 	fq := strings.ToLower(name)
 	var out []netip.Addr
 	keys := []string{fq}
-	if g, ok := n.groupOf[client]; ok {
-		keys = append(keys, scopedKey(g, fq))
+	if m, ok := n.groupOf[client]; ok && m.group != "" && (n.alive == nil || n.alive(m.id)) {
+		keys = append(keys, scopedKey(m.group, fq))
 	}
 	for _, key := range keys {
 		for id, a := range n.byName[key] {

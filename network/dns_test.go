@@ -114,4 +114,21 @@ func TestGroupAliases(t *testing.T) {
 	if got := n.lookup("web.", a2); got != nil {
 		t.Errorf("after a's web went, a's client finds web at %v", got)
 	}
+	// An alias without a group answers every container.
+	n.add("solo", netip.MustParseAddr("10.9.0.20"), recordNames{names: []string{"solo-rep-0"}, aliases: []string{"db"}})
+	if got := n.lookup("db.", outsider); len(got) != 1 {
+		t.Errorf("an alias without a group: %v, want it answered", got)
+	}
+	// An address given to a new container of no group is no longer the
+	// old one's group, and the old one's removal leaves the new one be.
+	n.add("newcomer", a2, recordNames{names: []string{"newcomer-rep-0"}})
+	if got := n.lookup("client.", a2); got != nil {
+		t.Errorf("the newcomer at a's client's old address finds a's alias: %v", got)
+	}
+	n.remove("a-client")
+	n.add("b-client", a2, recordNames{names: []string{"b-client-rep-0"}, group: "b", aliases: []string{"client"}})
+	n.remove("newcomer")
+	if got := n.lookup("web.", a2); !slices.Equal(got, []netip.Addr{b1}) {
+		t.Errorf("b's client at the reused address finds web at %v, want b's (%s)", got, b1)
+	}
 }

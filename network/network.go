@@ -108,6 +108,9 @@ func Open(ctx context.Context, root string, opts ...Option) (*Manager, error) {
 		}
 		m.nets[e.net.Name] = e
 	}
+	if m.opts.noSetup {
+		return m, nil
+	}
 	if _, ok := m.nets[DefaultName]; !ok {
 		if _, err := m.create(ctx, Network{Name: DefaultName, Bridge: o.bridge, Subnet: o.subnet}); err != nil {
 			return nil, err
@@ -158,9 +161,12 @@ func (m *Manager) restoreNames() {
 			continue
 		}
 		var rn recordNames
-		if raw, ok := a.CapabilityArgs[namesArg].(map[string]any); ok {
+		switch raw := a.CapabilityArgs[namesArg].(type) {
+		case map[string]any:
 			rn.names, rn.aliases = stringList(raw["names"]), stringList(raw["aliases"])
 			rn.group, _ = raw["group"].(string)
+		case []any: // an earlier agent's: names alone
+			rn.names = stringList(raw)
 		}
 		res, err := m.cni.GetNetworkListCachedResult(e.list, &libcni.RuntimeConf{ContainerID: a.ContainerID, IfName: a.IfName})
 		if err != nil || res == nil {

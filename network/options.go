@@ -17,6 +17,7 @@ type options struct {
 	subnet     netip.Prefix
 	log        *slog.Logger
 	noDNS      bool
+	noSetup    bool
 }
 
 // DefaultPluginDirs are where the CNI plugins are looked for: Debian's
@@ -82,4 +83,11 @@ func WithLogger(l *slog.Logger) Option {
 // only manages networks (removes them, say) beside or after an agent.
 func WithoutDNS() Option {
 	return func(o *options) error { o.noDNS = true; return nil }
+}
+
+// WithoutSetup opens the networks as they are, for a short-lived process
+// that only detaches (a container's exit hook): no default network is
+// made, no iptables rule is checked, no DNS server started.
+func WithoutSetup() Option {
+	return func(o *options) error { o.noSetup, o.noDNS = true, true; return nil }
 }

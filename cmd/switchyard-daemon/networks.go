@@ -61,7 +61,7 @@ func newNetworkTeardownCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--bridge-subnet %q: %w", subnet, err)
 			}
-			m, err := network.Open(cmd.Context(), networks, network.WithoutDNS(), network.WithDefaultBridge(bridge, p))
+			m, err := network.Open(cmd.Context(), networks, network.WithoutSetup(), network.WithDefaultBridge(bridge, p))
 			if err != nil {
 				return err
 			}

@@ -416,6 +416,11 @@ func (r *Runtime) Rename(ctx context.Context, id, to runtime.ContainerID) error 
 	e.rec = &nrec
 	r.mu.Unlock()
 	r.broadcast()
+	// The network's DNS answers the new name, not the old one.
+	if r.opts.names != nil && len(nrec.Ports) > 0 {
+		r.opts.names.Unpublish(nrec.Key)
+		r.publish(&nrec)
+	}
 	return nil
 }
 
@@ -432,10 +437,15 @@ func (r *Runtime) SyncVolumes(_ context.Context, id runtime.ContainerID) error {
 // that a taken one fails at create, naming who holds it. The host binds
 // them when the module starts.
 func modulePorts(ports []runtime.PortMapping) ([]runtime.PortMapping, error) {
+	seen := map[uint16]bool{}
 	for _, p := range ports {
 		if p.Proto() != "tcp" {
 			return nil, fmt.Errorf("port %s: a wasm module can serve TCP alone (WASI preview 1 gives it listening TCP sockets, nothing else): %w", p, runtime.ErrNotSupported)
 		}
+		if seen[p.ContainerPort] {
+			return nil, fmt.Errorf("port %s: container port %d is published twice; a module is handed one listener per port it serves: %w", p, p.ContainerPort, runtime.ErrInvalidArgument)
+		}
+		seen[p.ContainerPort] = true
 	}
 	held, resolved, err := network.HoldPorts(ports)
 	for _, f := range held {
