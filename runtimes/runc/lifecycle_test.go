@@ -113,7 +113,7 @@ func TestStartLeavesRuncRunning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rt := newTestRuntime(t, tc.opts...)
 			id := cid("fifo-" + strings.ReplaceAll(tc.name, " ", "-"))
-			mustRun(t, rt, id, shSpec(id.Service, untilStopped))
+			mustRun(t, rt, id, shSpec(id.Service, untilStoppedSaying))
 			s, err := rt.get(id)
 			if err != nil {
 				t.Fatal(err)
@@ -126,6 +126,7 @@ func TestStartLeavesRuncRunning(t *testing.T) {
 			if err := json.Unmarshal(out, &st); err != nil || st.Status != "running" {
 				t.Fatalf("runc state %s: %v; want running", out, err)
 			}
+			waitTrapSet(t, rt, id)
 			if err := rt.Stop(context.Background(), id, 10*time.Second); err != nil {
 				t.Fatal(err)
 			}

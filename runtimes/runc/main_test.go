@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
@@ -102,6 +103,18 @@ func shSpec(_, script string) *runtime.CreateSpec {
 // untilStopped is a script tail that runs until SIGTERM, and ends at once
 // then.
 const untilStopped = `trap 'exit 143' TERM; while :; do sleep 1 & wait $!; done`
+
+// untilStoppedSaying is untilStopped that says when it has set its trap.
+const untilStoppedSaying = `trap 'exit 143' TERM; echo trap-set; while :; do sleep 1 & wait $!; done`
+
+// waitTrapSet waits until an untilStoppedSaying workload has set its trap:
+// a SIGTERM before that finds a PID 1 that ignores it.
+func waitTrapSet(t testing.TB, rt *Runtime, id runtime.ContainerID) {
+	t.Helper()
+	testutil.Eventually(t, 10*time.Second, "the workload to set its trap", func() bool {
+		return strings.Contains(logText(t, rt, id, runtime.Stdout), "trap-set")
+	})
+}
 
 // mustRun creates and starts svc as id.
 func mustRun(t testing.TB, rt *Runtime, id runtime.ContainerID, svc *runtime.CreateSpec) {
