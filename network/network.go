@@ -441,15 +441,29 @@ func checkName(name string) error {
 	return nil
 }
 
-// Get returns the network name.
-func (m *Manager) Get(name string) (Network, error) {
+// Info returns the network name without counting its containers (which
+// reads the cache of every attachment): what a create needs.
+func (m *Manager) Info(name string) (Network, error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	e, ok := m.nets[name]
-	m.mu.Unlock()
 	if !ok {
-		return Network{}, fmt.Errorf("network %s: %w; `switchyard network ls` lists them", name, runtime.ErrNotFound)
+		return Network{}, notFound(name)
 	}
-	n := e.net
+	return e.net, nil
+}
+
+// notFound is the error for a network that does not exist.
+func notFound(name string) error {
+	return fmt.Errorf("network %s: %w; `switchyard network ls` lists them", name, runtime.ErrNotFound)
+}
+
+// Get returns the network name, with the containers attached to it.
+func (m *Manager) Get(name string) (Network, error) {
+	n, err := m.Info(name)
+	if err != nil {
+		return Network{}, err
+	}
 	n.Containers = m.attached(name)
 	return n, nil
 }
@@ -582,7 +596,7 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (att Attachment, err 
 	}
 	m.mu.Unlock()
 	if !ok {
-		return Attachment{}, fmt.Errorf("network %s: %w; `switchyard network ls` lists them", ep.Network, runtime.ErrNotFound)
+		return Attachment{}, notFound(ep.Network)
 	}
 	defer func() {
 		m.mu.Lock()
@@ -653,7 +667,7 @@ func (m *Manager) entry(name string) (*entry, error) {
 	defer m.mu.Unlock()
 	e, ok := m.nets[name]
 	if !ok {
-		return nil, fmt.Errorf("network %s: %w; `switchyard network ls` lists them", name, runtime.ErrNotFound)
+		return nil, notFound(name)
 	}
 	return e, nil
 }

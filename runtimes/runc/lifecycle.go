@@ -177,7 +177,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	r.step("create:meta")
 	tBundle = time.Now()
-	if _, err = r.spawnShim(ctx, id, key, dir, 1, held); err != nil {
+	if _, err = r.spawnShim(ctx, id, key, dir, 1, held, netRec.Network != "" && !cs.AutoRemove); err != nil {
 		return err
 	}
 	r.step("create:shim")
@@ -214,8 +214,11 @@ func (r *Runtime) step(step string) {
 // shim's record, as written to shimFile.
 //
 // held are the sockets of the container's published ports: the shim
-// inherits them and keeps them open until the run ends.
-func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64, held []*os.File) (shimRecord, error) {
+// inherits them and keeps them open until the run ends. With teardown the
+// shim runs the network exit hook when the container exits (a container on
+// a network; not an auto-remove one: its removal follows at once, and the
+// hook would only lengthen it).
+func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64, held []*os.File, teardown bool) (shimRecord, error) {
 	rd, wr, err := os.Pipe()
 	if err != nil {
 		return shimRecord{}, err
@@ -242,12 +245,7 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	if len(held) > 0 {
 		args = append(args, "--held-fds", strconv.Itoa(len(held)))
 	}
-	// The network goes when the container exits (not for an auto-remove
-	// container: its removal follows at once, and the hook would only
-	// lengthen it).
-	var m meta
-	if rec := readNet(dir); rec != nil && rec.Network != "" && r.opt.exitHook != nil &&
-		readJSON(filepath.Join(dir, metaFile), &m) == nil && !m.AutoRemove {
+	if teardown && r.opt.exitHook != nil {
 		args = append(append(append(args, "--"), r.opt.exitHook...), "--dir", dir)
 	}
 	cmd := exec.Command(r.opt.shim[0], args...)
@@ -319,7 +317,11 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		if err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
-		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1, held)
+		onNet := false
+		if rec := readNet(s.dir); rec != nil {
+			onNet = rec.Network != ""
+		}
+		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1, held, onNet && !s.meta.AutoRemove)
 		closeAll(held)
 		if err != nil {
 			return err

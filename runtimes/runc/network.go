@@ -17,7 +17,8 @@ import (
 // Networks is what the runtime needs of the node's networks: a
 // *network.Manager.
 type Networks interface {
-	Get(name string) (network.Network, error)
+	// Info describes a network, without counting its containers.
+	Info(name string) (network.Network, error)
 	Attach(ctx context.Context, ep network.Endpoint) (network.Attachment, error)
 	Detach(ctx context.Context, ep network.Endpoint) error
 	// Rename replaces the names the network's DNS gives ep's container.
@@ -73,7 +74,7 @@ func (r *Runtime) networkOf(cs *runtime.CreateSpec) (netRecord, error) {
 	if mode == runtime.NetworkBridge {
 		name = network.DefaultName
 	}
-	n, err := r.opt.networks.Get(name)
+	n, err := r.opt.networks.Info(name)
 	if err != nil {
 		return netRecord{}, err
 	}
