@@ -153,7 +153,6 @@ type dnsServer struct {
 	subnet   netip.Prefix
 	names    *names
 	upstream []string // host:port of the host's resolvers
-	log      *slog.Logger
 	udp, tcp *dns.Server
 	pc       net.PacketConn
 	ln       net.Listener
@@ -167,7 +166,7 @@ type dnsServer struct {
 //
 // It answers queries from subnet alone.
 func startDNS(addr netip.Addr, subnet netip.Prefix, n *names, upstream []string, log *slog.Logger) (*dnsServer, error) {
-	s := &dnsServer{subnet: subnet, names: n, upstream: upstream, log: log,
+	s := &dnsServer{subnet: subnet, names: n, upstream: upstream,
 		client: &dns.Client{Timeout: 2 * time.Second}}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
