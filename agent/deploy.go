@@ -27,8 +27,15 @@ func replicaID(deployment, service string, n uint32) runtime.ContainerID {
 func isService(svc *spec.ServiceSpec) bool { return svc == nil || svc.RType != spec.RTypeJob }
 
 // replicasOf is how many replicas svc asks for; an unset scale means one.
+// A cron service has none until it is run on its schedule (spec warns that
+// this node does not yet); adaptive scaling runs its minimum.
 func replicasOf(svc *spec.ServiceSpec) uint32 {
-	if svc.Scale.Replicas == 0 {
+	switch {
+	case svc.RType == spec.RTypeCron:
+		return 0
+	case svc.Scale.Mode == "adaptive":
+		return svc.Scale.Replicas
+	case svc.Scale.Replicas == 0:
 		return 1
 	}
 	return svc.Scale.Replicas
@@ -257,6 +264,12 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 	// the new one from getting its own; end it first.
 	a.unsupervise(id)
 	cs := svc.CreateSpec()
+	if id.Replica > 0 {
+		// One host port, one holder: the first replica publishes the
+		// service's public endpoints (spec warns of it); the others are
+		// reached by the service's name.
+		cs.Network.Ports = nil
+	}
 	// Found by its service's name by the deployment's own containers.
 	cs.Network.Aliases = append(cs.Network.Aliases, name)
 	cs.Network.Group = deployment

@@ -40,6 +40,30 @@ func TestUpCreatesAndStartsReplicas(t *testing.T) {
 	}
 }
 
+// A public endpoint has one host port, so only the first replica publishes
+// it; a cron service gets no replica until this node runs schedules.
+func TestUpPublishesOnFirstReplicaAndRegistersCron(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	web := service("web", 3, forever)
+	web.Endpoints = []spec.Endpoint{{Name: "http", Protocol: "http", Port: 18080, TargetPort: 80, Expose: "public"}}
+	cron := service("nightly", 1, forever)
+	cron.RType, cron.Schedule = spec.RTypeCron, "0 0 3 * * *"
+	res := mustUp(t, a, deployment("shop", web, cron))
+	if want := ids("shop", "web", 0, 1, 2); !slices.Equal(res.Created, want) {
+		t.Fatalf("Created = %v, want %v (no replica for the cron service)", res.Created, want)
+	}
+	for n := range uint32(3) {
+		d, err := f.Inspect(t.Context(), replicaID("shop", "web", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := n == 0; (len(d.Ports) == 1) != want {
+			t.Errorf("replica %d publishes %v; want a port on replica 0 alone", n, d.Ports)
+		}
+	}
+}
+
 func TestUpConverges(t *testing.T) {
 	web := func(replicas uint32) *runtimetestSpec { return service("web", replicas, forever) }
 	for _, tc := range []struct {

@@ -26,12 +26,15 @@ type ServiceSpec struct {
 	Scale        Scale             `json:"scale,omitzero"`
 	Volumes      []Volume          `json:"volumes,omitempty"`
 	RegistryAuth *RegistryAuth     `json:"registry_auth,omitempty"`
+	// The rest of ZLayer's fields, flattened, with their YAML names.
+	spec.ServiceOptions
 }
 
 // ImageSpec is the JSON form of spec.ImageSpec.
 type ImageSpec struct {
-	Name       string          `json:"name"`
-	PullPolicy spec.PullPolicy `json:"pull_policy,omitempty"`
+	Name         string          `json:"name"`
+	PullPolicy   spec.PullPolicy `json:"pull_policy,omitempty"`
+	SourcePolicy string          `json:"source_policy,omitempty"`
 }
 
 // Command is the JSON form of spec.Command.
@@ -41,25 +44,14 @@ type Command struct {
 	Workdir    string   `json:"workdir,omitempty"`
 }
 
-// Endpoint is the JSON form of spec.Endpoint.
-type Endpoint struct {
-	Name       string `json:"name"`
-	Protocol   string `json:"protocol,omitempty"`
-	Port       uint16 `json:"port"`
-	TargetPort uint16 `json:"target_port,omitempty"`
-	Expose     string `json:"expose,omitempty"`
-}
+// Endpoint is the JSON form of spec.Endpoint: the same.
+type Endpoint = spec.Endpoint
 
-// Resources is the JSON form of spec.Resources.
-type Resources struct {
-	CPU         float64 `json:"cpu,omitempty"`
-	MemoryBytes int64   `json:"memory_bytes,omitempty"`
-}
+// Resources is the JSON form of spec.Resources: the contract's.
+type Resources = runtime.Resources
 
-// Scale is the JSON form of spec.Scale.
-type Scale struct {
-	Replicas uint32 `json:"replicas,omitempty"`
-}
+// Scale is the JSON form of spec.Scale: the same.
+type Scale = spec.Scale
 
 // Volume is the JSON form of spec.Volume.
 type Volume struct {
@@ -79,17 +71,16 @@ type RegistryAuth struct {
 // FromServiceSpec returns the wire form of svc.
 func FromServiceSpec(svc *spec.ServiceSpec) ServiceSpec {
 	w := ServiceSpec{
-		Name:      svc.Name,
-		RType:     svc.RType,
-		Image:     ImageSpec{Name: svc.Image.Name, PullPolicy: svc.Image.PullPolicy},
-		Platform:  svc.Platform,
-		Command:   Command(svc.Command),
-		Env:       svc.Env,
-		Resources: Resources(svc.Resources),
-		Scale:     Scale(svc.Scale),
-	}
-	for _, e := range svc.Endpoints {
-		w.Endpoints = append(w.Endpoints, Endpoint(e))
+		Name:           svc.Name,
+		RType:          svc.RType,
+		Image:          ImageSpec{Name: svc.Image.Name, PullPolicy: svc.Image.PullPolicy, SourcePolicy: svc.Image.SourcePolicy},
+		Platform:       svc.Platform,
+		Command:        Command(svc.Command),
+		Env:            svc.Env,
+		Endpoints:      svc.Endpoints,
+		Resources:      svc.Resources,
+		Scale:          svc.Scale,
+		ServiceOptions: svc.ServiceOptions,
 	}
 	for _, v := range svc.Volumes {
 		w.Volumes = append(w.Volumes, Volume(v))
@@ -122,9 +113,9 @@ func (a *RegistryAuth) Spec() *spec.RegistryAuth {
 // is wrong and what it may be.
 func (w ServiceSpec) Spec() (*spec.ServiceSpec, error) {
 	switch w.RType {
-	case "", spec.RTypeService, spec.RTypeJob:
+	case "", spec.RTypeService, spec.RTypeJob, spec.RTypeCron:
 	default:
-		return nil, fmt.Errorf("service spec: rtype %q: want %q or %q: %w", w.RType, spec.RTypeService, spec.RTypeJob, runtime.ErrInvalidArgument)
+		return nil, fmt.Errorf("service spec: rtype %q: want %q, %q or %q: %w", w.RType, spec.RTypeService, spec.RTypeJob, spec.RTypeCron, runtime.ErrInvalidArgument)
 	}
 	switch w.Image.PullPolicy {
 	case "", spec.PullIfNotPresent, spec.PullAlways, spec.PullNever:
@@ -143,12 +134,14 @@ func (w ServiceSpec) Spec() (*spec.ServiceSpec, error) {
 		return nil, fmt.Errorf("service spec: resources.memory_bytes %d: want bytes >= 0 (0 = no limit): %w", w.Resources.MemoryBytes, runtime.ErrInvalidArgument)
 	}
 	svc := &spec.ServiceSpec{
-		Name:      w.Name,
-		RType:     w.RType,
-		Image:     spec.ImageSpec{Name: w.Image.Name, PullPolicy: w.Image.PullPolicy},
-		Command:   spec.Command{Entrypoint: nilIfEmpty(w.Command.Entrypoint), Args: nilIfEmpty(w.Command.Args), Workdir: w.Command.Workdir},
-		Resources: spec.Resources(w.Resources),
-		Scale:     spec.Scale(w.Scale),
+		Name:           w.Name,
+		RType:          w.RType,
+		Image:          spec.ImageSpec{Name: w.Image.Name, PullPolicy: w.Image.PullPolicy, SourcePolicy: w.Image.SourcePolicy},
+		Command:        spec.Command{Entrypoint: nilIfEmpty(w.Command.Entrypoint), Args: nilIfEmpty(w.Command.Args), Workdir: w.Command.Workdir},
+		Resources:      w.Resources,
+		Scale:          w.Scale,
+		Endpoints:      nilIfEmpty(w.Endpoints),
+		ServiceOptions: w.ServiceOptions,
 	}
 	if w.Platform != nil {
 		p := *w.Platform
@@ -157,9 +150,6 @@ func (w ServiceSpec) Spec() (*spec.ServiceSpec, error) {
 	}
 	if len(w.Env) > 0 {
 		svc.Env = w.Env
-	}
-	for _, e := range w.Endpoints {
-		svc.Endpoints = append(svc.Endpoints, spec.Endpoint(e))
 	}
 	for _, v := range w.Volumes {
 		svc.Volumes = append(svc.Volumes, spec.Volume(v))

@@ -81,6 +81,27 @@ type Resources struct {
 	CPU float64 `json:"cpu,omitempty"`
 	// MemoryBytes is the memory limit in bytes.
 	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+	// PidsLimit bounds the number of processes (-1: no limit; 0: the
+	// runtime's default).
+	PidsLimit int64 `json:"pids_limit,omitempty"`
+	// Cpuset is the CPUs the container may run on, like "0-1,3".
+	Cpuset string `json:"cpuset,omitempty"`
+	// CPUShares is the relative CPU weight (docker's --cpu-shares).
+	CPUShares uint64 `json:"cpu_shares,omitempty"`
+	// MemorySwapBytes is memory plus swap (-1: unlimited swap; 0: equal to
+	// the memory limit).
+	MemorySwapBytes int64 `json:"memory_swap_bytes,omitempty"`
+	// MemoryReservationBytes is the soft memory limit.
+	MemoryReservationBytes int64 `json:"memory_reservation_bytes,omitempty"`
+	// MemorySwappiness tunes swapping (0 to 100); nil keeps the host's.
+	MemorySwappiness *uint8 `json:"memory_swappiness,omitempty"`
+	// OOMScoreAdj is the process's OOM score adjustment; nil keeps the
+	// agent's. Lowering it needs CAP_SYS_RESOURCE.
+	OOMScoreAdj *int `json:"oom_score_adj,omitempty"`
+	// OOMKillDisable turns the OOM killer off for the container.
+	OOMKillDisable bool `json:"oom_kill_disable,omitempty"`
+	// BlkioWeight is the relative block I/O weight (10 to 1000).
+	BlkioWeight uint16 `json:"blkio_weight,omitempty"`
 }
 
 // Volume is a filesystem mounted into a container: a host directory

@@ -42,7 +42,9 @@ func checkErrs(t *testing.T, err error, want []fe) {
 const memHint = "(want a number of bytes with an optional unit: 64Mi, 1Gi, 512M)"
 const cpuH = "(want cores, like 0.5 or 2, or millicores, like \"500m\")"
 const imgHint = "write it like busybox:1.36 or 127.0.0.1:5000/demo/app:latest"
-const knownSvc = "(known fields: rtype, image, platform, command, env, endpoints, resources, scale, volumes, registry_auth)"
+const knownResources = "(known fields: cpu, memory, gpu, pids_limit, cpuset, cpu_shares, memory_swap, memory_reservation, memory_swappiness, oom_score_adj, oom_kill_disable, blkio_weight)"
+
+const knownSvc = "(a service takes ZLayer's fields: see the spec reference in the README)"
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -56,7 +58,11 @@ func TestParseErrors(t *testing.T) {
 		{"comment only", "# nothing\n", []fe{"|0|the spec is empty; it needs version: v1, deployment: NAME and services:"}},
 		{"syntax error", "version: v1\ndeployment: [demo\n", []fe{"|2|YAML syntax: did not find expected ',' or ']'"}},
 		{"tab indentation", "version: v1\n\tdeployment: demo\n", []fe{"|2|YAML syntax: found a tab character that violates indentation"}},
-		{"two documents", "version: v1\n---\nversion: v1\n", []fe{"|2|a second YAML document starts here; a spec file holds one deployment (remove the '---')"}},
+		{"two documents", "version: v1\n---\nversion: v1\n", []fe{
+			"deployment|1|missing; name the deployment, like deployment: demo",
+			"services|1|no services; add at least one under services:",
+			"|2|a second YAML document starts here; a spec file holds one deployment (remove the '---' and what follows, or move it to a file of its own)",
+		}},
 		{"bad second document", "version: v1\n---\n[x\n", []fe{"|3|YAML syntax: did not find expected ',' or ']'"}},
 		{"not a map", "- a\n", []fe{"|1|want a map, got a list"}},
 		{"missing everything", "{}\n", []fe{
@@ -75,8 +81,8 @@ func TestParseErrors(t *testing.T) {
 		}},
 		{"unknown top-level field with suggestion", "version: v1\ndeployment: demo\nservice: {}\nnetworks: {}\n", []fe{
 			"services|1|no services; add at least one under services:",
-			"service|3|unknown field \"service\"; did you mean \"services\"? (known fields: version, deployment, services)",
-			"networks|4|unknown field \"networks\" (known fields: version, deployment, services)",
+			"service|3|unknown field \"service\"; did you mean \"services\"? (known fields: version, deployment, services, externals, tunnels, api)",
+			"networks|4|unknown field \"networks\" (known fields: version, deployment, services, externals, tunnels, api)",
 		}},
 		{"services not a map", "version: v1\ndeployment: demo\nservices: [web]\n", []fe{"services|3|want a map, got a list"}},
 		{"duplicate service", "version: v1\ndeployment: demo\nservices:\n  web: {image: a}\n  web: {image: b}\n", []fe{
@@ -99,19 +105,22 @@ func TestParseErrors(t *testing.T) {
 		{"non-string key at the top", "version: v1\n[a]: b\nservices:\n  web: {image: a, rtype: x}\n", []fe{
 			"deployment|1|missing; name the deployment, like deployment: demo",
 			"|2|has a key that is a list; keys are names",
-			"services.web.rtype|4|unknown rtype \"x\" (want service or job)",
+			"services.web.rtype|4|unknown rtype \"x\" (want service, job or cron)",
 		}},
 		{"merge key", "version: v1\ndeployment: demo\nx: &b {image: a}\nservices:\n  web:\n    <<: *b\n", []fe{
-			"x|3|unknown field \"x\" (known fields: version, deployment, services)",
+			"x|3|unknown field \"x\" (known fields: version, deployment, services, externals, tunnels, api)",
 			"services.web|6|merge keys (<<) are not supported; write the fields out",
 		}},
 
 		// Per-service fields; svc bodies start at line 6.
-		{"unknown service field", svc("imag: x\nhealth: {}"), []fe{
+		{"unknown service field", svc("imag: x\nhelth: {}"), []fe{
 			"services.web.imag|6|unknown field \"imag\"; did you mean \"image\"? " + knownSvc,
-			"services.web.health|7|unknown field \"health\" " + knownSvc,
+			"services.web.helth|7|unknown field \"helth\"; did you mean \"health\"? " + knownSvc,
 		}},
-		{"bad rtype", svc("rtype: cron"), []fe{"services.web.rtype|6|unknown rtype \"cron\" (want service or job)"}},
+		{"bad rtype", svc("rtype: daily"), []fe{"services.web.rtype|6|unknown rtype \"daily\" (want service, job or cron)"}},
+		{"cron without schedule", svc("rtype: cron"), []fe{"services.web.schedule|4|missing; a cron service needs a schedule, like schedule: \"0 0 3 * * *\" (seconds first)"}},
+		{"schedule of five fields", svc("rtype: cron\nschedule: \"0 3 * * *\""), []fe{"services.web.schedule|7|schedule \"0 3 * * *\" has 5 fields; ZLayer's schedules start with seconds: write \"0 0 3 * * *\""}},
+		{"schedule without cron", svc("schedule: \"0 0 3 * * *\""), []fe{"services.web.schedule|6|a schedule is for rtype: cron; set rtype: cron or remove the schedule"}},
 		{"rtype not a string", svc("rtype: [job]"), []fe{"services.web.rtype|6|want a string, got a list"}},
 		{"missing image", "version: v1\ndeployment: demo\nservices:\n  web:\n    rtype: job\n", []fe{
 			"services.web.image.name|4|missing or empty; name the image to run, like busybox:1.36 or 127.0.0.1:5000/demo/app:latest",
@@ -126,7 +135,7 @@ func TestParseErrors(t *testing.T) {
 			"services.web.image.name|5|want a string, got integer 42; write it in quotes (\"42\") if you mean the text",
 		}},
 		{"image unknown field and bad policy", "version: v1\ndeployment: demo\nservices:\n  web:\n    image: {name: a, tag: b, pull_policy: sometimes}\n", []fe{
-			"services.web.image.tag|5|unknown field \"tag\" (known fields: name, pull_policy)",
+			"services.web.image.tag|5|unknown field \"tag\" (known fields: name, pull_policy, source_policy)",
 			"services.web.image.pull_policy|5|unknown pull policy \"sometimes\" (want always, if_not_present or never)",
 		}},
 		{"image null", "version: v1\ndeployment: demo\nservices:\n  web:\n    image:\n", []fe{
@@ -142,7 +151,7 @@ func TestParseErrors(t *testing.T) {
 			"services.web.platform.os|6|missing; a platform needs an os (linux, windows, darwin, freebsd, wasip1)",
 		}},
 		{"platform map unknown field", svc("platform: {os: linux, cpu: amd64}"), []fe{
-			"services.web.platform.cpu|6|unknown field \"cpu\" (known fields: os, arch, variant)",
+			"services.web.platform.cpu|6|unknown field \"cpu\" (known fields: os, arch, variant, osVersion)",
 		}},
 		{"platform map non-string", svc("platform: {os: linux, arch: 386}"), []fe{
 			"services.web.platform.arch|6|want a string, got integer 386; write it in quotes (\"386\") if you mean the text",
@@ -180,13 +189,13 @@ func TestParseErrors(t *testing.T) {
 			"services.web.endpoints[1].port|8|duplicate port 8080/tcp (also services.web.endpoints[0]); give each endpoint its own port",
 			"services.web.endpoints[2].port|9|port 0 is out of range (want 1 to 65535)",
 			"services.web.endpoints[3].name|10|missing; name the endpoint, like name: http",
-			"services.web.endpoints[3].protocol|10|unknown protocol \"quic\" (want http, https, tcp or udp)",
+			"services.web.endpoints[3].protocol|10|unknown protocol \"quic\" (want http, https, tcp, udp or websocket)",
 			"services.web.endpoints[3].port|10|port 70000 is out of range (want 1 to 65535)",
 			"services.web.endpoints[3].expose|10|unknown expose \"world\" (want public or internal)",
-			"services.web.endpoints[4].protocol|11|missing; want http, https, tcp or udp",
+			"services.web.endpoints[4].protocol|11|missing; want http, https, tcp, udp or websocket",
 			"services.web.endpoints[4].name|11|endpoint name \"-x\" must start with a letter or digit",
 			"services.web.endpoints[4].port|11|want port (an integer from 1 to 65535), got string \"80\"",
-			"services.web.endpoints[4].target|11|unknown field \"target\" (known fields: name, protocol, port, target_port, expose)",
+			"services.web.endpoints[4].target|11|unknown field \"target\" (known fields: name, protocol, port, target_port, path, host, expose, stream, target_role, tunnel)",
 			"services.web.endpoints[5]|12|want a map, got string \"x\"",
 		}},
 		{"endpoints not a list", svc("endpoints: {http: 80}"), []fe{"services.web.endpoints|6|want a list, got a map"}},
@@ -196,9 +205,9 @@ func TestParseErrors(t *testing.T) {
 		{"negative memory", svc("resources: {memory: -1}"), []fe{"services.web.resources.memory|6|\"-1\" is not a quantity " + memHint}},
 		{"memory a list", svc("resources: {memory: [1]}"), []fe{"services.web.resources.memory|6|want a quantity, got a list"}},
 		{"memory a bool", svc("resources: {memory: true}"), []fe{"services.web.resources.memory|6|want a quantity, got boolean true"}},
-		{"bad cpu", svc("resources: {cpu: half, gpu: 1}"), []fe{
+		{"bad cpu", svc("resources: {cpu: half, gpus: 1}"), []fe{
 			"services.web.resources.cpu|6|\"half\" is not a CPU quantity " + cpuH,
-			"services.web.resources.gpu|6|unknown field \"gpu\"; did you mean \"cpu\"? (known fields: cpu, memory)",
+			"services.web.resources.gpus|6|unknown field \"gpus\"; did you mean \"gpu\"? " + knownResources,
 		}},
 		{"cpu too fine", svc("resources: {cpu: 0.0005}"), []fe{"services.web.resources.cpu|6|\"0.0005\" is finer than a millicore (0.001 cores) " + cpuH}},
 		{"cpu too many", svc("resources: {cpu: 2000}"), []fe{"services.web.resources.cpu|6|\"2000\" is more than 1024 cores " + cpuH}},
@@ -207,8 +216,7 @@ func TestParseErrors(t *testing.T) {
 		{"replicas absurd", svc("scale: {replicas: 1000000}"), []fe{"services.web.scale.replicas|6|replicas 1000000 is out of range (want 1 to 1000)"}},
 		{"replicas text", svc("scale: {replicas: two}"), []fe{"services.web.scale.replicas|6|want replicas (an integer from 1 to 1000), got string \"two\""}},
 		{"scale adaptive", svc("scale: {mode: adaptive, min: 1}"), []fe{
-			"services.web.scale.mode|6|scale mode \"adaptive\" is not supported (want fixed, with replicas: N)",
-			"services.web.scale.min|6|unknown field \"min\" (known fields: mode, replicas)",
+			"services.web.scale.max|6|missing; adaptive scaling needs min and max",
 		}},
 		{"scale a number", svc("scale: 3"), []fe{"services.web.scale|6|want a map, got integer 3"}},
 		{"volume problems", svc("volumes:\n" +

@@ -11,7 +11,7 @@ import (
 // it returns exactly one of a deployment and an error; a deployment it
 // returns re-validates; an error always wraps ErrInvalid and is made of
 // FieldErrors with a message. The seed corpus is the examples plus
-// testdata/fuzz/FuzzParseDeployment.
+// testdata/fuzz/FuzzParseDeployment and ZLayer's own files.
 func FuzzParseDeployment(f *testing.F) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	if err != nil {
@@ -21,6 +21,11 @@ func FuzzParseDeployment(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	zlayer, err := filepath.Glob("testdata/zlayer/*.y*ml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, zlayer...)
 	for _, file := range append(files, broken...) {
 		data, err := os.ReadFile(file)
 		if err != nil {

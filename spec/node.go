@@ -14,6 +14,19 @@ import (
 // not be read (the path is then marked bad so that validation stays quiet
 // about it).
 
+// maxListedFields is the most known fields an unknown-field message lists;
+// a service has too many to list.
+const maxListedFields = 16
+
+// unknownHints say what to write instead of a service field that ZLayer
+// does not have but that people write.
+var unknownHints = map[string]string{
+	"runtime":     "to name the runtime that runs a service, write labels: {switchyard.runtime: NAME} (runc, wasm, ...)",
+	"ports":       "publish a port with an endpoint (expose: public) or port_mappings: [{host_port, container_port}]",
+	"environment": "write env: {NAME: value}",
+	"volume":      "write storage: [{type: bind, source: /host/dir, target: /dir}]",
+}
+
 // maxAliasHops bounds alias chains (an alias of an alias ...).
 const maxAliasHops = 16
 
@@ -92,7 +105,13 @@ func (p *problems) mapping(path string, n *yaml.Node, known []string) ([]entry, 
 			if s := suggest(k.Value, known); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			p.fail(child, at(k), "%s (known fields: %s)", msg, strings.Join(known, ", "))
+			if hint, ok := unknownHints[k.Value]; ok && len(known) > maxListedFields {
+				p.fail(child, at(k), "%s; %s", msg, hint)
+			} else if len(known) > maxListedFields {
+				p.fail(child, at(k), "%s (a service takes ZLayer's fields: see the spec reference in the README)", msg)
+			} else {
+				p.fail(child, at(k), "%s (known fields: %s)", msg, strings.Join(known, ", "))
+			}
 			continue
 		}
 		p.setPos(child, k)

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,14 +24,14 @@ const MaxSize = 4 << 20
 
 // The fields each mapping may hold, in the order the docs list them.
 var (
-	deploymentFields = []string{"version", "deployment", "services"}
+	deploymentFields = []string{"version", "deployment", "services", "externals", "tunnels", "api"}
 	serviceFields    = []string{"rtype", "image", "platform", "command", "env", "endpoints", "resources", "scale", "volumes", "registry_auth"}
-	imageFields      = []string{"name", "pull_policy"}
-	platformFields   = []string{"os", "arch", "variant"}
+	imageFields      = []string{"name", "pull_policy", "source_policy"}
+	platformFields   = []string{"os", "arch", "variant", "osVersion"}
 	commandFields    = []string{"entrypoint", "args", "workdir"}
-	endpointFields   = []string{"name", "protocol", "port", "target_port", "expose"}
-	resourcesFields  = []string{"cpu", "memory"}
-	scaleFields      = []string{"mode", "replicas"}
+	endpointFields   = []string{"name", "protocol", "port", "target_port", "path", "host", "expose", "stream", "target_role", "tunnel"}
+	resourcesFields  = []string{"cpu", "memory", "gpu", "pids_limit", "cpuset", "cpu_shares", "memory_swap", "memory_reservation", "memory_swappiness", "oom_score_adj", "oom_kill_disable", "blkio_weight"}
+	scaleFields      = []string{"mode", "replicas", "min", "max", "cooldown", "targets"}
 	volumeFields     = []string{"name", "path", "source", "read_only"}
 	authFields       = []string{"username", "password", "token"}
 )
@@ -91,8 +94,9 @@ func Parse(data []byte) (*Deployment, error) {
 		p.syntax(err)
 		return nil, p.err()
 	default:
-		p.fail("", at(&extra), "a second YAML document starts here; a spec file holds one deployment (remove the '---')")
-		return nil, p.err()
+		// Reported with the first document's problems, so that one run
+		// shows them all.
+		p.report("", at(&extra), "a second YAML document starts here; a spec file holds one deployment (remove the '---' and what follows, or move it to a file of its own)")
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -106,6 +110,7 @@ func Parse(data []byte) (*Deployment, error) {
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	d.Warnings = p.warnings(d)
 	return d, nil
 }
 
@@ -144,6 +149,12 @@ func (p *problems) deployment(n *yaml.Node) *Deployment {
 			d.Name, _ = p.str(e.path, e.val)
 		case "services":
 			p.services(d, e.path, e.val)
+		case "externals":
+			p.decode(e.path, e.val, &d.Externals)
+		case "tunnels":
+			p.decode(e.path, e.val, &d.Tunnels)
+		case "api":
+			p.decode(e.path, e.val, &d.API)
 		}
 	}
 	return d
@@ -172,7 +183,17 @@ func (p *problems) services(d *Deployment, path string, n *yaml.Node) {
 // that were read.
 func (p *problems) service(path string, n *yaml.Node) *ServiceSpec {
 	s := &ServiceSpec{}
-	entries, _ := p.mapping(path, n, serviceFields)
+	zlayerFields := fieldsOf(reflect.TypeFor[ServiceOptions]())
+	entries, _ := p.mapping(path, n, knownNames(zlayerFields, serviceFields...))
+	// The ZLayer fields are read by their types (decode.go) from a copy of
+	// the mapping that holds only them.
+	rest := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	for _, e := range entries {
+		if !slices.Contains(serviceFields, e.key) {
+			rest.Content = append(rest.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: e.key, Line: p.posOf(e.path).line, Column: p.posOf(e.path).col}, e.val)
+		}
+	}
+	p.decodeStruct(path, rest, reflectValue(&s.ServiceOptions), "")
 	for _, e := range entries {
 		switch e.key {
 		case "rtype":
@@ -190,7 +211,7 @@ func (p *problems) service(path string, n *yaml.Node) *ServiceSpec {
 		case "endpoints":
 			s.Endpoints = p.endpoints(e.path, e.val)
 		case "resources":
-			p.resources(&s.Resources, e.path, e.val)
+			p.resources(s, e.path, e.val)
 		case "scale":
 			p.scale(&s.Scale, e.path, e.val)
 		case "volumes":
@@ -217,7 +238,19 @@ func (p *problems) image(img *ImageSpec, path string, n *yaml.Node) {
 		case "pull_policy":
 			if v, ok := p.str(e.path, e.val); ok {
 				img.PullPolicy = PullPolicy(v)
+				if v == "newer" {
+					// ZLayer's newer asks the registry each time and fetches
+					// what changed: what always does here.
+					img.PullPolicy = PullAlways
+				}
 			}
+		case "source_policy":
+			var sp struct {
+				V string `enum:"local_first|s3_first|remote_only|local_only"`
+			}
+			f, _ := reflect.TypeOf(sp).FieldByName("V")
+			p.decodeValue(e.path, e.val, reflectValue(&sp.V), f)
+			img.SourcePolicy = sp.V
 		}
 	}
 }
@@ -237,12 +270,15 @@ func (p *problems) platform(path string, n *yaml.Node) *ocispec.Platform {
 			return nil
 		}
 		var parts [3]string
+		var osVersion string
 		for _, e := range entries {
 			v, ok := p.str(e.path, e.val)
 			if !ok {
 				return nil
 			}
 			switch e.key {
+			case "osVersion":
+				osVersion = v
 			case "os":
 				parts[0] = v
 			case "arch":
@@ -265,6 +301,13 @@ func (p *problems) platform(path string, n *yaml.Node) *ocispec.Platform {
 				s += "/" + part
 			}
 		}
+		plat, msg := parsePlatform(s)
+		if msg != "" {
+			p.fail(path, position{}, "%q is not a platform: %s", s, msg)
+			return nil
+		}
+		plat.OSVersion = osVersion
+		return &plat
 	}
 	plat, msg := parsePlatform(s)
 	if msg != "" {
@@ -335,6 +378,16 @@ func (p *problems) endpoints(path string, n *yaml.Node) []Endpoint {
 				}
 			case "expose":
 				ep.Expose, _ = p.str(e.path, e.val)
+			case "path":
+				ep.Path, _ = p.str(e.path, e.val)
+			case "host":
+				ep.Host, _ = p.str(e.path, e.val)
+			case "target_role":
+				ep.TargetRole, _ = p.str(e.path, e.val)
+			case "stream":
+				p.decode(e.path, e.val, &ep.Stream)
+			case "tunnel":
+				p.decode(e.path, e.val, &ep.Tunnel)
 			}
 		}
 		out = append(out, ep)
@@ -342,8 +395,10 @@ func (p *problems) endpoints(path string, n *yaml.Node) []Endpoint {
 	return out
 }
 
-// resources reads {cpu, memory}.
-func (p *problems) resources(r *Resources, path string, n *yaml.Node) {
+// resources reads ZLayer's resources: cpu and memory, the docker-style
+// extras, and a GPU request.
+func (p *problems) resources(s *ServiceSpec, path string, n *yaml.Node) {
+	r := &s.Resources
 	entries, _ := p.mapping(path, n, resourcesFields)
 	for _, e := range entries {
 		switch e.key {
@@ -351,8 +406,69 @@ func (p *problems) resources(r *Resources, path string, n *yaml.Node) {
 			r.CPU, _ = quantity(p, e.path, e.val, parseCPU)
 		case "memory":
 			r.MemoryBytes, _ = quantity(p, e.path, e.val, parseMemory)
+		case "gpu":
+			p.decode(e.path, e.val, &s.GPU)
+		case "pids_limit":
+			r.PidsLimit, _ = p.integer(e.path, e.val, -1, math.MaxInt32, "a process count (-1 for no limit)")
+		case "cpuset":
+			if v, ok := p.str(e.path, e.val); ok {
+				if msg := checkCpuset(v); msg != "" {
+					p.fail(e.path, at(e.val), "%s", msg)
+				} else {
+					r.Cpuset = v
+				}
+			}
+		case "cpu_shares":
+			if v, ok := p.integer(e.path, e.val, 2, 262144, "a CPU weight"); ok {
+				r.CPUShares = uint64(v)
+			}
+		case "memory_swap":
+			if e.val.Kind == yaml.ScalarNode && e.val.Value == "-1" {
+				r.MemorySwapBytes = -1
+			} else {
+				r.MemorySwapBytes, _ = quantity(p, e.path, e.val, parseMemory)
+			}
+		case "memory_reservation":
+			r.MemoryReservationBytes, _ = quantity(p, e.path, e.val, parseMemory)
+		case "memory_swappiness":
+			if v, ok := p.integer(e.path, e.val, 0, 100, "a swappiness"); ok {
+				x := uint8(v)
+				r.MemorySwappiness = &x
+			}
+		case "oom_score_adj":
+			if v, ok := p.integer(e.path, e.val, -1000, 1000, "an OOM score adjustment"); ok {
+				x := int(v)
+				r.OOMScoreAdj = &x
+			}
+		case "oom_kill_disable":
+			r.OOMKillDisable, _ = p.boolean(e.path, e.val)
+		case "blkio_weight":
+			if v, ok := p.integer(e.path, e.val, 10, 1000, "a block I/O weight"); ok {
+				r.BlkioWeight = uint16(v)
+			}
 		}
 	}
+}
+
+// checkCpuset says what is wrong with a cpuset ("0-3,5"), or "".
+func checkCpuset(s string) string {
+	bad := fmt.Sprintf("%q is not a CPU list (want CPU numbers and ranges, like 0-3,5)", s)
+	if s == "" {
+		return bad
+	}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.ParseUint(lo, 10, 16)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.ParseUint(hi, 10, 16)
+		}
+		if err1 != nil || err2 != nil || b < a {
+			return bad
+		}
+	}
+	return ""
 }
 
 // quantity reads a number or string scalar through parse.
@@ -376,19 +492,59 @@ func quantity[T any](p *problems, path string, n *yaml.Node, parse func(string) 
 	return v, true
 }
 
-// scale reads {mode: fixed, replicas: N}; mode may be left out.
+// scale reads ZLayer's tagged scale: {mode: fixed, replicas: N},
+// {mode: adaptive, min, max, cooldown, targets} or {mode: manual}. A
+// switchyard spec may leave mode out for fixed.
 func (p *problems) scale(s *Scale, path string, n *yaml.Node) {
 	entries, _ := p.mapping(path, n, scaleFields)
+	s.Mode = "fixed"
 	for _, e := range entries {
-		switch e.key {
-		case "mode":
-			if v, ok := p.str(e.path, e.val); ok && v != "fixed" {
-				p.fail(e.path, at(e.val), "scale mode %q is not supported (want fixed, with replicas: N)", v)
+		if e.key == "mode" {
+			if v, ok := p.str(e.path, e.val); ok {
+				switch v {
+				case "fixed", "adaptive", "manual":
+					s.Mode = v
+				default:
+					p.fail(e.path, at(e.val), "unknown scale mode %q (want fixed with replicas: N, adaptive with min and max, or manual)", v)
+					return
+				}
 			}
+		}
+	}
+	allowed := map[string][]string{"fixed": {"mode", "replicas"}, "adaptive": {"mode", "min", "max", "cooldown", "targets"}, "manual": {"mode"}}[s.Mode]
+	var minSet, maxSet bool
+	for _, e := range entries {
+		if !slices.Contains(allowed, e.key) {
+			p.fail(e.path, at(e.val), "%s is not a field of scale mode %s (its fields: %s)", e.key, s.Mode, strings.Join(allowed, ", "))
+			continue
+		}
+		switch e.key {
 		case "replicas":
 			if v, ok := p.integer(e.path, e.val, 1, MaxReplicas, "replicas"); ok {
 				s.Replicas = uint32(v)
 			}
+		case "min":
+			if v, ok := p.integer(e.path, e.val, 0, MaxReplicas, "a replica count"); ok {
+				s.Replicas, minSet = uint32(v), true
+			}
+		case "max":
+			if v, ok := p.integer(e.path, e.val, 0, MaxReplicas, "a replica count"); ok {
+				s.Max, maxSet = uint32(v), true
+			}
+		case "cooldown":
+			p.decode(e.path, e.val, &s.Cooldown)
+		case "targets":
+			p.decodeStruct(e.path, e.val, reflectValue(&s.Targets), "")
+		}
+	}
+	if s.Mode == "adaptive" {
+		switch {
+		case !minSet:
+			p.fail(field(path, "min"), position{}, "missing; adaptive scaling needs min and max")
+		case !maxSet:
+			p.fail(field(path, "max"), position{}, "missing; adaptive scaling needs min and max")
+		case s.Replicas > s.Max:
+			p.fail(field(path, "min"), position{}, "scale min (%d) cannot be greater than max (%d)", s.Replicas, s.Max)
 		}
 	}
 }

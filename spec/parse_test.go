@@ -105,6 +105,9 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("deployment = %q %q, want v1 demo", d.Version, d.Name)
 			}
 			got := d.Services["web"]
+			if tc.want.Scale.Mode == "" {
+				tc.want.Scale.Mode = "fixed"
+			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("service =\n%+v\nwant\n%+v", got, tc.want)
 			}

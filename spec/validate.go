@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -28,7 +29,10 @@ func (s *ServiceSpec) ApplyDefaults() {
 	if s.Image.PullPolicy == "" {
 		s.Image.PullPolicy = PullIfNotPresent
 	}
-	if s.Scale.Replicas == 0 {
+	if s.Scale.Mode == "" {
+		s.Scale.Mode = "fixed"
+	}
+	if s.Scale.Replicas == 0 && s.Scale.Mode == "fixed" {
 		s.Scale.Replicas = 1
 	}
 	for i := range s.Endpoints {
@@ -67,7 +71,7 @@ func (p *problems) validateDeployment(d *Deployment) {
 	}
 	if d.Name == "" {
 		p.addf("deployment", "missing; name the deployment, like deployment: demo")
-	} else if msg := checkName(d.Name, "deployment name"); msg != "" {
+	} else if msg := checkDeploymentName(d.Name); msg != "" {
 		p.addf("deployment", "%s", msg)
 	}
 	if len(d.Services) == 0 {
@@ -112,9 +116,19 @@ func (p *problems) validateService(sp string, s *ServiceSpec) {
 		p.addf(sp, "%s", msg)
 	}
 	switch s.RType {
-	case "", RTypeService, RTypeJob:
+	case "", RTypeService, RTypeJob, RTypeCron:
 	default:
-		p.addf(field(sp, "rtype"), "unknown rtype %q (want service or job)", s.RType)
+		p.addf(field(sp, "rtype"), "unknown rtype %q (want service, job or cron)", s.RType)
+	}
+	switch {
+	case s.RType == RTypeCron && s.Schedule == "":
+		p.addf(field(sp, "schedule"), "missing; a cron service needs a schedule, like schedule: \"0 0 3 * * *\" (seconds first)")
+	case s.Schedule != "" && s.RType != RTypeCron:
+		p.addf(field(sp, "schedule"), "a schedule is for rtype: cron; set rtype: cron or remove the schedule")
+	case s.Schedule != "":
+		if msg := checkSchedule(s.Schedule); msg != "" {
+			p.addf(field(sp, "schedule"), "%s", msg)
+		}
 	}
 	p.validateImage(field(sp, "image"), s.Image)
 	if s.Platform != nil {
@@ -125,13 +139,6 @@ func (p *problems) validateService(sp string, s *ServiceSpec) {
 	p.validateCommand(field(sp, "command"), s.Command)
 	p.validateEnv(field(sp, "env"), s.Env)
 	p.validateEndpoints(field(sp, "endpoints"), s.Endpoints)
-	if s.Scale.Replicas > 1 {
-		for i, e := range s.Endpoints {
-			if e.Expose == "public" {
-				p.addf(field(index(field(sp, "endpoints"), i), "expose"), "a public endpoint publishes host port %d, which only one of the %d replicas can hold (this node does not balance a port over replicas yet); make it internal, or scale to 1", e.Port, s.Scale.Replicas)
-			}
-		}
-	}
 	if msg := checkCPU(s.Resources.CPU); msg != "" {
 		p.addf(field(sp, "resources.cpu"), "%s", msg)
 	}
@@ -220,11 +227,11 @@ func (p *problems) validateEndpoints(ep string, eps []Endpoint) {
 			names[e.Name] = i
 		}
 		switch e.Protocol {
-		case "http", "https", "tcp", "udp":
+		case "http", "https", "tcp", "udp", "websocket":
 		case "":
-			p.addf(field(ip, "protocol"), "missing; want http, https, tcp or udp")
+			p.addf(field(ip, "protocol"), "missing; want http, https, tcp, udp or websocket")
 		default:
-			p.addf(field(ip, "protocol"), "unknown protocol %q (want http, https, tcp or udp)", e.Protocol)
+			p.addf(field(ip, "protocol"), "unknown protocol %q (want http, https, tcp, udp or websocket)", e.Protocol)
 		}
 		if e.Port == 0 {
 			p.addf(field(ip, "port"), "missing or 0; want a port from 1 to 65535")
@@ -316,4 +323,42 @@ func formatPlatform(pl ocispec.Platform) string {
 		return pl.OS + "/" + pl.Architecture
 	}
 	return pl.OS
+}
+
+// checkDeploymentName applies ZLayer's rule to a deployment name: 3 to 63
+// letters, digits and '-', starting with a letter or digit.
+func checkDeploymentName(name string) string {
+	if msg := checkName(name, "deployment name"); msg != "" {
+		return msg
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Sprintf("deployment name %q must be 3 to 63 characters", name)
+	}
+	if i := strings.IndexAny(name, "_."); i >= 0 {
+		return fmt.Sprintf("deployment name %q may hold letters, digits and '-' only, not %q", name, name[i])
+	}
+	return ""
+}
+
+// cronFieldRe is what one field of a cron schedule may hold: numbers, names,
+// ranges, steps, lists and the wildcards.
+var cronFieldRe = regexp.MustCompile(`^[0-9A-Za-z*?/,#-]+$`)
+
+// checkSchedule checks the shape of a cron schedule as ZLayer reads it:
+// seconds, minutes, hours, day of month, month, day of week and an
+// optional year.
+func checkSchedule(s string) string {
+	fields := strings.Fields(s)
+	if len(fields) == 5 {
+		return fmt.Sprintf("schedule %q has 5 fields; ZLayer's schedules start with seconds: write \"0 %s\"", s, s)
+	}
+	if len(fields) < 6 || len(fields) > 7 {
+		return fmt.Sprintf("schedule %q has %d fields (want 6 or 7: sec min hour day-of-month month day-of-week [year], like \"0 0 3 * * *\")", s, len(fields))
+	}
+	for _, f := range fields {
+		if !cronFieldRe.MatchString(f) {
+			return fmt.Sprintf("schedule %q: field %q is not a cron field (numbers, names, ranges a-b, steps */n, lists a,b, * and ?)", s, f)
+		}
+	}
+	return ""
 }

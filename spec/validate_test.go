@@ -25,14 +25,8 @@ func TestServiceValidate(t *testing.T) {
 			"services.a b|0|service name \"a b\" has ' '; use letters, digits, '-', '_' and '.'",
 		}},
 		{"empty name", func(s *ServiceSpec) { s.Name = "" }, []fe{"services.|0|service name is empty"}},
-		{"public endpoint on many replicas", func(s *ServiceSpec) {
-			s.Scale.Replicas = 2
-			s.Endpoints = []Endpoint{{Name: "http", Protocol: "http", Port: 8080, Expose: "public"}}
-		}, []fe{
-			"services.web.endpoints[0].expose|0|a public endpoint publishes host port 8080, which only one of the 2 replicas can hold (this node does not balance a port over replicas yet); make it internal, or scale to 1",
-		}},
 		{"bad everything", func(s *ServiceSpec) {
-			s.RType = "cron"
+			s.RType = "daily"
 			s.Image = ImageSpec{Name: "", PullPolicy: "sometimes"}
 			s.Platform = &ocispec.Platform{OS: "linux", Architecture: "sparc"}
 			s.Command = Command{Entrypoint: []string{"a\x00"}, Args: []string{"b\x00"}, Workdir: "rel"}
@@ -43,7 +37,7 @@ func TestServiceValidate(t *testing.T) {
 			s.Volumes = []Volume{{Name: "d", Path: "/d"}, {Name: "e", Path: "/d"}}
 			s.RegistryAuth = &RegistryAuth{Username: "u"}
 		}, []fe{
-			"services.web.rtype|0|unknown rtype \"cron\" (want service or job)",
+			"services.web.rtype|0|unknown rtype \"daily\" (want service, job or cron)",
 			"services.web.image.name|0|missing or empty; name the image to run, like busybox:1.36 or 127.0.0.1:5000/demo/app:latest",
 			"services.web.image.pull_policy|0|unknown pull policy \"sometimes\" (want always, if_not_present or never)",
 			"services.web.platform|0|\"linux/sparc\" is not a platform: unknown architecture \"sparc\" (want one of amd64, arm64, arm, 386, ppc64le, s390x, riscv64, wasm)",
@@ -55,7 +49,7 @@ func TestServiceValidate(t *testing.T) {
 			"services.web.endpoints[1].port|0|duplicate port 80/tcp (also services.web.endpoints[0]); give each endpoint its own port",
 			"services.web.endpoints[1].expose|0|unknown expose \"world\" (want public or internal)",
 			"services.web.endpoints[2].name|0|missing; name the endpoint, like name: http",
-			"services.web.endpoints[2].protocol|0|missing; want http, https, tcp or udp",
+			"services.web.endpoints[2].protocol|0|missing; want http, https, tcp, udp or websocket",
 			"services.web.endpoints[2].port|0|missing or 0; want a port from 1 to 65535",
 			"services.web.resources.cpu|0|NaN is not a CPU quantity (want cores, like 0.5 or 2, or millicores, like \"500m\")",
 			"services.web.resources.memory|0|-1 is not a quantity (want a number of bytes with an optional unit: 64Mi, 1Gi, 512M)",

@@ -21,6 +21,7 @@ func newUpCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), file, d)
 			c, err := o.client()
 			if err != nil {
 				return err

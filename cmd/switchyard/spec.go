@@ -23,17 +23,20 @@ func newSpecCmd() *cobra.Command {
 }
 
 func newSpecValidateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "validate FILE...",
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "validate [--strict] FILE...",
 		Short: "Check deployment spec files and report every problem with its line",
 		Long: "Check deployment spec files without running anything. Each valid file gets one line\n" +
 			"summarising its services; each problem in an invalid file gets one line naming the\n" +
-			"field and the YAML line. The exit status is 1 when any file is invalid.",
+			"field and the YAML line. A field this node parses but does not act on is a warning\n" +
+			"line that says why; --strict makes warnings errors. The exit status is 1 when any\n" +
+			"file is invalid.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, file := range args {
-				if !validateSpecFile(cmd.OutOrStdout(), cmd.ErrOrStderr(), file) {
+				if !validateSpecFile(cmd.OutOrStdout(), cmd.ErrOrStderr(), file, strict) {
 					bad++
 				}
 			}
@@ -43,11 +46,13 @@ func newSpecValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat fields this node does not act on as errors")
+	return cmd
 }
 
 // validateSpecFile parses one file and reports on it; it returns whether the
-// file is valid.
-func validateSpecFile(stdout, stderr io.Writer, file string) bool {
+// file is valid (and, when strict, has no warnings).
+func validateSpecFile(stdout, stderr io.Writer, file string, strict bool) bool {
 	d, err := spec.ParseFile(file)
 	if err != nil {
 		if fes := spec.Errors(err); len(fes) > 0 && errors.Is(err, spec.ErrInvalid) {
@@ -59,8 +64,22 @@ func validateSpecFile(stdout, stderr io.Writer, file string) bool {
 		}
 		return false
 	}
+	if strict && len(d.Warnings) > 0 {
+		for _, w := range d.Warnings {
+			fmt.Fprintf(stderr, "%s: %s (--strict)\n", file, w)
+		}
+		return false
+	}
+	printWarnings(stderr, file, d)
 	fmt.Fprintf(stdout, "%s: ok: %s\n", file, summary(d))
 	return true
+}
+
+// printWarnings lists the fields of d this node does not act on.
+func printWarnings(w io.Writer, file string, d *spec.Deployment) {
+	for _, warn := range d.Warnings {
+		fmt.Fprintf(w, "%s: warning: %s\n", file, warn)
+	}
 }
 
 // summary is "deployment NAME, N services (web: 2 replicas, linux/amd64; ...)".

@@ -12,7 +12,11 @@ import (
 func TestSpecValidate(t *testing.T) {
 	dir := t.TempDir()
 	two := filepath.Join(dir, "two.yaml")
-	if err := os.WriteFile(two, []byte("version: v1\ndeployment: d\nservices:\n  web: {image: busybox, platform: linux/x86_64, scale: {replicas: 2}}\n  hello: {image: hello}\n"), 0o600); err != nil {
+	if err := os.WriteFile(two, []byte("version: v1\ndeployment: dep\nservices:\n  web: {image: busybox, platform: linux/x86_64, scale: {replicas: 2}}\n  hello: {image: hello}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	warned := filepath.Join(dir, "warned.yaml")
+	if err := os.WriteFile(warned, []byte("version: v1\ndeployment: dep\nservices:\n  web:\n    image: busybox\n    node_mode: dedicated\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -25,12 +29,14 @@ func TestSpecValidate(t *testing.T) {
 		{"example", []string{"../../examples/mixed.yaml"},
 			[]string{"../../examples/mixed.yaml: ok: deployment demo, 3 services (web: 1 replica, platform from image; api: 1 replica, platform from image; hello: 1 replica, platform from image)"}, nil, false},
 		{"platform and replicas", []string{two},
-			[]string{two + ": ok: deployment d, 2 services (web: 2 replicas, linux/amd64; hello: 1 replica, platform from image)"}, nil, false},
+			[]string{two + ": ok: deployment dep, 2 services (web: 2 replicas, linux/amd64; hello: 1 replica, platform from image)"}, nil, false},
 		{"broken", []string{"../../examples/broken/bad-quantity.yaml"}, nil, []string{
 			`../../examples/broken/bad-quantity.yaml: services.web.resources.cpu: line 12: "half" is not a CPU quantity`,
 			`../../examples/broken/bad-quantity.yaml: services.web.resources.memory: line 13: "64Q" is not a quantity (want a number of bytes with an optional unit: 64Mi, 1Gi, 512M)`,
 		}, true},
 		{"missing file", []string{filepath.Join(dir, "nope.yaml")}, nil, []string{"spec file " + filepath.Join(dir, "nope.yaml") + ": file does not exist; check the path"}, true},
+		{"warning", []string{warned}, []string{warned + ": ok:"}, []string{warned + ": warning: services.web.node_mode: line 6: not acted on: placement is for a cluster's scheduler"}, false},
+		{"warning made an error", []string{"--strict", warned}, nil, []string{warned + ": services.web.node_mode: line 6: not acted on: placement is for a cluster's scheduler; this node runs every service it is given (--strict)"}, true},
 		{"good and bad", []string{two, "../../examples/broken/unknown-field.yaml"}, []string{two + ": ok:"}, []string{`unknown field "imagee"`}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -413,6 +413,7 @@ func (f *Fake) container(c *fakeContainer) runtime.Container {
 	return runtime.Container{
 		ID: c.id, Image: c.spec.Image, Platform: p, Runtime: f.name,
 		State: c.state, Created: c.created, AutoRemove: c.spec.AutoRemove,
+		Ports: slices.Clone(c.spec.Network.Ports),
 	}
 }
 
