@@ -167,7 +167,7 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	}
 	sort.Strings(gone)
 	for _, name := range gone {
-		left, err := a.removeReplicas(ctx, d.Name, name, 0, rec.Services[name].Replicas, &res)
+		left, err := a.removeReplicas(ctx, d.Name, name, rec.Services[name].Spec, 0, rec.Services[name].Replicas, &res)
 		if err != nil {
 			rec.Services[name].Replicas = left
 			rec.Services[name].Hash = ""
@@ -210,7 +210,7 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 		var err error
 		switch {
 		case n >= want: // surplus
-			_, err = a.removeReplicas(ctx, deployment, name, n, n+1, res)
+			_, err = a.removeReplicas(ctx, deployment, name, oldSpec(old, svc), n, n+1, res)
 		case n >= had: // new
 			if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 				res.Created = append(res.Created, id.String())
@@ -218,7 +218,7 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 		case same:
 			err = a.keepReplica(ctx, id, deployment, name, svc, res)
 		default: // changed: replace
-			if err = a.removeReplica(ctx, id); err == nil {
+			if err = a.removeReplica(ctx, id, a.stopTimeoutOf(oldSpec(old, svc))); err == nil {
 				if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 					res.Replaced = append(res.Replaced, id.String())
 				}
@@ -292,9 +292,9 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 // removeReplica stops supervising id, stops it (SIGTERM, then SIGKILL after
 // the stop timeout) and removes it. A replica that is already gone is not
 // an error.
-func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID) error {
+func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
 	a.unsupervise(id)
-	err := a.rt.Stop(ctx, id, a.opts.stopTimeout)
+	err := a.rt.Stop(ctx, id, timeout)
 	if errors.Is(err, runtime.ErrNotFound) {
 		return nil
 	}
@@ -314,13 +314,31 @@ func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID) error
 // exist (one more than the highest that failed). A removal, once begun, is
 // finished even when the caller goes away (a CLI interrupted mid-down):
 // half of one would leave a container that nothing tracks.
-func (a *Agent) removeReplicas(ctx context.Context, deployment, service string, from, to uint32, res *Result) (uint32, error) {
-	return a.removeReplicasWith(ctx, make(chan struct{}, removeParallel), deployment, service, from, to, res)
+func (a *Agent) removeReplicas(ctx context.Context, deployment, service string, svc *spec.ServiceSpec, from, to uint32, res *Result) (uint32, error) {
+	return a.removeReplicasWith(ctx, make(chan struct{}, removeParallel), deployment, service, svc, from, to, res)
+}
+
+// stopTimeoutOf is how long a stop of svc's replicas waits before it kills:
+// the service's stop_grace_period, else the agent's default.
+func (a *Agent) stopTimeoutOf(svc *spec.ServiceSpec) time.Duration {
+	if svc != nil && svc.StopGracePeriod != nil {
+		return time.Duration(*svc.StopGracePeriod)
+	}
+	return a.opts.stopTimeout
+}
+
+// oldSpec is the spec the running replicas were made from, when the record
+// has it, else the new one.
+func oldSpec(old *serviceRecord, svc *spec.ServiceSpec) *spec.ServiceSpec {
+	if old != nil && old.Spec != nil {
+		return old.Spec
+	}
+	return svc
 }
 
 // removeReplicasWith is removeReplicas sharing sem, the bound on removals
 // at once, with other services' removals.
-func (a *Agent) removeReplicasWith(ctx context.Context, sem chan struct{}, deployment, service string, from, to uint32, res *Result) (uint32, error) {
+func (a *Agent) removeReplicasWith(ctx context.Context, sem chan struct{}, deployment, service string, svc *spec.ServiceSpec, from, to uint32, res *Result) (uint32, error) {
 	ctx = context.WithoutCancel(ctx)
 	if to <= from {
 		return from, nil
@@ -333,7 +351,7 @@ func (a *Agent) removeReplicasWith(ctx context.Context, sem chan struct{}, deplo
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errs[n-1-from] = a.removeReplica(ctx, replicaID(deployment, service, n-1))
+			errs[n-1-from] = a.removeReplica(ctx, replicaID(deployment, service, n-1), a.stopTimeoutOf(svc))
 		}()
 	}
 	wg.Wait()

@@ -48,7 +48,7 @@ func (a *Agent) Down(ctx context.Context, name string) (Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i].left, outs[i].err = a.removeReplicasWith(ctx, sem, name, svc, 0, rec.Services[svc].Replicas, &outs[i].res)
+			outs[i].left, outs[i].err = a.removeReplicasWith(ctx, sem, name, svc, rec.Services[svc].Spec, 0, rec.Services[svc].Replicas, &outs[i].res)
 		}()
 	}
 	wg.Wait()

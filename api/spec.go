@@ -53,13 +53,8 @@ type Resources = runtime.Resources
 // Scale is the JSON form of spec.Scale: the same.
 type Scale = spec.Scale
 
-// Volume is the JSON form of spec.Volume.
-type Volume struct {
-	Name     string `json:"name"`
-	Path     string `json:"path"`
-	Source   string `json:"source,omitempty"`
-	ReadOnly bool   `json:"read_only,omitempty"`
-}
+// Volume is the JSON form of spec.Volume: the contract's.
+type Volume = runtime.Volume
 
 // RegistryAuth is the JSON form of spec.RegistryAuth.
 type RegistryAuth struct {
@@ -82,9 +77,7 @@ func FromServiceSpec(svc *spec.ServiceSpec) ServiceSpec {
 		Scale:          svc.Scale,
 		ServiceOptions: svc.ServiceOptions,
 	}
-	for _, v := range svc.Volumes {
-		w.Volumes = append(w.Volumes, Volume(v))
-	}
+	w.Volumes = svc.Volumes
 	w.RegistryAuth = FromRegistryAuth(svc.RegistryAuth)
 	return w
 }
@@ -151,9 +144,7 @@ func (w ServiceSpec) Spec() (*spec.ServiceSpec, error) {
 	if len(w.Env) > 0 {
 		svc.Env = w.Env
 	}
-	for _, v := range w.Volumes {
-		svc.Volumes = append(svc.Volumes, spec.Volume(v))
-	}
+	svc.Volumes = nilIfEmpty(w.Volumes)
 	svc.RegistryAuth = w.RegistryAuth.Spec()
 	return svc, nil
 }

@@ -44,6 +44,68 @@ type CreateSpec struct {
 	AutoRemove bool `json:"auto_remove,omitempty"`
 	// Network is how the container is networked.
 	Network NetworkSpec `json:"network,omitzero"`
+	// User, when set, replaces the image's user: a name, a uid, or
+	// user:group (docker run --user).
+	User string `json:"user,omitempty"`
+	// ExtraGroups are more groups, names or gids, the process is in.
+	ExtraGroups []string `json:"extra_groups,omitempty"`
+	// Hostname, when set, replaces the container's own (its name).
+	Hostname string `json:"hostname,omitempty"`
+	// StopSignal is the signal that asks the container to stop (default
+	// SIGTERM), as a name (SIGQUIT, QUIT) or a number.
+	StopSignal string `json:"stop_signal,omitempty"`
+	// Security holds the container's privileges and confinement.
+	Security Security `json:"security,omitzero"`
+}
+
+// Security is what a container may do: its capabilities, devices, kernel
+// settings, limits and the namespaces it shares with the host. The zero
+// value is docker's default confinement.
+type Security struct {
+	// Privileged gives every capability and host device, and lifts seccomp
+	// and the masked paths (docker run --privileged).
+	Privileged bool `json:"privileged,omitempty"`
+	// CapAdd and CapDrop change the default capability set; names with or
+	// without CAP_, or ALL.
+	CapAdd []string `json:"cap_add,omitempty"`
+	// CapDrop removes capabilities from the default set.
+	CapDrop []string `json:"cap_drop,omitempty"`
+	// ReadOnlyRootFS mounts the root filesystem read-only.
+	ReadOnlyRootFS bool `json:"read_only_root_fs,omitempty"`
+	// AllowNewPrivileges lets setuid binaries gain privileges (docker's
+	// no-new-privileges:false); the default forbids it.
+	AllowNewPrivileges bool `json:"allow_new_privileges,omitempty"`
+	// Seccomp is "" for the default profile, "unconfined" for none, or the
+	// path of a JSON profile on the host.
+	Seccomp string `json:"seccomp,omitempty"`
+	// Devices are host devices made available.
+	Devices []Device `json:"devices,omitempty"`
+	// Sysctls are namespaced kernel settings.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// Ulimits are resource limits, within the host's hard limits.
+	Ulimits []Ulimit `json:"ulimits,omitempty"`
+	// PidHost and IpcHost share the host's PID and IPC namespaces.
+	PidHost bool `json:"pid_host,omitempty"`
+	// IpcHost shares the host's IPC namespace.
+	IpcHost bool `json:"ipc_host,omitempty"`
+}
+
+// Device is a host device a container may use.
+type Device struct {
+	// Path is the device's path on the host and in the container.
+	Path string `json:"path"`
+	// Access is the cgroup access: some of r, w and m (mknod); "" is rwm.
+	Access string `json:"access,omitempty"`
+}
+
+// Ulimit is one resource limit: Name is nofile, nproc, core, ...
+type Ulimit struct {
+	// Name is the limit's name, without RLIMIT_ (nofile, nproc, ...).
+	Name string `json:"name"`
+	// Soft and Hard are its values.
+	Soft int64 `json:"soft"`
+	// Hard is the hard limit.
+	Hard int64 `json:"hard"`
 }
 
 // Network modes a create request may name besides a network.
@@ -73,6 +135,19 @@ type NetworkSpec struct {
 	// Group names the containers that find each other by their aliases
 	// (a deployment), as compose scopes service names to its project.
 	Group string `json:"group,omitempty"`
+	// DNS, when set, are the container's nameservers, in place of the
+	// network's DNS server (docker run --dns).
+	DNS []netip.Addr `json:"dns,omitempty"`
+	// ExtraHosts are more /etc/hosts entries.
+	ExtraHosts []HostEntry `json:"extra_hosts,omitempty"`
+}
+
+// HostEntry is one /etc/hosts line: a name and its address.
+type HostEntry struct {
+	// Name is the host name.
+	Name string `json:"name"`
+	// Address is its address.
+	Address netip.Addr `json:"address"`
 }
 
 // Resources are a container's limits; zero means none.
@@ -117,7 +192,24 @@ type Volume struct {
 	Source string `json:"source,omitempty"`
 	// ReadOnly mounts it read-only.
 	ReadOnly bool `json:"read_only,omitempty"`
+	// Kind is "" for a bind of Source or, without one, a volume kept for
+	// this container; VolumeNamed for a volume the node keeps by Name,
+	// shared by every container that names it and kept after they are
+	// gone; VolumeTmpfs for a memory filesystem.
+	Kind string `json:"kind,omitempty"`
+	// SizeBytes bounds a tmpfs (0: the kernel's default, half of RAM).
+	SizeBytes int64 `json:"size_bytes,omitempty"`
+	// Mode is a tmpfs's permission bits (0: the kernel's default, 1777).
+	Mode uint32 `json:"mode,omitempty"`
 }
+
+// The kinds of volume besides a bind or a container's own.
+const (
+	// VolumeNamed is a volume the node keeps by name.
+	VolumeNamed = "named"
+	// VolumeTmpfs is a memory filesystem.
+	VolumeTmpfs = "tmpfs"
+)
 
 // Validate checks s once for every runtime: the image is named, the platform
 // has an OS, the limits are sane, env entries are KEY=VALUE, and volumes
@@ -151,6 +243,9 @@ func (s *CreateSpec) Validate() error {
 	if err := validatePorts(s.Network); err != nil {
 		return err
 	}
+	if err := s.validateSecurity(); err != nil {
+		return err
+	}
 	for i, a := range s.Network.Aliases {
 		if msg := CheckName(a, "network alias"); msg != "" {
 			return fmt.Errorf("create spec: network.aliases[%d]: %s: %w", i, msg, ErrInvalidArgument)
@@ -170,6 +265,18 @@ func (s *CreateSpec) Validate() error {
 		}
 		if v.Source != "" && !path.IsAbs(v.Source) {
 			return fmt.Errorf("create spec: volumes[%d] %s: source %q: want an absolute host path: %w", i, v.Name, v.Source, ErrInvalidArgument)
+		}
+		switch v.Kind {
+		case "":
+		case VolumeNamed, VolumeTmpfs:
+			if v.Source != "" {
+				return fmt.Errorf("create spec: volumes[%d] %s: a %s volume has no source: %w", i, v.Name, v.Kind, ErrInvalidArgument)
+			}
+		default:
+			return fmt.Errorf("create spec: volumes[%d] %s: kind %q: want %q, %q or none: %w", i, v.Name, v.Kind, VolumeNamed, VolumeTmpfs, ErrInvalidArgument)
+		}
+		if v.Mode > 0o7777 {
+			return fmt.Errorf("create spec: volumes[%d] %s: mode %o: want permission bits, at most 7777: %w", i, v.Name, v.Mode, ErrInvalidArgument)
 		}
 	}
 	return nil

@@ -35,6 +35,7 @@ func (s *ServiceSpec) CreateSpec() *runtime.CreateSpec {
 	for _, k := range keys {
 		cs.Env = append(cs.Env, k+"="+s.Env[k])
 	}
+	s.applyContainer(cs)
 	// A public endpoint is published on the host's port, as -p does.
 	for _, ep := range s.Endpoints {
 		if ep.Expose != "public" {

@@ -57,3 +57,72 @@ func TestServiceSpecToCreateSpec(t *testing.T) {
 		t.Errorf("nil spec converts to a request")
 	}
 }
+
+// TestZLayerContainerFieldsReachTheCreateRequest parses a service with
+// every container-level ZLayer field and checks what the runtime is asked
+// for.
+func TestZLayerContainerFieldsReachTheCreateRequest(t *testing.T) {
+	d, err := spec.Parse([]byte(`version: v1
+deployment: demo
+services:
+  web:
+    image: {name: busybox}
+    storage:
+      - {type: bind, source: /srv/site, target: /site, readonly: true}
+      - {type: named, name: data, target: /data}
+      - {type: anonymous, target: /cache}
+      - {type: tmpfs, target: /tmp, size: 16Mi, mode: 1777}
+    privileged: false
+    cap_add: [NET_ADMIN]
+    cap_drop: [MKNOD]
+    devices: [{path: /dev/fuse, write: false}]
+    sysctls: {kernel.shmmni: "1024"}
+    ulimits: {nofile: {soft: 512, hard: 1024}}
+    security_opt: ["seccomp=unconfined", "no-new-privileges:false"]
+    user: "1000:1000"
+    extra_groups: ["2000"]
+    read_only_root_fs: true
+    pid_mode: host
+    dns: [9.9.9.9]
+    extra_hosts: ["db.local:10.0.0.5"]
+    stop_signal: SIGQUIT
+    labels: {team: web}
+    port_mappings: [{container_port: 80, host_port: 18080, host_ip: 127.0.0.1}]
+    network_mode: host
+    resources: {pids_limit: 64, cpu_shares: 512}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Warnings) != 0 {
+		t.Errorf("warnings for fields that act: %v", d.Warnings)
+	}
+	cs := d.Services["web"].CreateSpec()
+	wantVolumes := []runtime.Volume{
+		{Name: "storage-0", Path: "/site", Source: "/srv/site", ReadOnly: true},
+		{Name: "data", Path: "/data", Kind: runtime.VolumeNamed},
+		{Name: "storage-2", Path: "/cache"},
+		{Name: "storage-3", Path: "/tmp", Kind: runtime.VolumeTmpfs, SizeBytes: 16 << 20, Mode: 0o1777},
+	}
+	if !reflect.DeepEqual(cs.Volumes, wantVolumes) {
+		t.Errorf("volumes = %+v\nwant %+v", cs.Volumes, wantVolumes)
+	}
+	wantSec := runtime.Security{
+		CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"MKNOD"}, ReadOnlyRootFS: true, AllowNewPrivileges: true, Seccomp: "unconfined",
+		Devices: []runtime.Device{{Path: "/dev/fuse", Access: "r"}}, Sysctls: map[string]string{"kernel.shmmni": "1024"},
+		Ulimits: []runtime.Ulimit{{Name: "nofile", Soft: 512, Hard: 1024}}, PidHost: true,
+	}
+	if !reflect.DeepEqual(cs.Security, wantSec) {
+		t.Errorf("security = %+v\nwant %+v", cs.Security, wantSec)
+	}
+	if cs.User != "1000:1000" || cs.ExtraGroups[0] != "2000" || cs.Hostname != "" || cs.StopSignal != "SIGQUIT" || cs.Labels["team"] != "web" {
+		t.Errorf("process fields = user %q groups %v hostname %q stop %q labels %v", cs.User, cs.ExtraGroups, cs.Hostname, cs.StopSignal, cs.Labels)
+	}
+	if cs.Network.Mode != runtime.NetworkHost || cs.Network.DNS[0].String() != "9.9.9.9" || cs.Network.ExtraHosts[0].Name != "db.local" ||
+		len(cs.Network.Ports) != 1 || cs.Network.Ports[0].HostIP.String() != "127.0.0.1" || cs.Network.Ports[0].HostPort != 18080 {
+		t.Errorf("network = %+v", cs.Network)
+	}
+	if cs.Resources.PidsLimit != 64 || cs.Resources.CPUShares != 512 {
+		t.Errorf("resources = %+v", cs.Resources)
+	}
+}

@@ -42,6 +42,17 @@ func (p *problems) decode(path string, n *yaml.Node, v any) bool {
 // decodeValue reads n into v, a settable value; f is the struct field v is
 // (its tags bound the value), or the zero StructField.
 func (p *problems) decodeValue(path string, n *yaml.Node, v reflect.Value, f reflect.StructField) bool {
+	if !p.decodeInto(path, n, v, f) {
+		// What was not read is not validated either: one problem, one
+		// message.
+		p.markBad(path)
+		return false
+	}
+	return true
+}
+
+// decodeInto is decodeValue without the marking.
+func (p *problems) decodeInto(path string, n *yaml.Node, v reflect.Value, f reflect.StructField) bool {
 	if v.CanAddr() && v.Addr().Type().Implements(nodeReaderType) {
 		return v.Addr().Interface().(nodeReader).readNode(p, path, n)
 	}

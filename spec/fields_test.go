@@ -84,7 +84,7 @@ func TestZLayerFieldErrors(t *testing.T) {
 		{"bad duration", "stop_grace_period: 10 parsecs", []fe{"services.web.stop_grace_period|6|\"10 parsecs\" has an unknown unit \"parsecs\" (want a number with a unit, like 500ms, 30s, 5m or 1h 30m)"}},
 		{"bad network mode", "network_mode: overlay", []fe{"services.web.network_mode|6|unknown network mode \"overlay\" (want default, host, none, bridge, bridge:NAME or container:ID)"}},
 		{"soft above hard", "ulimits: {nofile: {soft: 10, hard: 5}}", []fe{"services.web.ulimits.nofile|6|soft limit 10 is above hard limit 5; a soft limit cannot exceed its hard one"}},
-		{"cap_add and capabilities", "capabilities: [A]\ncap_add: [B]", []fe{"services.web.cap_add|7|\"capabilities\" and \"cap_add\" are the same field; write it once"}},
+		{"cap_add and capabilities", "capabilities: [NET_ADMIN]\ncap_add: [SYS_PTRACE]", []fe{"services.web.cap_add|7|\"capabilities\" and \"cap_add\" are the same field; write it once"}},
 		{"runtime hint", "runtime: wasm", []fe{"services.web.runtime|6|unknown field \"runtime\"; to name the runtime that runs a service, write labels: {switchyard.runtime: NAME} (runc, wasm, ...)"}},
 		{"bad cpuset", "resources: {cpuset: 3-1}", []fe{"services.web.resources.cpuset|6|\"3-1\" is not a CPU list (want CPU numbers and ranges, like 0-3,5)"}},
 		{"adaptive min above max", "scale: {mode: adaptive, min: 5, max: 2}", []fe{"services.web.scale.min|6|scale min (5) cannot be greater than max (2)"}},

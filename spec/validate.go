@@ -149,6 +149,7 @@ func (p *problems) validateService(sp string, s *ServiceSpec) {
 		p.addf(field(sp, "scale.replicas"), "replicas %d is out of range (want 1 to %d)", s.Scale.Replicas, MaxReplicas)
 	}
 	p.validateVolumes(field(sp, "volumes"), s.Volumes)
+	p.validateContainer(sp, s)
 	if s.RegistryAuth != nil {
 		p.validateAuth(field(sp, "registry_auth"), s.RegistryAuth)
 	}

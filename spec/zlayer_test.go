@@ -20,13 +20,13 @@ func TestZLayerExamples(t *testing.T) {
 		"cluster-nginx-v2-3r.yaml":                {"services.web.endpoints[0].expose", "services.web.health", "services.web.affinity"},
 		"cluster-nginx-worker-tier-10r.yaml":      {"services.web.endpoints[0].expose", "services.web.health"},
 		"containers-nginx-static-deployment.yaml": {"services.web.endpoints[0].expose", "services.web.health"},
-		"e2e-runner.zlayer.yml":                   {"services.e2e-runner.privileged", "services.e2e-runner.capabilities", "services.e2e-runner.devices", "services.e2e-runner.storage"},
-		"mac-gpu-mlx.zlayer.yml":                  {"services.llm.resources.gpu", "services.llm.storage", "services.llm.health"},
-		"mac-gpu-pytorch.zlayer.yml":              {"services.inference.resources.gpu", "services.inference.storage", "services.inference.health"},
+		"e2e-runner.zlayer.yml":                   nil,
+		"mac-gpu-mlx.zlayer.yml":                  {"services.llm.resources.gpu", "services.llm.health"},
+		"mac-gpu-pytorch.zlayer.yml":              {"services.inference.resources.gpu", "services.inference.health"},
 		"simple.yaml":                             {"services.web.endpoints[0].expose"},
 		"simple.zlayer.yml":                       {"services.web.endpoints[0].expose"},
 		"zlayer-web.zlayer.yml":                   {"services.web.endpoints[0].host", "services.web.health", "services.web.errors"},
-		"zsecrets.zlayer.yml":                     {"services.zsecrets.endpoints[0].expose", "services.zsecrets.health", "services.zsecrets.node_mode", "services.zsecrets.node_selector", "services.zsecrets.storage", "services.zsecrets.errors"},
+		"zsecrets.zlayer.yml":                     {"services.zsecrets.endpoints[0].expose", "services.zsecrets.health", "services.zsecrets.node_mode", "services.zsecrets.node_selector", "services.zsecrets.errors"},
 	}
 	// The stale files and a field each must be faulted for (the reason the
 	// README gives).

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -30,6 +31,7 @@ type bundleInput struct {
 	image     ocispec.ImageConfig
 	spec      *runtime.CreateSpec
 	volumeDir string // where volumes without a source live
+	namedDir  string // where the node's named volumes live
 	pidsLimit int64
 	net       netRecord         // the container's network
 	etc       map[string]string // /etc files to bind, destination to source
@@ -109,12 +111,31 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 	if fi, err := os.Stat(filepath.Join(in.rootfs, filepath.Clean(cwd))); err != nil || !fi.IsDir() {
 		return nil, nil, fmt.Errorf("container %s: working dir %q does not exist in the image; create it in the image or choose another: %w", in.id, cwd, runtime.ErrInvalidArgument)
 	}
-	host := hostname(in.id)
+	host := in.net.hostname(in.id)
 	env := processEnv(in.image.Env, in.spec.Env, host)
 	if err := checkEntrypoint(in.rootfs, args[0], env); err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
-	user, err := resolveUser(in.rootfs, in.image.User)
+	who := in.image.User
+	if in.spec.User != "" {
+		who = in.spec.User
+	}
+	user, err := resolveUser(in.rootfs, who)
+	if err != nil {
+		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
+	}
+	if len(in.spec.ExtraGroups) > 0 {
+		extra, err := resolveGroups(in.rootfs, in.spec.ExtraGroups)
+		if err != nil {
+			return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
+		}
+		for _, g := range extra {
+			if g != user.GID && !slices.Contains(user.AdditionalGids, g) {
+				user.AdditionalGids = append(user.AdditionalGids, g)
+			}
+		}
+	}
+	res, err := resources(in.spec.Resources, in.pidsLimit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
@@ -140,7 +161,7 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 			},
 			MaskedPaths:   maskedPaths[:],
 			ReadonlyPaths: readonlyPaths[:],
-			Resources:     resources(in.spec.Resources, in.pidsLimit),
+			Resources:     res,
 		},
 	}
 	applyNetwork(s, in.net)
@@ -164,34 +185,109 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: opts})
 	}
-	if err := applySeccomp(s); err != nil {
+	for _, v := range in.spec.Volumes {
+		if v.Kind != runtime.VolumeTmpfs {
+			continue
+		}
+		opts := []string{"nosuid", "nodev"}
+		if v.SizeBytes > 0 {
+			opts = append(opts, "size="+strconv.FormatInt(v.SizeBytes, 10))
+		}
+		if v.Mode != 0 {
+			opts = append(opts, "mode="+strconv.FormatUint(uint64(v.Mode), 8))
+		}
+		if v.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: path.Clean(v.Path), Type: "tmpfs", Source: "tmpfs", Options: opts})
+	}
+	if err := applySecurity(s, in.spec); err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
 	return s, mounts, nil
 }
 
 // resources turns the spec's limits into cgroup settings: CPU as a CFS
-// quota, a memory limit (with swap equal to it, so that a limit is a limit
-// even where swap exists), and a pids limit.
-func resources(r runtime.Resources, pids int64) *specs.LinuxResources {
+// quota, shares and a CPU set; a memory limit (with swap equal to it unless
+// asked otherwise, so that a limit is a limit even where swap exists), a
+// soft limit, swappiness and the OOM killer switch; the pids limit (the
+// request's, else the runtime's default); and the block I/O weight. A limit
+// this host's cgroups cannot hold is an error that names it.
+func resources(r runtime.Resources, pids int64) (*specs.LinuxResources, error) {
 	res := &specs.LinuxResources{Devices: deviceRules()}
-	if r.CPU > 0 {
-		quota := int64(r.CPU * cfsPeriod)
-		period := uint64(cfsPeriod)
-		res.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
-	}
-	if r.MemoryBytes > 0 {
-		limit := r.MemoryBytes
-		res.Memory = &specs.LinuxMemory{Limit: &limit}
-		if swapAccounting() {
-			swap := limit
-			res.Memory.Swap = &swap
+	if r.CPU > 0 || r.CPUShares > 0 || r.Cpuset != "" {
+		res.CPU = &specs.LinuxCPU{Cpus: r.Cpuset}
+		if r.CPU > 0 {
+			quota := int64(r.CPU * cfsPeriod)
+			period := uint64(cfsPeriod)
+			res.CPU.Quota, res.CPU.Period = &quota, &period
+		}
+		if r.CPUShares > 0 {
+			shares := r.CPUShares
+			res.CPU.Shares = &shares
 		}
 	}
-	if pids > 0 {
+	mem := &specs.LinuxMemory{}
+	if r.MemoryBytes > 0 {
+		limit := r.MemoryBytes
+		mem.Limit = &limit
+		if swapAccounting() && r.MemorySwapBytes == 0 {
+			swap := limit
+			mem.Swap = &swap
+		}
+	}
+	if r.MemorySwapBytes != 0 {
+		if !swapAccounting() {
+			return nil, fmt.Errorf("resources.memory_swap: this host's kernel does not account swap (no memory.memsw / memory.swap.max); drop the swap limit: %w", runtime.ErrNotSupported)
+		}
+		if r.MemorySwapBytes > 0 && r.MemorySwapBytes < r.MemoryBytes {
+			return nil, fmt.Errorf("resources.memory_swap %d: memory plus swap cannot be less than the memory limit %d: %w", r.MemorySwapBytes, r.MemoryBytes, runtime.ErrInvalidArgument)
+		}
+		if r.MemorySwapBytes > 0 && r.MemoryBytes == 0 {
+			return nil, fmt.Errorf("resources.memory_swap needs a memory limit (resources.memory) as well: %w", runtime.ErrInvalidArgument)
+		}
+		swap := r.MemorySwapBytes
+		mem.Swap = &swap
+	}
+	if r.MemoryReservationBytes > 0 {
+		v := r.MemoryReservationBytes
+		mem.Reservation = &v
+	}
+	if r.MemorySwappiness != nil {
+		v := uint64(*r.MemorySwappiness)
+		mem.Swappiness = &v
+	}
+	if r.OOMKillDisable {
+		v := true
+		mem.DisableOOMKiller = &v
+	}
+	if *mem != (specs.LinuxMemory{}) {
+		res.Memory = mem
+	}
+	if r.PidsLimit != 0 {
+		pids = r.PidsLimit
+	}
+	if pids != 0 {
 		res.Pids = &specs.LinuxPids{Limit: &pids}
 	}
-	return res
+	if r.BlkioWeight > 0 {
+		if !blkioWeight() {
+			return nil, fmt.Errorf("resources.blkio_weight: this host's I/O scheduler has no weights (no blkio.weight / io.weight); drop the weight: %w", runtime.ErrNotSupported)
+		}
+		w := r.BlkioWeight
+		res.BlockIO = &specs.LinuxBlockIO{Weight: &w}
+	}
+	return res, nil
+}
+
+// blkioWeight reports whether block I/O weights can be set.
+func blkioWeight() bool {
+	for _, p := range []string{"/sys/fs/cgroup/blkio/blkio.weight", "/sys/fs/cgroup/blkio/blkio.bfq.weight", "/sys/fs/cgroup/io.weight", "/sys/fs/cgroup/io.bfq.weight"} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // swapAccounting reports whether memory+swap limits can be set (cgroup v1
@@ -212,13 +308,26 @@ func volumeMounts(in bundleInput) ([]runtime.Mount, error) {
 	// Names and paths were checked once, by CreateSpec.Validate.
 	for _, v := range in.spec.Volumes {
 		src := v.Source
-		if src == "" {
+		switch {
+		case v.Kind == runtime.VolumeTmpfs:
+			continue // a mount of its own, not a bind
+		case v.Kind == runtime.VolumeNamed:
+			if in.namedDir == "" {
+				return nil, fmt.Errorf("container %s: volume %q: this runtime keeps no named volumes: %w", in.id, v.Name, runtime.ErrNotSupported)
+			}
+			src = filepath.Join(in.namedDir, v.Name)
+			if err := os.MkdirAll(src, 0o755); err != nil {
+				return nil, fmt.Errorf("container %s: volume %q: %w", in.id, v.Name, err)
+			}
+		case src == "":
 			src = filepath.Join(in.volumeDir, v.Name)
 			if err := os.MkdirAll(src, 0o755); err != nil {
 				return nil, fmt.Errorf("container %s: volume %q: %w", in.id, v.Name, err)
 			}
-		} else if _, err := os.Stat(src); err != nil {
-			return nil, fmt.Errorf("container %s: volume %q: source %s does not exist; create it first: %w", in.id, v.Name, src, runtime.ErrInvalidArgument)
+		default:
+			if _, err := os.Stat(src); err != nil {
+				return nil, fmt.Errorf("container %s: volume %q: source %s does not exist; create it first: %w", in.id, v.Name, src, runtime.ErrInvalidArgument)
+			}
 		}
 		out = append(out, runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly})
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +40,10 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err := checkLimits(cs.Resources); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	stopSignal, err := parseSignal(cs.StopSignal)
+	if err != nil {
+		return fmt.Errorf("container %s: stop signal: %w", id, err)
+	}
 	netRec, err := r.networkOf(cs)
 	if err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
@@ -54,6 +59,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	defer closeAll(held)
 	netRec.Ports = ports
+	netRec.Hostname, netRec.Nameservers, netRec.ExtraHosts = cs.Hostname, cs.Network.DNS, cs.Network.ExtraHosts
 	if netRec.Network != "" {
 		// Found by its name and its service's (all replicas), and by the
 		// aliases it asks for.
@@ -147,13 +153,13 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	r.step("create:mounted")
 	tMounted = time.Now()
-	etc, err := etcFiles(dir, hostname(id), netRec)
+	etc, err := etcFiles(dir, id, netRec)
 	if err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
-		volumeDir: filepath.Join(dir, "volumes"), pidsLimit: r.opt.pidsLimit,
+		volumeDir: filepath.Join(dir, "volumes"), namedDir: filepath.Join(r.root, "volumes"), pidsLimit: r.opt.pidsLimit,
 		net: netRec, etc: etc,
 	})
 	if err != nil {
@@ -167,7 +173,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		ID: id, Key: key, Image: cs.Image, ImageDigest: img.Digest, Platform: img.Platform,
 		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
 		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: cs.Resources, Labels: cs.Labels, AutoRemove: cs.AutoRemove,
-		NetworkMode: netRec.Mode, Ports: ports,
+		NetworkMode: netRec.Mode, Ports: ports, StopSignal: stopSignal, User: cs.User, Security: cs.Security,
 	}
 	if m.Platform.OS == "" {
 		m.Platform = r.Platforms()[0]
@@ -187,7 +193,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		if err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
-		if err := writeHosts(dir, hostname(id), netRec.Attachment.Address.Addr()); err != nil {
+		if err := writeHosts(dir, id, &netRec, netRec.Attachment.Address.Addr()); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
 		r.step("create:attached")
@@ -368,7 +374,8 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	return statedir.WriteStart(s.dir, start)
 }
 
-// Stop implements runtime.Lifecycle: SIGTERM, then SIGKILL after timeout.
+// Stop implements runtime.Lifecycle: the container's stop signal (SIGTERM
+// unless it asked for another), then SIGKILL after timeout.
 func (r *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
 	s, unlock, err := r.locked(id)
 	if err != nil {
@@ -380,7 +387,11 @@ func (r *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time
 		// stays created).
 		return nil
 	}
-	if err := r.signal(ctx, s, unix.SIGTERM); err != nil {
+	sig := unix.SIGTERM
+	if s.meta.StopSignal != 0 {
+		sig = s.meta.StopSignal
+	}
+	if err := r.signal(ctx, s, sig); err != nil {
 		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
@@ -672,7 +683,46 @@ func checkLimits(r runtime.Resources) error {
 	if r.CPU > 0 && r.CPU < 0.01 {
 		return fmt.Errorf("CPU limit %g: the smallest is 0.01: %w", r.CPU, runtime.ErrInvalidArgument)
 	}
+	if r.Cpuset != "" {
+		n := goruntime.NumCPU()
+		for _, part := range strings.Split(r.Cpuset, ",") {
+			lo, hi, _ := strings.Cut(part, "-")
+			if hi == "" {
+				hi = lo
+			}
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if err1 != nil || err2 != nil || a < 0 || b < a {
+				return fmt.Errorf("cpuset %q: want CPU numbers and ranges, like 0-1,3: %w", r.Cpuset, runtime.ErrInvalidArgument)
+			}
+			if b >= n {
+				return fmt.Errorf("cpuset %q: this node has CPUs 0 to %d: %w", r.Cpuset, n-1, runtime.ErrInvalidArgument)
+			}
+		}
+	}
 	return nil
+}
+
+// parseSignal reads a signal as docker's --stop-signal does: a name with
+// or without SIG (SIGQUIT, quit) or a number; "" is 0, the default.
+func parseSignal(s string) (unix.Signal, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("%q is not a signal number (1 to 64): %w", s, runtime.ErrInvalidArgument)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("%q is not a signal (like SIGTERM, SIGQUIT or 3): %w", s, runtime.ErrInvalidArgument)
 }
 
 // closeAll closes files, ignoring errors: this process's copies of

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
@@ -51,6 +52,31 @@ type netRecord struct {
 	Aliases []string `json:"aliases,omitempty"`
 	// Attachment is what attaching gave, once it has.
 	Attachment *network.Attachment `json:"attachment,omitempty"`
+	// Hostname is the container's hostname when the request set one.
+	Hostname string `json:"hostname,omitempty"`
+	// Nameservers replace DNS as the container's nameservers when set.
+	Nameservers []netip.Addr `json:"nameservers,omitempty"`
+	// ExtraHosts are more /etc/hosts entries.
+	ExtraHosts []runtime.HostEntry `json:"extra_hosts,omitempty"`
+}
+
+// hostname is the container's hostname: the request's, else its id cut to
+// the 63 characters a host name may have.
+func (rec *netRecord) hostname(id runtime.ContainerID) string {
+	if rec != nil && rec.Hostname != "" {
+		return rec.Hostname
+	}
+	return hostname(id)
+}
+
+// hosts is the container's /etc/hosts: its own name at addr, then the
+// request's extra entries.
+func (rec *netRecord) hosts(id runtime.ContainerID, addr netip.Addr) []byte {
+	b := network.Hosts(rec.hostname(id), addr)
+	for _, h := range rec.ExtraHosts {
+		b = append(b, []byte(h.Address.String()+"\t"+h.Name+"\n")...)
+	}
+	return b
 }
 
 // networkOf resolves the request's mode: the default network when it
@@ -191,8 +217,8 @@ func (rec *netRecord) status() *runtime.NetworkStatus {
 // /etc/resolv.conf into dir/etc, to be bind-mounted; for the host's
 // network they are the host's own hosts and resolv.conf. It returns the
 // mounts, destination to source.
-func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
-	if rec.Mode == runtime.NetworkHost {
+func etcFiles(dir string, id runtime.ContainerID, rec netRecord) (map[string]string, error) {
+	if rec.Mode == runtime.NetworkHost && len(rec.ExtraHosts) == 0 && len(rec.Nameservers) == 0 {
 		return map[string]string{"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}, nil
 	}
 	etc := filepath.Join(dir, "etc")
@@ -200,10 +226,35 @@ func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
 		return nil, err
 	}
 	host := hostResolvConf(rec.DNS)
+	resolv := network.ResolvConf(host, rec.DNS)
+	if len(rec.Nameservers) > 0 {
+		// The request's nameservers in place of any, the host's search
+		// domains and options kept.
+		resolv = nil
+		for _, a := range rec.Nameservers {
+			resolv = append(resolv, []byte("nameserver "+a.String()+"\n")...)
+		}
+		for _, line := range strings.Split(string(network.ResolvConf(host, netip.Addr{})), "\n") {
+			if line != "" && !strings.HasPrefix(line, "nameserver ") {
+				resolv = append(resolv, []byte(line+"\n")...)
+			}
+		}
+	}
 	files := map[string][]byte{
-		"hosts":       network.Hosts(hostname, netip.Addr{}),
-		"hostname":    []byte(hostname + "\n"),
-		"resolv.conf": network.ResolvConf(host, rec.DNS),
+		"hosts":       rec.hosts(id, netip.Addr{}),
+		"hostname":    []byte(rec.hostname(id) + "\n"),
+		"resolv.conf": resolv,
+	}
+	if rec.Mode == runtime.NetworkHost {
+		hosts, err := os.ReadFile("/etc/hosts")
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range rec.ExtraHosts {
+			hosts = append(hosts, []byte(h.Address.String()+"\t"+h.Name+"\n")...)
+		}
+		files["hosts"] = hosts
+		delete(files, "hostname")
 	}
 	mounts := map[string]string{}
 	for name, b := range files {
@@ -218,8 +269,8 @@ func etcFiles(dir, hostname string, rec netRecord) (map[string]string, error) {
 
 // writeHosts writes the container's /etc/hosts with its address, in
 // place: the file is bind-mounted already, so it must keep its inode.
-func writeHosts(dir, hostname string, addr netip.Addr) error {
-	return os.WriteFile(filepath.Join(dir, "etc", "hosts"), network.Hosts(hostname, addr), 0o644)
+func writeHosts(dir string, id runtime.ContainerID, rec *netRecord, addr netip.Addr) error {
+	return os.WriteFile(filepath.Join(dir, "etc", "hosts"), rec.hosts(id, addr), 0o644)
 }
 
 // reattach makes the container in dir a namespace and an attachment
@@ -248,7 +299,7 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 		err = wait()
 	}
 	if err == nil {
-		err = writeHosts(dir, hostname(id), rec.Attachment.Address.Addr())
+		err = writeHosts(dir, id, rec, rec.Attachment.Address.Addr())
 	}
 	if err != nil {
 		// Left detached, so that the next start tries again from scratch.

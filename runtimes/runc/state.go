@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
@@ -46,6 +47,12 @@ type meta struct {
 	NetworkMode string `json:"network_mode,omitempty"`
 	// Ports are the published ports, every host port chosen.
 	Ports []runtime.PortMapping `json:"ports,omitempty"`
+	// StopSignal is the signal Stop sends first; 0 is SIGTERM.
+	StopSignal unix.Signal `json:"stop_signal,omitempty"`
+	// User is the user the process runs as, as asked (empty: the image's).
+	User string `json:"user,omitempty"`
+	// Security is the confinement asked for.
+	Security runtime.Security `json:"security,omitzero"`
 }
 
 // shimRecord identifies the shim of the current run; start (the process's

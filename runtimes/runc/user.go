@@ -141,3 +141,33 @@ func readColon(r io.Reader, n int) [][]string {
 	}
 	return out
 }
+
+// resolveGroups turns group names or gids into gids, reading the
+// container's /etc/group for names (docker run --group-add).
+func resolveGroups(rootfs string, names []string) ([]uint32, error) {
+	var groups [][]string
+	if f, err := os.Open(filepath.Join(rootfs, "etc", "group")); err == nil {
+		groups = readColon(f, 4)
+		f.Close()
+	}
+	out := make([]uint32, 0, len(names))
+	for _, n := range names {
+		if id, err := strconv.ParseUint(n, 10, 32); err == nil {
+			out = append(out, uint32(id))
+			continue
+		}
+		found := false
+		for _, g := range groups {
+			if g[0] == n {
+				if gid, err := strconv.ParseUint(g[2], 10, 32); err == nil {
+					out, found = append(out, uint32(gid)), true
+				}
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("extra group %q: no such group in the image's /etc/group; use a numeric gid or add the group to the image: %w", n, runtime.ErrInvalidArgument)
+		}
+	}
+	return out, nil
+}

@@ -43,6 +43,9 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if m := cs.Network.Mode; m != "" && m != runtime.NetworkBridge && m != runtime.NetworkNone {
 		return fmt.Errorf("container %s: network %s: a wasm module has no network interface of its own (WASI preview 1 has no sockets to connect with); use --network bridge or none: %w", id, m, runtime.ErrNotSupported)
 	}
+	if field := unsupportedField(cs); field != "" {
+		return fmt.Errorf("container %s: %s: a wasm module has no processes, users, devices or kernel settings to apply it to; drop it, or run a Linux image: %w", id, field, runtime.ErrNotSupported)
+	}
 	if cs.Resources.MemoryBytes < 0 || cs.Resources.MemoryBytes > 0 && cs.Resources.MemoryBytes < wasmPage {
 		return fmt.Errorf("container %s: memory limit %d bytes: a module needs at least one 64 KiB page; set resources.memory to 64Ki or more, or 0 for none: %w", id, cs.Resources.MemoryBytes, runtime.ErrInvalidArgument)
 	}
@@ -94,7 +97,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		return fmt.Errorf("container %s: workdir %q must be an absolute path: %w", id, rec.Workdir, runtime.ErrInvalidArgument)
 	}
 	rec.Env = environ(mod.Env, cs.Env, rec.Workdir)
-	if rec.Mounts, err = r.mounts(dir, cs.Volumes); err != nil {
+	if rec.Mounts, err = r.mounts(dir, cs.Volumes, cs.Security.ReadOnlyRootFS); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	if err := r.withHost(ctx, func() error { return r.client.Prepare(ctx, rec.Module) }); err != nil {
@@ -192,8 +195,8 @@ func environ(image []string, extra []string, workdir string) []string {
 // mounts preopens the container's scratch directory as "/" and each
 // volume at its path (a volume without a source gets a directory of its
 // own in the container's state directory).
-func (r *Runtime) mounts(dir string, vols []runtime.Volume) ([]host.Mount, error) {
-	out := []host.Mount{{HostPath: filepath.Join(dir, "scratch"), GuestPath: "/"}}
+func (r *Runtime) mounts(dir string, vols []runtime.Volume, readOnlyRoot bool) ([]host.Mount, error) {
+	out := []host.Mount{{HostPath: filepath.Join(dir, "scratch"), GuestPath: "/", ReadOnly: readOnlyRoot}}
 	// Names and paths were checked by CreateSpec.Validate; "/" is the
 	// scratch directory's.
 	for _, v := range vols {
@@ -201,6 +204,17 @@ func (r *Runtime) mounts(dir string, vols []runtime.Volume) ([]host.Mount, error
 			return nil, fmt.Errorf("volume %q: path / is the module's scratch directory; mount the volume below it, such as /data: %w", v.Name, runtime.ErrInvalidArgument)
 		}
 		src := v.Source
+		switch {
+		case v.Kind == runtime.VolumeTmpfs:
+			return nil, fmt.Errorf("volume %q: a wasm module has no tmpfs (its files are host directories); use a volume of its own instead: %w", v.Name, runtime.ErrNotSupported)
+		case v.Kind == runtime.VolumeNamed:
+			src = filepath.Join(r.root, "volumes", v.Name)
+			if err := os.MkdirAll(src, 0o755); err != nil {
+				return nil, fmt.Errorf("volume %q: %w", v.Name, err)
+			}
+			out = append(out, host.Mount{HostPath: src, GuestPath: path.Clean(v.Path), ReadOnly: v.ReadOnly})
+			continue
+		}
 		if src == "" {
 			src = filepath.Join(dir, "volumes", v.Name)
 			if err := os.MkdirAll(src, 0o755); err != nil {
@@ -474,4 +488,41 @@ func (r *Runtime) publish(rec *record) {
 		return
 	}
 	r.opts.names.Publish(rec.Key, []string{rec.ID.String(), rec.ID.Service}, rec.Group, rec.Aliases)
+}
+
+// unsupportedField names the first field of cs that has no meaning for a
+// wasm module (a process's user, capabilities, devices, kernel settings,
+// cgroup extras), or "".
+func unsupportedField(cs *runtime.CreateSpec) string {
+	sec, res := cs.Security, cs.Resources
+	switch {
+	case sec.Privileged:
+		return "privileged"
+	case len(sec.CapAdd) > 0 || len(sec.CapDrop) > 0:
+		return "capabilities"
+	case len(sec.Devices) > 0:
+		return "devices"
+	case len(sec.Sysctls) > 0:
+		return "sysctls"
+	case len(sec.Ulimits) > 0:
+		return "ulimits"
+	case sec.Seccomp != "" || sec.AllowNewPrivileges:
+		return "security_opt"
+	case sec.PidHost:
+		return "pid_mode"
+	case sec.IpcHost:
+		return "ipc_mode"
+	case cs.User != "" || len(cs.ExtraGroups) > 0:
+		return "user"
+	case res.PidsLimit != 0 || res.Cpuset != "" || res.CPUShares != 0 || res.MemorySwapBytes != 0 ||
+		res.MemoryReservationBytes != 0 || res.MemorySwappiness != nil || res.OOMScoreAdj != nil || res.OOMKillDisable || res.BlkioWeight != 0:
+		return "resources (beyond cpu and memory)"
+	case len(cs.Network.DNS) > 0 || len(cs.Network.ExtraHosts) > 0:
+		return "dns and extra_hosts"
+	case cs.Hostname != "":
+		return "hostname"
+	case cs.StopSignal != "":
+		return "stop_signal (a module is stopped, not signalled)"
+	}
+	return ""
 }
