@@ -128,6 +128,10 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	if err := validateDeployment(d); err != nil {
 		return Result{}, err
 	}
+	d, err := a.resolveRefs(d)
+	if err != nil {
+		return Result{}, err
+	}
 	a.deployMu.Lock()
 	defer a.deployMu.Unlock()
 	res := Result{Deployment: d.Name}
@@ -264,6 +268,9 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 	// the new one from getting its own; end it first.
 	a.unsupervise(id)
 	cs := svc.CreateSpec()
+	if err := a.withSecrets(cs, svc); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
 	if id.Replica > 0 {
 		// One host port, one holder: the first replica publishes the
 		// service's public endpoints (spec warns of it); the others are

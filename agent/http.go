@@ -120,6 +120,9 @@ func (a *Agent) newHandler() (http.Handler, error) {
 	if a.opts.networks != nil {
 		opts = append(opts, server.WithNetworks(networks{a.opts.networks}))
 	}
+	if a.opts.secrets != nil {
+		opts = append(opts, server.WithSecrets(secretStore{a.opts.secrets}))
+	}
 	return server.New(apiRuntime{Runtime: a.rt, a: a}, append(opts, a.opts.serverOpts...)...)
 }
 

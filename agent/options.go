@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
+	"github.com/switchyard/switchyard/secrets"
 )
 
 // Option configures New.
@@ -36,6 +37,7 @@ type options struct {
 	serverOpts      []server.Option
 	loader          ImageLoader
 	networks        *network.Manager
+	secrets         *secrets.Store
 }
 
 // ImageLoader imports the images of an OCI image layout (directory or

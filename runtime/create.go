@@ -56,6 +56,24 @@ type CreateSpec struct {
 	StopSignal string `json:"stop_signal,omitempty"`
 	// Security holds the container's privileges and confinement.
 	Security Security `json:"security,omitzero"`
+	// Secrets are values the container gets that the runtime keeps out of
+	// its records, its logs and Inspect: never serialised, so a request
+	// that crosses the API has none.
+	Secrets []Secret `json:"-"`
+}
+
+// Secret is one secret a container gets: as the environment variable Env,
+// or as the file File (an absolute path, like /run/secrets/NAME, read-only).
+type Secret struct {
+	// Name is the secret's name in the node's store; Inspect shows Env's
+	// value as $S:Name.
+	Name string
+	// Env is the variable that holds the value, or "".
+	Env string
+	// File is the path that holds the value, or "".
+	File string
+	// Value is the secret.
+	Value []byte
 }
 
 // Security is what a container may do: its capabilities, devices, kernel
@@ -245,6 +263,11 @@ func (s *CreateSpec) Validate() error {
 	}
 	if err := s.validateSecurity(); err != nil {
 		return err
+	}
+	for i, sec := range s.Secrets {
+		if sec.Env == "" && sec.File == "" || sec.File != "" && !path.IsAbs(sec.File) || strings.ContainsAny(sec.Env, "=\x00") {
+			return fmt.Errorf("create spec: secrets[%d] %s: want an env variable name or an absolute file path: %w", i, sec.Name, ErrInvalidArgument)
+		}
 	}
 	for i, a := range s.Network.Aliases {
 		if msg := CheckName(a, "network alias"); msg != "" {

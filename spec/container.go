@@ -167,6 +167,11 @@ func (p *problems) validateContainer(sp string, s *ServiceSpec) {
 			p.addf(field(field(sp, "ulimits"), name), "%q is not a resource limit (want one of %s)", name, strings.Join(ulimitNames, ", "))
 		}
 	}
+	for i, name := range o.Secrets {
+		if msg := checkSecretName(name); msg != "" {
+			p.addf(index(field(sp, "secrets"), i), "%s", msg)
+		}
+	}
 	if o.StopSignal != "" && !validSignal(o.StopSignal) {
 		p.addf(field(sp, "stop_signal"), "%q is not a signal (like SIGTERM, SIGQUIT or 3)", o.StopSignal)
 	}

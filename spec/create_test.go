@@ -2,11 +2,13 @@ package spec_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/secrets"
 	"github.com/switchyard/switchyard/spec"
 )
 
@@ -124,5 +126,16 @@ services:
 	}
 	if cs.Resources.PidsLimit != 64 || cs.Resources.CPUShares != 512 {
 		t.Errorf("resources = %+v", cs.Resources)
+	}
+}
+
+// TestSecretNamesAgreeWithTheStore: a $S: reference the spec accepts names
+// a secret the store can hold, and the other way round.
+func TestSecretNamesAgreeWithTheStore(t *testing.T) {
+	for _, name := range []string{"db", "db-password", "DB_2", "1db", "-x", "a.b", "a/b", "", strings.Repeat("a", 64), strings.Repeat("a", 65), "é"} {
+		_, err := spec.Parse([]byte("version: v1\ndeployment: demo\nservices:\n  web:\n    image: busybox\n    env: {X: \"$S:" + name + "\"}\n"))
+		if specOK, storeOK := err == nil, secrets.CheckName(name) == ""; specOK != storeOK {
+			t.Errorf("%q: the spec says %v, the store %v", name, err, secrets.CheckName(name))
+		}
 	}
 }

@@ -162,6 +162,10 @@ type ServiceOptions struct {
 	// node's loopback: auto, always or never.
 	LocalhostReachability string `yaml:"localhost_reachability" enum:"auto|always|never" json:"localhost_reachability,omitempty"`
 
+	// Secrets are switchyard's own extension: secrets of the node's store
+	// mounted read-only at /run/secrets/NAME (ZLayer has no such field; a
+	// file that uses it is switchyard's).
+	Secrets []string `yaml:"secrets" json:"secrets,omitempty"`
 	// GPU is resources.gpu, the GPU request (read with resources).
 	GPU *GPU `yaml:"-" json:"gpu,omitempty"`
 }

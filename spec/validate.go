@@ -200,6 +200,14 @@ func (p *problems) validateEnv(ep string, env map[string]string) {
 			p.addf(kp, "environment variable name %q contains '=' or a NUL byte; use letters, digits and '_'", k)
 		case strings.IndexByte(env[k], 0) >= 0:
 			p.addf(kp, "the value contains a NUL byte, which no environment can hold")
+		default:
+			if ref, ok := strings.CutPrefix(env[k], SecretPrefix); ok {
+				if msg := checkSecretRef(ref); msg != "" {
+					p.addf(kp, "%s", msg)
+				}
+			} else if ref, ok := strings.CutPrefix(env[k], EnvPrefix); ok && !envNameRe.MatchString(ref) {
+				p.addf(kp, "%q after $E: is not an environment variable name; write $E:NAME with letters, digits and '_'", ref)
+			}
 		}
 	}
 }
@@ -359,6 +367,48 @@ func checkSchedule(s string) string {
 	for _, f := range fields {
 		if !cronFieldRe.MatchString(f) {
 			return fmt.Sprintf("schedule %q: field %q is not a cron field (numbers, names, ranges a-b, steps */n, lists a,b, * and ?)", s, f)
+		}
+	}
+	return ""
+}
+
+// The prefixes of env values that the agent resolves at up, as ZLayer's:
+// $E:NAME takes the agent's environment variable NAME, $S:NAME the secret
+// NAME of the node's store. Only a value that starts with one is resolved.
+const (
+	EnvPrefix    = "$E:"
+	SecretPrefix = "$S:"
+)
+
+// envNameRe is what an environment variable's name may be.
+var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkSecretRef says what is wrong with the NAME of $S:NAME, or "".
+func checkSecretRef(ref string) string {
+	if strings.HasPrefix(ref, "@") {
+		return fmt.Sprintf("%q is a cross-service secret reference, which this node does not offer; create the secret under a name of its own and write $S:NAME", SecretPrefix+ref)
+	}
+	if msg := checkSecretName(ref); msg != "" {
+		return msg + "; write $S:NAME"
+	}
+	return ""
+}
+
+// checkSecretName applies ZLayer's rule (secrets.CheckName, which spec
+// cannot import; a test keeps the two in step): a letter, then letters,
+// digits, '-' and '_', at most 64 characters.
+func checkSecretName(name string) string {
+	switch {
+	case name == "":
+		return "a secret needs a name"
+	case len(name) > 64:
+		return fmt.Sprintf("secret name %q is longer than 64 characters", name)
+	case !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z'):
+		return fmt.Sprintf("secret name %q must start with a letter", name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fmt.Sprintf("secret name %q has %q; use letters, digits, '-' and '_'", name, c)
 		}
 	}
 	return ""

@@ -107,6 +107,15 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 		case "manual":
 			add(field(sp, "scale.mode"), fmt.Sprintf("manual scaling: this node runs %d replica(s); change the count with scale: {mode: fixed, replicas: N}", replicasOr1(s)))
 		}
+		for _, k := range sortedKeys(s.Env) {
+			v := s.Env[k]
+			if !strings.HasPrefix(v, EnvPrefix) && !strings.HasPrefix(v, SecretPrefix) && (strings.Contains(v, EnvPrefix) || strings.Contains(v, SecretPrefix)) {
+				add(field(field(sp, "env"), k), "taken literally: only a value that starts with $E: or $S: is resolved (as in ZLayer); give the whole value its own variable or secret")
+			}
+		}
+		if len(s.Secrets) > 0 {
+			add(field(sp, "secrets"), "secrets is switchyard's own field, not ZLayer's; ZLayer would refuse this file (use env: {NAME: $S:secret} for a file both accept)")
+		}
 		if s.RType == RTypeCron {
 			add(field(sp, "rtype"), "not acted on: cron services are registered but not run by this node yet; run the job by hand with `switchyard run`")
 		}

@@ -32,6 +32,7 @@ import (
 	"github.com/switchyard/switchyard/runtimes/remote"
 	"github.com/switchyard/switchyard/runtimes/runc"
 	"github.com/switchyard/switchyard/runtimes/wasm"
+	"github.com/switchyard/switchyard/secrets"
 )
 
 // Config is everything a node is made of.
@@ -150,6 +151,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}
 	n.closers = append(n.closers, store.Close)
 	nets := openNetworks(ctx, cfg, log)
+	// The node's secrets: resolved by the agent at each create, written by
+	// runc only under the store's own directory.
+	keep, err := secrets.Open(filepath.Join(cfg.Agent.Root, "secrets"))
+	if err != nil {
+		return nil, err
+	}
 	if nets != nil {
 		n.closers = append(n.closers, nets.Close)
 	}
@@ -215,7 +222,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		agent.WithRootLock(lock),
 		agent.WithLogger(log),
 		agent.WithInspector(imgs),
-		agent.WithVersion(cfg.Version))
+		agent.WithVersion(cfg.Version),
+		agent.WithSecrets(keep))
 	if nets != nil {
 		aopts = append(aopts, agent.WithNetworks(nets))
 	}
@@ -265,7 +273,8 @@ func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slo
 				bin = "runc"
 			}
 			ropts := []runc.Option{runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
-				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc"))}
+				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc")),
+				runc.WithSecretDir(filepath.Join(cfg.Agent.Root, "secrets", secrets.PrivateDir))}
 			if nets != nil {
 				ropts = append(ropts, runc.WithNetworks(nets))
 				// A container's network goes when it exits, even with no

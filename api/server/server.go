@@ -37,6 +37,7 @@ type options struct {
 	loadDir  string
 	metrics  http.Handler
 	networks Networks
+	secrets  Secrets
 }
 
 // Option configures a Server.
@@ -134,6 +135,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.imageRoutes(rt)
 	s.nodeRoutes()
 	s.networkRoutes()
+	s.secretRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route for %s %s: this daemon speaks API %s (see the api package docs): %w",
 			r.Method, r.URL.Path, api.Version, runtime.ErrNotFound))

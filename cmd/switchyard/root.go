@@ -71,6 +71,7 @@ func newRootCmd() *cobra.Command {
 		newPsCmd(o),
 		newInfoCmd(o),
 		newNetworkCmd(o),
+		newSecretCmd(o),
 		newStatsCmd(o),
 		newPullCmd(o),
 		newImagesCmd(o),

@@ -31,6 +31,7 @@ func TestLayering(t *testing.T) {
 		{"images", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/registry", "github.com/spf13/cobra"}},
 		{"registry", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		// Networks sit beside the image store: runtimes attach to them.
+		{"secrets", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", module + "/network", "net/http", "github.com/spf13/cobra"}},
 		{"network", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "github.com/spf13/cobra"}},
 		// Local runtimes run what the node's store holds; the node pulls.
 		{"runtimes/runc", []string{module + "/spec", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},

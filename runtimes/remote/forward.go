@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"time"
@@ -11,7 +12,12 @@ import (
 )
 
 // Create implements runtime.Lifecycle.
+// Secrets are not sent to a delegate: the request's JSON form has none,
+// so a request with secrets is refused rather than run without them.
 func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+	if cs != nil && len(cs.Secrets) > 0 {
+		return fmt.Errorf("container %s: secrets are not sent to a delegate; create the secret on the delegate's node and deploy there: %w", id, runtime.ErrNotSupported)
+	}
 	return r.wrap(r.c.Create(ctx, id, cs))
 }
 

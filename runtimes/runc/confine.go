@@ -269,3 +269,61 @@ func ownBounding() map[string]bool {
 	}
 	return out
 }
+
+// writeSecretBundle writes the OCI config of a container that gets
+// secrets, with their values, into the container's directory under the
+// secret dir (0700), links the bundle's config.json to it, and writes each
+// file secret there for a read-only bind. It returns the environment to
+// record: each secret's variable as $S:NAME, never its value.
+func (r *Runtime) writeSecretBundle(key, dir string, s *specs.Spec, secrets []runtime.Secret) ([]string, error) {
+	if r.opt.secretDir == "" {
+		return nil, fmt.Errorf("secrets: this runtime keeps none (it has no secret dir): %w", runtime.ErrNotSupported)
+	}
+	priv := filepath.Join(r.opt.secretDir, key)
+	if err := os.MkdirAll(filepath.Join(priv, "files"), 0o700); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	if err := os.Chmod(priv, 0o700); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	recorded := slices.Clone(s.Process.Env)
+	for i, sec := range secrets {
+		if sec.Env != "" {
+			s.Process.Env = setEnv(s.Process.Env, sec.Env+"="+string(sec.Value))
+			recorded = setEnv(recorded, sec.Env+"=$S:"+sec.Name)
+		}
+		if sec.File != "" {
+			src := filepath.Join(priv, "files", strconv.Itoa(i))
+			// Readable by the container's user whoever it is; the
+			// directories above are closed to everyone but root.
+			if err := os.WriteFile(src, sec.Value, 0o444); err != nil {
+				return nil, fmt.Errorf("secret %s: %w", sec.Name, err)
+			}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: sec.File, Type: "bind", Source: src, Options: []string{"rbind", "rprivate", "ro", "nosuid", "nodev", "noexec"}})
+		}
+	}
+	config := filepath.Join(priv, "config.json")
+	if err := writeJSON(config, s); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	if err := os.Chmod(config, 0o600); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	if err := os.Symlink(config, filepath.Join(dir, "bundle", "config.json")); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	return recorded, nil
+}
+
+// setEnv sets KEY=VALUE in env, in place of an entry for KEY.
+func setEnv(env []string, kv string) []string {
+	k, _, _ := strings.Cut(kv, "=")
+	for i, e := range env {
+		if ek, _, _ := strings.Cut(e, "="); ek == k {
+			out := slices.Clone(env)
+			out[i] = kv
+			return out
+		}
+	}
+	return append(slices.Clone(env), kv)
+}

@@ -165,13 +165,18 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, "bundle", "config.json"), ospec); err != nil {
+	recordedEnv := ospec.Process.Env
+	if len(cs.Secrets) > 0 {
+		if recordedEnv, err = r.writeSecretBundle(key, dir, ospec, cs.Secrets); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+	} else if err := writeJSON(filepath.Join(dir, "bundle", "config.json"), ospec); err != nil {
 		return fmt.Errorf("container %s: bundle: %w", id, err)
 	}
 	r.step("create:bundle")
 	m := meta{
 		ID: id, Key: key, Image: cs.Image, ImageDigest: img.Digest, Platform: img.Platform,
-		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: ospec.Process.Env,
+		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: recordedEnv,
 		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: cs.Resources, Labels: cs.Labels, AutoRemove: cs.AutoRemove,
 		NetworkMode: netRec.Mode, Ports: ports, StopSignal: stopSignal, User: cs.User, Security: cs.Security,
 	}
@@ -562,6 +567,11 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 	}
 	step("remove:unmounted")
 	tUnmounted = time.Now()
+	if r.opt.secretDir != "" {
+		if err := os.RemoveAll(filepath.Join(r.opt.secretDir, key)); err != nil {
+			r.opt.logger.Warn("remove: secrets", "key", key, "err", err)
+		}
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
 	}
@@ -663,6 +673,15 @@ func (r *Runtime) sweepUnfinished(ctx context.Context) {
 		if d.IsDir() && !named[d.Name()] {
 			r.opt.logger.Warn("runc runtime: removing a container directory no name points at", "key", d.Name())
 			r.destroy(ctx, d.Name(), r.dirOf(d.Name()), noStep)
+		}
+	}
+	if r.opt.secretDir != "" {
+		// Secrets of containers that are gone (a removal cut short).
+		held, _ := os.ReadDir(r.opt.secretDir)
+		for _, d := range held {
+			if _, err := os.Stat(r.dirOf(d.Name())); errors.Is(err, os.ErrNotExist) {
+				os.RemoveAll(filepath.Join(r.opt.secretDir, d.Name()))
+			}
 		}
 	}
 }

@@ -31,6 +31,9 @@ type options struct {
 	// exitHook is the command a shim runs when its container exits, with
 	// "--dir DIR" appended, for a container on a network.
 	exitHook []string
+	// secretDir is where the files of containers that hold secrets live
+	// (their OCI config, their secret files); "" refuses secrets.
+	secretDir string
 }
 
 // DefaultPIDsLimit is the pids limit every container gets unless
@@ -73,6 +76,22 @@ func defaultShim(exe string) []string {
 func isExecutable(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// WithSecretDir sets where the runtime keeps what it writes of the secrets
+// a container gets: the container's OCI config (which holds their values in
+// its environment; the bundle links to it) and the files mounted at their
+// paths, one directory per container, made 0700. It belongs under the
+// node's secret store (secrets.PrivateDir). Without it a request with
+// secrets is refused.
+func WithSecretDir(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return fmt.Errorf("secret dir: empty path: %w", runtime.ErrInvalidArgument)
+		}
+		o.secretDir = dir
+		return nil
+	}
 }
 
 // WithRuncBinary sets the OCI runtime binary: a path, or a name looked up
