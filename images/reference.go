@@ -33,6 +33,8 @@ type Reference struct {
 	Size int64
 	// Created is the newest build time among the present entries.
 	Created time.Time
+	// Annotations are the target's own: the index's, or the manifest's.
+	Annotations map[string]string
 }
 
 // Entry is one platform of a reference.
@@ -77,12 +79,13 @@ func (r Reference) PresentPlatforms() []ocispec.Platform {
 // Info converts the reference to the contract's ImageInfo.
 func (r Reference) Info() runtime.ImageInfo {
 	info := runtime.ImageInfo{
-		Reference: r.Name,
-		Digest:    r.Digest,
-		MediaType: r.MediaType,
-		Size:      r.Size,
-		Platforms: r.Platforms(),
-		Created:   r.Created,
+		Reference:   r.Name,
+		Digest:      r.Digest,
+		MediaType:   r.MediaType,
+		Size:        r.Size,
+		Platforms:   r.Platforms(),
+		Created:     r.Created,
+		Annotations: r.Annotations,
 	}
 	for _, e := range r.Entries {
 		info.Manifests = append(info.Manifests, runtime.ImageManifest{
@@ -108,6 +111,8 @@ type indexRecord struct {
 	MediaType string       `json:"media_type"`
 	Size      int64        `json:"size"`
 	Manifests []indexEntry `json:"manifests"`
+	// Annotations are the index's own.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // indexEntry is one image manifest an index lists.
@@ -234,9 +239,11 @@ func describe(tx *bolt.Tx, norm string, t refRecord) (Reference, error) {
 		}
 		out.Size = add(img)
 		out.Entries = []Entry{{Platform: img.Platform, Digest: img.Digest, Present: true, Size: img.Size}}
+		out.Annotations = img.Annotations
 		return out, nil
 	}
 	out.Size = ix.Size
+	out.Annotations = ix.Annotations
 	for _, e := range ix.Manifests {
 		en := Entry{Digest: e.Digest}
 		if e.Platform != nil {

@@ -48,6 +48,8 @@ type Image struct {
 	Size int64 `json:"size"`
 	// Created is when the image was built, if the config says.
 	Created time.Time `json:"created,omitzero"`
+	// Annotations are the manifest's own.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Layer is one layer of an image.

@@ -77,7 +77,7 @@ func (s *Store) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex, p
 		if err := json.Unmarshal(raw, &doc); err != nil {
 			return refRecord{}, nil, nil, fmt.Errorf("index %s: %w: %w", dgst, runtime.ErrInvalidArgument, err)
 		}
-		rec := indexRecord{MediaType: string(mt), Size: int64(len(raw))}
+		rec := indexRecord{MediaType: string(mt), Size: int64(len(raw)), Annotations: doc.Annotations}
 		for _, d := range doc.Manifests {
 			if IsIndexMediaType(d.MediaType) || IsAttestation(d) {
 				continue
@@ -278,6 +278,7 @@ func (s *Store) writeManifest(ctx context.Context, img v1.Image, prog *progress,
 		ConfigDigest:    m.Config.Digest.String(),
 		ConfigSize:      m.Config.Size,
 		Size:            m.Config.Size,
+		Annotations:     m.Annotations,
 	}
 	jobs := []blobJob{{
 		digest: out.ConfigDigest, size: m.Config.Size,

@@ -18,6 +18,11 @@ import (
 type CreateSpec struct {
 	// Image is the reference of the image to run. Required.
 	Image string `json:"image"`
+	// Runtime, when set, names the runtime that must run the container
+	// (docker's --runtime, a CRI runtime handler); a composite refuses,
+	// naming both, when that runtime cannot run the image. The label
+	// LabelRuntime says the same.
+	Runtime string `json:"runtime,omitempty"`
 	// Platform is the platform the workload declares; nil routes by the
 	// image's platforms. A runtime runs the manifest of this platform.
 	Platform *ocispec.Platform `json:"platform,omitempty"`
@@ -125,6 +130,22 @@ type Ulimit struct {
 	// Hard is the hard limit.
 	Hard int64 `json:"hard"`
 }
+
+// The labels that name the runtime of a container: switchyard's own, and
+// ZLayer's isolation label, which counts where a runtime of its value
+// exists.
+const (
+	LabelRuntime         = "switchyard.runtime"
+	LabelZLayerIsolation = "com.zlayer.isolation"
+)
+
+// The image annotations that name the runtime of an image: switchyard's
+// own and ZLayer's runtime marker, which counts where a runtime of its
+// value exists.
+const (
+	AnnotationRuntime       = "switchyard.runtime"
+	AnnotationZLayerRuntime = "com.zlayer.runtime"
+)
 
 // Network modes a create request may name besides a network.
 const (

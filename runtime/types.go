@@ -103,6 +103,9 @@ type ImageInfo struct {
 	// Runtimes names the runtimes that can run the image (set by the
 	// composite when it merges lists).
 	Runtimes []string `json:"runtimes,omitempty"`
+	// Annotations are the image's own: its index's, or its manifest's.
+	// AnnotationRuntime names the runtime that must run it.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // ImageManifest is one platform of an image.

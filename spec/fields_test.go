@@ -89,6 +89,7 @@ func TestZLayerFieldErrors(t *testing.T) {
 		{"bad cpuset", "resources: {cpuset: 3-1}", []fe{"services.web.resources.cpuset|6|\"3-1\" is not a CPU list (want CPU numbers and ranges, like 0-3,5)"}},
 		{"adaptive min above max", "scale: {mode: adaptive, min: 5, max: 2}", []fe{"services.web.scale.min|6|scale min (5) cannot be greater than max (2)"}},
 		{"fixed with min", "scale: {mode: fixed, min: 2}", []fe{"services.web.scale.min|6|min is not a field of scale mode fixed (its fields: mode, replicas)"}},
+		{"bad osVersion", "platform: {os: windows, arch: amd64, osVersion: ltsc2019}", []fe{"services.web.platform.osVersion|6|\"ltsc2019\" is not an OS version; write the build family's dotted numbers, like 10.0.17763 (or 10.0.17763.1234)"}},
 		{"deployment name too short", "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,3 +108,14 @@ func TestZLayerFieldErrors(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestPlatformOSVersion(t *testing.T) {
+	d := mustParse(t, svc("platform: {os: windows, arch: amd64, osVersion: 10.0.17763}"))
+	if p := d.Services["web"].Platform; p == nil || p.OS != "windows" || p.OSVersion != "10.0.17763" {
+		t.Errorf("platform = %+v", p)
+	}
+	d = mustParse(t, svc("platform: {os: macos, arch: arm64}"))
+	if p := d.Services["web"].Platform; p.OS != "darwin" {
+		t.Errorf("macos read as %+v, want darwin", p)
+	}
+}

@@ -36,6 +36,9 @@ var (
 	authFields       = []string{"username", "password", "token"}
 )
 
+// osVersionRe is what platform.osVersion may be: dotted numbers.
+var osVersionRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}$`)
+
 // yamlErrRe takes the line out of the YAML decoder's syntax errors.
 var yamlErrRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -304,6 +307,10 @@ func (p *problems) platform(path string, n *yaml.Node) *ocispec.Platform {
 		plat, msg := parsePlatform(s)
 		if msg != "" {
 			p.fail(path, position{}, "%q is not a platform: %s", s, msg)
+			return nil
+		}
+		if osVersion != "" && !osVersionRe.MatchString(osVersion) {
+			p.fail(field(path, "osVersion"), position{}, "%q is not an OS version; write the build family's dotted numbers, like 10.0.17763 (or 10.0.17763.1234)", osVersion)
 			return nil
 		}
 		plat.OSVersion = osVersion

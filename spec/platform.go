@@ -97,8 +97,11 @@ func checkPlatform(p ocispec.Platform) string {
 	if p.Variant != "" && !variantRe.MatchString(p.Variant) {
 		return fmt.Sprintf("variant %q is not a variant (want v followed by a number, like v7 or v8)", p.Variant)
 	}
-	if p.OSVersion != "" || len(p.OSFeatures) > 0 {
-		return "OS version and OS features cannot be declared in a spec (want os[/arch[/variant]])"
+	if len(p.OSFeatures) > 0 {
+		return "OS features cannot be declared in a spec (want os[/arch[/variant]], and osVersion for a Windows build family)"
+	}
+	if p.OSVersion != "" && !osVersionRe.MatchString(p.OSVersion) {
+		return fmt.Sprintf("OS version %q is not a version; write the build family's dotted numbers, like 10.0.17763", p.OSVersion)
 	}
 	return ""
 }

@@ -70,9 +70,9 @@ func TestServiceValidate(t *testing.T) {
 			"services.web.platform|0|\"/amd64\" is not a platform: no OS (want os[/arch[/variant]], like linux/amd64)",
 		}},
 		{"platform os version", func(s *ServiceSpec) {
-			s.Platform = &ocispec.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0"}
+			s.Platform = &ocispec.Platform{OS: "windows", Architecture: "amd64", OSVersion: "ltsc"}
 		}, []fe{
-			"services.web.platform|0|\"windows/amd64\" is not a platform: OS version and OS features cannot be declared in a spec (want os[/arch[/variant]])",
+			"services.web.platform|0|\"windows/amd64\" is not a platform: OS version \"ltsc\" is not a version; write the build family's dotted numbers, like 10.0.17763",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,6 +34,7 @@ type createFlags struct {
 	rm         bool
 	network    string
 	publish    []string
+	runtime    string
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -49,6 +50,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.pull, "pull", "missing", "pull the image: always, missing or never")
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp] (repeatable; CONTAINERPORT alone takes a free host port)")
 	fl.StringVar(&f.network, "network", "", "connect to a network: bridge (the default), none, host, or a network's name")
+	fl.StringVar(&f.runtime, "runtime", "", "the runtime that must run it (runc, wasm, a delegate's name); an image it cannot run is an error (default: chosen by platform)")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
 }
@@ -113,6 +115,9 @@ func (f *createFlags) serviceSpec(args []string) (runtime.ContainerID, *spec.Ser
 	}
 	svc.Command.Args = args[1:]
 	svc.Command.Workdir = f.workdir
+	if f.runtime != "" {
+		svc.Labels = map[string]string{runtime.LabelRuntime: f.runtime}
+	}
 
 	var id runtime.ContainerID
 	if f.name != "" {

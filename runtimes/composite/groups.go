@@ -2,6 +2,7 @@ package composite
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -56,12 +57,21 @@ type imagePlatforms struct {
 	// present are those whose content some store holds; empty when the
 	// platforms are only inspected, not pulled.
 	present []ocispec.Platform
+	// annotations are the image's own (its index's or manifest's), which
+	// may name its runtime.
+	annotations map[string]string
 }
 
 // merge adds what info says.
 func (p imagePlatforms) merge(info runtime.ImageInfo) imagePlatforms {
+	ann := maps.Clone(p.annotations)
+	if len(info.Annotations) > 0 && ann == nil {
+		ann = map[string]string{}
+	}
+	maps.Copy(ann, info.Annotations)
 	return imagePlatforms{
-		all:     mergePlatforms(slices.Clone(p.all), info.Platforms),
-		present: mergePlatforms(slices.Clone(p.present), info.PresentPlatforms()),
+		all:         mergePlatforms(slices.Clone(p.all), info.Platforms),
+		present:     mergePlatforms(slices.Clone(p.present), info.PresentPlatforms()),
+		annotations: ann,
 	}
 }

@@ -49,11 +49,26 @@ func (c *Runtime) serves(i int, p ocispec.Platform) bool {
 		if rp.OS != p.OS {
 			continue
 		}
-		if rp.Architecture == "" || p.Architecture == "" || platforms.Only(rp).Match(p) {
+		if (rp.Architecture == "" || p.Architecture == "" || platforms.Only(rp).Match(p)) && sameBuildFamily(rp.OSVersion, p.OSVersion) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameBuildFamily reports whether two OS versions (Windows's
+// major.minor.build[.revision]) are of one build family, as containerd's
+// Windows matcher has it, which it applies only on a Windows host: the
+// same major, minor and build. A side that does not say matches any.
+func sameBuildFamily(a, b string) bool {
+	if a == "" || b == "" {
+		return true
+	}
+	fa, fb := strings.Split(a, "."), strings.Split(b, ".")
+	if len(fa) < 3 || len(fb) < 3 {
+		return a == b
+	}
+	return slices.Equal(fa[:3], fb[:3])
 }
 
 // firstServing returns the first runtime that serves any of ps, or -1.
@@ -84,12 +99,15 @@ func (c *Runtime) cachedPlatforms(ref string) imagePlatforms {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	p := c.images[imageKey(ref)]
-	return imagePlatforms{all: slices.Clone(p.all), present: slices.Clone(p.present)}
+	return imagePlatforms{all: slices.Clone(p.all), present: slices.Clone(p.present), annotations: p.annotations}
 }
 
 // route chooses the runtime for a new container (the rules of the package
 // doc): the declared platform, else the image's platforms, else the primary.
 func (c *Runtime) route(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) (int, string, error) {
+	if name, by := c.namedRuntime(ctx, cs); name != "" {
+		return c.routeNamed(ctx, cs, name, by)
+	}
 	if cs.Platform != nil {
 		p := runtime.NormalizePlatform(*cs.Platform)
 		if i := c.firstServing([]ocispec.Platform{p}); i >= 0 {
@@ -166,4 +184,76 @@ func (c *Runtime) reason(what string, ps []ocispec.Platform) string {
 // how a particular program enables it.
 func defaultRemedy(p ocispec.Platform) string {
 	return "add a runtime that serves " + runtime.FormatPlatform(p) + " to this node"
+}
+
+// namedRuntime is the runtime the request names, and what names it: the
+// request's Runtime, switchyard's runtime label, ZLayer's isolation label
+// or the image's runtime annotation. ZLayer's names count only where a
+// runtime of that name exists here (its other values are ZLayer's own
+// runtimes); switchyard's always do.
+func (c *Runtime) namedRuntime(ctx context.Context, cs *runtime.CreateSpec) (string, string) {
+	switch {
+	case cs.Runtime != "":
+		return cs.Runtime, "the request's runtime"
+	case cs.Labels[runtime.LabelRuntime] != "":
+		return cs.Labels[runtime.LabelRuntime], "label " + runtime.LabelRuntime
+	case cs.Labels[runtime.LabelZLayerIsolation] != "" && c.indexOf(cs.Labels[runtime.LabelZLayerIsolation]) >= 0:
+		return cs.Labels[runtime.LabelZLayerIsolation], "label " + runtime.LabelZLayerIsolation
+	}
+	known := c.cachedPlatforms(cs.Image)
+	if len(known.all) == 0 {
+		c.loadImages(ctx)
+		known = c.cachedPlatforms(cs.Image)
+	}
+	ann := known.annotations
+	switch {
+	case ann[runtime.AnnotationRuntime] != "":
+		return ann[runtime.AnnotationRuntime], "image annotation " + runtime.AnnotationRuntime
+	case ann[runtime.AnnotationZLayerRuntime] != "" && c.indexOf(ann[runtime.AnnotationZLayerRuntime]) >= 0:
+		return ann[runtime.AnnotationZLayerRuntime], "image annotation " + runtime.AnnotationZLayerRuntime
+	}
+	return "", ""
+}
+
+// indexOf is the index of the runtime named name (case aside), or -1.
+func (c *Runtime) indexOf(name string) int {
+	for i, rt := range c.runtimes {
+		if strings.EqualFold(rt.Name(), name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// routeNamed routes to the runtime a request names, refusing, with both
+// names, when it does not exist or cannot run the platform the request
+// declares or the image is built for: never a silent fallback.
+func (c *Runtime) routeNamed(ctx context.Context, cs *runtime.CreateSpec, name, by string) (int, string, error) {
+	i := c.indexOf(name)
+	if i < 0 {
+		names := make([]string, len(c.runtimes))
+		for j, rt := range c.runtimes {
+			names[j] = rt.Name()
+		}
+		return -1, "", fmt.Errorf("%s names runtime %q, and this node has none of that name (it has %s): %w", by, name, strings.Join(names, ", "), runtime.ErrInvalidArgument)
+	}
+	rtName := c.runtimes[i].Name()
+	if cs.Platform != nil {
+		p := runtime.NormalizePlatform(*cs.Platform)
+		if !c.serves(i, p) {
+			return -1, "", fmt.Errorf("%s names runtime %s, which cannot run the declared platform %s (it runs %s); drop one of the two: %w",
+				by, rtName, runtime.FormatPlatform(p), formatAll(c.runtimes[i].Platforms()), runtime.ErrNotSupported)
+		}
+		return i, by + " (" + rtName + ")", nil
+	}
+	known := c.cachedPlatforms(cs.Image)
+	if len(known.all) == 0 {
+		c.loadImages(ctx)
+		known = c.cachedPlatforms(cs.Image)
+	}
+	if len(known.all) > 0 && !slices.ContainsFunc(known.all, func(p ocispec.Platform) bool { return c.serves(i, p) }) {
+		return -1, "", fmt.Errorf("%s names runtime %s, which cannot run image %s (built for %s; %s runs %s); drop the runtime, or run an image built for it: %w",
+			by, rtName, cs.Image, formatAll(known.all), rtName, formatAll(c.runtimes[i].Platforms()), runtime.ErrNotSupported)
+	}
+	return i, by + " (" + rtName + ")", nil
 }

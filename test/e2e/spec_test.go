@@ -101,3 +101,20 @@ services:
 		t.Errorf("secret ls after rm = %q", out)
 	}
 }
+
+// TestRunNamesItsRuntime: run --runtime sends a container to the runtime it
+// names, and refuses, naming both, an image that runtime cannot run.
+func TestRunNamesItsRuntime(t *testing.T) {
+	e := newEnv(t)
+	if out := e.ok("run", "--rm", "--runtime", "wasm", e.images.wasm); !strings.Contains(out, "hello") {
+		t.Errorf("run --runtime wasm printed %q", out)
+	}
+	res := e.sy("run", "--rm", "--runtime", "wasm", e.images.busybox, "true")
+	if res.code == 0 || !strings.Contains(res.stderr, "names runtime wasm, which cannot run image") || !strings.Contains(res.stderr, "linux/") {
+		t.Errorf("run --runtime wasm of a Linux image: exit %d, %s", res.code, res.stderr)
+	}
+	res = e.sy("run", "--rm", "--runtime", "crun", e.images.busybox, "true")
+	if res.code == 0 || !strings.Contains(res.stderr, `runtime "crun"`) {
+		t.Errorf("run --runtime crun: exit %d, %s", res.code, res.stderr)
+	}
+}
