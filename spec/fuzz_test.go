@@ -69,3 +69,23 @@ func FuzzParseDeployment(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDuration: ParseDuration never panics, and what it accepts is a
+// non-negative span that its own unit-by-unit reading gives again.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"30s", "1h 30m", "2days", "500ms", "0", "10 sec", "1M", "99999999999h", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			return
+		}
+		if d < 0 {
+			t.Fatalf("ParseDuration(%q) = %v, negative", s, d)
+		}
+	})
+}

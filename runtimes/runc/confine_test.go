@@ -80,6 +80,7 @@ func TestConfinementFromInside(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cs := tc.cs
 			out := runOutput(t, rt, nameOf(tc.name), &cs, tc.script)
+			t.Logf("seen from inside:\n%s", out)
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
