@@ -123,6 +123,9 @@ func (a *Agent) newHandler() (http.Handler, error) {
 	if a.opts.secrets != nil {
 		opts = append(opts, server.WithSecrets(secretStore{a.opts.secrets}))
 	}
+	if a.opts.logins != nil {
+		opts = append(opts, server.WithLogins(a.opts.logins))
+	}
 	return server.New(apiRuntime{Runtime: a.rt, a: a}, append(opts, a.opts.serverOpts...)...)
 }
 

@@ -38,6 +38,7 @@ type options struct {
 	loader          ImageLoader
 	networks        *network.Manager
 	secrets         *secrets.Store
+	logins          server.Logins
 }
 
 // ImageLoader imports the images of an OCI image layout (directory or
@@ -195,6 +196,18 @@ func WithNetworks(m *network.Manager) Option {
 			return fmt.Errorf("agent: WithNetworks(nil): pass the node's networks, or leave the option out: %w", runtime.ErrInvalidArgument)
 		}
 		o.networks = m
+		return nil
+	}
+}
+
+// WithLogins keeps registry credentials for the login endpoints (the node
+// checks them with the registry and stores them where its pulls read).
+func WithLogins(l server.Logins) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("agent: WithLogins(nil): %w", runtime.ErrInvalidArgument)
+		}
+		o.logins = l
 		return nil
 	}
 }

@@ -23,6 +23,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/agent"
+	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/api/server"
 	"github.com/switchyard/switchyard/images"
@@ -223,7 +224,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		agent.WithLogger(log),
 		agent.WithInspector(imgs),
 		agent.WithVersion(cfg.Version),
-		agent.WithSecrets(keep))
+		agent.WithSecrets(keep),
+		agent.WithLogins(logins{opts: ropts}))
 	if nets != nil {
 		aopts = append(aopts, agent.WithNetworks(nets))
 	}
@@ -472,3 +474,13 @@ func openNetworks(ctx context.Context, cfg Config, log *slog.Logger) *network.Ma
 	}
 	return m
 }
+
+// logins checks registry credentials with the node's registry options and
+// keeps them in the docker config its pulls read.
+type logins struct{ opts []registry.Option }
+
+func (l logins) Login(ctx context.Context, req api.LoginRequest) error {
+	return registry.Login(ctx, req.Server, runtime.RegistryAuth{Username: req.Username, Password: req.Password}, l.opts...)
+}
+
+func (l logins) Logout(_ context.Context, server string) error { return registry.Logout(server) }

@@ -27,3 +27,14 @@ func (c *Client) CreateSecret(ctx context.Context, name string, value []byte) er
 func (c *Client) RemoveSecret(ctx context.Context, name string) error {
 	return c.do(ctx, call{op: "remove secret", object: name, method: http.MethodDelete, path: "/v1/secrets/" + url.PathEscape(name)}, nil)
 }
+
+// Login checks credentials with a registry and has the daemon keep them
+// for its pulls.
+func (c *Client) Login(ctx context.Context, req api.LoginRequest) error {
+	return c.do(ctx, call{op: "login", object: req.Server, method: http.MethodPost, path: "/v1/login", body: req}, nil)
+}
+
+// Logout has the daemon forget a registry's credentials.
+func (c *Client) Logout(ctx context.Context, server string) error {
+	return c.do(ctx, call{op: "logout", object: server, method: http.MethodDelete, path: "/v1/login/" + url.PathEscape(server)}, nil)
+}

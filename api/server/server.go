@@ -38,6 +38,7 @@ type options struct {
 	metrics  http.Handler
 	networks Networks
 	secrets  Secrets
+	logins   Logins
 }
 
 // Option configures a Server.
@@ -136,6 +137,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.nodeRoutes()
 	s.networkRoutes()
 	s.secretRoutes()
+	s.loginRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route for %s %s: this daemon speaks API %s (see the api package docs): %w",
 			r.Method, r.URL.Path, api.Version, runtime.ErrNotFound))

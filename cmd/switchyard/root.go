@@ -72,6 +72,8 @@ func newRootCmd() *cobra.Command {
 		newInfoCmd(o),
 		newNetworkCmd(o),
 		newSecretCmd(o),
+		newLoginCmd(o),
+		newLogoutCmd(o),
 		newStatsCmd(o),
 		newPullCmd(o),
 		newImagesCmd(o),

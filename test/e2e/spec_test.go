@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/switchyard/switchyard/internal/testimages"
 )
 
 // TestSecretsAndEnvReferences deploys a service whose env takes one value
@@ -116,5 +122,40 @@ func TestRunNamesItsRuntime(t *testing.T) {
 	res = e.sy("run", "--rm", "--runtime", "crun", e.images.busybox, "true")
 	if res.code == 0 || !strings.Contains(res.stderr, `runtime "crun"`) {
 		t.Errorf("run --runtime crun: exit %d, %s", res.code, res.stderr)
+	}
+}
+
+// TestLoginGivesPullsTheirCredentials: a spec needs no credentials of its
+// own; switchyard login stores them in the docker config, checked with the
+// registry first, and the daemon's pulls find them there.
+func TestLoginGivesPullsTheirCredentials(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	host := testimages.ServeHandler(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	ref := testimages.Push(t, host, "private/busybox", testimages.Busybox(t), remote.WithAuth(&authn.Basic{Username: "alice", Password: "s3cret"}))
+	e := newEnv(t)
+	if res := e.sy("pull", ref); res.code == 0 || !strings.Contains(res.stderr, "unauthorized") {
+		t.Fatalf("pull without credentials: exit %d, %s", res.code, res.stderr)
+	}
+	if res := e.sy("login", "-u", "alice", "-p", "wrong", host); res.code == 0 || !strings.Contains(res.stderr, "unauthorized") {
+		t.Errorf("login with a wrong password: exit %d, %s", res.code, res.stderr)
+	}
+	if out := e.ok("login", "-u", "alice", "-p", "s3cret", host); !strings.Contains(out, "Login Succeeded") {
+		t.Errorf("login printed %q", out)
+	}
+	e.ok("pull", ref)
+	if out := e.ok("logout", host); !strings.Contains(out, host) {
+		t.Errorf("logout printed %q", out)
+	}
+	if res := e.sy("logout", host); res.code == 0 {
+		t.Error("a second logout succeeded")
 	}
 }
