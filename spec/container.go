@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"path"
@@ -166,6 +167,23 @@ func (p *problems) validateContainer(sp string, s *ServiceSpec) {
 		if !slices.Contains(ulimitNames, name) {
 			p.addf(field(field(sp, "ulimits"), name), "%q is not a resource limit (want one of %s)", name, strings.Join(ulimitNames, ", "))
 		}
+	}
+	if w := o.Wasm; w != nil {
+		// ZLayer's rules for the wasm block.
+		if !strings.HasPrefix(o.ServiceType, "wasm_") {
+			p.addf(field(sp, "wasm"), "the wasm block is for a wasm service_type (wasm_http, wasm_plugin, ...), and this service's is %q; set service_type or drop the block", cmp.Or(o.ServiceType, "standard"))
+		}
+		if w.MinInstances > w.MaxInstances {
+			p.addf(field(sp, "wasm.min_instances"), "min_instances (%d) cannot be greater than max_instances (%d)", w.MinInstances, w.MaxInstances)
+		}
+		if w.MaxMemory != "" {
+			if _, msg := parseMemory(w.MaxMemory); msg != "" {
+				p.addf(field(sp, "wasm.max_memory"), "%s", msg)
+			}
+		}
+	}
+	if o.ServiceType == "wasm_http" && len(s.Endpoints) > 0 && !slices.ContainsFunc(s.Endpoints, func(e Endpoint) bool { return e.Protocol == "http" || e.Protocol == "https" }) {
+		p.addf(field(sp, "endpoints"), "a wasm_http service needs an http or https endpoint")
 	}
 	for i, name := range o.Secrets {
 		if msg := checkSecretName(name); msg != "" {

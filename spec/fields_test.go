@@ -90,6 +90,9 @@ func TestZLayerFieldErrors(t *testing.T) {
 		{"adaptive min above max", "scale: {mode: adaptive, min: 5, max: 2}", []fe{"services.web.scale.min|6|scale min (5) cannot be greater than max (2)"}},
 		{"fixed with min", "scale: {mode: fixed, min: 2}", []fe{"services.web.scale.min|6|min is not a field of scale mode fixed (its fields: mode, replicas)"}},
 		{"bad osVersion", "platform: {os: windows, arch: amd64, osVersion: ltsc2019}", []fe{"services.web.platform.osVersion|6|\"ltsc2019\" is not an OS version; write the build family's dotted numbers, like 10.0.17763 (or 10.0.17763.1234)"}},
+		{"dependency on no service", "depends: [{service: db}]", []fe{"services.web.depends[0].service|6|\"db\" is not a service of this deployment (its services: web)"}},
+		{"wasm block on a standard service", "wasm: {max_memory: 64Mi}", []fe{"services.web.wasm|6|the wasm block is for a wasm service_type (wasm_http, wasm_plugin, ...), and this service's is \"standard\"; set service_type or drop the block"}},
+		{"wasm instances", "service_type: wasm_plugin\nwasm: {min_instances: 5, max_instances: 2}", []fe{"services.web.wasm.min_instances|7|min_instances (5) cannot be greater than max_instances (2)"}},
 		{"deployment name too short", "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -92,6 +92,11 @@ func (p *problems) validateDeployment(d *Deployment) {
 			p.addf(sp, "the spec's Name %q differs from its key %q; make them equal", s.Name, n)
 		default:
 			p.validateService(sp, s)
+			for i, dep := range s.Depends {
+				if _, ok := d.Services[dep.Service]; !ok {
+					p.addf(field(index(field(sp, "depends"), i), "service"), "%q is not a service of this deployment (its services: %s)", dep.Service, strings.Join(d.ServiceNames, ", "))
+				}
+			}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 // notActedOn maps a field path, relative to a service (an index written
 // [*]), to why this node does not act on it.
 var notActedOn = map[string]string{
+	"image.source_policy":      "image sources are the registry and this node's store, in that order of need; an S3 source is not offered",
 	"schedule":                 "cron services are accepted but not run on their schedule by this node yet; run the job by hand with `switchyard run`",
 	"network":                  "overlay networks span nodes, which this node does not join; the service is on the node's bridge network (set network_mode to choose another)",
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
