@@ -56,6 +56,9 @@ type CreateSpec struct {
 	ExtraGroups []string `json:"extra_groups,omitempty"`
 	// Hostname, when set, replaces the container's own (its name).
 	Hostname string `json:"hostname,omitempty"`
+	// TTY gives the process a terminal (docker run -t): its output, stdout
+	// and stderr as one, reaches the log through it.
+	TTY bool `json:"tty,omitempty"`
 	// StopSignal is the signal that asks the container to stop (default
 	// SIGTERM), as a name (SIGQUIT, QUIT) or a number.
 	StopSignal string `json:"stop_signal,omitempty"`

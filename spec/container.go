@@ -266,7 +266,7 @@ func (s *ServiceSpec) applyContainer(cs *runtime.CreateSpec) {
 		u := o.Ulimits[name]
 		cs.Security.Ulimits = append(cs.Security.Ulimits, runtime.Ulimit{Name: name, Soft: u.Soft, Hard: u.Hard})
 	}
-	cs.User, cs.ExtraGroups, cs.Hostname, cs.StopSignal = o.User, slices.Clone(o.ExtraGroups), o.Hostname, o.StopSignal
+	cs.User, cs.ExtraGroups, cs.Hostname, cs.StopSignal, cs.TTY = o.User, slices.Clone(o.ExtraGroups), o.Hostname, o.StopSignal, o.TTY
 	if len(o.Labels) > 0 {
 		cs.Labels = make(map[string]string, len(o.Labels))
 		for k, v := range o.Labels {

@@ -61,7 +61,6 @@ var notActedOn = map[string]string{
 	"wasm.secrets":             "secrets reach a wasm module through env ($S:NAME), not this list",
 	"wasm.precompile":          "wasm modules are always compiled ahead of time and cached",
 	"expose":                   "expose is metadata; publish a port with an endpoint (expose: public) or port_mappings",
-	"tty":                      "a terminal is not given to deployed services yet; their output goes to the log (`switchyard logs`)",
 }
 
 // notActedOnTop is the same for the deployment's own fields.

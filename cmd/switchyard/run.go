@@ -35,6 +35,7 @@ type createFlags struct {
 	network    string
 	publish    []string
 	runtime    string
+	tty        bool
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -51,6 +52,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp] (repeatable; CONTAINERPORT alone takes a free host port)")
 	fl.StringVar(&f.network, "network", "", "connect to a network: bridge (the default), none, host, or a network's name")
 	fl.StringVar(&f.runtime, "runtime", "", "the runtime that must run it (runc, wasm, a delegate's name); an image it cannot run is an error (default: chosen by platform)")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "give the workload a terminal (its output, stdout and stderr as one, reaches the log through it)")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
 }
@@ -118,6 +120,7 @@ func (f *createFlags) serviceSpec(args []string) (runtime.ContainerID, *spec.Ser
 	if f.runtime != "" {
 		svc.Labels = map[string]string{runtime.LabelRuntime: f.runtime}
 	}
+	svc.TTY = f.tty
 
 	var id runtime.ContainerID
 	if f.name != "" {

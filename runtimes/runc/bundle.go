@@ -113,6 +113,11 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 	}
 	host := in.net.hostname(in.id)
 	env := processEnv(in.image.Env, in.spec.Env, host)
+	if in.spec.TTY {
+		if _, ok := runtime.Lookup(env, "TERM"); !ok {
+			env = append(env, "TERM=xterm") // as docker sets for -t
+		}
+	}
 	if err := checkEntrypoint(in.rootfs, args[0], env); err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
@@ -150,6 +155,7 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 			Capabilities:    capabilities(user.UID),
 			Rlimits:         rlimits(),
 			NoNewPrivileges: true,
+			Terminal:        in.spec.TTY,
 		},
 		Hostname: host,
 		Mounts:   defaultMounts(),

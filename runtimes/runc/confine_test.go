@@ -195,3 +195,26 @@ func TestNamedVolumeIsShared(t *testing.T) {
 		return err == nil
 	})
 }
+
+// TestTerminal: a container asked for a terminal has one (its stdin, stdout
+// and stderr are a tty, TERM is set), and what it prints reaches the log.
+func TestTerminal(t *testing.T) {
+	rt := newTestRuntime(t)
+	out := runOutput(t, rt, "tty", &runtime.CreateSpec{TTY: true}, `test -t 0 && test -t 1 && test -t 2 && echo "on a terminal, TERM=$TERM"; echo to-stderr >&2`)
+	if !strings.Contains(out, "on a terminal, TERM=xterm") || !strings.Contains(out, "to-stderr") {
+		t.Errorf("output:\n%s", out)
+	}
+	if out := runOutput(t, rt, "notty", &runtime.CreateSpec{}, `test -t 1 || echo no-terminal`); !strings.Contains(out, "no-terminal") {
+		t.Errorf("without tty: %s", out)
+	}
+	// An exec into it has no terminal and still works.
+	id := cid("ttyexec")
+	cs := shSpec("ttyexec", untilStoppedSaying)
+	cs.TTY = true
+	mustRun(t, rt, id, cs)
+	waitTrapSet(t, rt, id)
+	res, err := rt.Exec(context.Background(), id, []string{"echo", "exec-ok"})
+	if err != nil || !strings.Contains(res.Stdout, "exec-ok") {
+		t.Errorf("exec: %+v, %v", res, err)
+	}
+}

@@ -40,7 +40,17 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	}
 	proc := bundle.Process
 	proc.Args = argv
-	f, err := os.CreateTemp(s.dir, "exec-*.json")
+	// An exec has no terminal of its own (its output is captured).
+	proc.Terminal = false
+	// The process file holds the container's environment: for a container
+	// with secrets it goes beside its config, under the secret dir.
+	execDir := s.dir
+	if r.opt.secretDir != "" {
+		if priv := filepath.Join(r.opt.secretDir, s.meta.Key); isDir(priv) {
+			execDir = priv
+		}
+	}
+	f, err := os.CreateTemp(execDir, "exec-*.json")
 	if err != nil {
 		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
 	}
@@ -243,4 +253,10 @@ func (s *execStream) Recv() (runtime.ExecEvent, error) {
 func (s *execStream) Close() error {
 	s.cancel()
 	return nil
+}
+
+// isDir reports whether p is a directory.
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

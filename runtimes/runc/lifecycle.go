@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
 
 // Create implements runtime.Lifecycle: it mounts the image's root
@@ -185,6 +186,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	if err := writeJSON(filepath.Join(dir, metaFile), m); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
+	}
+	if cs.TTY {
+		// The shim gives runc a console socket and logs the terminal.
+		if err := os.WriteFile(filepath.Join(dir, shim.TTYFile), nil, 0o600); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
 	}
 	r.step("create:meta")
 	tBundle = time.Now()

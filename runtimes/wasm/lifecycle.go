@@ -521,6 +521,8 @@ func unsupportedField(cs *runtime.CreateSpec) string {
 		return "dns and extra_hosts"
 	case cs.Hostname != "":
 		return "hostname"
+	case cs.TTY:
+		return "tty"
 	case len(cs.Secrets) > 0:
 		return "secrets (a module's environment is kept in its record, where a secret must not be)"
 	case cs.StopSignal != "":

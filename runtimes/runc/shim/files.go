@@ -7,4 +7,8 @@ const (
 	InitPIDFile = "init.pid"
 	// RuncLogFile is runc's --log, in JSON lines.
 	RuncLogFile = "runc.log"
+	// TTYFile, written by the runtime, says the container has a terminal:
+	// the shim hands runc a console socket and logs what the terminal
+	// prints, as stdout.
+	TTYFile = "tty"
 )

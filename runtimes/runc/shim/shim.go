@@ -201,7 +201,15 @@ func run(c config, ready *os.File) (e end, err error) {
 		return end{}, report(err)
 	}
 	pidFile := filepath.Join(c.dir, InitPIDFile)
-	create := c.runcCmd("create", "--bundle", filepath.Join(c.dir, "bundle"), "--pid-file", pidFile, c.id)
+	createArgs := []string{"create", "--bundle", filepath.Join(c.dir, "bundle"), "--pid-file", pidFile}
+	var cons *console
+	if _, err := os.Stat(filepath.Join(c.dir, TTYFile)); err == nil {
+		if cons, err = listenConsole(); err != nil {
+			return end{}, report(err)
+		}
+		createArgs = append(createArgs, "--console-socket", cons.path)
+	}
+	create := c.runcCmd(append(createArgs, c.id)...)
 	// runc's own messages go to its --log, which starts empty for each run
 	// so that an error read from it is this run's.
 	create.Stdout, create.Stderr = outW, errW
@@ -218,6 +226,9 @@ func run(c config, ready *os.File) (e end, err error) {
 		}
 		outR.Close()
 		errR.Close()
+		if cons != nil {
+			cons.close()
+		}
 		failure := fmt.Errorf("runc create: %s", msg)
 		report(fmt.Errorf("%w: %w", failure, createKind(msg)))
 		return end{code: 255}, failure
@@ -226,13 +237,29 @@ func run(c config, ready *os.File) (e end, err error) {
 	if err != nil {
 		return end{code: 255}, report(err)
 	}
+	streams := []struct {
+		r      io.ReadCloser
+		stream runtime.LogStream
+	}{{outR, runtime.Stdout}, {errR, runtime.Stderr}}
+	if cons != nil {
+		term, err := cons.wait()
+		if err != nil {
+			return end{code: 255}, report(err)
+		}
+		defer term.Close()
+		// A terminal merges the two streams, as docker run -t does.
+		streams = append(streams, struct {
+			r      io.ReadCloser
+			stream runtime.LogStream
+		}{struct {
+			io.Reader
+			io.Closer
+		}{ttyReader{term}, term}, runtime.Stdout})
+	}
 	report(nil)
 
 	var wg sync.WaitGroup
-	for _, p := range []struct {
-		r      *os.File
-		stream runtime.LogStream
-	}{{outR, runtime.Stdout}, {errR, runtime.Stderr}} {
+	for _, p := range streams {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -253,8 +280,9 @@ func run(c config, ready *os.File) (e end, err error) {
 	select {
 	case <-drained:
 	case <-time.After(drainTimeout):
-		outR.Close()
-		errR.Close()
+		for _, p := range streams {
+			p.r.Close()
+		}
 	}
 	exit.oomKilled = oomKilled(c.cgroup)
 	// Delete before recording: once the exit is visible, the container has
