@@ -11,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/secrets"
 )
 
 // MaxReplicas is the most replicas a service may ask for on one node; more
@@ -399,22 +400,5 @@ func checkSecretRef(ref string) string {
 	return ""
 }
 
-// checkSecretName applies ZLayer's rule (secrets.CheckName, which spec
-// cannot import; a test keeps the two in step): a letter, then letters,
-// digits, '-' and '_', at most 64 characters.
-func checkSecretName(name string) string {
-	switch {
-	case name == "":
-		return "a secret needs a name"
-	case len(name) > 64:
-		return fmt.Sprintf("secret name %q is longer than 64 characters", name)
-	case !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z'):
-		return fmt.Sprintf("secret name %q must start with a letter", name)
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return fmt.Sprintf("secret name %q has %q; use letters, digits, '-' and '_'", name, c)
-		}
-	}
-	return ""
-}
+// checkSecretName is the secret store's rule for a name (ZLayer's).
+func checkSecretName(name string) string { return secrets.CheckName(name) }

@@ -233,38 +233,37 @@ func checkOOMScoreAdj(v int) error {
 // hasCapability reports whether this process has capability c in its
 // effective set.
 func hasCapability(c int) bool {
+	mask, ok := ownCapSet("CapEff")
+	return ok && mask&(1<<uint(c)) != 0
+}
+
+// ownCapSet is one of this process's capability sets (CapEff, CapBnd, ...)
+// as /proc/self/status gives it.
+func ownCapSet(set string) (uint64, bool) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return false
+		return 0, false
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+		if v, ok := strings.CutPrefix(line, set+":"); ok {
 			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && mask&(1<<uint(c)) != 0
+			return mask, err == nil
 		}
 	}
-	return false
+	return 0, false
 }
 
 // ownBounding is this process's capability bounding set, by name: what it
 // can give a container.
 func ownBounding() map[string]bool {
 	out := map[string]bool{}
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	mask, ok := ownCapSet("CapBnd")
+	if !ok {
 		return out
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				return out
-			}
-			for i, c := range runtime.AllCapabilities() {
-				if mask&(1<<uint(i)) != 0 {
-					out[c] = true
-				}
-			}
+	for i, c := range runtime.AllCapabilities() {
+		if mask&(1<<uint(i)) != 0 {
+			out[c] = true
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package runc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -102,17 +103,11 @@ func nameOf(s string) string {
 
 // ownCaps is one of this process's capability sets, as /proc shows it.
 func ownCaps(t *testing.T, set string) string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
+	mask, ok := ownCapSet(set)
+	if !ok {
+		t.Fatalf("no %s in /proc/self/status", set)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, set+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", set)
-	return ""
+	return fmt.Sprintf("%016x", mask)
 }
 
 // hostNS is the agent's own namespace of kind, as readlink shows it.
