@@ -38,6 +38,11 @@ type Agent struct {
 	mu sync.Mutex
 	// supervisors holds the restart loop of every supervised replica.
 	supervisors map[runtime.ContainerID]*supervisor // guarded by mu
+	// monitors holds the health checks of every checked replica.
+	monitors map[runtime.ContainerID]*healthMonitor // guarded by mu
+	// healthClient makes the http checks: no connection is kept between
+	// checks, so 100 replicas checked every second hold no sockets.
+	healthClient *http.Client
 	// removals holds what the agent knows of every container created with
 	// AutoRemove, by current name.
 	removals map[runtime.ContainerID]*autoRemoval // guarded by mu
@@ -90,7 +95,12 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		lock:        lock,
 		metrics:     newMetrics(),
 		supervisors: map[runtime.ContainerID]*supervisor{},
+		monitors:    map[runtime.ContainerID]*healthMonitor{},
 		removals:    map[runtime.ContainerID]*autoRemoval{},
+		healthClient: &http.Client{
+			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 	}
 	a.bg, a.stopBG = context.WithCancel(context.Background())
 	if err := a.init(ctx, runtimes); err != nil {
@@ -164,6 +174,9 @@ func (a *Agent) Close() error {
 	a.mu.Lock()
 	for _, s := range a.supervisors {
 		s.cancel()
+	}
+	for _, m := range a.monitors {
+		m.cancel()
 	}
 	a.mu.Unlock()
 	a.stopBG()

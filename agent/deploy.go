@@ -252,6 +252,7 @@ func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, deploym
 	}
 	if isService(svc) {
 		a.supervise(id, time.Time{})
+		a.watchHealth(id, svc)
 		// up declares the replica running: one stopped by hand starts again.
 		a.setUserStopped(id, false)
 	}
@@ -286,11 +287,18 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 		}
 		return fmt.Errorf("container %s: create: %w", id, err)
 	}
+	if svc.Health != nil && svc.Health.Check.Type == "command" {
+		// Checked before the start: a wasm module has no shell to run it.
+		if d, err := a.rt.Inspect(ctx, id); err == nil && d.Runtime == "wasm" {
+			return fmt.Errorf("container %s: health check: a command check runs in the container, and a wasm module has no shell to run it in; use a tcp or http check: %w", id, runtime.ErrNotSupported)
+		}
+	}
 	if err := a.rt.Start(ctx, id); err != nil {
 		return fmt.Errorf("container %s: start: %w", id, err)
 	}
 	if isService(svc) {
 		a.supervise(id, time.Now())
+		a.watchHealth(id, svc)
 	}
 	a.log.Debug("replica created", "container", id.String(), "image", svc.Image.Name)
 	return nil
@@ -300,6 +308,7 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 // the stop timeout) and removes it. A replica that is already gone is not
 // an error.
 func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	a.unwatchHealth(id)
 	a.unsupervise(id)
 	err := a.rt.Stop(ctx, id, timeout)
 	if errors.Is(err, runtime.ErrNotFound) {

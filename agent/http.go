@@ -90,6 +90,33 @@ func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) erro
 	return err
 }
 
+// List implements runtime.Inspector, with the health of checked replicas.
+func (r apiRuntime) List(ctx context.Context) ([]runtime.Container, error) {
+	cs, err := r.Runtime.List(ctx)
+	for i := range cs {
+		if h, ok := r.a.healthOf(cs[i].ID); ok && cs[i].State.Status == runtime.StatusRunning {
+			cs[i].Health = h.Status
+		}
+	}
+	return cs, err
+}
+
+// Inspect implements runtime.Inspector, with the health checks of a
+// checked replica.
+func (r apiRuntime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.Details, error) {
+	d, err := r.Runtime.Inspect(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if h, ok := r.a.healthOf(d.ID); ok {
+		if d.State.Status == runtime.StatusRunning {
+			d.Health = h.Status
+		}
+		d.HealthCheck = &h
+	}
+	return d, nil
+}
+
 // FollowLogs implements runtime.LogReader: an auto-remove container is
 // kept until the stream is closed, so that its follower reads every line.
 func (r apiRuntime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail int) (runtime.Stream[runtime.LogEntry], error) {

@@ -21,6 +21,10 @@ type metrics struct {
 	latency  *prometheus.HistogramVec // runtime, operation
 	restarts *prometheus.CounterVec   // service
 	replicas *prometheus.GaugeVec     // deployment
+	// healthChecks counts checks by container service and outcome;
+	// unhealthy counts the replicas found unhealthy (and restarted).
+	healthChecks *prometheus.CounterVec // service, ok
+	unhealthy    *prometheus.CounterVec // service
 }
 
 func newMetrics() *metrics {
@@ -48,7 +52,17 @@ func newMetrics() *metrics {
 			Help:      "Replicas a deployment asks for, summed over its services.",
 		}, []string{"deployment"}),
 	}
-	m.registry.MustRegister(m.ops, m.latency, m.restarts, m.replicas,
+	m.healthChecks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "switchyard",
+		Name:      "health_checks_total",
+		Help:      "Health checks by container service and whether they passed.",
+	}, []string{"service", "ok"})
+	m.unhealthy = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "switchyard",
+		Name:      "replica_unhealthy_total",
+		Help:      "Replicas found unhealthy (failing their check retries times in a row), by container service.",
+	}, []string{"service"})
+	m.registry.MustRegister(m.ops, m.latency, m.restarts, m.replicas, m.healthChecks, m.unhealthy,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -240,6 +240,7 @@ func (a *Agent) resume(ctx context.Context) error {
 				}
 				if isService(svc.Spec) {
 					a.supervise(id, time.Time{})
+					a.watchHealth(id, svc.Spec)
 				}
 			}
 		}

@@ -213,6 +213,40 @@ type Container struct {
 	// Ports are the published ports, with the host ports chosen for those
 	// that asked for a free one.
 	Ports []PortMapping `json:"ports,omitempty"`
+	// Health is the health check's verdict on a replica the agent checks:
+	// HealthStarting, HealthHealthy or HealthUnhealthy; "" for one without
+	// a check. Set by the agent, not by runtimes.
+	Health string `json:"health,omitempty"`
+}
+
+// The verdicts of a health check, as docker names them.
+const (
+	HealthStarting  = "starting"
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+)
+
+// HealthStatus is a checked replica's health as Inspect reports it,
+// docker's State.Health.
+type HealthStatus struct {
+	// Status is the verdict.
+	Status string `json:"status"`
+	// FailingStreak counts the checks that failed in a row.
+	FailingStreak int `json:"failing_streak"`
+	// Log is the last checks, oldest first.
+	Log []HealthResult `json:"log,omitempty"`
+}
+
+// HealthResult is one check.
+type HealthResult struct {
+	// Start and End bound the check.
+	Start time.Time `json:"start"`
+	// End is when it ended.
+	End time.Time `json:"end"`
+	// OK reports whether it passed.
+	OK bool `json:"ok"`
+	// Output says what it saw: the error, or the command's output.
+	Output string `json:"output,omitempty"`
 }
 
 // Details is what Inspect reports about a container.
@@ -245,6 +279,9 @@ type Details struct {
 	// Network is how the container is networked; nil when the runtime
 	// gives it no network of its own to report.
 	Network *NetworkStatus `json:"network,omitempty"`
+	// HealthCheck is the agent's health checks of the replica, when it
+	// checks it.
+	HealthCheck *HealthStatus `json:"health_check,omitempty"`
 }
 
 // NetworkStatus is a container's networking as Inspect reports it.

@@ -20,9 +20,7 @@ var notActedOn = map[string]string{
 	"network":                  "overlay networks span nodes, which this node does not join; the service is on the node's bridge network (set network_mode to choose another)",
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
 	"depends":                  "dependencies are not waited for by this node yet; services start in file order",
-	"health":                   "health checks are not run by this node yet; a replica counts as up once started",
 	"init":                     "init steps are not run by this node yet",
-	"errors":                   "error policies are not applied by this node yet; a service replica that exits is restarted with back-off",
 	"lifecycle":                "lifecycle switches are not applied by this node yet",
 	"restart_policy":           "restart policies are not applied by this node yet; a service replica that exits is restarted with back-off, a job is not",
 	"isolation":                "isolation modes are for Windows containers, which this node does not run; a Windows node could",
@@ -115,6 +113,14 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 		}
 		if len(s.Secrets) > 0 {
 			add(field(sp, "secrets"), "secrets is switchyard's own field, not ZLayer's; ZLayer would refuse this file (use env: {NAME: $S:secret} for a file both accept)")
+		}
+		if e := s.Errors; e != nil {
+			if a := e.OnPanic.Action; a != "" && a != "restart" {
+				add(field(sp, "errors.on_panic.action"), fmt.Sprintf("not acted on: %s is not applied by this node yet; a replica that exits or turns unhealthy is restarted", a))
+			}
+			if a := e.OnInitFailure.Action; a != "" && a != "fail" {
+				add(field(sp, "errors.on_init_failure.action"), "not acted on: init steps are not run by this node yet")
+			}
 		}
 		if s.RType == RTypeCron {
 			add(field(sp, "rtype"), "not acted on: cron services are registered but not run by this node yet; run the job by hand with `switchyard run`")

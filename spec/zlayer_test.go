@@ -15,18 +15,18 @@ import (
 // that each name a field path and a line.
 func TestZLayerExamples(t *testing.T) {
 	valid := map[string][]string{
-		"cluster-nginx-v1-1r.yaml":                {"services.web.health", "services.web.affinity"},
-		"cluster-nginx-v1-3r.yaml":                {"services.web.endpoints[0].expose", "services.web.health", "services.web.affinity"},
-		"cluster-nginx-v2-3r.yaml":                {"services.web.endpoints[0].expose", "services.web.health", "services.web.affinity"},
-		"cluster-nginx-worker-tier-10r.yaml":      {"services.web.endpoints[0].expose", "services.web.health"},
-		"containers-nginx-static-deployment.yaml": {"services.web.endpoints[0].expose", "services.web.health"},
+		"cluster-nginx-v1-1r.yaml":                {"services.web.affinity"},
+		"cluster-nginx-v1-3r.yaml":                {"services.web.endpoints[0].expose", "services.web.affinity"},
+		"cluster-nginx-v2-3r.yaml":                {"services.web.endpoints[0].expose", "services.web.affinity"},
+		"cluster-nginx-worker-tier-10r.yaml":      {"services.web.endpoints[0].expose"},
+		"containers-nginx-static-deployment.yaml": {"services.web.endpoints[0].expose"},
 		"e2e-runner.zlayer.yml":                   nil,
-		"mac-gpu-mlx.zlayer.yml":                  {"services.llm.resources.gpu", "services.llm.health"},
-		"mac-gpu-pytorch.zlayer.yml":              {"services.inference.resources.gpu", "services.inference.health"},
+		"mac-gpu-mlx.zlayer.yml":                  {"services.llm.resources.gpu"},
+		"mac-gpu-pytorch.zlayer.yml":              {"services.inference.resources.gpu"},
 		"simple.yaml":                             {"services.web.endpoints[0].expose"},
 		"simple.zlayer.yml":                       {"services.web.endpoints[0].expose"},
-		"zlayer-web.zlayer.yml":                   {"services.web.endpoints[0].host", "services.web.health", "services.web.errors"},
-		"zsecrets.zlayer.yml":                     {"services.zsecrets.endpoints[0].expose", "services.zsecrets.health", "services.zsecrets.node_mode", "services.zsecrets.node_selector", "services.zsecrets.errors"},
+		"zlayer-web.zlayer.yml":                   {"services.web.endpoints[0].host"},
+		"zsecrets.zlayer.yml":                     {"services.zsecrets.endpoints[0].expose", "services.zsecrets.node_mode", "services.zsecrets.node_selector"},
 	}
 	// The stale files and a field each must be faulted for (the reason the
 	// README gives).

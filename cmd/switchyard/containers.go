@@ -262,6 +262,8 @@ type psRow struct {
 	Reason   string    `json:"reason,omitempty"`
 	Created  time.Time `json:"created"`
 	Ports    []string  `json:"ports,omitempty"`
+	// Health is a checked replica's: starting, healthy or unhealthy.
+	Health string `json:"health,omitempty"`
 }
 
 func newPsCmd(o *rootOptions) *cobra.Command {
@@ -296,6 +298,7 @@ func newPsCmd(o *rootOptions) *cobra.Command {
 				r := psRow{
 					Name: ct.ID.String(), Image: ct.Image, Platform: runtime.FormatPlatform(ct.Platform),
 					Runtime: ct.Runtime, State: string(ct.State.Status), Reason: ct.State.Reason, Created: ct.Created,
+					Health: ct.Health,
 				}
 				if ct.State.Status == runtime.StatusExited {
 					code := ct.State.ExitCode
@@ -318,6 +321,9 @@ func newPsCmd(o *rootOptions) *cobra.Command {
 				}
 				if r.Reason != "" {
 					state += ": " + r.Reason
+				}
+				if r.Health != "" {
+					state += " (" + r.Health + ")" // as docker's "Up 3 minutes (healthy)"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Platform, r.Runtime, state, ago(r.Created), strings.Join(r.Ports, ", "))
 			}

@@ -292,6 +292,7 @@ type psRow struct {
 	ExitCode *int      `json:"exit_code"`
 	Reason   string    `json:"reason"`
 	Created  time.Time `json:"created"`
+	Health   string    `json:"health"`
 }
 
 // exited reports whether the row is an exited container with the code.

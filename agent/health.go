@@ -1,0 +1,302 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// ZLayer's defaults for a health check's timings.
+const (
+	defaultStartGrace    = 5 * time.Second
+	defaultCheckInterval = 10 * time.Second
+	defaultCheckTimeout  = 5 * time.Second
+	// healthLogSize is how many checks Inspect shows, as docker's five.
+	healthLogSize = 5
+)
+
+// healthMonitor checks one replica, for as long as it is deployed.
+type healthMonitor struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu     sync.Mutex
+	status runtime.HealthStatus // guarded by mu
+}
+
+// snapshot is the monitor's status, copied.
+func (m *healthMonitor) snapshot() runtime.HealthStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.status
+	st.Log = append([]runtime.HealthResult(nil), m.status.Log...)
+	return st
+}
+
+func (m *healthMonitor) record(status string, streak int, res *runtime.HealthResult) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.status.Status, m.status.FailingStreak = status, streak
+	if res != nil {
+		m.status.Log = append(m.status.Log, *res)
+		if len(m.status.Log) > healthLogSize {
+			m.status.Log = m.status.Log[len(m.status.Log)-healthLogSize:]
+		}
+	}
+}
+
+// watchHealth starts checking replica id of svc, when svc has a health
+// check and no monitor checks id yet.
+func (a *Agent) watchHealth(id runtime.ContainerID, svc *spec.ServiceSpec) {
+	if svc == nil || svc.Health == nil || !isService(svc) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() || a.monitors[id] != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &healthMonitor{cancel: cancel, done: make(chan struct{}), status: runtime.HealthStatus{Status: runtime.HealthStarting}}
+	a.monitors[id] = m
+	h := *svc.Health
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer close(m.done)
+		a.healthLoop(ctx, m, id, h, svc.Endpoints)
+	}()
+}
+
+// unwatchHealth stops checking id and waits for its monitor to end.
+func (a *Agent) unwatchHealth(id runtime.ContainerID) {
+	a.mu.Lock()
+	m := a.monitors[id]
+	delete(a.monitors, id)
+	a.mu.Unlock()
+	if m != nil {
+		m.cancel()
+		<-m.done
+	}
+}
+
+// healthOf is the health of id, and whether the agent checks it.
+func (a *Agent) healthOf(id runtime.ContainerID) (runtime.HealthStatus, bool) {
+	a.mu.Lock()
+	m := a.monitors[id]
+	a.mu.Unlock()
+	if m == nil {
+		return runtime.HealthStatus{}, false
+	}
+	return m.snapshot(), true
+}
+
+// durationOr is d, or def when d is unset.
+func durationOr(d *spec.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return time.Duration(*d)
+}
+
+// healthLoop checks id every interval. A run's first start_grace does not
+// count failures; retries failures in a row make the replica unhealthy, and
+// an unhealthy replica is stopped, for its supervisor to start again (the
+// error policy restart, ZLayer's default). A new run starts over.
+func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.ContainerID, h spec.Health, eps []spec.Endpoint) {
+	log := a.log.With("container", id.String())
+	grace := durationOr(h.StartGrace, defaultStartGrace)
+	interval := durationOr(h.Interval, defaultCheckInterval)
+	timeout := durationOr(h.Timeout, defaultCheckTimeout)
+	retries := max(int(h.Retries), 1)
+	var run time.Time // the start of the run being checked
+	streak := 0
+	for {
+		d, err := a.rt.Inspect(ctx, id)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil || d.State.Status != runtime.StatusRunning:
+			// Not running (restarting, stopped): a new run starts over.
+			if !run.IsZero() {
+				m.record(runtime.HealthStarting, 0, nil)
+			}
+			run, streak = time.Time{}, 0
+			if !pause(ctx, min(interval, time.Second)) {
+				return
+			}
+			continue
+		case !d.StartedAt.Equal(run):
+			run, streak = d.StartedAt, 0
+			m.record(runtime.HealthStarting, 0, nil)
+		}
+		res := runtime.HealthResult{Start: time.Now()}
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		out, err := a.check(cctx, id, d, h.Check, eps)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		res.End, res.OK, res.Output = time.Now(), err == nil, out
+		if err != nil {
+			res.Output = err.Error()
+		}
+		a.metrics.healthChecks.WithLabelValues(id.Service, strconv.FormatBool(res.OK)).Inc()
+		inGrace := time.Since(run) < grace
+		switch {
+		case res.OK:
+			streak = 0
+			m.record(runtime.HealthHealthy, 0, &res)
+		case inGrace:
+			m.record(runtime.HealthStarting, 0, &res)
+		default:
+			streak++
+			if streak < retries {
+				m.record(m.snapshot().Status, streak, &res)
+				break
+			}
+			m.record(runtime.HealthUnhealthy, streak, &res)
+			if streak == retries {
+				log.Warn("replica is unhealthy; restarting it", "failures", streak, "last", res.Output)
+				a.metrics.unhealthy.WithLabelValues(id.Service).Inc()
+				// Stopped, not by hand: its supervisor starts it again.
+				if err := a.rt.Stop(ctx, id, a.opts.stopTimeout); err != nil && ctx.Err() == nil {
+					log.Warn("stopping an unhealthy replica failed", "err", err)
+				}
+			}
+		}
+		if !pause(ctx, interval) {
+			return
+		}
+	}
+}
+
+// check runs one check of id. The check's localhost is the replica
+// itself: a tcp or http check goes to its address on its network (the
+// host's loopback for one on the host's network, a published port for a
+// wasm module), a command check runs inside it.
+func (a *Agent) check(ctx context.Context, id runtime.ContainerID, d runtime.Details, c spec.HealthCheck, eps []spec.Endpoint) (string, error) {
+	switch c.Type {
+	case "command":
+		res, err := a.rt.Exec(ctx, id, []string{"sh", "-c", c.Command})
+		if err != nil {
+			return "", err
+		}
+		out := strings.TrimSpace(res.Stdout + res.Stderr)
+		if len(out) > 512 {
+			out = out[:512]
+		}
+		if res.ExitCode != 0 {
+			return out, fmt.Errorf("command exited %d: %s", res.ExitCode, out)
+		}
+		return out, nil
+	case "tcp":
+		port := c.Port
+		if port == 0 {
+			port = firstHTTPPort(eps)
+		}
+		addr, err := reachOf(d, port)
+		if err != nil {
+			return "", err
+		}
+		var dl net.Dialer
+		conn, err := dl.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		conn.Close()
+		return "connected to " + addr, nil
+	case "http":
+		u, err := url.Parse(c.URL)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("health url %q: want http://localhost:PORT/PATH", c.URL)
+		}
+		port := uint16(80)
+		if u.Scheme == "https" {
+			port = 443
+		}
+		if p := u.Port(); p != "" {
+			n, err := strconv.ParseUint(p, 10, 16)
+			if err != nil {
+				return "", fmt.Errorf("health url %q: bad port", c.URL)
+			}
+			port = uint16(n)
+		}
+		if h := u.Hostname(); h == "localhost" || h == "127.0.0.1" || h == "::1" {
+			addr, err := reachOf(d, port)
+			if err != nil {
+				return "", err
+			}
+			u.Host = addr
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := a.healthClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		resp.Body.Close()
+		want := int(c.ExpectStatus)
+		if want == 0 {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want {
+			return "", fmt.Errorf("GET %s: status %d, want %d", u, resp.StatusCode, want)
+		}
+		return fmt.Sprintf("GET %s: %d", u, resp.StatusCode), nil
+	}
+	return "", fmt.Errorf("unknown check type %q", c.Type)
+}
+
+// reachOf is where a replica's port is reached from the agent.
+func reachOf(d runtime.Details, port uint16) (string, error) {
+	for _, p := range d.Ports {
+		// A wasm module listens on its published host ports.
+		if d.Runtime == "wasm" && p.ContainerPort == port && p.Proto() == "tcp" {
+			host := "127.0.0.1"
+			if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() {
+				host = p.HostIP.String()
+			}
+			return net.JoinHostPort(host, strconv.Itoa(int(p.HostPort))), nil
+		}
+	}
+	n := d.Network
+	switch {
+	case n == nil:
+		return "", errors.New("the replica has no network to check it on")
+	case n.Mode == runtime.NetworkHost:
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))), nil
+	case n.Address.IsValid():
+		return netip.AddrPortFrom(n.Address.Addr(), port).String(), nil
+	case d.Runtime == "wasm":
+		return "", fmt.Errorf("a wasm module is reached on its published ports, and port %d is not one", port)
+	}
+	return "", errors.New("the replica has no address to check it on (network none?)")
+}
+
+// firstHTTPPort is the port a tcp check of port 0 means, as ZLayer's: the
+// first http endpoint's, else 8080.
+func firstHTTPPort(eps []spec.Endpoint) uint16 {
+	for _, e := range eps {
+		if e.Protocol == "http" || e.Protocol == "https" || e.Protocol == "websocket" {
+			if e.TargetPort != 0 {
+				return e.TargetPort
+			}
+			return e.Port
+		}
+	}
+	return 8080
+}
