@@ -41,20 +41,6 @@ func replicasOf(svc *spec.ServiceSpec) uint32 {
 	return svc.Scale.Replicas
 }
 
-// serviceOrder returns d's service names in deployment order: ServiceNames
-// when given, else the sorted keys of Services.
-func serviceOrder(d *spec.Deployment) []string {
-	if len(d.ServiceNames) > 0 {
-		return d.ServiceNames
-	}
-	names := make([]string, 0, len(d.Services))
-	for name := range d.Services {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // validateDeployment checks d with the spec's own rules and, beyond them,
 // that every "<deployment>-<service>" can name a container. The error wraps
 // runtime.ErrInvalidArgument (spec.ErrInvalid is that kind).
@@ -145,12 +131,17 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	case err != nil:
 		return res, err
 	}
-	order := serviceOrder(d)
+	// Each service after those it depends on (rec.Order, which down
+	// reverses, is this order too).
+	order := d.StartOrder()
 	rec.Order = slices.Clone(order)
 	var total uint32
 	for _, name := range order {
 		svc := d.Services[name]
 		total += replicasOf(svc)
+		if err := a.waitDependencies(ctx, d, name, &res); err != nil {
+			return res, errors.Join(err, a.state.put(rec))
+		}
 		next, err := a.upService(ctx, d.Name, name, svc, rec.Services[name], &res)
 		if next != nil {
 			rec.Services[name] = next

@@ -77,6 +77,9 @@ type DeployResult struct {
 	Replaced []string `json:"replaced,omitempty"`
 	// Unchanged are replicas left as they were.
 	Unchanged []string `json:"unchanged,omitempty"`
+	// Waits say what up waited for, and how long: "db to be healthy (2.1s)",
+	// with what a timeout did.
+	Waits []string `json:"waits,omitempty"`
 }
 
 // DeploymentStatus describes a deployment as the agent knows it.

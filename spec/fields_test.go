@@ -2,6 +2,7 @@ package spec
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -30,7 +31,6 @@ func TestZLayerFields(t *testing.T) {
   - {type: anonymous, target: /cache}
   - {type: tmpfs, target: /tmp, size: 64Mi, mode: 1777}
 health: {check: {type: http, url: "http://localhost:80/"}, interval: 10s}
-depends: [{service: web}]
 network_mode: bridge:front
 ulimits: {nofile: {soft: 1024}, nproc: 512}
 stop_grace_period: 1m
@@ -49,9 +49,6 @@ scale: {mode: adaptive, min: 2, max: 5, targets: {cpu: 70}}`))
 	}
 	if s.Health.Check.Type != "http" || s.Health.Check.ExpectStatus != 200 || s.Health.Retries != 3 || time.Duration(*s.Health.Interval) != 10*time.Second {
 		t.Errorf("health = %+v (check %+v); want ZLayer's defaults filled in", s.Health, s.Health.Check)
-	}
-	if dep := s.Depends[0]; dep.Condition != "healthy" || dep.OnTimeout != "fail" || time.Duration(*dep.Timeout) != 5*time.Minute {
-		t.Errorf("depends = %+v; want condition healthy, on_timeout fail, timeout 5m", dep)
 	}
 	if *s.NetworkMode != (NetworkMode{Mode: "bridge", Name: "front"}) {
 		t.Errorf("network_mode = %+v", *s.NetworkMode)
@@ -121,4 +118,43 @@ func TestPlatformOSVersion(t *testing.T) {
 	if p := d.Services["web"].Platform; p.OS != "darwin" {
 		t.Errorf("macos read as %+v, want darwin", p)
 	}
+}
+
+func TestDependencies(t *testing.T) {
+	d := mustParse(t, `version: v1
+deployment: demo
+services:
+  web:
+    image: busybox
+    depends: [{service: api}, {service: db, condition: started}]
+  api:
+    image: busybox
+    depends: [{service: db}]
+  db:
+    image: busybox
+    health: {check: {type: tcp, port: 5432}}
+  cache:
+    image: busybox
+`)
+	if dep := d.Services["api"].Depends[0]; dep.Condition != "healthy" || dep.OnTimeout != "fail" || time.Duration(*dep.Timeout) != 5*time.Minute {
+		t.Errorf("depends = %+v; want ZLayer's defaults: condition healthy, on_timeout fail, timeout 5m", dep)
+	}
+	if got, want := d.StartOrder(), []string{"db", "api", "web", "cache"}; !slices.Equal(got, want) {
+		t.Errorf("start order %v, want %v", got, want)
+	}
+	var warned []string
+	for _, w := range d.Warnings {
+		warned = append(warned, w.Path)
+	}
+	if want := []string{"services.web.depends[0].service"}; !slices.Equal(warned, want) {
+		t.Errorf("warnings at %v, want %v (api has no health check; db has one)", warned, want)
+	}
+	_, err := Parse([]byte(`version: v1
+deployment: demo
+services:
+  a: {image: busybox, depends: [{service: b}]}
+  b: {image: busybox, depends: [{service: c}]}
+  c: {image: busybox, depends: [{service: a}]}
+`))
+	checkErrs(t, err, []fe{"services.a.depends|4|the services depend on each other in a cycle, a → b → c → a, so none of them could start; remove one of the dependencies"})
 }

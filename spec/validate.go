@@ -100,6 +100,9 @@ func (p *problems) validateDeployment(d *Deployment) {
 			}
 		}
 	}
+	if c := dependencyCycle(d); c != nil {
+		p.addf(field(field("services", c[0]), "depends"), "the services depend on each other in a cycle, %s, so none of them could start; remove one of the dependencies", formatCycle(c))
+	}
 }
 
 func sameNames(names []string, services map[string]*ServiceSpec) bool {

@@ -19,7 +19,6 @@ var notActedOn = map[string]string{
 	"schedule":                 "cron services are accepted but not run on their schedule by this node yet; run the job by hand with `switchyard run`",
 	"network":                  "overlay networks span nodes, which this node does not join; the service is on the node's bridge network (set network_mode to choose another)",
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
-	"depends":                  "dependencies are not waited for by this node yet; services start in file order",
 	"init":                     "init steps are not run by this node yet",
 	"lifecycle":                "lifecycle switches are not applied by this node yet",
 	"restart_policy":           "restart policies are not applied by this node yet; a service replica that exits is restarted with back-off, a job is not",
@@ -120,6 +119,11 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 			}
 			if a := e.OnInitFailure.Action; a != "" && a != "fail" {
 				add(field(sp, "errors.on_init_failure.action"), "not acted on: init steps are not run by this node yet")
+			}
+		}
+		for i, dep := range s.Depends {
+			if target := d.Services[dep.Service]; target != nil && target.Health == nil && (dep.Condition == "healthy" || dep.Condition == "ready") {
+				add(field(index(field(sp, "depends"), i), "service"), fmt.Sprintf("%s has no health check, so being %s means being started (give %s a health block to wait for more)", dep.Service, dep.Condition, dep.Service))
 			}
 		}
 		if s.RType == RTypeCron {

@@ -77,6 +77,9 @@ func newDownCmd(o *rootOptions) *cobra.Command {
 
 // printResult lists what up or down changed, one replica a line.
 func printResult(w io.Writer, res api.DeployResult) {
+	for _, wait := range res.Waits {
+		fmt.Fprintf(w, "waited    for %s\n", wait)
+	}
 	for _, group := range []struct {
 		verb string
 		ids  []string

@@ -62,3 +62,55 @@ services:
 	}
 	e.ok("down", "health-demo")
 }
+
+// TestDependencies: web depends on db being healthy and is created only
+// once it is; up says what it waited for. A dependency that is not met in
+// time fails up (on_timeout: fail) and leaves the dependent uncreated.
+func TestDependencies(t *testing.T) {
+	e := newEnv(t)
+	spec := func(deployment, dbArgs, timeout string) string {
+		return fmt.Sprintf(`version: v1
+deployment: %s
+services:
+  web:
+    image: {name: %[2]s}
+    command: {entrypoint: [sh, -c], args: ['%[3]s']}
+    depends: [{service: db, timeout: %[5]s}]
+  db:
+    image: {name: %[2]s}
+    command: {entrypoint: [sh, -c], args: ['%[4]s']}
+    health:
+      start_grace: 10s
+      interval: 200ms
+      check: {type: tcp, port: 8080}
+`, deployment, e.images.busybox, sleeper, dbArgs, timeout)
+	}
+	// db listens only after 2 s.
+	slowDB := `trap "exit 0" TERM; sleep 2; mkdir -p /www; httpd -f -p 8080 -h /www & wait`
+	out := e.ok("up", "-f", e.writeSpec("deps.yaml", spec("deps-demo", slowDB, "60s")))
+	if !strings.Contains(out, "waited    for db to be healthy (") {
+		t.Errorf("up printed:\n%s\nwant what it waited for", out)
+	}
+	if i, j := strings.Index(out, "created   deps-demo-db-rep-0"), strings.Index(out, "created   deps-demo-web-rep-0"); i < 0 || j < i {
+		t.Errorf("up printed:\n%s\nwant db created before web", out)
+	}
+	var waited time.Duration
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "waited    for db to be healthy ("); ok {
+			waited, _ = time.ParseDuration(strings.TrimSuffix(rest, ")"))
+		}
+	}
+	if waited < 1500*time.Millisecond {
+		t.Errorf("waited %v for db, which listens only after 2 s", waited)
+	}
+	// A db that never listens: up fails after the timeout, web never made.
+	res := e.sy("up", "-f", e.writeSpec("deps-fail.yaml", spec("deps-fail", sleeper, "1s")))
+	if res.code == 0 || !strings.Contains(res.stderr, "waited 1s for db to be healthy") {
+		t.Errorf("up with an unmet dependency: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if rows := e.psAll(); len(names(rows, "deps-fail-web")) > 0 || len(names(rows, "deps-fail-db")) == 0 {
+		t.Errorf("after the failed up: %v; want db made, web not", names(rows, "deps-fail"))
+	}
+	e.ok("down", "deps-demo")
+	e.ok("down", "deps-fail")
+}
