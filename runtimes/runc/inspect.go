@@ -167,7 +167,7 @@ func (r *Runtime) Stats(ctx context.Context, id runtime.ContainerID) (runtime.St
 func (r *Runtime) waitExit(ctx context.Context, s *snapshot) (runtime.WaitOutcome, error) {
 	var out runtime.WaitOutcome
 	var lerr error
-	ok := pollWatching(ctx, s.dir, time.Now().Add(100*365*24*time.Hour), func() bool {
+	ok := pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(100*365*24*time.Hour), func() bool {
 		now, err := load(s.dir)
 		if err != nil {
 			lerr = err
@@ -233,7 +233,7 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 			}
 			return true
 		}
-		ok := pollWatching(ctx, s.dir, time.Now().Add(100*365*24*time.Hour), func() bool {
+		ok := pollWatching(ctx, s.dir, 0, time.Now().Add(100*365*24*time.Hour), func() bool {
 			now, err := load(s.dir)
 			if err != nil {
 				return removed()
@@ -260,7 +260,7 @@ func (r *Runtime) WaitOutcome(ctx context.Context, id runtime.ContainerID, cond 
 func (r *Runtime) waitGen(ctx context.Context, id runtime.ContainerID, dir string, gen uint64) (runtime.WaitOutcome, error) {
 	var out runtime.WaitOutcome
 	gone := false
-	ok := pollWatching(ctx, dir, time.Now().Add(100*365*24*time.Hour), func() bool {
+	ok := pollWatching(ctx, dir, 0, time.Now().Add(100*365*24*time.Hour), func() bool {
 		e, ok, err := statedir.ReadExit(dir)
 		if err == nil && ok && e.Run >= gen {
 			out = e.Outcome
@@ -308,7 +308,7 @@ func (r *Runtime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail i
 	}
 	// The shim records the exit by a rename in dir: the watch ends the
 	// stream at once instead of at the follower's next poll.
-	wake, unwatch := watchDir(dir)
+	wake, unwatch, _ := watchDir(dir, 0)
 	return watchedStream{logfile.FollowWoken(ctx, filepath.Join(dir, statedir.LogFile), tail, stopped, wake), unwatch}, nil
 }
 

@@ -367,7 +367,7 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 			return lerr == nil && now.exit != nil && now.shim.Gen == s.shim.Gen
 		}
 		if ctx.Err() == nil {
-			pollWatching(ctx, s.dir, time.Now().Add(2*time.Second), func() bool {
+			pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(2*time.Second), func() bool {
 				now, lerr := load(s.dir)
 				return lerr != nil || now.exit != nil || !now.shim.alive()
 			})

@@ -10,48 +10,95 @@ import (
 
 // watchDir returns a channel that receives when an entry of dir is created,
 // renamed into it, closed after writing or removed (the shim records an
-// exit by a rename), and a func that stops watching. Waits use it to see a
-// change at once rather than at their next poll. When dir cannot be
-// watched the channel never receives and polling carries on alone.
-func watchDir(dir string) (<-chan struct{}, func()) {
+// exit by a rename), or, with pid > 0, when process pid (the shim) ends; a
+// func that stops watching; and whether both watches hold, so that a poll
+// may rest long between looks. When dir cannot be watched the channel
+// receives only for pid, and polling carries on.
+func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 	ch := make(chan struct{}, 1)
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-	if err != nil {
-		return ch, func() {}
+	notify := func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
-	const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE |
-		unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
-	if _, err := unix.InotifyAddWatch(fd, dir, mask); err != nil {
-		unix.Close(fd)
-		return ch, func() {}
+	var closers []func()
+	stop := func() {
+		for _, c := range closers {
+			c()
+		}
 	}
-	// A non-blocking descriptor joins the runtime's poller: Read parks the
-	// goroutine, not a thread, and Close wakes it.
-	f := os.NewFile(uintptr(fd), "inotify")
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := f.Read(buf); err != nil {
-				return
-			}
-			select {
-			case ch <- struct{}{}:
-			default:
+	watched := 0
+	if fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK); err == nil {
+		const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE |
+			unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+		if _, err := unix.InotifyAddWatch(fd, dir, mask); err != nil {
+			unix.Close(fd)
+		} else {
+			// A non-blocking descriptor joins the runtime's poller: Read
+			// parks the goroutine, not a thread, and Close wakes it.
+			f := os.NewFile(uintptr(fd), "inotify")
+			closers = append(closers, func() { f.Close() })
+			watched++
+			go func() {
+				buf := make([]byte, 4096)
+				for {
+					if _, err := f.Read(buf); err != nil {
+						return
+					}
+					notify()
+				}
+			}()
+		}
+	}
+	if pid > 0 {
+		// A pidfd turns readable when the process ends: a shim killed
+		// before it recorded anything is seen at once, with no poll.
+		if fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK); err == nil {
+			f := os.NewFile(uintptr(fd), "pidfd")
+			if rc, err := f.SyscallConn(); err == nil {
+				closers = append(closers, func() { f.Close() })
+				watched++
+				go func() {
+					waited := false
+					err := rc.Read(func(uintptr) bool {
+						if !waited {
+							waited = true
+							return false // wait until readable
+						}
+						return true
+					})
+					if err == nil {
+						notify()
+					}
+				}()
+			} else {
+				f.Close()
 			}
 		}
-	}()
-	return ch, func() { f.Close() }
+	}
+	return ch, stop, watched == 2
 }
 
 // pollWatching polls cond until it holds (true), the deadline passes or ctx
-// ends (false), checking at once whenever dir changes and otherwise every
-// maxWait at most: a change without a file event (a shim killed before it
-// recorded anything) is still seen.
-func pollWatching(ctx context.Context, dir string, deadline time.Time, cond func() bool) bool {
-	wake, stop := watchDir(dir)
+// ends (false), checking at once whenever dir changes or process pid (the
+// shim; 0 for none) ends, and otherwise every 50 ms at most, or every
+// restWatched when both are watched: a look now and then still catches what
+// no event tells (a record changed in place), without a hundred idle waits
+// costing the agent a core.
+func pollWatching(ctx context.Context, dir string, pid int, deadline time.Time, cond func() bool) bool {
+	wake, stop, both := watchDir(dir, pid)
 	defer stop()
-	return pollWoken(ctx, deadline, wake, 50*time.Millisecond, cond)
+	maxWait := 50 * time.Millisecond
+	if both {
+		maxWait = restWatched
+	}
+	return pollWoken(ctx, deadline, wake, maxWait, cond)
 }
+
+// restWatched is the longest a poll rests when every change it waits for
+// comes with an event.
+const restWatched = 2 * time.Second
 
 // pollWoken is pollUntil that also checks whenever wake receives, with a
 // backoff capped at maxWait.

@@ -3,6 +3,7 @@ package runc
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -15,7 +16,7 @@ func TestPollWatchingWakesOnRename(t *testing.T) {
 	path := filepath.Join(dir, "exit.json")
 	go func() {
 		// A fallback poll of an hour: only the rename's event can end it in time.
-		wake, stop := watchDir(dir)
+		wake, stop, _ := watchDir(dir, 0)
 		defer stop()
 		done <- pollWoken(context.Background(), time.Now().Add(time.Minute), wake, time.Hour, func() bool {
 			_, err := os.Stat(path)
@@ -43,7 +44,7 @@ func TestPollWatchingWakesOnRename(t *testing.T) {
 func TestPollWatchingCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if pollWatching(ctx, t.TempDir(), time.Now().Add(time.Hour), func() bool { return false }) {
+	if pollWatching(ctx, t.TempDir(), 0, time.Now().Add(time.Hour), func() bool { return false }) {
 		t.Fatal("pollWatching held with a cancelled context and a false condition")
 	}
 }
@@ -69,5 +70,25 @@ func TestDefaultShim(t *testing.T) {
 				t.Errorf("defaultShim = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestPollWatchingWakesOnProcessEnd: a watched process that ends wakes a
+// poll that would otherwise rest an hour.
+func TestPollWatchingWakesOnProcessEnd(t *testing.T) {
+	cmd := exec.Command("sleep", "0.2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go cmd.Wait() // reaps it: the pidfd turns readable when it exits
+	wake, stop, both := watchDir(t.TempDir(), cmd.Process.Pid)
+	defer stop()
+	if !both {
+		t.Skip("this kernel watches no pidfds")
+	}
+	select {
+	case <-wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the end of the process woke no one")
 	}
 }
