@@ -30,6 +30,9 @@ const (
 type healthMonitor struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	// restarted (buffer 1) tells the loop that the replica was started
+	// again, so that it looks at the new run before its next check.
+	restarted chan struct{}
 
 	mu     sync.Mutex
 	status runtime.HealthStatus // guarded by mu
@@ -68,7 +71,7 @@ func (a *Agent) watchHealth(id runtime.ContainerID, svc *spec.ServiceSpec) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &healthMonitor{cancel: cancel, done: make(chan struct{}), status: runtime.HealthStatus{Status: runtime.HealthStarting}}
+	m := &healthMonitor{cancel: cancel, done: make(chan struct{}), restarted: make(chan struct{}, 1), status: runtime.HealthStatus{Status: runtime.HealthStarting}}
 	a.monitors[id] = m
 	h := *svc.Health
 	a.wg.Add(1)
@@ -88,6 +91,19 @@ func (a *Agent) unwatchHealth(id runtime.ContainerID) {
 	if m != nil {
 		m.cancel()
 		<-m.done
+	}
+}
+
+// healthRestarted tells id's monitor, if any, that id was started again.
+func (a *Agent) healthRestarted(id runtime.ContainerID) {
+	a.mu.Lock()
+	m := a.monitors[id]
+	a.mu.Unlock()
+	if m != nil {
+		select {
+		case m.restarted <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -121,25 +137,42 @@ func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.Con
 	timeout := durationOr(h.Timeout, defaultCheckTimeout)
 	retries := max(int(h.Retries), 1)
 	var run time.Time // the start of the run being checked
+	var d runtime.Details
 	streak := 0
-	for {
-		d, err := a.rt.Inspect(ctx, id)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil || d.State.Status != runtime.StatusRunning:
-			// Not running (restarting, stopped): a new run starts over.
+	// look reads the replica's state and address: before the first check,
+	// after a restart and after a failure, not before every check, so that
+	// checking a healthy replica costs the check alone. It reports whether
+	// the replica runs, and starts over for a new run.
+	look := func() bool {
+		var err error
+		d, err = a.rt.Inspect(ctx, id)
+		if err != nil || d.State.Status != runtime.StatusRunning {
 			if !run.IsZero() {
 				m.record(runtime.HealthStarting, 0, nil)
 			}
 			run, streak = time.Time{}, 0
-			if !pause(ctx, min(interval, time.Second)) {
-				return
-			}
-			continue
-		case !d.StartedAt.Equal(run):
+			return false
+		}
+		if !d.StartedAt.Equal(run) {
 			run, streak = d.StartedAt, 0
 			m.record(runtime.HealthStarting, 0, nil)
+		}
+		return true
+	}
+	fresh := false
+	for {
+		select {
+		case <-m.restarted:
+			fresh = false
+		default:
+		}
+		if !fresh {
+			if fresh = look(); !fresh {
+				if ctx.Err() != nil || !pause(ctx, min(interval, time.Second)) {
+					return
+				}
+				continue
+			}
 		}
 		res := runtime.HealthResult{Start: time.Now()}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
@@ -147,6 +180,14 @@ func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.Con
 		cancel()
 		if ctx.Err() != nil {
 			return
+		}
+		if err != nil {
+			// A failure may be a new run's (a restart between looks): it
+			// counts only against the run it was made on.
+			before := run
+			if fresh = look(); !fresh || !run.Equal(before) {
+				continue
+			}
 		}
 		res.End, res.OK, res.Output = time.Now(), err == nil, out
 		if err != nil {
@@ -174,6 +215,7 @@ func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.Con
 				if err := a.rt.Stop(ctx, id, a.opts.stopTimeout); err != nil && ctx.Err() == nil {
 					log.Warn("stopping an unhealthy replica failed", "err", err)
 				}
+				fresh = false
 			}
 		}
 		if !pause(ctx, interval) {

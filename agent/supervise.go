@@ -160,6 +160,7 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 			continue
 		}
 		startedAt = time.Now()
+		a.healthRestarted(id)
 		a.metrics.restarts.WithLabelValues(id.Service).Inc()
 		log.Debug("replica restarted")
 	}
