@@ -242,7 +242,7 @@ func (a *Agent) keepReplica(ctx context.Context, id runtime.ContainerID, deploym
 		return fmt.Errorf("container %s: state: %w", id, err)
 	}
 	if isService(svc) {
-		a.supervise(id, time.Time{})
+		a.supervise(id, time.Time{}, policyOf(svc))
 		a.watchHealth(id, svc)
 		// up declares the replica running: one stopped by hand starts again.
 		a.setUserStopped(id, false)
@@ -288,7 +288,7 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 		return fmt.Errorf("container %s: start: %w", id, err)
 	}
 	if isService(svc) {
-		a.supervise(id, time.Now())
+		a.supervise(id, time.Now(), policyOf(svc))
 		a.watchHealth(id, svc)
 	}
 	a.log.Debug("replica created", "container", id.String(), "image", svc.Image.Name)

@@ -543,3 +543,37 @@ func TestFailedDownIsFinishedByTheNext(t *testing.T) {
 		t.Errorf("containers left after the second down: %v (removed %v)", cs, res.Removed)
 	}
 }
+
+// TestRestartPolicies: restart_policy decides which exits a service
+// replica is started again after, as docker's.
+func TestRestartPolicies(t *testing.T) {
+	two := uint32(2)
+	for _, tc := range []struct {
+		name     string
+		policy   *spec.RestartPolicy
+		exitCode int
+		starts   int // starts in all, the first included, once it settles
+	}{
+		{"no", &spec.RestartPolicy{Kind: "no"}, 1, 1},
+		{"on_failure after a success", &spec.RestartPolicy{Kind: "on_failure"}, 0, 1},
+		{"on_failure with max_attempts", &spec.RestartPolicy{Kind: "on_failure", MaxAttempts: &two}, 1, 3},
+		{"always after a success", &spec.RestartPolicy{Kind: "always"}, 0, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := runtimetest.NewFake("fake")
+			b := Backoff{Initial: time.Millisecond, Max: time.Millisecond, Reset: time.Hour}
+			a := mustNew(t, testConfig(t), f, WithRestartBackoff(b))
+			svc := service("web", 1, runtimetest.Workload{ExitCode: tc.exitCode})
+			svc.RestartPolicy = tc.policy
+			mustUp(t, a, deployment("shop", svc))
+			id := replicaID("shop", "web", 0)
+			testutil.Eventually(t, 10*time.Second, fmt.Sprintf("%d starts", tc.starts), func() bool { return countCalls(f, "start", id) >= tc.starts })
+			if tc.policy.Kind != "always" {
+				testutil.Eventually(t, 10*time.Second, "the supervisor to let go", func() bool { return !a.supervised(id) })
+				if got := countCalls(f, "start", id); got != tc.starts {
+					t.Errorf("%d starts, want %d", got, tc.starts)
+				}
+			}
+		})
+	}
+}

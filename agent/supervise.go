@@ -3,9 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
 )
 
 // supervisor is the restart loop of one service replica. Its goroutine is
@@ -21,12 +23,53 @@ type supervisor struct {
 	// leaves it stopped, as Docker's restart policies do. Guarded by the
 	// Agent's mu.
 	userStopped bool
+	// policy says which exits are restarted.
+	policy restartPolicy
+}
+
+// restartPolicy is a service's restart_policy, docker's: no, on_failure
+// (at most max times, 0 for no bound), always or unless_stopped, the
+// default. always and unless_stopped differ only across a restart of the
+// daemon, which does not remember a stop by hand: both restart every exit
+// but one by hand.
+type restartPolicy struct {
+	kind string
+	max  uint32
+}
+
+// policyOf is svc's restart policy.
+func policyOf(svc *spec.ServiceSpec) restartPolicy {
+	if svc == nil || svc.RestartPolicy == nil {
+		return restartPolicy{kind: "unless_stopped"}
+	}
+	p := restartPolicy{kind: svc.RestartPolicy.Kind}
+	if svc.RestartPolicy.MaxAttempts != nil {
+		p.max = *svc.RestartPolicy.MaxAttempts
+	}
+	return p
+}
+
+// restarts reports whether the policy restarts a replica that exited with
+// out after attempts restarts, and if not, why.
+func (p restartPolicy) restarts(out runtime.WaitOutcome, attempts uint32) (bool, string) {
+	switch p.kind {
+	case "no":
+		return false, "restart policy no"
+	case "on_failure":
+		if out.ExitCode == 0 && out.Signal == "" {
+			return false, "restart policy on_failure, and it exited 0"
+		}
+		if p.max > 0 && attempts >= p.max {
+			return false, fmt.Sprintf("restart policy on_failure, and it was restarted %d times, its max_attempts", attempts)
+		}
+	}
+	return true, ""
 }
 
 // supervise starts the restart loop of id unless one runs already or the
 // agent is closed. startedAt is when the agent last started the replica;
 // zero when it did not (a replica found again after a restart).
-func (a *Agent) supervise(id runtime.ContainerID, startedAt time.Time) {
+func (a *Agent) supervise(id runtime.ContainerID, startedAt time.Time, policy restartPolicy) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed.Load() || a.supervisors[id] != nil {
@@ -35,7 +78,7 @@ func (a *Agent) supervise(id runtime.ContainerID, startedAt time.Time) {
 	// The loop outlives the request that deployed the replica, so its
 	// context is the agent's own, cancelled only through s.cancel.
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &supervisor{cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	s := &supervisor{cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1), policy: policy}
 	a.supervisors[id] = s
 	a.wg.Add(1)
 	go func() {
@@ -99,6 +142,13 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 	log := a.log.With("container", id.String())
 	b := a.opts.backoff
 	delay := b.Initial
+	var attempts uint32
+	// leave ends the loop for a replica its policy does not restart: it
+	// stays exited, to be inspected, until up or a start by hand.
+	leave := func(why string) {
+		log.Info("replica exited; not restarting it", "why", why)
+		a.forget(id, s)
+	}
 	for ctx.Err() == nil {
 		st, err := a.rt.State(ctx, id)
 		switch {
@@ -134,6 +184,10 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 			if a.userStopped(s) {
 				continue // stopped by hand: the check above waits
 			}
+			if ok, why := s.policy.restarts(out, attempts); !ok {
+				leave(why)
+				return
+			}
 			// A replica found running after an agent restart has no known
 			// start; it counts as having run long.
 			ran := time.Since(startedAt)
@@ -147,6 +201,10 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 			// same way.
 			log.Info("replica was created but not started; starting", "in", delay)
 		default: // exited or failed, found while not waiting
+			if ok, why := s.policy.restarts(runtime.WaitOutcome{ExitCode: st.ExitCode}, attempts); !ok {
+				leave(why)
+				return
+			}
 			log.Info("replica is not running; restarting", "state", st.String(), "in", delay)
 		}
 		if !pause(ctx, delay) {
@@ -160,6 +218,7 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 			continue
 		}
 		startedAt = time.Now()
+		attempts++
 		a.healthRestarted(id)
 		a.metrics.restarts.WithLabelValues(id.Service).Inc()
 		log.Debug("replica restarted")
@@ -240,7 +299,7 @@ func (a *Agent) resume(ctx context.Context) error {
 					continue
 				}
 				if isService(svc.Spec) {
-					a.supervise(id, time.Time{})
+					a.supervise(id, time.Time{}, policyOf(svc.Spec))
 					a.watchHealth(id, svc.Spec)
 				}
 			}

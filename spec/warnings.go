@@ -21,7 +21,6 @@ var notActedOn = map[string]string{
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
 	"init":                     "init steps are not run by this node yet",
 	"lifecycle":                "lifecycle switches are not applied by this node yet",
-	"restart_policy":           "restart policies are not applied by this node yet; a service replica that exits is restarted with back-off, a job is not",
 	"isolation":                "isolation modes are for Windows containers, which this node does not run; a Windows node could",
 	"node_mode":                "placement is for a cluster's scheduler; this node runs every service it is given",
 	"node_selector":            "node selection is for a cluster's scheduler; this node runs every service it is given",
@@ -125,6 +124,9 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 			if target := d.Services[dep.Service]; target != nil && target.Health == nil && (dep.Condition == "healthy" || dep.Condition == "ready") {
 				add(field(index(field(sp, "depends"), i), "service"), fmt.Sprintf("%s has no health check, so being %s means being started (give %s a health block to wait for more)", dep.Service, dep.Condition, dep.Service))
 			}
+		}
+		if s.RestartPolicy != nil && s.RType != RTypeService {
+			add(field(sp, "restart_policy"), fmt.Sprintf("not acted on: a %s's replica is not restarted by this node yet; run it again by hand", s.RType))
 		}
 		if s.RType == RTypeCron {
 			add(field(sp, "rtype"), "not acted on: cron services are registered but not run by this node yet; run the job by hand with `switchyard run`")
