@@ -125,3 +125,14 @@ type RuntimeStatus struct {
 	// Containers is how many containers it reported.
 	Containers int `json:"containers"`
 }
+
+// JobRun is the answer of POST /v1/deployments/{name}/jobs/{service}: one
+// run of a job, once it has ended.
+type JobRun struct {
+	// Container is the job's replica.
+	Container string `json:"container"`
+	// ExitCode is the run's exit code; Reason says why it ended when it did
+	// not exit on its own (oom-killed, a signal, a failure).
+	ExitCode int    `json:"exit_code"`
+	Reason   string `json:"reason,omitempty"`
+}

@@ -68,3 +68,11 @@ func (c *Client) Load(ctx context.Context, archive io.Reader) ([]runtime.ImageIn
 		raw: archive, contentType: "application/x-tar", unbounded: true}, &imgs)
 	return imgs, err
 }
+
+// RunJob runs a deployed job once more and waits for the run to end.
+func (c *Client) RunJob(ctx context.Context, deployment, service string) (api.JobRun, error) {
+	var run api.JobRun
+	err := c.do(ctx, call{op: "run job", object: deployment + "/" + service, method: http.MethodPost,
+		path: "/v1/deployments/" + url.PathEscape(deployment) + "/jobs/" + url.PathEscape(service), unbounded: true}, &run)
+	return run, err
+}

@@ -23,6 +23,12 @@ type Deployer interface {
 	Deployments(ctx context.Context) ([]api.DeploymentStatus, error)
 }
 
+// JobRunner runs a deployed job on demand; a Deployer that is one serves
+// POST /v1/deployments/{name}/jobs/{service}.
+type JobRunner interface {
+	RunJob(ctx context.Context, deployment, service string) (api.JobRun, error)
+}
+
 // RuntimeLister gives the node's runtimes in preference order, for
 // GET /v1/runtimes, which asks each of them for its health.
 type RuntimeLister interface {
@@ -146,6 +152,16 @@ func (s *Server) nodeRoutes() {
 			}
 			return fmt.Errorf("deployment %s is not deployed on this node: %w", name, runtime.ErrNotFound)
 		})
+		if jr, ok := d.(JobRunner); ok {
+			s.handle("POST /v1/deployments/{name}/jobs/{service}", func(w http.ResponseWriter, r *http.Request) error {
+				run, err := jr.RunJob(r.Context(), r.PathValue("name"), r.PathValue("service"))
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, run)
+				return nil
+			})
+		}
 		s.handle("DELETE /v1/deployments/{name}", func(w http.ResponseWriter, r *http.Request) error {
 			res, err := d.Down(r.Context(), r.PathValue("name"))
 			if err != nil {

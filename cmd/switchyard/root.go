@@ -72,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newInfoCmd(o),
 		newNetworkCmd(o),
 		newSecretCmd(o),
+		newJobCmd(o),
 		newLoginCmd(o),
 		newLogoutCmd(o),
 		newStatsCmd(o),

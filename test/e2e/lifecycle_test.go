@@ -114,3 +114,35 @@ services:
 	e.ok("down", "deps-demo")
 	e.ok("down", "deps-fail")
 }
+
+// TestJobRunOnDemand: a job runs at up and again each time it is asked,
+// each run with its own exit code, and a run under way is refused.
+func TestJobRunOnDemand(t *testing.T) {
+	e := newEnv(t)
+	// Each run counts itself in a volume and exits with its number.
+	file := e.writeSpec("job.yaml", fmt.Sprintf(`version: v1
+deployment: jobs-demo
+services:
+  count:
+    rtype: job
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo "run $n"; exit $n']}
+    storage: [{type: named, name: jobs-demo-count, target: /data}]
+`, e.images.busybox))
+	e.ok("up", "-f", file)
+	id := "jobs-demo-count-rep-0"
+	e.sy("wait", id)
+	for _, want := range []int{2, 3} {
+		res := e.sy("job", "run", "jobs-demo", "count")
+		if res.code != want || !strings.Contains(res.stdout, fmt.Sprintf("%s: exited %d", id, want)) {
+			t.Errorf("job run: exit %d, %q %q; want exit %d", res.code, res.stdout, res.stderr, want)
+		}
+	}
+	if logs := e.ok("logs", id); !strings.Contains(logs, "run 3") {
+		t.Errorf("logs lack the last run:\n%s", logs)
+	}
+	if res := e.sy("job", "run", "jobs-demo", "nope"); res.code == 0 || !strings.Contains(res.stderr, "has no service nope") {
+		t.Errorf("job run of no service: exit %d, %s", res.code, res.stderr)
+	}
+	e.ok("down", "jobs-demo")
+}

@@ -1,0 +1,75 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/spec"
+)
+
+// RunJob runs job (or cron) service of deployment once more and waits for
+// the run to end: its replica is started again, or made when there is
+// none yet (a cron service's). A run under way is an error, not a second
+// run beside it.
+func (a *Agent) RunJob(ctx context.Context, deployment, service string) (api.JobRun, error) {
+	id, err := a.startJob(ctx, deployment, service)
+	if err != nil {
+		return api.JobRun{}, err
+	}
+	out, err := a.rt.WaitOutcome(ctx, id, runtime.WaitNotRunning)
+	if err != nil {
+		return api.JobRun{Container: id.String()}, fmt.Errorf("job %s: waiting for the run: %w", id, err)
+	}
+	return api.JobRun{Container: id.String(), ExitCode: out.ExitCode, Reason: string(out.Reason)}, nil
+}
+
+// startJob starts a run of the job and returns its replica.
+func (a *Agent) startJob(ctx context.Context, deployment, service string) (runtime.ContainerID, error) {
+	a.deployMu.Lock()
+	defer a.deployMu.Unlock()
+	rec, err := a.state.get(deployment)
+	if errIsNotFound(err) {
+		return runtime.ContainerID{}, fmt.Errorf("deployment %s is not deployed on this node: %w", deployment, runtime.ErrNotFound)
+	}
+	if err != nil {
+		return runtime.ContainerID{}, err
+	}
+	svc := rec.Services[service]
+	if svc == nil || svc.Spec == nil {
+		return runtime.ContainerID{}, fmt.Errorf("deployment %s has no service %s: %w", deployment, service, runtime.ErrNotFound)
+	}
+	if svc.Spec.RType == spec.RTypeService {
+		return runtime.ContainerID{}, fmt.Errorf("%s of %s is a service, which runs all the time; only a job or a cron service is run on demand: %w", service, deployment, runtime.ErrFailedPrecondition)
+	}
+	id := replicaID(deployment, service, 0)
+	st, err := a.rt.State(ctx, id)
+	switch {
+	case errors.Is(err, runtime.ErrNotFound):
+		// Resolved as up resolves it: the stored spec holds $S: references.
+		d, rerr := a.resolveRefs(&spec.Deployment{Name: deployment, Services: map[string]*spec.ServiceSpec{service: svc.Spec}})
+		if rerr != nil {
+			return id, rerr
+		}
+		if err := a.createReplica(ctx, id, deployment, service, d.Services[service]); err != nil {
+			return id, err
+		}
+		if svc.Replicas == 0 {
+			svc.Replicas = 1
+			if err := a.state.put(rec); err != nil {
+				return id, err
+			}
+		}
+		return id, nil
+	case err != nil:
+		return id, fmt.Errorf("job %s: %w", id, err)
+	case st.Status == runtime.StatusRunning || st.Status == runtime.StatusStopping:
+		return id, fmt.Errorf("job %s: a run is under way; wait for it (switchyard wait %s) before the next: %w", id, id, runtime.ErrFailedPrecondition)
+	}
+	if err := a.rt.Start(ctx, id); err != nil {
+		return id, fmt.Errorf("job %s: start: %w", id, err)
+	}
+	return id, nil
+}

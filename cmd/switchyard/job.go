@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newJobCmd(o *rootOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "job",
+		Short: "Run a deployment's jobs",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "run DEPLOYMENT SERVICE",
+		Short: "Run a job (or cron) service once more and wait for it; exits with its code",
+		Long: `Run a deployed job once more: its replica is started again (made, for a cron
+service that has not run yet), and the command waits for the run to end and
+exits with its exit code. A run under way is refused. Its output is in
+switchyard logs DEPLOYMENT-SERVICE.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			run, err := c.RunJob(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			what := fmt.Sprintf("exited %d", run.ExitCode)
+			if run.Reason != "" && run.Reason != "exited" {
+				what += " (" + run.Reason + ")"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", run.Container, what)
+			if run.ExitCode != 0 {
+				return &exitError{code: run.ExitCode, err: fmt.Errorf("job %s %s", run.Container, what)}
+			}
+			return nil
+		},
+	})
+	return cmd
+}
