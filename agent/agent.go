@@ -38,6 +38,9 @@ type Agent struct {
 	mu sync.Mutex
 	// supervisors holds the restart loop of every supervised replica.
 	supervisors map[runtime.ContainerID]*supervisor // guarded by mu
+	// crons holds the schedule loop of every cron service, by
+	// deployment/service.
+	crons map[string]*cronJob // guarded by mu
 	// monitors holds the health checks of every checked replica.
 	monitors map[runtime.ContainerID]*healthMonitor // guarded by mu
 	// healthClient makes the http checks: no connection is kept between
@@ -96,6 +99,7 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		metrics:     newMetrics(),
 		supervisors: map[runtime.ContainerID]*supervisor{},
 		monitors:    map[runtime.ContainerID]*healthMonitor{},
+		crons:       map[string]*cronJob{},
 		removals:    map[runtime.ContainerID]*autoRemoval{},
 		healthClient: &http.Client{
 			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
@@ -177,6 +181,9 @@ func (a *Agent) Close() error {
 	}
 	for _, m := range a.monitors {
 		m.cancel()
+	}
+	for _, j := range a.crons {
+		j.cancel()
 	}
 	a.mu.Unlock()
 	a.stopBG()

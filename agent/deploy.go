@@ -23,8 +23,10 @@ func replicaID(deployment, service string, n uint32) runtime.ContainerID {
 }
 
 // isService reports whether the replicas of svc are restarted when they
-// exit: every rtype but job is.
-func isService(svc *spec.ServiceSpec) bool { return svc == nil || svc.RType != spec.RTypeJob }
+// exit: those of a service are, a job's and a cron service's are not.
+func isService(svc *spec.ServiceSpec) bool {
+	return svc == nil || svc.RType != spec.RTypeJob && svc.RType != spec.RTypeCron
+}
 
 // replicasOf is how many replicas svc asks for; an unset scale means one.
 // A cron service has none until it is run on its schedule (spec warns that
@@ -162,6 +164,7 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	}
 	sort.Strings(gone)
 	for _, name := range gone {
+		a.unscheduleCron(d.Name, name)
 		left, err := a.removeReplicas(ctx, d.Name, name, rec.Services[name].Spec, 0, rec.Services[name].Replicas, &res)
 		if err != nil {
 			rec.Services[name].Replicas = left
@@ -190,6 +193,15 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 	}
 	want := replicasOf(svc)
 	dirty := &serviceRecord{Replicas: max(had, want), Spec: withoutAuth(svc)}
+	if svc.RType == spec.RTypeCron {
+		// A cron service's replica is made by its first run; up keeps the
+		// last run's (its logs) while the spec is the same. Its schedule
+		// starts once the replicas are converged (deployMu is held: the
+		// loop's runs wait for this up).
+		defer a.scheduleCron(deployment, name, svc, lastRunOf(old))
+	} else {
+		a.unscheduleCron(deployment, name)
+	}
 	info, err := a.rt.Pull(ctx, svc.Image.Name, runtime.PullOptions{
 		Policy: svc.Image.PullPolicy, Auth: svc.RegistryAuth, Platform: svc.Platform,
 	})
@@ -200,6 +212,9 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 	next := &serviceRecord{Hash: specHash(name, svc, info.Digest), Replicas: want, Spec: withoutAuth(svc), ImageDigest: info.Digest}
 	dirty.ImageDigest = info.Digest
 	same := old != nil && old.Hash == next.Hash
+	if svc.RType == spec.RTypeCron && same {
+		want, next.Replicas, next.LastRun = had, had, old.LastRun
+	}
 	for n := range max(had, want) {
 		id := replicaID(deployment, name, n)
 		var err error

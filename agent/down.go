@@ -33,6 +33,9 @@ func (a *Agent) Down(ctx context.Context, name string) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	for svc := range rec.Services {
+		a.unscheduleCron(name, svc)
+	}
 	// Every service at once, the replicas of all of them bounded together:
 	// a down takes about one stop grace period, not one per replica.
 	order := recordOrder(rec)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
@@ -15,7 +16,7 @@ import (
 // none yet (a cron service's). A run under way is an error, not a second
 // run beside it.
 func (a *Agent) RunJob(ctx context.Context, deployment, service string) (api.JobRun, error) {
-	id, err := a.startJob(ctx, deployment, service)
+	id, err := a.startJob(ctx, deployment, service, false)
 	if err != nil {
 		return api.JobRun{}, err
 	}
@@ -26,9 +27,16 @@ func (a *Agent) RunJob(ctx context.Context, deployment, service string) (api.Job
 	return api.JobRun{Container: id.String(), ExitCode: out.ExitCode, Reason: string(out.Reason)}, nil
 }
 
-// startJob starts a run of the job and returns its replica.
-func (a *Agent) startJob(ctx context.Context, deployment, service string) (runtime.ContainerID, error) {
-	a.deployMu.Lock()
+// startJob starts a run of the job and returns its replica; a scheduled
+// run is recorded as the cron service's last.
+func (a *Agent) startJob(ctx context.Context, deployment, service string, scheduled bool) (runtime.ContainerID, error) {
+	// Taken with ctx in mind: an up or a down that holds it may be waiting
+	// for this very schedule loop to end.
+	for !a.deployMu.TryLock() {
+		if !pause(ctx, 10*time.Millisecond) {
+			return runtime.ContainerID{}, ctx.Err()
+		}
+	}
 	defer a.deployMu.Unlock()
 	rec, err := a.state.get(deployment)
 	if errIsNotFound(err) {
@@ -45,6 +53,14 @@ func (a *Agent) startJob(ctx context.Context, deployment, service string) (runti
 		return runtime.ContainerID{}, fmt.Errorf("%s of %s is a service, which runs all the time; only a job or a cron service is run on demand: %w", service, deployment, runtime.ErrFailedPrecondition)
 	}
 	id := replicaID(deployment, service, 0)
+	if scheduled {
+		defer func() {
+			svc.LastRun = time.Now().UTC()
+			if err := a.state.put(rec); err != nil {
+				a.log.Warn("cannot record a cron run", "container", id.String(), "err", err)
+			}
+		}()
+	}
 	st, err := a.rt.State(ctx, id)
 	switch {
 	case errors.Is(err, runtime.ErrNotFound):

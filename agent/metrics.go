@@ -25,6 +25,9 @@ type metrics struct {
 	// unhealthy counts the replicas found unhealthy (and restarted).
 	healthChecks *prometheus.CounterVec // service, ok
 	unhealthy    *prometheus.CounterVec // service
+	// cronRuns counts a cron service's scheduled runs: started, skipped
+	// (the last one still under way) or failed to start.
+	cronRuns *prometheus.CounterVec // service, outcome
 }
 
 func newMetrics() *metrics {
@@ -62,7 +65,12 @@ func newMetrics() *metrics {
 		Name:      "replica_unhealthy_total",
 		Help:      "Replicas found unhealthy (failing their check retries times in a row), by container service.",
 	}, []string{"service"})
-	m.registry.MustRegister(m.ops, m.latency, m.restarts, m.replicas, m.healthChecks, m.unhealthy,
+	m.cronRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "switchyard",
+		Name:      "cron_runs_total",
+		Help:      "Scheduled runs of cron services by container service and outcome (started, skipped, failed).",
+	}, []string{"service", "outcome"})
+	m.registry.MustRegister(m.ops, m.latency, m.restarts, m.replicas, m.healthChecks, m.unhealthy, m.cronRuns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

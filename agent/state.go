@@ -47,6 +47,16 @@ type serviceRecord struct {
 	Spec *spec.ServiceSpec `json:"spec"`
 	// ImageDigest is the digest the pull reported, when it reported one.
 	ImageDigest string `json:"image_digest,omitempty"`
+	// LastRun is when a cron service last ran on its schedule.
+	LastRun time.Time `json:"last_run,omitzero"`
+}
+
+// lastRunOf is rec's LastRun; zero for no record.
+func lastRunOf(rec *serviceRecord) time.Time {
+	if rec == nil {
+		return time.Time{}
+	}
+	return rec.LastRun
 }
 
 // stateStore persists deployment records in bbolt.

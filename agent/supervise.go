@@ -291,6 +291,9 @@ func (a *Agent) resume(ctx context.Context) error {
 	for _, rec := range recs {
 		var total uint32
 		for name, svc := range rec.Services {
+			if svc.Spec != nil && svc.Spec.RType == spec.RTypeCron {
+				a.scheduleCron(rec.Name, name, svc.Spec, svc.LastRun)
+			}
 			total += svc.Replicas
 			for n := range svc.Replicas {
 				id := replicaID(rec.Name, name, n)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/robfig/cron/v3"
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/secrets"
@@ -358,25 +359,35 @@ func checkDeploymentName(name string) string {
 	return ""
 }
 
-// cronFieldRe is what one field of a cron schedule may hold: numbers, names,
-// ranges, steps, lists and the wildcards.
-var cronFieldRe = regexp.MustCompile(`^[0-9A-Za-z*?/,#-]+$`)
+// cronParser reads ZLayer's schedules: seconds first, then minutes, hours,
+// day of month, month and day of week.
+var cronParser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// checkSchedule checks the shape of a cron schedule as ZLayer reads it:
-// seconds, minutes, hours, day of month, month, day of week and an
-// optional year.
+// ParseSchedule parses a cron service's schedule as ZLayer writes it:
+// seconds first (six fields; a seventh, the year, may be *), or a
+// descriptor like @hourly. The error wraps ErrInvalid.
+func ParseSchedule(s string) (cron.Schedule, error) {
+	f := strings.Fields(s)
+	if len(f) == 7 {
+		if f[6] != "*" {
+			return nil, fmt.Errorf("schedule %q: a year other than * is not offered: %w", s, ErrInvalid)
+		}
+		s = strings.Join(f[:6], " ")
+	}
+	sched, err := cronParser.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %s: %w", s, err.Error(), ErrInvalid)
+	}
+	return sched, nil
+}
+
+// checkSchedule says what is wrong with a schedule, or "".
 func checkSchedule(s string) string {
-	fields := strings.Fields(s)
-	if len(fields) == 5 {
+	if f := strings.Fields(s); len(f) == 5 {
 		return fmt.Sprintf("schedule %q has 5 fields; ZLayer's schedules start with seconds: write \"0 %s\"", s, s)
 	}
-	if len(fields) < 6 || len(fields) > 7 {
-		return fmt.Sprintf("schedule %q has %d fields (want 6 or 7: sec min hour day-of-month month day-of-week [year], like \"0 0 3 * * *\")", s, len(fields))
-	}
-	for _, f := range fields {
-		if !cronFieldRe.MatchString(f) {
-			return fmt.Sprintf("schedule %q: field %q is not a cron field (numbers, names, ranges a-b, steps */n, lists a,b, * and ?)", s, f)
-		}
+	if _, err := ParseSchedule(s); err != nil {
+		return strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error()) + " (want sec min hour day-of-month month day-of-week [year], like \"0 0 3 * * *\")"
 	}
 	return ""
 }

@@ -16,7 +16,6 @@ import (
 // [*]), to why this node does not act on it.
 var notActedOn = map[string]string{
 	"image.source_policy":      "image sources are the registry and this node's store, in that order of need; an S3 source is not offered",
-	"schedule":                 "cron services are accepted but not run on their schedule by this node yet; run the job by hand with `switchyard run`",
 	"network":                  "overlay networks span nodes, which this node does not join; the service is on the node's bridge network (set network_mode to choose another)",
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
 	"init":                     "init steps are not run by this node yet",
@@ -127,9 +126,6 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 		}
 		if s.RestartPolicy != nil && s.RType != RTypeService {
 			add(field(sp, "restart_policy"), fmt.Sprintf("not acted on: a %s's replica is not restarted by this node yet; run it again by hand", s.RType))
-		}
-		if s.RType == RTypeCron {
-			add(field(sp, "rtype"), "not acted on: cron services are registered but not run by this node yet; run the job by hand with `switchyard run`")
 		}
 		switch s.ServiceType {
 		case "", "standard", "job":

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,46 @@ services:
 		t.Errorf("job run of no service: exit %d, %s", res.code, res.stderr)
 	}
 	e.ok("down", "jobs-demo")
+}
+
+// TestCronRunsOnSchedule: a cron service every second runs again and
+// again, never two runs at once (a run that takes 1.5 s makes the next tick
+// skip), and stops with down.
+func TestCronRunsOnSchedule(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeSpec("cron.yaml", fmt.Sprintf(`version: v1
+deployment: cron-demo
+services:
+  tick:
+    rtype: cron
+    schedule: "* * * * * *"
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['echo start >> /data/log; sleep 1.5; echo end >> /data/log']}
+    storage: [{type: named, name: cron-demo-tick, target: /data}]
+`, e.images.busybox))
+	out := e.ok("up", "-f", file)
+	if strings.Contains(out, "created") {
+		t.Errorf("up ran the cron service at once:\n%s", out)
+	}
+	volume := e.root + "/runc/volumes/cron-demo-tick/log"
+	runs := func() []string {
+		b, _ := os.ReadFile(volume)
+		return strings.Fields(string(b))
+	}
+	waitFor(t, "three scheduled runs", 30*time.Second, func() bool { return strings.Count(strings.Join(runs(), " "), "end") >= 3 })
+	lines := runs()
+	for i, l := range lines {
+		if want := []string{"start", "end"}[i%2]; l != want {
+			t.Fatalf("runs overlapped: %v", lines)
+		}
+	}
+	if e.metric(`switchyard_cron_runs_total{outcome="skipped",service="cron-demo-tick"}`) < 1 {
+		t.Error("no tick was skipped, though each run outlasts the second between ticks")
+	}
+	e.ok("down", "cron-demo")
+	n := len(runs())
+	time.Sleep(2500 * time.Millisecond) // a window for a run that should not come
+	if len(runs()) > n+1 {
+		t.Errorf("runs after down: %v", runs()[n:])
+	}
 }
