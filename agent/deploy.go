@@ -231,6 +231,11 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 			if err = a.removeReplica(ctx, id, a.stopTimeoutOf(oldSpec(old, svc))); err == nil {
 				if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 					res.Replaced = append(res.Replaced, id.String())
+					// One at a time, each new replica healthy before the
+					// next old one goes: the others serve meanwhile.
+					if isService(svc) && svc.Health != nil && min(had, want) > 1 {
+						err = a.waitHealthy(ctx, id, svc, n, min(had, want))
+					}
 				}
 			}
 		}

@@ -342,3 +342,32 @@ func firstHTTPPort(eps []spec.Endpoint) uint16 {
 	}
 	return 8080
 }
+
+// waitHealthy waits for replica id, just made by a rollout (the n-th of
+// of), to turn healthy: for its start grace and retries checks more. One
+// that does not stops the rollout, the old replicas after it kept.
+func (a *Agent) waitHealthy(ctx context.Context, id runtime.ContainerID, svc *spec.ServiceSpec, n, of uint32) error {
+	h := svc.Health
+	limit := durationOr(h.StartGrace, defaultStartGrace) + time.Duration(max(int(h.Retries), 1)+1)*(durationOr(h.Interval, defaultCheckInterval)+durationOr(h.Timeout, defaultCheckTimeout))
+	deadline := time.Now().Add(limit)
+	for {
+		st, ok := a.healthOf(id)
+		switch {
+		case ok && st.Status == runtime.HealthHealthy:
+			return nil
+		case ok && st.Status == runtime.HealthUnhealthy, time.Now().After(deadline):
+			why := "did not turn healthy within " + limit.Round(time.Second).String()
+			if ok && len(st.Log) > 0 {
+				why += " (last check: " + st.Log[len(st.Log)-1].Output + ")"
+			}
+			kept := "the old replicas after it keep running the old spec"
+			if n+1 == of {
+				kept = "it was the last to replace"
+			}
+			return fmt.Errorf("rollout stopped at replica %s of %d: the new replica %s; %s; fix the service and run up again: %w", id, of, why, kept, runtime.ErrUnavailable)
+		}
+		if !pause(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}

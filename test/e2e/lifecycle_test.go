@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -188,4 +189,84 @@ services:
 	if len(runs()) > n+1 {
 		t.Errorf("runs after down: %v", runs()[n:])
 	}
+}
+
+// TestRollout: a changed spec of a 3-replica service with a health check
+// replaces one replica at a time, each new one healthy before the next old
+// one goes, so that two replicas answer at every moment of the rollout. A
+// new spec whose replicas never turn healthy stops the rollout at its first
+// replica and keeps the old others.
+func TestRollout(t *testing.T) {
+	e := newEnv(t)
+	spec := func(page, path string) string {
+		return e.writeSpec("rollout.yaml", fmt.Sprintf(`version: v1
+deployment: roll
+services:
+  web:
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['trap "exit 0" TERM; mkdir -p /www; echo %s > /www/index.html; httpd -f -p 8080 -h /www & wait']}
+    scale: {mode: fixed, replicas: 3}
+    health:
+      start_grace: 1s
+      interval: 200ms
+      timeout: 1s
+      retries: 2
+      check: {type: http, url: "http://localhost:8080/%s"}
+`, e.images.busybox, page, path))
+	}
+	ids := []string{"roll-web-rep-0", "roll-web-rep-1", "roll-web-rep-2"}
+	e.ok("up", "-f", spec("v1", "index.html"))
+	waitFor(t, "three healthy replicas", 30*time.Second, func() bool { return strings.Count(e.ok("ps"), "(healthy)") == 3 })
+	// Watch, while the rollout runs, how many replicas answer.
+	stop := make(chan struct{})
+	least := make(chan int, 1)
+	go func() {
+		lowest := 3
+		client := &http.Client{Timeout: 500 * time.Millisecond}
+		for {
+			select {
+			case <-stop:
+				least <- lowest
+				return
+			default:
+			}
+			up := 0
+			for _, id := range ids {
+				var out []inspectNet
+				res := e.sy("inspect", id)
+				if res.code != 0 || json.Unmarshal([]byte(res.stdout), &out) != nil || len(out) != 1 || out[0].Network == nil {
+					continue
+				}
+				resp, err := client.Get("http://" + out[0].Network.Address.Addr().String() + ":8080/index.html")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						up++
+					}
+				}
+			}
+			lowest = min(lowest, up)
+		}
+	}()
+	out := e.ok("up", "-f", spec("v2", "index.html"))
+	close(stop)
+	if n := <-least; n < 2 {
+		t.Errorf("during the rollout only %d replicas answered at one moment; want 2 always", n)
+	}
+	for _, id := range ids {
+		if !strings.Contains(out, "replaced  "+id) {
+			t.Errorf("up printed:\n%s\nwant %s replaced", out, id)
+		}
+	}
+	// A spec whose check never passes: the rollout stops at rep-0.
+	res := e.sy("up", "-f", spec("v3", "missing.html"))
+	if res.code == 0 || !strings.Contains(res.stderr, "rollout stopped at replica roll-web-rep-0") {
+		t.Fatalf("up of a never-healthy spec: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, id := range ids[1:] {
+		if logs := e.ok("exec", id, "cat", "/www/index.html"); !strings.Contains(logs, "v2") {
+			t.Errorf("%s serves %q; want the v2 it ran before the failed rollout", id, logs)
+		}
+	}
+	e.ok("down", "roll")
 }
