@@ -140,6 +140,13 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	var total uint32
 	for _, name := range order {
 		svc := d.Services[name]
+		if old := rec.Services[name]; old != nil && old.Spec != nil && svc.Scale.Mode == "manual" && old.Spec.Scale.Mode == "manual" {
+			// A manual service keeps the count switchyard scale gave it.
+			c := *svc
+			c.Scale.Replicas = old.Replicas
+			svc = &c
+			d.Services[name] = svc
+		}
 		total += replicasOf(svc)
 		if err := a.waitDependencies(ctx, d, name, &res); err != nil {
 			return res, errors.Join(err, a.state.put(rec))

@@ -89,3 +89,38 @@ func (a *Agent) startJob(ctx context.Context, deployment, service string, schedu
 	}
 	return id, nil
 }
+
+// Scale sets the number of replicas of a deployed service and converges to
+// it, as up would: docker compose's scale, ZLayer's manual mode. A service
+// of scale mode manual keeps the count across later ups of its file; a
+// fixed one goes back to the file's count at the next up. An adaptive
+// service's count is the agent's to choose.
+func (a *Agent) Scale(ctx context.Context, deployment, service string, replicas uint32) (Result, error) {
+	a.deployMu.Lock()
+	defer a.deployMu.Unlock()
+	res := Result{Deployment: deployment}
+	if replicas > spec.MaxReplicas {
+		return res, fmt.Errorf("scale %s %s: %d replicas is more than the %d a service may have: %w", deployment, service, replicas, spec.MaxReplicas, runtime.ErrInvalidArgument)
+	}
+	rec, err := a.state.get(deployment)
+	if errIsNotFound(err) {
+		return res, fmt.Errorf("deployment %s is not deployed on this node: %w", deployment, runtime.ErrNotFound)
+	}
+	if err != nil {
+		return res, err
+	}
+	old := rec.Services[service]
+	if old == nil || old.Spec == nil {
+		return res, fmt.Errorf("deployment %s has no service %s: %w", deployment, service, runtime.ErrNotFound)
+	}
+	if old.Spec.RType != spec.RTypeService {
+		return res, fmt.Errorf("%s of %s is a %s; only a service is scaled: %w", service, deployment, old.Spec.RType, runtime.ErrFailedPrecondition)
+	}
+	svc := *old.Spec
+	svc.Scale.Replicas = replicas
+	next, err := a.upService(ctx, deployment, service, &svc, old, &res)
+	if next != nil {
+		rec.Services[service] = next
+	}
+	return res, errors.Join(err, a.state.put(rec))
+}

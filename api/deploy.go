@@ -136,3 +136,10 @@ type JobRun struct {
 	ExitCode int    `json:"exit_code"`
 	Reason   string `json:"reason,omitempty"`
 }
+
+// ScaleRequest is the body of POST
+// /v1/deployments/{name}/services/{service}/scale.
+type ScaleRequest struct {
+	// Replicas is the count to converge to.
+	Replicas uint32 `json:"replicas"`
+}

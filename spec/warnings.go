@@ -99,8 +99,6 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 		switch s.Scale.Mode {
 		case "adaptive":
 			add(field(sp, "scale.mode"), fmt.Sprintf("not acted on: adaptive scaling is not done by this node yet; it runs min (%d) replicas", s.Scale.Replicas))
-		case "manual":
-			add(field(sp, "scale.mode"), fmt.Sprintf("manual scaling: this node runs %d replica(s); change the count with scale: {mode: fixed, replicas: N}", replicasOr1(s)))
 		}
 		for _, k := range sortedKeys(s.Env) {
 			v := s.Env[k]

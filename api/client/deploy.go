@@ -76,3 +76,11 @@ func (c *Client) RunJob(ctx context.Context, deployment, service string) (api.Jo
 		path: "/v1/deployments/" + url.PathEscape(deployment) + "/jobs/" + url.PathEscape(service), unbounded: true}, &run)
 	return run, err
 }
+
+// Scale sets the number of replicas of a deployed service.
+func (c *Client) Scale(ctx context.Context, deployment, service string, replicas uint32) (api.DeployResult, error) {
+	var res api.DeployResult
+	err := c.do(ctx, call{op: "scale", object: deployment + "/" + service, method: http.MethodPost,
+		path: "/v1/deployments/" + url.PathEscape(deployment) + "/services/" + url.PathEscape(service) + "/scale", body: api.ScaleRequest{Replicas: replicas}, unbounded: true}, &res)
+	return res, err
+}

@@ -29,6 +29,12 @@ type JobRunner interface {
 	RunJob(ctx context.Context, deployment, service string) (api.JobRun, error)
 }
 
+// Scaler sets a deployed service's replica count; a Deployer that is one
+// serves POST /v1/deployments/{name}/services/{service}/scale.
+type Scaler interface {
+	Scale(ctx context.Context, deployment, service string, replicas uint32) (api.DeployResult, error)
+}
+
 // RuntimeLister gives the node's runtimes in preference order, for
 // GET /v1/runtimes, which asks each of them for its health.
 type RuntimeLister interface {
@@ -152,6 +158,20 @@ func (s *Server) nodeRoutes() {
 			}
 			return fmt.Errorf("deployment %s is not deployed on this node: %w", name, runtime.ErrNotFound)
 		})
+		if sc, ok := d.(Scaler); ok {
+			s.handleBody("POST /v1/deployments/{name}/services/{service}/scale", 4<<10, func(w http.ResponseWriter, r *http.Request) error {
+				var req api.ScaleRequest
+				if err := api.Decode(r.Body, &req, "scale request"); err != nil {
+					return err
+				}
+				res, err := sc.Scale(r.Context(), r.PathValue("name"), r.PathValue("service"), req.Replicas)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, res)
+				return nil
+			})
+		}
 		if jr, ok := d.(JobRunner); ok {
 			s.handle("POST /v1/deployments/{name}/jobs/{service}", func(w http.ResponseWriter, r *http.Request) error {
 				run, err := jr.RunJob(r.Context(), r.PathValue("name"), r.PathValue("service"))

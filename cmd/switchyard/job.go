@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 )
@@ -40,4 +41,31 @@ switchyard logs DEPLOYMENT-SERVICE.`,
 		},
 	})
 	return cmd
+}
+
+func newScaleCmd(o *rootOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "scale DEPLOYMENT SERVICE N",
+		Short: "Set the number of replicas of a deployed service",
+		Long: `Converge a deployed service to N replicas, as up would. A service of scale mode
+manual keeps the count across later ups of its file; a fixed one goes back to
+the file's count at the next up.`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.ParseUint(args[2], 10, 32)
+			if err != nil {
+				return fmt.Errorf("scale: %q is not a number of replicas", args[2])
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Scale(cmd.Context(), args[0], args[1], uint32(n))
+			if err != nil {
+				return err
+			}
+			printResult(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
 }

@@ -73,6 +73,7 @@ func newRootCmd() *cobra.Command {
 		newNetworkCmd(o),
 		newSecretCmd(o),
 		newJobCmd(o),
+		newScaleCmd(o),
 		newLoginCmd(o),
 		newLogoutCmd(o),
 		newStatsCmd(o),

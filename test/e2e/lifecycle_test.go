@@ -270,3 +270,37 @@ services:
 	}
 	e.ok("down", "roll")
 }
+
+// TestManualScale: switchyard scale converges a service to N replicas; a
+// manual service keeps that count across an up of its file.
+func TestManualScale(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeSpec("scale.yaml", fmt.Sprintf(`version: v1
+deployment: scale-demo
+services:
+  web:
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['%s']}
+    scale: {mode: manual}
+`, e.images.busybox, sleeper))
+	count := func() int { return len(names(e.psAll(), "scale-demo-web")) }
+	e.ok("up", "-f", file)
+	if n := count(); n != 1 {
+		t.Fatalf("%d replicas after up, want 1", n)
+	}
+	if out := e.ok("scale", "scale-demo", "web", "3"); !strings.Contains(out, "created   scale-demo-web-rep-2") {
+		t.Errorf("scale printed:\n%s", out)
+	}
+	e.ok("up", "-f", file)
+	if n := count(); n != 3 {
+		t.Errorf("%d replicas after an up of the file, want the 3 scale set", n)
+	}
+	e.ok("scale", "scale-demo", "web", "1")
+	if n := count(); n != 1 {
+		t.Errorf("%d replicas after scale 1", n)
+	}
+	if res := e.sy("scale", "scale-demo", "nope", "2"); res.code == 0 || !strings.Contains(res.stderr, "has no service nope") {
+		t.Errorf("scale of no service: exit %d, %s", res.code, res.stderr)
+	}
+	e.ok("down", "scale-demo")
+}
