@@ -87,3 +87,37 @@ func procCPU(t *testing.T, pid int) time.Duration {
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / 100 // clock ticks of 10 ms
 }
+
+// TestChainFigures measures the time from up to every service healthy for
+// a chain of three services, each depending on the next being healthy,
+// each a busybox httpd with a tcp check every 200 ms.
+//
+//	SWITCHYARD_BENCH=1 go test ./test/e2e -run TestChainFigures -v
+func TestChainFigures(t *testing.T) {
+	if os.Getenv("SWITCHYARD_BENCH") != "1" {
+		t.Skip("figures are measured only with SWITCHYARD_BENCH=1")
+	}
+	e := newEnv(t)
+	svc := func(name, dep string) string {
+		s := fmt.Sprintf(`  %s:
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['trap "exit 0" TERM; mkdir -p /www; httpd -f -p 8080 -h /www & wait']}
+    health: {start_grace: 5s, interval: 200ms, check: {type: tcp, port: 8080}}
+`, name, e.images.busybox)
+		if dep != "" {
+			s += fmt.Sprintf("    depends: [{service: %s}]\n", dep)
+		}
+		return s
+	}
+	var runs []time.Duration
+	for i := range 5 {
+		name := fmt.Sprintf("chain%d", i)
+		file := e.writeSpec(name+".yaml", "version: v1\ndeployment: "+name+"\nservices:\n"+svc("web", "api")+svc("api", "db")+svc("db", ""))
+		t0 := time.Now()
+		e.ok("up", "-f", file)
+		waitFor(t, "all three healthy", time.Minute, func() bool { return strings.Count(e.ok("ps"), "(healthy)") == 3 })
+		runs = append(runs, time.Since(t0))
+		e.ok("down", name)
+	}
+	t.Logf("up to all healthy, 3-service chain, 5 runs: %v", runs)
+}
