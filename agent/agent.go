@@ -41,6 +41,9 @@ type Agent struct {
 	// crons holds the schedule loop of every cron service, by
 	// deployment/service.
 	crons map[string]*cronJob // guarded by mu
+	// scalers holds the autoscaler of every adaptive service, by
+	// deployment/service.
+	scalers map[string]*scaleLoop // guarded by mu
 	// monitors holds the health checks of every checked replica.
 	monitors map[runtime.ContainerID]*healthMonitor // guarded by mu
 	// healthClient makes the http checks: no connection is kept between
@@ -100,6 +103,7 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		supervisors: map[runtime.ContainerID]*supervisor{},
 		monitors:    map[runtime.ContainerID]*healthMonitor{},
 		crons:       map[string]*cronJob{},
+		scalers:     map[string]*scaleLoop{},
 		removals:    map[runtime.ContainerID]*autoRemoval{},
 		healthClient: &http.Client{
 			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
@@ -184,6 +188,9 @@ func (a *Agent) Close() error {
 	}
 	for _, j := range a.crons {
 		j.cancel()
+	}
+	for _, l := range a.scalers {
+		l.cancel()
 	}
 	a.mu.Unlock()
 	a.stopBG()

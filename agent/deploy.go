@@ -147,6 +147,14 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 			svc = &c
 			d.Services[name] = svc
 		}
+		if old := rec.Services[name]; old != nil && old.Spec != nil && svc.Scale.Mode == "adaptive" && old.Spec.Scale.Mode == "adaptive" {
+			// An adaptive one keeps what the autoscaler chose, within the
+			// new bounds.
+			c := *svc
+			c.Scale.Replicas = min(max(old.Replicas, svc.Scale.Min), svc.Scale.Max)
+			svc = &c
+			d.Services[name] = svc
+		}
 		total += replicasOf(svc)
 		if err := a.waitDependencies(ctx, d, name, &res); err != nil {
 			return res, errors.Join(err, a.state.put(rec))
@@ -172,6 +180,7 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	sort.Strings(gone)
 	for _, name := range gone {
 		a.unscheduleCron(d.Name, name)
+		a.stopAutoscale(d.Name, name)
 		left, err := a.removeReplicas(ctx, d.Name, name, rec.Services[name].Spec, 0, rec.Services[name].Replicas, &res)
 		if err != nil {
 			rec.Services[name].Replicas = left
@@ -200,6 +209,14 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 	}
 	want := replicasOf(svc)
 	dirty := &serviceRecord{Replicas: max(had, want), Spec: withoutAuth(svc)}
+	switch {
+	case ctx.Value(autoscaling{}) != nil:
+		// The autoscaler's own change: its loop goes on.
+	case svc.Scale.Mode == "adaptive" && isService(svc):
+		defer a.autoscale(deployment, name, svc)
+	default:
+		a.stopAutoscale(deployment, name)
+	}
 	if svc.RType == spec.RTypeCron {
 		// A cron service's replica is made by its first run; up keeps the
 		// last run's (its logs) while the spec is the same. Its schedule

@@ -98,6 +98,11 @@ func (a *Agent) startJob(ctx context.Context, deployment, service string, schedu
 func (a *Agent) Scale(ctx context.Context, deployment, service string, replicas uint32) (Result, error) {
 	a.deployMu.Lock()
 	defer a.deployMu.Unlock()
+	return a.scaleLocked(ctx, deployment, service, replicas)
+}
+
+// scaleLocked is Scale with the deploy lock held.
+func (a *Agent) scaleLocked(ctx context.Context, deployment, service string, replicas uint32) (Result, error) {
 	res := Result{Deployment: deployment}
 	if replicas > spec.MaxReplicas {
 		return res, fmt.Errorf("scale %s %s: %d replicas is more than the %d a service may have: %w", deployment, service, replicas, spec.MaxReplicas, runtime.ErrInvalidArgument)

@@ -28,6 +28,8 @@ type metrics struct {
 	// cronRuns counts a cron service's scheduled runs: started, skipped
 	// (the last one still under way) or failed to start.
 	cronRuns *prometheus.CounterVec // service, outcome
+	// scaleDecisions counts the autoscaler's changes by direction.
+	scaleDecisions *prometheus.CounterVec // service, direction
 }
 
 func newMetrics() *metrics {
@@ -70,7 +72,12 @@ func newMetrics() *metrics {
 		Name:      "cron_runs_total",
 		Help:      "Scheduled runs of cron services by container service and outcome (started, skipped, failed).",
 	}, []string{"service", "outcome"})
-	m.registry.MustRegister(m.ops, m.latency, m.restarts, m.replicas, m.healthChecks, m.unhealthy, m.cronRuns,
+	m.scaleDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "switchyard",
+		Name:      "scale_decisions_total",
+		Help:      "Adaptive scaling changes by container service and direction (up, down).",
+	}, []string{"service", "direction"})
+	m.registry.MustRegister(m.ops, m.latency, m.restarts, m.replicas, m.healthChecks, m.unhealthy, m.cronRuns, m.scaleDecisions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

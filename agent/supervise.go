@@ -294,6 +294,9 @@ func (a *Agent) resume(ctx context.Context) error {
 			if svc.Spec != nil && svc.Spec.RType == spec.RTypeCron {
 				a.scheduleCron(rec.Name, name, svc.Spec, svc.LastRun)
 			}
+			if svc.Spec != nil && svc.Spec.Scale.Mode == "adaptive" && isService(svc.Spec) {
+				a.autoscale(rec.Name, name, svc.Spec)
+			}
 			total += svc.Replicas
 			for n := range svc.Replicas {
 				id := replicaID(rec.Name, name, n)

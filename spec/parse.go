@@ -532,7 +532,7 @@ func (p *problems) scale(s *Scale, path string, n *yaml.Node) {
 			}
 		case "min":
 			if v, ok := p.integer(e.path, e.val, 0, MaxReplicas, "a replica count"); ok {
-				s.Replicas, minSet = uint32(v), true
+				s.Replicas, s.Min, minSet = uint32(v), uint32(v), true
 			}
 		case "max":
 			if v, ok := p.integer(e.path, e.val, 0, MaxReplicas, "a replica count"); ok {

@@ -252,6 +252,8 @@ type Scale struct {
 	// Replicas is the number of replicas this node runs: fixed's count, or
 	// adaptive's minimum (default 1).
 	Replicas uint32 `json:"replicas,omitempty"`
+	// Min and Max are adaptive's bounds (Replicas starts at Min).
+	Min uint32 `json:"min,omitempty"`
 	// Max is adaptive's maximum.
 	Max uint32 `json:"max,omitempty"`
 	// Cooldown is adaptive's wait between changes.

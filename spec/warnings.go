@@ -98,7 +98,12 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 		sp := field("services", name)
 		switch s.Scale.Mode {
 		case "adaptive":
-			add(field(sp, "scale.mode"), fmt.Sprintf("not acted on: adaptive scaling is not done by this node yet; it runs min (%d) replicas", s.Scale.Replicas))
+			if s.Scale.Targets.RPS != nil {
+				add(field(sp, "scale.targets.rps"), "not acted on: this node does not count requests; scale by cpu or memory")
+			}
+			if s.Scale.Targets.CPU == nil && s.Scale.Targets.Memory == nil {
+				add(field(sp, "scale.mode"), fmt.Sprintf("adaptive scaling without a cpu or memory target has nothing to scale by: the service runs min (%d) replicas", s.Scale.Replicas))
+			}
 		}
 		for _, k := range sortedKeys(s.Env) {
 			v := s.Env[k]

@@ -304,3 +304,48 @@ services:
 	}
 	e.ok("down", "scale-demo")
 }
+
+// TestAdaptiveScaling: an adaptive service whose replicas burn more CPU
+// than its target gains a replica after a cooldown, and gives it back once
+// the load stops; the time each takes is logged (the figure).
+func TestAdaptiveScaling(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeSpec("adaptive.yaml", fmt.Sprintf(`version: v1
+deployment: auto
+services:
+  web:
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['trap "exit 0" TERM; while :; do if [ -f /data/burn ]; then yes > /dev/null & p=$!; sleep 1; kill $p; else sleep 0.2; fi; done']}
+    resources: {cpu: 0.2}
+    storage: [{type: named, name: auto-load, target: /data}]
+    scale: {mode: adaptive, min: 1, max: 2, cooldown: 2s, targets: {cpu: 50}}
+`, e.images.busybox))
+	count := func() int { return len(names(e.psAll(), "auto-web")) }
+	e.ok("up", "-f", file)
+	if n := count(); n != 1 {
+		t.Fatalf("%d replicas after up, want min 1", n)
+	}
+	burn := e.root + "/runc/volumes/auto-load/burn"
+	if err := os.WriteFile(burn, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	waitFor(t, "a second replica under load", 60*time.Second, func() bool { return count() == 2 })
+	up := time.Since(t0)
+	if err := os.Remove(burn); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	waitFor(t, "back to one replica once the load stopped", 60*time.Second, func() bool { return count() == 1 })
+	t.Logf("adaptive scaling (cooldown 2s): up after %v of load, down after %v without", up.Round(100*time.Millisecond), time.Since(t1).Round(100*time.Millisecond))
+	waitFor(t, "/metrics to count both decisions", 10*time.Second, func() bool {
+		return e.metric(`switchyard_scale_decisions_total{direction="up",service="auto-web"}`) >= 1 &&
+			e.metric(`switchyard_scale_decisions_total{direction="down",service="auto-web"}`) >= 1
+	})
+	// An up of the same file keeps the count within min..max.
+	e.ok("up", "-f", file)
+	if n := count(); n != 1 {
+		t.Errorf("%d replicas after a second up", n)
+	}
+	e.ok("down", "auto")
+}
