@@ -322,6 +322,9 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 		}
 		return fmt.Errorf("container %s: create: %w", id, err)
 	}
+	if err := a.runInit(ctx, id, deployment, svc); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
 	if svc.Health != nil && svc.Health.Check.Type == "command" {
 		// Checked before the start: a wasm module has no shell to run it.
 		if d, err := a.rt.Inspect(ctx, id); err == nil && d.Runtime == "wasm" {

@@ -18,7 +18,6 @@ var notActedOn = map[string]string{
 	"image.source_policy":      "image sources are the registry and this node's store, in that order of need; an S3 source is not offered",
 	"network":                  "overlay networks span nodes, which this node does not join; the service is on the node's bridge network (set network_mode to choose another)",
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
-	"init":                     "init steps are not run by this node yet",
 	"lifecycle":                "lifecycle switches are not applied by this node yet",
 	"isolation":                "isolation modes are for Windows containers, which this node does not run; a Windows node could",
 	"node_mode":                "placement is for a cluster's scheduler; this node runs every service it is given",
@@ -119,7 +118,7 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 				add(field(sp, "errors.on_panic.action"), fmt.Sprintf("not acted on: %s is not applied by this node yet; a replica that exits or turns unhealthy is restarted", a))
 			}
 			if a := e.OnInitFailure.Action; a != "" && a != "fail" {
-				add(field(sp, "errors.on_init_failure.action"), "not acted on: init steps are not run by this node yet")
+				add(field(sp, "errors.on_init_failure.action"), fmt.Sprintf("not acted on: %s is not applied yet; a failed init step fails the replica's start (and up), as fail says", a))
 			}
 		}
 		for i, dep := range s.Depends {

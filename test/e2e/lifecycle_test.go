@@ -349,3 +349,43 @@ services:
 	}
 	e.ok("down", "auto")
 }
+
+// TestInitSteps: a service's init steps run before its replica starts: one
+// waits for another service's port, one runs a command in a container of
+// the service's image (writing to its volume); a failing step stops the
+// replica from starting and up says which.
+func TestInitSteps(t *testing.T) {
+	e := newEnv(t)
+	spec := func(deployment, run string) string {
+		return e.writeSpec(deployment+".yaml", fmt.Sprintf(`version: v1
+deployment: %s
+services:
+  db:
+    image: {name: %[2]s}
+    command: {entrypoint: [sh, -c], args: ['trap "exit 0" TERM; sleep 1.5; mkdir -p /www; httpd -f -p 8080 -h /www & wait']}
+  web:
+    image: {name: %[2]s}
+    command: {entrypoint: [sh, -c], args: ['cat /data/prepared; %[3]s']}
+    storage: [{type: named, name: %[1]s-data, target: /data}]
+    init:
+      steps:
+        - {id: wait-db, uses: init.wait_tcp, with: {host: db, port: 8080, timeout: 30}}
+        - {id: prepare, uses: init.run, with: {command: '%[4]s'}}
+`, deployment, e.images.busybox, sleeper, run))
+	}
+	t0 := time.Now()
+	e.ok("up", "-f", spec("init-demo", "echo prepared-by-init > /data/prepared"))
+	if took := time.Since(t0); took < time.Second {
+		t.Errorf("up took %v; web should have waited for db's port, open after 1.5 s", took)
+	}
+	waitFor(t, "web's output", 20*time.Second, func() bool { return strings.Contains(e.ok("logs", "init-demo-web-rep-0"), "prepared-by-init") })
+	if rows := e.psAll(); len(names(rows, "init-demo-web-init")) > 0 {
+		t.Errorf("the init container was left: %v", names(rows, "init-demo"))
+	}
+	res := e.sy("up", "-f", spec("init-fail", "echo failing; exit 3"))
+	if res.code == 0 || !strings.Contains(res.stderr, "init step prepare (init.run)") || !strings.Contains(res.stderr, "exited 3") {
+		t.Errorf("up with a failing init step: exit %d, %s", res.code, res.stderr)
+	}
+	e.ok("down", "init-demo")
+	e.ok("down", "init-fail")
+}
