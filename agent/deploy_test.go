@@ -577,3 +577,41 @@ func TestRestartPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorPolicies: on_panic shutdown leaves a failed replica exited;
+// isolate keeps it under a name of its own and makes a new one in its
+// place.
+func TestErrorPolicies(t *testing.T) {
+	for _, action := range []string{"shutdown", "isolate"} {
+		t.Run(action, func(t *testing.T) {
+			f := runtimetest.NewFake("fake")
+			b := Backoff{Initial: time.Millisecond, Max: time.Millisecond, Reset: time.Hour}
+			a := mustNew(t, testConfig(t), f, WithRestartBackoff(b))
+			svc := service("web", 1, forever)
+			svc.Errors = &spec.ErrorPolicy{}
+			svc.Errors.OnPanic.Action = action
+			mustUp(t, a, deployment("shop", svc))
+			id := replicaID("shop", "web", 0)
+			if err := f.Exit(id, 1); err != nil {
+				t.Fatal(err)
+			}
+			switch action {
+			case "shutdown":
+				testutil.Eventually(t, 10*time.Second, "the supervisor to let go", func() bool { return !a.supervised(id) })
+				if st := mustState(t, f, id); st.Status != runtime.StatusExited || countCalls(f, "start", id) != 1 {
+					t.Errorf("state %s after %d starts; want exited, started once", st, countCalls(f, "start", id))
+				}
+			case "isolate":
+				testutil.Eventually(t, 10*time.Second, "a new replica in place of the isolated one", func() bool {
+					list, _ := f.List(t.Context())
+					kept, fresh := false, false
+					for _, c := range list {
+						kept = kept || strings.HasPrefix(c.ID.Service, "shop-web-isolated-") && c.State.Status == runtime.StatusExited
+						fresh = fresh || c.ID == id && c.State.Status == runtime.StatusRunning
+					}
+					return kept && fresh
+				})
+			}
+		})
+	}
+}

@@ -35,18 +35,34 @@ type supervisor struct {
 type restartPolicy struct {
 	kind string
 	max  uint32
+	// onPanic is the error policy's action for an exit the restart
+	// policy would restart: restart, shutdown (leave it exited) or
+	// isolate (keep it, renamed, and make a new replica in its place).
+	onPanic string
 }
 
-// policyOf is svc's restart policy.
+// policyOf is svc's restart and error policy.
 func policyOf(svc *spec.ServiceSpec) restartPolicy {
-	if svc == nil || svc.RestartPolicy == nil {
-		return restartPolicy{kind: "unless_stopped"}
+	p := restartPolicy{kind: "unless_stopped", onPanic: "restart"}
+	if svc == nil {
+		return p
 	}
-	p := restartPolicy{kind: svc.RestartPolicy.Kind}
-	if svc.RestartPolicy.MaxAttempts != nil {
-		p.max = *svc.RestartPolicy.MaxAttempts
+	if svc.RestartPolicy != nil {
+		p.kind = svc.RestartPolicy.Kind
+		if svc.RestartPolicy.MaxAttempts != nil {
+			p.max = *svc.RestartPolicy.MaxAttempts
+		}
+	}
+	if svc.Errors != nil && svc.Errors.OnPanic.Action != "" {
+		p.onPanic = svc.Errors.OnPanic.Action
 	}
 	return p
+}
+
+// isolated is the name a replica kept for inspection takes: its service's
+// with -isolated and the time, so that each one kept has its own.
+func isolated(id runtime.ContainerID, at time.Time) runtime.ContainerID {
+	return runtime.ContainerID{Service: id.Service + "-isolated-" + at.UTC().Format("20060102t150405"), Replica: id.Replica}
 }
 
 // restarts reports whether the policy restarts a replica that exited with
@@ -188,6 +204,14 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 				leave(why)
 				return
 			}
+			switch s.policy.onPanic {
+			case "shutdown":
+				leave("error policy on_panic: shutdown")
+				return
+			case "isolate":
+				a.isolate(ctx, id, s, out)
+				return
+			}
 			// A replica found running after an agent restart has no known
 			// start; it counts as having run long.
 			ran := time.Since(startedAt)
@@ -313,4 +337,58 @@ func (a *Agent) resume(ctx context.Context) error {
 		a.metrics.replicas.WithLabelValues(rec.Name).Set(float64(total))
 	}
 	return nil
+}
+
+// isolate keeps replica id, which just failed, for inspection under a name
+// of its own, and has the next up (or this one, through its recorded spec)
+// make a new replica in its place: the error policy's isolate.
+func (a *Agent) isolate(ctx context.Context, id runtime.ContainerID, s *supervisor, out runtime.WaitOutcome) {
+	a.forget(id, s)
+	to := isolated(id, time.Now())
+	if err := a.rt.Rename(ctx, id, to); err != nil {
+		a.log.Warn("error policy isolate: cannot keep the failed replica aside; leaving it as it is", "container", id.String(), "err", err)
+		return
+	}
+	a.log.Warn("error policy isolate: the failed replica is kept for inspection; a new one takes its place",
+		"container", id.String(), "kept_as", to.String(), "exit_code", out.ExitCode, "outcome", out.Reason)
+	a.unwatchHealth(id)
+	deployment, service, ok := a.replicaOf(id)
+	if !ok {
+		return
+	}
+	// Taken with care: an up, a down or Close holding it may be waiting
+	// for this goroutine.
+	for !a.deployMu.TryLock() {
+		if a.closed.Load() || !pause(ctx, 10*time.Millisecond) {
+			return
+		}
+	}
+	defer a.deployMu.Unlock()
+	rec, err := a.state.get(deployment)
+	if err != nil || rec.Services[service] == nil || rec.Services[service].Spec == nil {
+		return
+	}
+	d, err := a.resolveRefs(&spec.Deployment{Name: deployment, Services: map[string]*spec.ServiceSpec{service: rec.Services[service].Spec}})
+	if err == nil {
+		err = a.createReplica(ctx, id, deployment, service, d.Services[service])
+	}
+	if err != nil {
+		a.log.Warn("error policy isolate: the new replica failed; the next up makes it", "container", id.String(), "err", err)
+	}
+}
+
+// replicaOf finds the deployment and service a replica belongs to.
+func (a *Agent) replicaOf(id runtime.ContainerID) (string, string, bool) {
+	recs, err := a.state.list()
+	if err != nil {
+		return "", "", false
+	}
+	for _, rec := range recs {
+		for name := range rec.Services {
+			if replicaID(rec.Name, name, id.Replica) == id {
+				return rec.Name, name, true
+			}
+		}
+	}
+	return "", "", false
 }
