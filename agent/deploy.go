@@ -307,6 +307,10 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 	if err := a.withSecrets(cs, svc); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	if svc.Lifecycle != nil && svc.Lifecycle.DeleteOnExit && !isService(svc) {
+		// A job's run is removed once it has ended, as run --rm.
+		cs.AutoRemove = true
+	}
 	if id.Replica > 0 {
 		// One host port, one holder: the first replica publishes the
 		// service's public endpoints (spec warns of it); the others are

@@ -615,3 +615,19 @@ func TestErrorPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteOnExit: a service replica its policies leave exited is
+// removed when the spec says delete_on_exit.
+func TestDeleteOnExit(t *testing.T) {
+	f := runtimetest.NewFake("fake")
+	a := mustNew(t, testConfig(t), f)
+	svc := service("web", 1, runtimetest.Workload{ExitCode: 0})
+	svc.RestartPolicy = &spec.RestartPolicy{Kind: "no"}
+	svc.Lifecycle = &spec.Lifecycle{DeleteOnExit: true}
+	mustUp(t, a, deployment("shop", svc))
+	id := replicaID("shop", "web", 0)
+	testutil.Eventually(t, 10*time.Second, "the exited replica to be removed", func() bool {
+		_, err := f.State(t.Context(), id)
+		return errors.Is(err, runtime.ErrNotFound)
+	})
+}

@@ -39,6 +39,8 @@ type restartPolicy struct {
 	// policy would restart: restart, shutdown (leave it exited) or
 	// isolate (keep it, renamed, and make a new replica in its place).
 	onPanic string
+	// deleteOnExit removes a replica the policies leave exited.
+	deleteOnExit bool
 }
 
 // policyOf is svc's restart and error policy.
@@ -56,6 +58,7 @@ func policyOf(svc *spec.ServiceSpec) restartPolicy {
 	if svc.Errors != nil && svc.Errors.OnPanic.Action != "" {
 		p.onPanic = svc.Errors.OnPanic.Action
 	}
+	p.deleteOnExit = svc.Lifecycle != nil && svc.Lifecycle.DeleteOnExit
 	return p
 }
 
@@ -164,6 +167,12 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 	leave := func(why string) {
 		log.Info("replica exited; not restarting it", "why", why)
 		a.forget(id, s)
+		if s.policy.deleteOnExit {
+			a.unwatchHealth(id)
+			if err := a.rt.Remove(context.WithoutCancel(ctx), id, true); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+				log.Warn("lifecycle delete_on_exit: removing the exited replica failed", "err", err)
+			}
+		}
 	}
 	for ctx.Err() == nil {
 		st, err := a.rt.State(ctx, id)

@@ -18,7 +18,6 @@ var notActedOn = map[string]string{
 	"image.source_policy":      "image sources are the registry and this node's store, in that order of need; an S3 source is not offered",
 	"network":                  "overlay networks span nodes, which this node does not join; the service is on the node's bridge network (set network_mode to choose another)",
 	"replica_groups":           "replica groups are not run by this node; it runs the service's own image and command, scale's replica count times",
-	"lifecycle":                "lifecycle switches are not applied by this node yet",
 	"isolation":                "isolation modes are for Windows containers, which this node does not run; a Windows node could",
 	"node_mode":                "placement is for a cluster's scheduler; this node runs every service it is given",
 	"node_selector":            "node selection is for a cluster's scheduler; this node runs every service it is given",
