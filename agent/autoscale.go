@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -176,10 +177,8 @@ func (a *Agent) currentReplicas(deployment, name string) uint32 {
 // scaleTo converges a service to n replicas, taking the deploy lock with
 // ctx in mind (an up or down holding it may be waiting for this loop).
 func (a *Agent) scaleTo(ctx context.Context, deployment, name string, n uint32) (Result, error) {
-	for !a.deployMu.TryLock() {
-		if !pause(ctx, 10*time.Millisecond) {
-			return Result{}, ctx.Err()
-		}
+	if !a.lockDeploy(ctx) {
+		return Result{}, cmp.Or(ctx.Err(), runtime.ErrUnavailable)
 	}
 	defer a.deployMu.Unlock()
 	return a.scaleLocked(context.WithValue(ctx, autoscaling{}, true), deployment, name, n)

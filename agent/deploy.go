@@ -432,3 +432,16 @@ func (a *Agent) removeReplicasWith(ctx context.Context, sem chan struct{}, deplo
 
 // removeParallel bounds the replicas removed at once.
 const removeParallel = 16
+
+// lockDeploy takes deployMu for a goroutine of the agent's own (a
+// schedule, an autoscaler, a supervisor) unless ctx ends or the agent
+// closes first: an up, a down or Close that holds it may be waiting for
+// that very goroutine to end.
+func (a *Agent) lockDeploy(ctx context.Context) bool {
+	for !a.deployMu.TryLock() {
+		if a.closed.Load() || !pause(ctx, 10*time.Millisecond) {
+			return false
+		}
+	}
+	return true
+}

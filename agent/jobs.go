@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,12 +31,8 @@ func (a *Agent) RunJob(ctx context.Context, deployment, service string) (api.Job
 // startJob starts a run of the job and returns its replica; a scheduled
 // run is recorded as the cron service's last.
 func (a *Agent) startJob(ctx context.Context, deployment, service string, scheduled bool) (runtime.ContainerID, error) {
-	// Taken with ctx in mind: an up or a down that holds it may be waiting
-	// for this very schedule loop to end.
-	for !a.deployMu.TryLock() {
-		if !pause(ctx, 10*time.Millisecond) {
-			return runtime.ContainerID{}, ctx.Err()
-		}
+	if !a.lockDeploy(ctx) {
+		return runtime.ContainerID{}, fmt.Errorf("job %s %s: %w", deployment, service, cmp.Or(ctx.Err(), runtime.ErrUnavailable))
 	}
 	defer a.deployMu.Unlock()
 	rec, err := a.state.get(deployment)

@@ -365,12 +365,8 @@ func (a *Agent) isolate(ctx context.Context, id runtime.ContainerID, s *supervis
 	if !ok {
 		return
 	}
-	// Taken with care: an up, a down or Close holding it may be waiting
-	// for this goroutine.
-	for !a.deployMu.TryLock() {
-		if a.closed.Load() || !pause(ctx, 10*time.Millisecond) {
-			return
-		}
+	if !a.lockDeploy(ctx) {
+		return
 	}
 	defer a.deployMu.Unlock()
 	rec, err := a.state.get(deployment)
