@@ -327,6 +327,13 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 		return fmt.Errorf("container %s: create: %w", id, err)
 	}
 	if err := a.runInit(ctx, id, deployment, svc); err != nil {
+		if action := initFailureAction(svc); isService(svc) && (action == "restart" || action == "backoff") {
+			// The replica waits, made but not started, while its init is
+			// tried again; up goes on.
+			a.log.Warn("init failed; trying it again before the replica starts", "container", id.String(), "on_init_failure", action, "err", err)
+			a.retryInit(id, deployment, svc, action)
+			return nil
+		}
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	if svc.Health != nil && svc.Health.Check.Type == "command" {

@@ -204,3 +204,57 @@ func paramInt(with map[string]any, key string, def int) int {
 	}
 	return def
 }
+
+// initFailureAction is svc's errors.on_init_failure action: fail (the
+// default), restart or backoff.
+func initFailureAction(svc *spec.ServiceSpec) string {
+	if svc.Errors == nil || svc.Errors.OnInitFailure.Action == "" {
+		return "fail"
+	}
+	return svc.Errors.OnInitFailure.Action
+}
+
+// retryInit tries replica id's init again in the background, every second
+// (restart) or after a doubling delay (backoff, the agent's restart
+// back-off), and starts and supervises the replica once it succeeds. It
+// ends when the replica is gone (down, or a new up) or the agent closes.
+func (a *Agent) retryInit(id runtime.ContainerID, deployment string, svc *spec.ServiceSpec, action string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() {
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx := a.bg
+		b := a.opts.backoff
+		delay := time.Second
+		if action == "backoff" {
+			delay = b.Initial
+		}
+		for attempt := 2; ; attempt++ {
+			if !pause(ctx, delay) {
+				return
+			}
+			if action == "backoff" {
+				delay = min(2*delay, b.Max)
+			}
+			if st, err := a.rt.State(ctx, id); err != nil || st.Status != runtime.StatusPending {
+				return // removed, or started by someone else
+			}
+			if err := a.runInit(ctx, id, deployment, svc); err != nil {
+				a.log.Warn("init failed again", "container", id.String(), "attempt", attempt, "next_in", delay, "err", err)
+				continue
+			}
+			if err := a.rt.Start(ctx, id); err != nil {
+				a.log.Warn("starting the replica after its init failed", "container", id.String(), "err", err)
+				return
+			}
+			a.log.Info("init succeeded; replica started", "container", id.String(), "attempt", attempt)
+			a.supervise(id, time.Now(), policyOf(svc))
+			a.watchHealth(id, svc)
+			return
+		}
+	}()
+}

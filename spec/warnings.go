@@ -113,9 +113,6 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 			add(field(sp, "secrets"), "secrets is switchyard's own field, not ZLayer's; ZLayer would refuse this file (use env: {NAME: $S:secret} for a file both accept)")
 		}
 		if e := s.Errors; e != nil {
-			if a := e.OnInitFailure.Action; a != "" && a != "fail" {
-				add(field(sp, "errors.on_init_failure.action"), fmt.Sprintf("not acted on: %s is not applied yet; a failed init step fails the replica's start (and up), as fail says", a))
-			}
 		}
 		for i, dep := range s.Depends {
 			if target := d.Services[dep.Service]; target != nil && target.Health == nil && (dep.Condition == "healthy" || dep.Condition == "ready") {

@@ -389,3 +389,28 @@ services:
 	e.ok("down", "init-demo")
 	e.ok("down", "init-fail")
 }
+
+// TestInitFailureRestart: with on_init_failure restart, a failing init
+// step does not fail up; it is tried again until it passes, and then the
+// replica starts.
+func TestInitFailureRestart(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeSpec("initretry.yaml", fmt.Sprintf(`version: v1
+deployment: initretry
+services:
+  web:
+    image: {name: %s}
+    command: {entrypoint: [sh, -c], args: ['echo "started after $(cat /data/n) init runs"; %s']}
+    storage: [{type: named, name: initretry-data, target: /data}]
+    init:
+      steps:
+        - {id: flaky, uses: init.run, with: {command: 'n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; [ $n -ge 3 ]'}}
+    errors:
+      on_init_failure: {action: restart}
+`, e.images.busybox, sleeper))
+	e.ok("up", "-f", file)
+	waitFor(t, "the replica to start once its init passed", 30*time.Second, func() bool {
+		return strings.Contains(e.sy("logs", "initretry-web-rep-0").stdout, "started after 3 init runs")
+	})
+	e.ok("down", "initretry")
+}
