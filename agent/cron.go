@@ -63,6 +63,7 @@ func (a *Agent) scheduleCron(deployment, name string, svc *spec.ServiceSpec, las
 				a.metrics.cronRuns.WithLabelValues(deployment+"-"+name, "failed").Inc()
 			default:
 				log.Info("scheduled run started", "container", id.String())
+				a.watchRun(id, deployment, name, "schedule")
 				a.metrics.cronRuns.WithLabelValues(deployment+"-"+name, "started").Inc()
 			}
 		}

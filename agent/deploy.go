@@ -235,6 +235,9 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 	}
 	next := &serviceRecord{Hash: specHash(name, svc, info.Digest), Replicas: want, Spec: withoutAuth(svc), ImageDigest: info.Digest}
 	dirty.ImageDigest = info.Digest
+	if old != nil {
+		next.Runs, dirty.Runs = old.Runs, old.Runs
+	}
 	same := old != nil && old.Hash == next.Hash
 	if svc.RType == spec.RTypeCron && same {
 		want, next.Replicas, next.LastRun = had, had, old.LastRun
@@ -248,6 +251,9 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 		case n >= had: // new
 			if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 				res.Created = append(res.Created, id.String())
+				if svc.RType == spec.RTypeJob {
+					a.watchRun(id, deployment, name, "up")
+				}
 			}
 		case same:
 			err = a.keepReplica(ctx, id, deployment, name, svc, res)
@@ -255,6 +261,9 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 			if err = a.removeReplica(ctx, id, a.stopTimeoutOf(oldSpec(old, svc))); err == nil {
 				if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
 					res.Replaced = append(res.Replaced, id.String())
+					if svc.RType == spec.RTypeJob {
+						a.watchRun(id, deployment, name, "up")
+					}
 					// One at a time, each new replica healthy before the
 					// next old one goes: the others serve meanwhile.
 					if isService(svc) && svc.Health != nil && min(had, want) > 1 {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/switchyard/switchyard/api"
@@ -21,11 +23,72 @@ func (a *Agent) RunJob(ctx context.Context, deployment, service string) (api.Job
 	if err != nil {
 		return api.JobRun{}, err
 	}
+	started := time.Now().UTC()
 	out, err := a.rt.WaitOutcome(ctx, id, runtime.WaitNotRunning)
 	if err != nil {
 		return api.JobRun{Container: id.String()}, fmt.Errorf("job %s: waiting for the run: %w", id, err)
 	}
-	return api.JobRun{Container: id.String(), ExitCode: out.ExitCode, Reason: string(out.Reason)}, nil
+	run := api.JobRun{Container: id.String(), Trigger: "job run", Started: started, Finished: time.Now().UTC(), ExitCode: out.ExitCode, Reason: string(out.Reason)}
+	a.recordRun(context.WithoutCancel(ctx), deployment, service, run)
+	return run, nil
+}
+
+// JobRuns lists a job's or cron service's last runs, oldest first.
+func (a *Agent) JobRuns(_ context.Context, deployment, service string) ([]api.JobRun, error) {
+	rec, err := a.state.get(deployment)
+	if errIsNotFound(err) {
+		return nil, fmt.Errorf("deployment %s is not deployed on this node: %w", deployment, runtime.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	svc := rec.Services[service]
+	if svc == nil || svc.Spec == nil {
+		return nil, fmt.Errorf("deployment %s has no service %s: %w", deployment, service, runtime.ErrNotFound)
+	}
+	return append([]api.JobRun{}, svc.Runs...), nil
+}
+
+// watchRun records the run of job replica id that trigger just started,
+// once it ends.
+func (a *Agent) watchRun(id runtime.ContainerID, deployment, service, trigger string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() {
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		started := time.Now().UTC()
+		out, err := a.rt.WaitOutcome(a.bg, id, runtime.WaitNotRunning)
+		if err != nil {
+			return // removed, or the agent closes
+		}
+		a.recordRun(a.bg, deployment, service, api.JobRun{Container: id.String(), Trigger: trigger, Started: started, Finished: time.Now().UTC(), ExitCode: out.ExitCode, Reason: string(out.Reason)})
+	}()
+}
+
+// recordRun adds run to the service's record, keeping the last maxRuns.
+func (a *Agent) recordRun(ctx context.Context, deployment, service string, run api.JobRun) {
+	if !a.lockDeploy(ctx) {
+		return
+	}
+	defer a.deployMu.Unlock()
+	rec, err := a.state.get(deployment)
+	if err != nil || rec.Services[service] == nil {
+		return
+	}
+	svc := rec.Services[service]
+	// In the order the runs started, whichever got here first.
+	i := sort.Search(len(svc.Runs), func(i int) bool { return svc.Runs[i].Started.After(run.Started) })
+	svc.Runs = slices.Insert(svc.Runs, i, run)
+	if len(svc.Runs) > maxRuns {
+		svc.Runs = svc.Runs[len(svc.Runs)-maxRuns:]
+	}
+	if err := a.state.put(rec); err != nil {
+		a.log.Warn("cannot record a job run", "container", run.Container, "err", err)
+	}
 }
 
 // startJob starts a run of the job and returns its replica; a scheduled

@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/spec"
 )
@@ -49,7 +50,12 @@ type serviceRecord struct {
 	ImageDigest string `json:"image_digest,omitempty"`
 	// LastRun is when a cron service last ran on its schedule.
 	LastRun time.Time `json:"last_run,omitzero"`
+	// Runs are a job's or cron service's last runs, oldest first.
+	Runs []api.JobRun `json:"runs,omitempty"`
 }
+
+// maxRuns is how many runs of a job the record keeps.
+const maxRuns = 20
 
 // lastRunOf is rec's LastRun; zero for no record.
 func lastRunOf(rec *serviceRecord) time.Time {

@@ -131,6 +131,12 @@ type RuntimeStatus struct {
 type JobRun struct {
 	// Container is the job's replica.
 	Container string `json:"container"`
+	// Trigger says what started the run: up, job run or schedule.
+	Trigger string `json:"trigger,omitempty"`
+	// Started and Finished bound the run.
+	Started time.Time `json:"started,omitzero"`
+	// Finished is when the run ended.
+	Finished time.Time `json:"finished,omitzero"`
 	// ExitCode is the run's exit code; Reason says why it ended when it did
 	// not exit on its own (oom-killed, a signal, a failure).
 	ExitCode int    `json:"exit_code"`

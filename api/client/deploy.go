@@ -84,3 +84,11 @@ func (c *Client) Scale(ctx context.Context, deployment, service string, replicas
 		path: "/v1/deployments/" + url.PathEscape(deployment) + "/services/" + url.PathEscape(service) + "/scale", body: api.ScaleRequest{Replicas: replicas}, unbounded: true}, &res)
 	return res, err
 }
+
+// JobRuns lists a deployed job's last runs, oldest first.
+func (c *Client) JobRuns(ctx context.Context, deployment, service string) ([]api.JobRun, error) {
+	var runs []api.JobRun
+	err := c.do(ctx, call{op: "job runs", object: deployment + "/" + service, method: http.MethodGet,
+		path: "/v1/deployments/" + url.PathEscape(deployment) + "/jobs/" + url.PathEscape(service)}, &runs)
+	return runs, err
+}

@@ -27,6 +27,8 @@ type Deployer interface {
 // POST /v1/deployments/{name}/jobs/{service}.
 type JobRunner interface {
 	RunJob(ctx context.Context, deployment, service string) (api.JobRun, error)
+	// JobRuns lists the job's last runs (GET of the same path).
+	JobRuns(ctx context.Context, deployment, service string) ([]api.JobRun, error)
 }
 
 // Scaler sets a deployed service's replica count; a Deployer that is one
@@ -173,6 +175,14 @@ func (s *Server) nodeRoutes() {
 			})
 		}
 		if jr, ok := d.(JobRunner); ok {
+			s.handle("GET /v1/deployments/{name}/jobs/{service}", func(w http.ResponseWriter, r *http.Request) error {
+				runs, err := jr.JobRuns(r.Context(), r.PathValue("name"), r.PathValue("service"))
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, runs)
+				return nil
+			})
 			s.handle("POST /v1/deployments/{name}/jobs/{service}", func(w http.ResponseWriter, r *http.Request) error {
 				run, err := jr.RunJob(r.Context(), r.PathValue("name"), r.PathValue("service"))
 				if err != nil {

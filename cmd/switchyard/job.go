@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -40,6 +41,36 @@ switchyard logs DEPLOYMENT-SERVICE.`,
 			return nil
 		},
 	})
+	var format string
+	runs := &cobra.Command{
+		Use:   "runs [--format json] DEPLOYMENT SERVICE",
+		Short: "List a job's last runs: what started each, when, and how it ended",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.JobRuns(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return writeJSON(cmd.OutOrStdout(), list)
+			}
+			tw := newTable(cmd.OutOrStdout())
+			fmt.Fprintln(tw, "STARTED\tTOOK\tTRIGGER\tEXIT\tREASON")
+			for _, r := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.Started.Local().Format(time.DateTime), r.Finished.Sub(r.Started).Round(time.Millisecond), r.Trigger, r.ExitCode, r.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+	formatFlag(runs, &format)
+	cmd.AddCommand(runs)
 	return cmd
 }
 

@@ -143,6 +143,23 @@ services:
 	if logs := e.ok("logs", id); !strings.Contains(logs, "run 3") {
 		t.Errorf("logs lack the last run:\n%s", logs)
 	}
+	// Every run is listed, with what started it and its exit code.
+	var runs []struct {
+		Trigger  string `json:"trigger"`
+		ExitCode int    `json:"exit_code"`
+	}
+	waitFor(t, "the three runs in the job's history", 10*time.Second, func() bool {
+		runs = nil
+		return json.Unmarshal([]byte(e.ok("job", "runs", "--format", "json", "jobs-demo", "count")), &runs) == nil && len(runs) == 3
+	})
+	for i, want := range []struct {
+		trigger string
+		code    int
+	}{{"up", 1}, {"job run", 2}, {"job run", 3}} {
+		if runs[i].Trigger != want.trigger || runs[i].ExitCode != want.code {
+			t.Errorf("run %d = %+v, want %+v", i, runs[i], want)
+		}
+	}
 	if res := e.sy("job", "run", "jobs-demo", "nope"); res.code == 0 || !strings.Contains(res.stderr, "has no service nope") {
 		t.Errorf("job run of no service: exit %d, %s", res.code, res.stderr)
 	}
