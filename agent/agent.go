@@ -41,6 +41,11 @@ type Agent struct {
 	// crons holds the schedule loop of every cron service, by
 	// deployment/service.
 	crons map[string]*cronJob // guarded by mu
+	// balancers holds the balancer of every public endpoint of a service
+	// with more than one replica, by deployment/service/port.
+	balancers map[string]*balancer // guarded by mu
+	// draining are the replicas taken out of their balancers before a stop.
+	draining map[runtime.ContainerID]bool // guarded by mu
 	// scalers holds the autoscaler of every adaptive service, by
 	// deployment/service.
 	scalers map[string]*scaleLoop // guarded by mu
@@ -104,6 +109,8 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		monitors:    map[runtime.ContainerID]*healthMonitor{},
 		crons:       map[string]*cronJob{},
 		scalers:     map[string]*scaleLoop{},
+		balancers:   map[string]*balancer{},
+		draining:    map[runtime.ContainerID]bool{},
 		removals:    map[runtime.ContainerID]*autoRemoval{},
 		healthClient: &http.Client{
 			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
@@ -191,6 +198,9 @@ func (a *Agent) Close() error {
 	}
 	for _, l := range a.scalers {
 		l.cancel()
+	}
+	for _, b := range a.balancers {
+		b.ln.Close() // its connections end with their clients
 	}
 	a.mu.Unlock()
 	a.stopBG()

@@ -181,6 +181,7 @@ func (a *Agent) Up(ctx context.Context, d *spec.Deployment) (Result, error) {
 	for _, name := range gone {
 		a.unscheduleCron(d.Name, name)
 		a.stopAutoscale(d.Name, name)
+		a.unbalance(d.Name, name)
 		left, err := a.removeReplicas(ctx, d.Name, name, rec.Services[name].Spec, 0, rec.Services[name].Replicas, &res)
 		if err != nil {
 			rec.Services[name].Replicas = left
@@ -276,6 +277,9 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 			return dirty, fmt.Errorf("deployment %s: service %s: %w", deployment, name, err)
 		}
 	}
+	if err := a.balance(deployment, name, svc); err != nil {
+		return next, fmt.Errorf("deployment %s: %w", deployment, err)
+	}
 	return next, nil
 }
 
@@ -320,10 +324,20 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 		// A job's run is removed once it has ended, as run --rm.
 		cs.AutoRemove = true
 	}
+	if balanced(svc) {
+		// One host port, one holder: the agent's balancer holds a
+		// service's tcp endpoints and spreads their connections over
+		// the replicas; what is left (udp, port_mappings) the first
+		// replica publishes (spec warns of it for more than one).
+		var keep []runtime.PortMapping
+		for _, p := range cs.Network.Ports {
+			if p.Proto() == "udp" || !isBalancedPort(svc, p) {
+				keep = append(keep, p)
+			}
+		}
+		cs.Network.Ports = keep
+	}
 	if id.Replica > 0 {
-		// One host port, one holder: the first replica publishes the
-		// service's public endpoints (spec warns of it); the others are
-		// reached by the service's name.
 		cs.Network.Ports = nil
 	}
 	// Found by its service's name by the deployment's own containers.
@@ -366,6 +380,8 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 // the stop timeout) and removes it. A replica that is already gone is not
 // an error.
 func (a *Agent) removeReplica(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	a.drain(id)
+	defer a.undrain(id)
 	a.unwatchHealth(id)
 	a.unsupervise(id)
 	err := a.rt.Stop(ctx, id, timeout)
@@ -460,4 +476,15 @@ func (a *Agent) lockDeploy(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+// isBalancedPort reports whether p is a public endpoint the balancer
+// serves.
+func isBalancedPort(svc *spec.ServiceSpec, p runtime.PortMapping) bool {
+	for _, e := range balancedEndpoints(svc) {
+		if e.Port == p.HostPort {
+			return true
+		}
+	}
+	return false
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,13 +42,24 @@ func TestUpCreatesAndStartsReplicas(t *testing.T) {
 	}
 }
 
-// A public endpoint has one host port, so only the first replica publishes
-// it; a cron service gets no replica until this node runs schedules.
-func TestUpPublishesOnFirstReplicaAndRegistersCron(t *testing.T) {
+// A public tcp endpoint is held by the agent's balancer, whatever the
+// replica count, and no replica publishes it; a udp one, which the
+// balancer does not serve, is published by the first replica alone. A
+// cron service gets no replica until it runs.
+func TestUpBalancesPublicEndpointsAndRegistersCron(t *testing.T) {
 	f := runtimetest.NewFake("fake")
 	a := mustNew(t, testConfig(t), f)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
 	web := service("web", 3, forever)
-	web.Endpoints = []spec.Endpoint{{Name: "http", Protocol: "http", Port: 18080, TargetPort: 80, Expose: "public"}}
+	web.Endpoints = []spec.Endpoint{
+		{Name: "http", Protocol: "http", Port: port, TargetPort: 80, Expose: "public"},
+		{Name: "dns", Protocol: "udp", Port: 15353, TargetPort: 53, Expose: "public"},
+	}
 	cron := service("nightly", 1, forever)
 	cron.RType, cron.Schedule = spec.RTypeCron, "0 0 3 * * *"
 	res := mustUp(t, a, deployment("shop", web, cron))
@@ -58,10 +71,19 @@ func TestUpPublishesOnFirstReplicaAndRegistersCron(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := n == 0; (len(d.Ports) == 1) != want {
-			t.Errorf("replica %d publishes %v; want a port on replica 0 alone", n, d.Ports)
+		want := 0
+		if n == 0 {
+			want = 1 // the udp port
+		}
+		if len(d.Ports) != want || want == 1 && d.Ports[0].Proto() != "udp" {
+			t.Errorf("replica %d publishes %v; want the udp port on replica 0 alone", n, d.Ports)
 		}
 	}
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
+	if err != nil {
+		t.Fatalf("the balancer does not listen on %d: %v", port, err)
+	}
+	c.Close()
 }
 
 func TestUpConverges(t *testing.T) {

@@ -36,6 +36,7 @@ func (a *Agent) Down(ctx context.Context, name string) (Result, error) {
 	for svc := range rec.Services {
 		a.unscheduleCron(name, svc)
 		a.stopAutoscale(name, svc)
+		a.unbalance(name, svc)
 	}
 	// Every service at once, the replicas of all of them bounded together:
 	// a down takes about one stop grace period, not one per replica.

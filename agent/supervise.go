@@ -330,6 +330,13 @@ func (a *Agent) resume(ctx context.Context) error {
 			if svc.Spec != nil && svc.Spec.Scale.Mode == "adaptive" && isService(svc.Spec) {
 				a.autoscale(rec.Name, name, svc.Spec)
 			}
+			if svc.Spec != nil {
+				c := *svc.Spec
+				c.Scale.Replicas = svc.Replicas
+				if err := a.balance(rec.Name, name, &c); err != nil {
+					a.log.Warn("cannot serve a public endpoint again", "deployment", rec.Name, "service", name, "err", err)
+				}
+			}
 			total += svc.Replicas
 			for n := range svc.Replicas {
 				id := replicaID(rec.Name, name, n)

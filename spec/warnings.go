@@ -129,8 +129,8 @@ func (p *problems) warnings(d *Deployment) []*FieldError {
 		}
 		if replicasOr1(s) > 1 {
 			for i, e := range s.Endpoints {
-				if e.Expose == "public" {
-					add(field(index(field(sp, "endpoints"), i), "expose"), fmt.Sprintf("host port %d is published by the first of the %d replicas only (this node does not balance a port over replicas yet); the others are reachable as %s on the deployment's network", e.Port, replicasOr1(s), name))
+				if e.Expose == "public" && e.Protocol == "udp" {
+					add(field(index(field(sp, "endpoints"), i), "expose"), fmt.Sprintf("udp host port %d is published by the first of the %d replicas only (this node balances tcp endpoints, not udp); the others are reachable as %s on the deployment's network", e.Port, replicasOr1(s), name))
 				}
 			}
 		}

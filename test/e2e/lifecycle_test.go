@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,7 @@ services:
 // replica and keeps the old others.
 func TestRollout(t *testing.T) {
 	e := newEnv(t)
+	port, _ := strconv.Atoi(freePort(t))
 	spec := func(page, path string) string {
 		return e.writeSpec("rollout.yaml", fmt.Sprintf(`version: v1
 deployment: roll
@@ -223,13 +225,14 @@ services:
     image: {name: %s}
     command: {entrypoint: [sh, -c], args: ['trap "exit 0" TERM; mkdir -p /www; echo %s > /www/index.html; httpd -f -p 8080 -h /www & wait']}
     scale: {mode: fixed, replicas: 3}
+    endpoints: [{name: http, protocol: http, port: %d, target_port: 8080, expose: public}]
     health:
       start_grace: 1s
       interval: 200ms
       timeout: 1s
       retries: 2
       check: {type: http, url: "http://localhost:8080/%s"}
-`, e.images.busybox, page, path))
+`, e.images.busybox, page, port, path))
 	}
 	ids := []string{"roll-web-rep-0", "roll-web-rep-1", "roll-web-rep-2"}
 	e.ok("up", "-f", spec("v1", "index.html"))
@@ -265,10 +268,40 @@ services:
 			lowest = min(lowest, up)
 		}
 	}()
+	// And a client of the service's public port, through the agent's
+	// balancer, sees no failed request.
+	failed, served := make(chan int, 1), make(chan int, 1)
+	go func() {
+		client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		bad, ok := 0, 0
+		for {
+			select {
+			case <-stop:
+				failed <- bad
+				served <- ok
+				return
+			default:
+			}
+			resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			if err != nil || resp.StatusCode != 200 {
+				bad++
+			} else {
+				ok++
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		}
+	}()
 	out := e.ok("up", "-f", spec("v2", "index.html"))
 	close(stop)
 	if n := <-least; n < 2 {
 		t.Errorf("during the rollout only %d replicas answered at one moment; want 2 always", n)
+	}
+	if bad, ok := <-failed, <-served; bad > 0 || ok == 0 {
+		t.Errorf("a client of the public port saw %d failed and %d served requests during the rollout; want none failed", bad, ok)
+	} else {
+		t.Logf("a client of the public port: %d requests during the rollout, none failed", ok)
 	}
 	for _, id := range ids {
 		if !strings.Contains(out, "replaced  "+id) {
