@@ -44,6 +44,9 @@ type Agent struct {
 	// balancers holds the balancer of every public endpoint of a service
 	// with more than one replica, by deployment/service/port.
 	balancers map[string]*balancer // guarded by mu
+	// unbalanceable are the services (deployment/service) whose replicas
+	// are wasm modules, which publish their own ports.
+	unbalanceable map[string]bool // guarded by mu
 	// draining are the replicas taken out of their balancers before a stop.
 	draining map[runtime.ContainerID]bool // guarded by mu
 	// scalers holds the autoscaler of every adaptive service, by
@@ -100,18 +103,19 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		lock = l
 	}
 	a := &Agent{
-		cfg:         cfg,
-		opts:        o,
-		log:         o.logger,
-		lock:        lock,
-		metrics:     newMetrics(),
-		supervisors: map[runtime.ContainerID]*supervisor{},
-		monitors:    map[runtime.ContainerID]*healthMonitor{},
-		crons:       map[string]*cronJob{},
-		scalers:     map[string]*scaleLoop{},
-		balancers:   map[string]*balancer{},
-		draining:    map[runtime.ContainerID]bool{},
-		removals:    map[runtime.ContainerID]*autoRemoval{},
+		cfg:           cfg,
+		opts:          o,
+		log:           o.logger,
+		lock:          lock,
+		metrics:       newMetrics(),
+		supervisors:   map[runtime.ContainerID]*supervisor{},
+		monitors:      map[runtime.ContainerID]*healthMonitor{},
+		crons:         map[string]*cronJob{},
+		scalers:       map[string]*scaleLoop{},
+		balancers:     map[string]*balancer{},
+		draining:      map[runtime.ContainerID]bool{},
+		unbalanceable: map[string]bool{},
+		removals:      map[runtime.ContainerID]*autoRemoval{},
 		healthClient: &http.Client{
 			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -6,10 +6,13 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/spec"
@@ -29,6 +32,7 @@ type balancer struct {
 	deployment string
 	service    string
 	port       uint16 // the replicas' port
+	hostPort   uint16 // the node's port it listens on
 	ln         net.Listener
 	next       atomic.Uint64
 	wg         sync.WaitGroup
@@ -44,6 +48,47 @@ type balancer struct {
 // host port from one holder to another.
 func balanced(svc *spec.ServiceSpec) bool {
 	return isService(svc) && len(balancedEndpoints(svc)) > 0
+}
+
+// balancedHere is balanced for a service of deployment whose replicas have
+// addresses to forward to: a wasm module has none (it listens on its own
+// published host ports), so a wasm service publishes as before.
+func (a *Agent) balancedHere(deployment, name string, svc *spec.ServiceSpec) bool {
+	if !balanced(svc) {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.unbalanceable[cronKey(deployment, name)]
+}
+
+// noteWasm records whether a service's image is a wasm module's, which
+// the balancer cannot forward to.
+func (a *Agent) noteWasm(deployment, name string, wasm bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if wasm {
+		a.unbalanceable[cronKey(deployment, name)] = true
+	} else {
+		delete(a.unbalanceable, cronKey(deployment, name))
+	}
+}
+
+// isWasmImage reports whether a service runs as a wasm module: it declares
+// wasip1, or every platform of its image is.
+func isWasmImage(svc *spec.ServiceSpec, ps []ocispec.Platform) bool {
+	if svc.Platform != nil {
+		return svc.Platform.OS == "wasip1"
+	}
+	if len(ps) == 0 {
+		return false
+	}
+	for _, p := range ps {
+		if p.OS != "wasip1" {
+			return false
+		}
+	}
+	return true
 }
 
 // balancedEndpoints are svc's public endpoints a balancer can serve: all
@@ -67,7 +112,7 @@ func balancerKey(deployment, service string, port uint16) string {
 // holds is an error that names it.
 func (a *Agent) balance(deployment, name string, svc *spec.ServiceSpec) error {
 	want := map[string]spec.Endpoint{}
-	if balanced(svc) {
+	if a.balancedHere(deployment, name, svc) {
 		for _, e := range balancedEndpoints(svc) {
 			want[balancerKey(deployment, name, e.Port)] = e
 		}
@@ -101,7 +146,7 @@ func (a *Agent) balance(deployment, name string, svc *spec.ServiceSpec) error {
 		if target == 0 {
 			target = e.Port
 		}
-		b := &balancer{a: a, deployment: deployment, service: name, port: target, ln: ln}
+		b := &balancer{a: a, deployment: deployment, service: name, port: target, hostPort: e.Port, ln: ln}
 		a.mu.Lock()
 		if a.closed.Load() {
 			a.mu.Unlock()
@@ -262,4 +307,19 @@ const drainGrace = 200 * time.Millisecond
 
 func replicaServiceOf(b *balancer, id runtime.ContainerID) bool {
 	return id.Service == b.deployment+"-"+b.service
+}
+
+// balancedPorts are the ports the balancers publish for replica id, as a
+// published port reads in ps and inspect.
+func (a *Agent) balancedPorts(id runtime.ContainerID) []runtime.PortMapping {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []runtime.PortMapping
+	for _, b := range a.balancers {
+		if replicaServiceOf(b, id) {
+			out = append(out, runtime.PortMapping{HostPort: b.hostPort, ContainerPort: b.port, Protocol: "tcp"})
+		}
+	}
+	slices.SortFunc(out, func(x, y runtime.PortMapping) int { return int(x.HostPort) - int(y.HostPort) })
+	return out
 }

@@ -234,6 +234,7 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 		// Nothing was touched: keep what was recorded (nil for a new service).
 		return old, fmt.Errorf("deployment %s: service %s: pull %s: %w", deployment, name, svc.Image.Name, err)
 	}
+	a.noteWasm(deployment, name, isWasmImage(svc, info.Platforms))
 	next := &serviceRecord{Hash: specHash(name, svc, info.Digest), Replicas: want, Spec: withoutAuth(svc), ImageDigest: info.Digest}
 	dirty.ImageDigest = info.Digest
 	if old != nil {
@@ -324,7 +325,7 @@ func (a *Agent) createReplica(ctx context.Context, id runtime.ContainerID, deplo
 		// A job's run is removed once it has ended, as run --rm.
 		cs.AutoRemove = true
 	}
-	if balanced(svc) {
+	if a.balancedHere(deployment, name, svc) {
 		// One host port, one holder: the agent's balancer holds a
 		// service's tcp endpoints and spreads their connections over
 		// the replicas; what is left (udp, port_mappings) the first

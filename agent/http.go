@@ -94,6 +94,7 @@ func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) erro
 func (r apiRuntime) List(ctx context.Context) ([]runtime.Container, error) {
 	cs, err := r.Runtime.List(ctx)
 	for i := range cs {
+		cs[i].Ports = append(cs[i].Ports, r.a.balancedPorts(cs[i].ID)...)
 		if h, ok := r.a.healthOf(cs[i].ID); ok && cs[i].State.Status == runtime.StatusRunning {
 			cs[i].Health = h.Status
 		}
@@ -107,6 +108,12 @@ func (r apiRuntime) Inspect(ctx context.Context, id runtime.ContainerID) (runtim
 	d, err := r.Runtime.Inspect(ctx, id)
 	if err != nil {
 		return d, err
+	}
+	if bp := r.a.balancedPorts(d.ID); len(bp) > 0 {
+		d.Ports = append(d.Ports, bp...)
+		if d.Network != nil {
+			d.Network.Ports = append(d.Network.Ports, bp...)
+		}
 	}
 	if h, ok := r.a.healthOf(d.ID); ok {
 		if d.State.Status == runtime.StatusRunning {

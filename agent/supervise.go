@@ -331,6 +331,9 @@ func (a *Agent) resume(ctx context.Context) error {
 				a.autoscale(rec.Name, name, svc.Spec)
 			}
 			if svc.Spec != nil {
+				if d, err := a.rt.Inspect(ctx, replicaID(rec.Name, name, 0)); err == nil {
+					a.noteWasm(rec.Name, name, d.Runtime == "wasm")
+				}
 				c := *svc.Spec
 				c.Scale.Replicas = svc.Replicas
 				if err := a.balance(rec.Name, name, &c); err != nil {
