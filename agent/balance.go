@@ -38,8 +38,9 @@ type balancer struct {
 	wg         sync.WaitGroup
 
 	mu       sync.Mutex
-	backends []string  // guarded by mu
-	fetched  time.Time // guarded by mu
+	backends []string              // guarded by mu
+	fetched  time.Time             // guarded by mu
+	conns    map[net.Conn]struct{} // the clients' connections, guarded by mu
 }
 
 // balanced reports whether svc's public endpoints are served by the
@@ -180,8 +181,15 @@ func (a *Agent) unbalance(deployment, name string) {
 	}
 }
 
+// close stops the balancer: no new connection, and those it carries are
+// cut (a client that keeps a connection open must not hold up a down).
 func (b *balancer) close() {
 	b.ln.Close()
+	b.mu.Lock()
+	for c := range b.conns {
+		c.Close()
+	}
+	b.mu.Unlock()
 	b.wg.Wait()
 }
 
@@ -189,11 +197,23 @@ func (b *balancer) serve() {
 	for {
 		c, err := b.ln.Accept()
 		if err != nil {
+			b.close()
 			return
 		}
+		b.mu.Lock()
+		if b.conns == nil {
+			b.conns = map[net.Conn]struct{}{}
+		}
+		b.conns[c] = struct{}{}
+		b.mu.Unlock()
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
+			defer func() {
+				b.mu.Lock()
+				delete(b.conns, c)
+				b.mu.Unlock()
+			}()
 			b.forward(c)
 		}()
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -318,7 +319,17 @@ services:
 			t.Errorf("%s serves %q; want the v2 it ran before the failed rollout", id, logs)
 		}
 	}
+	// A client that keeps a connection open does not hold up a down.
+	idle, err := (&net.Dialer{}).Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	t0 := time.Now()
 	e.ok("down", "roll")
+	if took := time.Since(t0); took > 15*time.Second {
+		t.Errorf("down took %v with a client connection open", took)
+	}
 }
 
 // TestManualScale: switchyard scale converges a service to N replicas; a
