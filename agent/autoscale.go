@@ -46,7 +46,7 @@ func (a *Agent) autoscale(deployment, name string, svc *spec.ServiceSpec) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &scaleLoop{cancel: cancel, done: make(chan struct{})}
-	a.scalers[cronKey(deployment, name)] = l
+	a.scalers[serviceKey(deployment, name)] = l
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -58,8 +58,8 @@ func (a *Agent) autoscale(deployment, name string, svc *spec.ServiceSpec) {
 // stopAutoscale ends the autoscaler of a service, if any.
 func (a *Agent) stopAutoscale(deployment, name string) {
 	a.mu.Lock()
-	l := a.scalers[cronKey(deployment, name)]
-	delete(a.scalers, cronKey(deployment, name))
+	l := a.scalers[serviceKey(deployment, name)]
+	delete(a.scalers, serviceKey(deployment, name))
 	a.mu.Unlock()
 	if l != nil {
 		l.cancel()

@@ -60,7 +60,7 @@ func (a *Agent) balancedHere(deployment, name string, svc *spec.ServiceSpec) boo
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return !a.unbalanceable[cronKey(deployment, name)]
+	return !a.unbalanceable[serviceKey(deployment, name)]
 }
 
 // noteWasm records whether a service's image is a wasm module's, which
@@ -69,9 +69,9 @@ func (a *Agent) noteWasm(deployment, name string, wasm bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if wasm {
-		a.unbalanceable[cronKey(deployment, name)] = true
+		a.unbalanceable[serviceKey(deployment, name)] = true
 	} else {
-		delete(a.unbalanceable, cronKey(deployment, name))
+		delete(a.unbalanceable, serviceKey(deployment, name))
 	}
 }
 

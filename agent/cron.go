@@ -15,7 +15,9 @@ type cronJob struct {
 	done   chan struct{}
 }
 
-func cronKey(deployment, service string) string { return deployment + "/" + service }
+// serviceKey names a deployment's service in the agent's per-service maps
+// (schedules, autoscalers, what cannot be balanced).
+func serviceKey(deployment, service string) string { return deployment + "/" + service }
 
 // scheduleCron (re)starts the schedule of cron service name of deployment;
 // last is when it last ran, zero for never. A run that falls due while the
@@ -40,7 +42,7 @@ func (a *Agent) scheduleCron(deployment, name string, svc *spec.ServiceSpec, las
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &cronJob{cancel: cancel, done: make(chan struct{})}
-	a.crons[cronKey(deployment, name)] = j
+	a.crons[serviceKey(deployment, name)] = j
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -74,8 +76,8 @@ func (a *Agent) scheduleCron(deployment, name string, svc *spec.ServiceSpec, las
 // for its loop to end.
 func (a *Agent) unscheduleCron(deployment, name string) {
 	a.mu.Lock()
-	j := a.crons[cronKey(deployment, name)]
-	delete(a.crons, cronKey(deployment, name))
+	j := a.crons[serviceKey(deployment, name)]
+	delete(a.crons, serviceKey(deployment, name))
 	a.mu.Unlock()
 	if j != nil {
 		j.cancel()

@@ -330,7 +330,8 @@ func (a *Agent) resume(ctx context.Context) error {
 			if svc.Spec != nil && svc.Spec.Scale.Mode == "adaptive" && isService(svc.Spec) {
 				a.autoscale(rec.Name, name, svc.Spec)
 			}
-			if svc.Spec != nil {
+			if svc.Spec != nil && balanced(svc.Spec) {
+				// Only a service a balancer could serve needs its runtime.
 				if d, err := a.rt.Inspect(ctx, replicaID(rec.Name, name, 0)); err == nil {
 					a.noteWasm(rec.Name, name, d.Runtime == "wasm")
 				}

@@ -43,8 +43,9 @@ func NormalizeCapability(name string) (string, bool) {
 	return "CAP_" + n, true
 }
 
-// ulimitNames are the resource limits a container may set.
-var ulimitNames = []string{"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
+// UlimitNames are the resource limits a container may set, without
+// RLIMIT_.
+var UlimitNames = []string{"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
 
 // sysctlNamespaced says which sysctls a container may set: those of the
 // namespaces it has of its own (as runc and docker allow).
@@ -99,8 +100,8 @@ func (s *CreateSpec) validateSecurity() error {
 	}
 	seen := map[string]bool{}
 	for i, u := range sec.Ulimits {
-		if !slices.Contains(ulimitNames, u.Name) {
-			return bad("security.ulimits[%d]: %q is not a resource limit (want one of %s)", i, u.Name, strings.Join(ulimitNames, ", "))
+		if !slices.Contains(UlimitNames, u.Name) {
+			return bad("security.ulimits[%d]: %q is not a resource limit (want one of %s)", i, u.Name, strings.Join(UlimitNames, ", "))
 		}
 		if seen[u.Name] {
 			return bad("security.ulimits: %s is given twice", u.Name)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/secrets"
 )
 
 // This file turns a service's container-level ZLayer fields into the
@@ -164,8 +165,8 @@ func (p *problems) validateContainer(sp string, s *ServiceSpec) {
 		p.addf(field(sp, "resources.memory_swap"), "is less than resources.memory; memory_swap is memory plus swap, so at least the memory limit (or -1 for unlimited swap)")
 	}
 	for _, name := range sortedKeys(o.Ulimits) {
-		if !slices.Contains(ulimitNames, name) {
-			p.addf(field(field(sp, "ulimits"), name), "%q is not a resource limit (want one of %s)", name, strings.Join(ulimitNames, ", "))
+		if !slices.Contains(runtime.UlimitNames, name) {
+			p.addf(field(field(sp, "ulimits"), name), "%q is not a resource limit (want one of %s)", name, strings.Join(runtime.UlimitNames, ", "))
 		}
 	}
 	if w := o.Wasm; w != nil {
@@ -186,7 +187,7 @@ func (p *problems) validateContainer(sp string, s *ServiceSpec) {
 		p.addf(field(sp, "endpoints"), "a wasm_http service needs an http or https endpoint")
 	}
 	for i, name := range o.Secrets {
-		if msg := checkSecretName(name); msg != "" {
+		if msg := secrets.CheckName(name); msg != "" {
 			p.addf(index(field(sp, "secrets"), i), "%s", msg)
 		}
 	}
@@ -194,9 +195,6 @@ func (p *problems) validateContainer(sp string, s *ServiceSpec) {
 		p.addf(field(sp, "stop_signal"), "%q is not a signal (like SIGTERM, SIGQUIT or 3)", o.StopSignal)
 	}
 }
-
-// ulimitNames are the limits ulimits may set (runtime checks them too).
-var ulimitNames = []string{"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
 
 // signalNames are the signals a stop signal may name.
 var signalNames = []string{"HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"}

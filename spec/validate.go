@@ -408,11 +408,8 @@ func checkSecretRef(ref string) string {
 	if strings.HasPrefix(ref, "@") {
 		return fmt.Sprintf("%q is a cross-service secret reference, which this node does not offer; create the secret under a name of its own and write $S:NAME", SecretPrefix+ref)
 	}
-	if msg := checkSecretName(ref); msg != "" {
+	if msg := secrets.CheckName(ref); msg != "" {
 		return msg + "; write $S:NAME"
 	}
 	return ""
 }
-
-// checkSecretName is the secret store's rule for a name (ZLayer's).
-func checkSecretName(name string) string { return secrets.CheckName(name) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/secrets"
 )
 
 // Secrets keeps the node's secrets: the agent, over package secrets.
@@ -39,7 +40,7 @@ func WithSecrets(s Secrets) Option {
 
 // maxSecretBody bounds a POST /v1/secrets/{name} body: the store's limit,
 // and one byte more so that a larger value is told apart.
-const maxSecretBody = 500<<10 + 1
+const maxSecretBody = secrets.MaxSize + 1
 
 func (s *Server) secretRoutes() {
 	sec := s.opts.secrets

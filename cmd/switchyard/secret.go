@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/secrets"
 )
 
 // maxSecretInput bounds what secret create reads: the store's limit and a
 // byte more, so that a larger value is refused rather than cut.
-const maxSecretInput = 500<<10 + 1
+const maxSecretInput = secrets.MaxSize + 1
 
 func newSecretCmd(o *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
