@@ -217,6 +217,10 @@ type Container struct {
 	// HealthStarting, HealthHealthy or HealthUnhealthy; "" for one without
 	// a check. Set by the agent, not by runtimes.
 	Health string `json:"health,omitempty"`
+	// Command is the full argv the workload was started with.
+	Command []string `json:"command,omitempty"`
+	// Labels are the labels the container was created with.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // The verdicts of a health check, as docker names them.
@@ -254,8 +258,6 @@ type Details struct {
 	Container
 	// ImageDigest is the digest of the manifest the container runs.
 	ImageDigest string `json:"image_digest,omitempty"`
-	// Command is the full argv the workload was started with.
-	Command []string `json:"command,omitempty"`
 	// Env is the workload's environment, KEY=VALUE.
 	Env []string `json:"env,omitempty"`
 	// Workdir is the workload's working directory.
@@ -269,8 +271,6 @@ type Details struct {
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Resources are the limits applied.
 	Resources Resources `json:"resources"`
-	// Labels are the labels the container was created with.
-	Labels map[string]string `json:"labels,omitempty"`
 	// LogsDropped counts the log lines of the last run lost because the
 	// disk was full.
 	LogsDropped int64 `json:"logs_dropped,omitempty"`

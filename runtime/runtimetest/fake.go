@@ -385,13 +385,11 @@ func (f *Fake) Inspect(_ context.Context, id runtime.ContainerID) (runtime.Detai
 	}
 	d := runtime.Details{
 		Container:  f.container(c),
-		Command:    append(slices.Clone(c.spec.Entrypoint), c.spec.Args...),
 		Workdir:    c.spec.Workdir,
 		StartedAt:  c.started,
 		FinishedAt: c.finished,
 		PID:        c.pid,
 		Resources:  c.spec.Resources,
-		Labels:     c.spec.Labels,
 	}
 	d.Env = slices.Clone(c.spec.Env)
 	if c.outcome != nil {
@@ -413,7 +411,9 @@ func (f *Fake) container(c *fakeContainer) runtime.Container {
 	return runtime.Container{
 		ID: c.id, Image: c.spec.Image, Platform: p, Runtime: f.name,
 		State: c.state, Created: c.created, AutoRemove: c.spec.AutoRemove,
-		Ports: slices.Clone(c.spec.Network.Ports),
+		Ports:   slices.Clone(c.spec.Network.Ports),
+		Command: append(slices.Clone(c.spec.Entrypoint), c.spec.Args...),
+		Labels:  c.spec.Labels,
 	}
 }
 

@@ -38,12 +38,10 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	d := runtime.Details{
 		Container:   r.container(s),
 		ImageDigest: s.meta.ImageDigest,
-		Command:     s.meta.Command,
 		Env:         s.meta.Env,
 		Workdir:     s.meta.Workdir,
 		Mounts:      s.meta.Mounts,
 		Resources:   s.meta.Resources,
-		Labels:      s.meta.Labels,
 		StateDir:    s.dir,
 	}
 	if s.started != nil {

@@ -370,5 +370,6 @@ func (r *Runtime) container(s *snapshot) runtime.Container {
 		ID: s.meta.ID, Image: s.meta.Image, Platform: s.meta.Platform,
 		Runtime: r.Name(), State: s.state, Created: s.meta.Created,
 		AutoRemove: s.meta.AutoRemove, Ports: s.meta.Ports,
+		Command: s.meta.Command, Labels: s.meta.Labels,
 	}
 }

@@ -36,11 +36,9 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	d := runtime.Details{
 		Container:   r.container(rec, obs),
 		ImageDigest: rec.ImageDigest,
-		Command:     append([]string(nil), rec.Args...),
 		Env:         append([]string(nil), rec.Env...),
 		Workdir:     rec.Workdir,
 		Resources:   rec.Resources,
-		Labels:      rec.Labels,
 		StateDir:    r.dir(rec.Key),
 	}
 	for _, m := range rec.Mounts {
@@ -69,7 +67,8 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 
 func (r *Runtime) container(rec *record, obs observation) runtime.Container {
 	return runtime.Container{ID: rec.ID, Image: rec.Image, Platform: r.Platforms()[0], Runtime: r.Name(),
-		State: obs.state, Created: rec.Created, AutoRemove: rec.AutoRemove, Ports: rec.Ports}
+		State: obs.state, Created: rec.Created, AutoRemove: rec.AutoRemove, Ports: rec.Ports,
+		Command: append([]string(nil), rec.Args...), Labels: rec.Labels}
 }
 
 // List implements runtime.Inspector.
