@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/switchyard/switchyard/api/docker"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
 )
@@ -29,6 +30,9 @@ type Agent struct {
 	// wrapped for metrics), for /v1/runtimes.
 	runtimes []runtime.Containers
 	handler  http.Handler
+	// dockerHandler is the Docker Engine API, served when the config names
+	// a docker socket.
+	dockerHandler http.Handler
 
 	// deployMu serialises Up and Down. It is held across runtime calls on
 	// purpose: two deploys of one deployment must not interleave their
@@ -166,6 +170,10 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	}
 	if a.handler, err = a.newHandler(); err != nil {
 		return fmt.Errorf("agent: API: %w", err)
+	}
+	if a.dockerHandler, err = docker.New(apiRuntime{a.rt, a}, docker.WithLogger(a.log), docker.WithVersion(a.opts.version),
+		docker.WithRoot(a.cfg.Root), docker.WithRuntimeLister(a)); err != nil {
+		return fmt.Errorf("agent: Docker API: %w", err)
 	}
 	return a.resume(ctx)
 }

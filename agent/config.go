@@ -23,6 +23,10 @@ type Config struct {
 	Root string
 	// Socket is the unix socket the API is served on.
 	Socket string
+	// DockerSocket, when set, is a unix socket the Docker Engine API is
+	// served on as well (package api/docker), for the docker CLI, compose
+	// and docker-py.
+	DockerSocket string
 	// LogFormat is "text" or "json".
 	LogFormat string
 	// LogLevel is "debug", "info", "warn" or "error".
@@ -64,6 +68,15 @@ func (c Config) Validate() error {
 		bad("socket %q is relative; pass --socket with an absolute path", c.Socket)
 	case len(c.Socket) > maxSocketPath:
 		bad("socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --socket", c.Socket, len(c.Socket), maxSocketPath)
+	}
+	switch {
+	case c.DockerSocket == "":
+	case !filepath.IsAbs(c.DockerSocket):
+		bad("docker socket %q is relative; pass --docker-socket with an absolute path", c.DockerSocket)
+	case len(c.DockerSocket) > maxSocketPath:
+		bad("docker socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --docker-socket", c.DockerSocket, len(c.DockerSocket), maxSocketPath)
+	case c.DockerSocket == c.Socket:
+		bad("docker socket %q is also the API's socket; give --docker-socket a path of its own", c.DockerSocket)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log format %q is unknown; use text or json", c.LogFormat)

@@ -20,6 +20,8 @@ func TestConfigValidate(t *testing.T) {
 		{"relative root", func(c *Config) { c.Root = "var/lib" }, "is relative"},
 		{"relative socket", func(c *Config) { c.Socket = "sy.sock" }, "socket \"sy.sock\" is relative"},
 		{"long socket", func(c *Config) { c.Socket = "/" + strings.Repeat("s", 120) }, "at most 107"},
+		{"relative docker socket", func(c *Config) { c.DockerSocket = "docker.sock" }, "docker socket \"docker.sock\" is relative"},
+		{"docker socket is the API's", func(c *Config) { c.DockerSocket = c.Socket }, "give --docker-socket a path of its own"},
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, "use text or json"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "use debug, info, warn or error"},
 		{"no runtimes", func(c *Config) { c.Runtimes = nil }, "no runtimes are enabled"},

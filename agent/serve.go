@@ -49,10 +49,22 @@ func (a *Agent) Serve(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
 	listeners := append([]net.Listener{ln}, a.opts.listeners...)
-	errc := make(chan error, len(listeners)) // one write per serving goroutine
+	errc := make(chan error, len(listeners)+1) // one write per serving goroutine
 	for _, l := range listeners {
 		a.log.Info("serving API", "address", l.Addr().Network()+"://"+l.Addr().String(), "root", a.cfg.Root)
 		go func() { errc <- srv.Serve(l) }()
+	}
+	var dockerSrv *http.Server
+	if a.cfg.DockerSocket != "" {
+		dln, err := server.ListenUnix(a.cfg.DockerSocket, socketMode)
+		if err != nil {
+			_ = srv.Close()
+			return errors.Join(err, a.Close())
+		}
+		dockerSrv = &http.Server{Handler: a.dockerHandler, ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: idleTimeout,
+			MaxHeaderBytes: srv.MaxHeaderBytes, ErrorLog: srv.ErrorLog}
+		a.log.Info("serving the Docker API", "address", "unix://"+a.cfg.DockerSocket)
+		go func() { errc <- dockerSrv.Serve(dln) }()
 	}
 	var serveErr error
 	select {
@@ -61,16 +73,24 @@ func (a *Agent) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		// Followed logs and long waits do not end by themselves.
-		a.log.Warn("requests still running at shutdown; closing them", "err", err)
-		_ = srv.Close()
+	for _, h := range []*http.Server{srv, dockerSrv} {
+		if h == nil {
+			continue
+		}
+		if err := h.Shutdown(sctx); err != nil {
+			// Followed logs and long waits do not end by themselves.
+			a.log.Warn("requests still running at shutdown; closing them", "err", err)
+			_ = h.Close()
+		}
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
 	// The listener removes the socket file when closed; make sure of it.
 	_ = os.Remove(a.cfg.Socket)
+	if a.cfg.DockerSocket != "" {
+		_ = os.Remove(a.cfg.DockerSocket)
+	}
 	a.log.Info("API stopped; workloads keep running")
 	return errors.Join(serveErr, a.Close())
 }

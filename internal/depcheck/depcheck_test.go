@@ -36,6 +36,9 @@ func TestLayering(t *testing.T) {
 		// Local runtimes run what the node's store holds; the node pulls.
 		{"runtimes/runc", []string{module + "/spec", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		{"runtimes/wasm", []string{module + "/spec", module + "/runtimes/runc", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
+		// The Docker front door converts into the contract; it knows no
+		// runtime's internals and links no docker engine.
+		{"api/docker", []string{module + "/agent", module + "/runtimes", module + "/api/server", "github.com/docker/docker", "github.com/spf13/cobra"}},
 		{"api/client", []string{module + "/agent", module + "/runtimes", "github.com/spf13/cobra"}},
 		{"agent", []string{module + "/runtimes/runc", module + "/runtimes/wasm", "github.com/spf13/cobra"}},
 		{"runtimes/remote", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/agent", "github.com/spf13/cobra"}},

@@ -1,0 +1,11 @@
+// Package docker is the Docker Engine API front door: it lets the docker
+// CLI, docker compose and docker-py talk to a switchyard node on a socket of
+// its own. It speaks the wire types of github.com/moby/moby/api, advertises
+// API 1.41 (as podman 4 does, accepting 1.24 and up) and converts what it
+// serves into the same runtime contract as switchyard's own API, over the
+// same composite.
+//
+// This is its first step: the version handshake (_ping, /version, /info)
+// and docker's error bodies. Every other endpoint answers 501 with its
+// name, never a silent success.
+package docker
