@@ -5,7 +5,8 @@
 // serves into the same runtime contract as switchyard's own API, over the
 // same composite.
 //
-// This is its first step: the version handshake (_ping, /version, /info)
-// and docker's error bodies. Every other endpoint answers 501 with its
-// name, never a silent success.
+// So far it serves the version handshake (_ping, /version, /info),
+// docker's error bodies, and the containers the node has: list, inspect,
+// start, stop, restart, kill, remove, wait and logs. Every other endpoint
+// answers 501 with its name, never a silent success.
 package docker

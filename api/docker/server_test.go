@@ -26,6 +26,13 @@ func (l lister) Runtimes() []runtime.Containers { return l }
 // returns its DOCKER_HOST.
 func serve(t *testing.T) string {
 	t.Helper()
+	_, host := serveFake(t)
+	return host
+}
+
+// serveFake is serve, with the fake runtime behind the front door.
+func serveFake(t *testing.T) (*runtimetest.Fake, string) {
+	t.Helper()
 	f := runtimetest.NewFake("runc", ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	s, err := docker.New(f, docker.WithVersion("1.2.3"), docker.WithRuntimeLister(lister{f}))
 	if err != nil {
@@ -39,7 +46,7 @@ func serve(t *testing.T) string {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return "unix://" + sock
+	return f, "unix://" + sock
 }
 
 // dockerCLI runs the real docker CLI against host.
@@ -69,9 +76,9 @@ func TestDockerCLIHandshake(t *testing.T) {
 	}
 	// What is not served yet is a 501 that names the endpoint, which the
 	// client prints as the daemon's error.
-	out, err = dockerCLI(t, host, "ps")
-	if err == nil || !strings.Contains(out, "Error response from daemon: GET /containers/json is not implemented") {
-		t.Fatalf("docker ps = %q, %v; want the 501 naming the endpoint", out, err)
+	out, err = dockerCLI(t, host, "network", "ls")
+	if err == nil || !strings.Contains(out, "Error response from daemon: GET /networks is not implemented") {
+		t.Fatalf("docker network ls = %q, %v; want the 501 naming the endpoint", out, err)
 	}
 }
 

@@ -1,0 +1,52 @@
+package e2e
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDockerSocket drives a real agent's Docker API with the real docker
+// CLI: the handshake, and a runc container made by switchyard's own CLI
+// listed, read, stopped and removed through docker.
+func TestDockerSocket(t *testing.T) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		t.Skip("the docker CLI is not installed")
+	}
+	dsock := filepath.Join(t.TempDir(), "docker.sock")
+	e := newEnvWith(t, "--docker-socket", dsock)
+	docker := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append([]string{"-H", "unix://" + dsock}, args...)...)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "DOCKER_CLI_HINTS=false"}
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	ok := func(want string, args ...string) string {
+		t.Helper()
+		out, err := docker(args...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Fatalf("docker %s = %q, %v; want %q\n%s", strings.Join(args, " "), out, err, want, e.daemonLog())
+		}
+		return out
+	}
+	ok("runc runc,wasm", "info", "--format", "{{.DefaultRuntime}} {{range $k, $v := .Runtimes}}{{$k}},{{end}}")
+	e.ok("run", "-d", "--name", "web", e.images.busybox, "sh", "-c", "echo hello from runc; exec sleep 300")
+	ok("web-rep-0 "+e.images.busybox+" running", "ps", "--format", "{{.Names}} {{.Image}} {{.State}}")
+	waitFor(t, "docker logs to show the container's output", 30*time.Second, func() bool {
+		out, err := docker("logs", "web-rep-0")
+		return err == nil && strings.Contains(out, "hello from runc")
+	})
+	ok("runc", "inspect", "--format", "{{.HostConfig.Runtime}}", "web-rep-0")
+	ok("web-rep-0", "stop", "-t", "1", "web-rep-0")
+	ok("exited", "ps", "-a", "--format", "{{.State}}", "--filter", "name=web")
+	ok("web-rep-0", "rm", "web-rep-0")
+	if out := e.ok("ps", "-a"); strings.Contains(out, "web-rep-0") {
+		t.Fatalf("switchyard ps -a after docker rm: %q", out)
+	}
+}
