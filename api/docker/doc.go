@@ -6,7 +6,9 @@
 // same composite.
 //
 // So far it serves the version handshake (_ping, /version, /info),
-// docker's error bodies, and the containers the node has: list, inspect,
-// start, stop, restart, kill, remove, wait and logs. Every other endpoint
-// answers 501 with its name, never a silent success.
+// docker's error bodies, container create (converted into the contract's
+// create request), start, stop, restart, kill, remove, wait, attach
+// (output), logs, list and inspect, and pulls with docker's progress
+// stream. Every other endpoint answers 501 with its name, never a silent
+// success.
 package docker

@@ -98,6 +98,9 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s := &Server{rt: rt, mux: http.NewServeMux(), opts: o}
 	s.systemRoutes()
 	s.containerRoutes()
+	s.createRoutes()
+	s.attachRoutes()
+	s.imageRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%s %s is not implemented by switchyard's Docker API yet: %w", r.Method, r.URL.Path, runtime.ErrNotSupported))
 	})

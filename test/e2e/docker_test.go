@@ -49,4 +49,29 @@ func TestDockerSocket(t *testing.T) {
 	if out := e.ok("ps", "-a"); strings.Contains(out, "web-rep-0") {
 		t.Fatalf("switchyard ps -a after docker rm: %q", out)
 	}
+
+	// docker run: create (pulling on the 404 for an image not here),
+	// wait, attach, start; the workload's output and exit code.
+	ok("hello from runc", "run", "--rm", e.images.busybox, "echo", "hello from runc")
+	out, err := docker("run", "--rm", e.images.busybox, "sh", "-c", "echo bye >&2; exit 3")
+	if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != 3 || !strings.Contains(out, "bye") {
+		t.Fatalf("docker run exiting 3 = %q, %v; want its stderr and code 3", out, err)
+	}
+	// A wasm image just runs, routed by its platform, with no flags.
+	ok("hello from wasm, docker", "run", "--rm", "-e", "NAME=docker", e.images.wasm)
+	// Nothing here runs windows: the route-to-peer answer names the remedy.
+	out, err = docker("run", "--rm", e.images.windows)
+	if err == nil || !strings.Contains(out, "route to peer") || !strings.Contains(out, "windows/amd64") || !strings.Contains(out, "--delegate") {
+		t.Fatalf("docker run of a windows image = %q, %v; want the route-to-peer answer", out, err)
+	}
+	// Detached, named, with a label; a name taken is docker's conflict.
+	ok("", "run", "-d", "--name", "dweb", "--label", "tier=web", e.images.busybox, "sleep", "300")
+	ok("dweb running", "ps", "--filter", "label=tier=web", "--format", "{{.Names}} {{.State}}")
+	if out, err := docker("run", "-d", "--name", "dweb", e.images.busybox, "true"); err == nil || !strings.Contains(out, "is already in use") {
+		t.Fatalf("docker run with a taken name = %q, %v; want the conflict", out, err)
+	}
+	if out := e.ok("ps"); !strings.Contains(out, "dweb-rep-0") {
+		t.Fatalf("switchyard ps does not show the container docker made: %q", out)
+	}
+	ok("dweb", "rm", "-f", "dweb")
 }

@@ -1,0 +1,136 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// startPoll is how often an attach made before its container's start
+// looks for the start (the docker CLI attaches, then starts).
+const startPoll = 5 * time.Millisecond
+
+func (s *Server) attachRoutes() {
+	s.handle("POST /containers/{id}/attach", s.withContainer(s.attach))
+}
+
+// attach hijacks the connection and streams what the container writes
+// from now on, in stdcopy framing, until it stops. An attach made before
+// the start (docker run, docker start -a) waits for it. Standard input is
+// not carried yet: create refuses -i.
+func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseWriter, r *http.Request) error {
+	wantOut, err := boolParam(r, "stdout")
+	if err != nil {
+		return err
+	}
+	wantErr, err := boolParam(r, "stderr")
+	if err != nil {
+		return err
+	}
+	if v, _ := boolParam(r, "stdin"); v {
+		return fmt.Errorf("attaching standard input is not supported by switchyard's Docker API yet: %w", runtime.ErrNotSupported)
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return fmt.Errorf("attach: this connection cannot be taken over: %w", runtime.ErrNotSupported)
+	}
+	since := time.Now()
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return fmt.Errorf("attach: %w", err)
+	}
+	defer conn.Close()
+	status := "HTTP/1.1 200 OK"
+	if r.Header.Get("Upgrade") != "" {
+		status = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
+	}
+	_, _ = fmt.Fprintf(buf, "%s\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: %s\r\n\r\n", status, APIVersion)
+	if buf.Flush() != nil {
+		return nil
+	}
+	// A broken connection ends the attach. An end of the client's side
+	// does not: a client without standard input closes it at once, and
+	// reads what comes until the container stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		if _, err := io.Copy(io.Discard, buf.Reader); err != nil {
+			cancel()
+		}
+	}()
+	before, err := s.rt.Inspect(ctx, c.ID)
+	if err != nil {
+		return nil
+	}
+	if !s.awaitStart(ctx, c.ID, before.StartedAt) {
+		return nil
+	}
+	if before.StartedAt.IsZero() {
+		since = time.Time{} // its first run: every line is this run's
+	}
+	st, err := s.rt.FollowLogs(ctx, c.ID, runtime.TailAll)
+	if err != nil {
+		return nil // the container is gone: the stream just ends
+	}
+	defer st.Close()
+	writeFrames(ctx, conn, st, since, wantOut, wantErr)
+	return nil
+}
+
+// awaitStart waits until id is running or has started since its start
+// at prev, and reports false when it is gone or ctx ended first.
+func (s *Server) awaitStart(ctx context.Context, id runtime.ContainerID, prev time.Time) bool {
+	t := time.NewTicker(startPoll)
+	defer t.Stop()
+	for {
+		d, err := s.rt.Inspect(ctx, id)
+		if err != nil {
+			return false
+		}
+		if running(d.State) || !d.StartedAt.Equal(prev) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// writeFrames copies the lines of st written at or after since to conn.
+func writeFrames(ctx context.Context, conn net.Conn, st runtime.Stream[runtime.LogEntry], since time.Time, wantOut, wantErr bool) {
+	bw := bufio.NewWriter(conn)
+	for ctx.Err() == nil {
+		e, err := st.Recv()
+		if err != nil {
+			break
+		}
+		if e.Time.Before(since) {
+			continue
+		}
+		stream := byte(1)
+		if e.Stream == runtime.Stderr {
+			if !wantErr {
+				continue
+			}
+			stream = 2
+		} else if !wantOut {
+			continue
+		}
+		line := e.Text
+		if !e.Partial {
+			line += "\n"
+		}
+		if _, err := bw.Write(frame(stream, line)); err != nil || bw.Flush() != nil {
+			return
+		}
+	}
+	_ = bw.Flush()
+}
