@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,7 +295,11 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 			State: dockerState(d.State), Status: statusText(d, now),
 		}
 		for _, p := range d.Ports {
-			sum.Ports = append(sum.Ports, container.PortSummary{IP: p.HostIP, PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Proto()})
+			ip := p.HostIP
+			if !ip.IsValid() && p.HostPort != 0 {
+				ip = netip.IPv4Unspecified() // every address, as dockerd reports it
+			}
+			sum.Ports = append(sum.Ports, container.PortSummary{IP: ip, PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Proto()})
 		}
 		sum.HostConfig.NetworkMode = networkMode(d)
 		sum.NetworkSettings = &container.NetworkSettingsSummary{Networks: endpoints(d)}

@@ -65,8 +65,10 @@ func TestDockerSocket(t *testing.T) {
 		t.Fatalf("docker run of a windows image = %q, %v; want the route-to-peer answer", out, err)
 	}
 	// Detached, named, with a label; a name taken is docker's conflict.
-	ok("", "run", "-d", "--name", "dweb", "--label", "tier=web", e.images.busybox, "sleep", "300")
+	ok("", "run", "-d", "--name", "dweb", "--label", "tier=web", "-p", "8080", e.images.busybox, "sleep", "300")
 	ok("dweb running", "ps", "--filter", "label=tier=web", "--format", "{{.Names}} {{.State}}")
+	ok("0.0.0.0:", "ps", "--filter", "name=dweb", "--format", "{{.Ports}}") // a free host port, chosen at create
+	ok("->8080/tcp", "ps", "--filter", "name=dweb", "--format", "{{.Ports}}")
 	if out, err := docker("run", "-d", "--name", "dweb", e.images.busybox, "true"); err == nil || !strings.Contains(out, "is already in use") {
 		t.Fatalf("docker run with a taken name = %q, %v; want the conflict", out, err)
 	}
