@@ -8,7 +8,8 @@
 // So far it serves the version handshake (_ping, /version, /info),
 // docker's error bodies, container create (converted into the contract's
 // create request), start, stop, restart, kill, remove, wait, attach
-// (output), logs, list and inspect, and pulls with docker's progress
-// stream. Every other endpoint answers 501 with its name, never a silent
+// (output), logs, list, inspect and exec (output and exit code), and
+// images: pull with docker's progress stream, list, inspect, tag, remove,
+// prune. Every other endpoint answers 501 with its name, never a silent
 // success.
 package docker

@@ -34,9 +34,10 @@ type RuntimeLister interface {
 // Server is an http.Handler serving the Docker Engine API over a node's
 // runtime.
 type Server struct {
-	rt   runtime.Runtime
-	mux  *http.ServeMux
-	opts options
+	rt    runtime.Runtime
+	mux   *http.ServeMux
+	opts  options
+	execs execs
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -101,6 +102,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.createRoutes()
 	s.attachRoutes()
 	s.imageRoutes()
+	s.execRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%s %s is not implemented by switchyard's Docker API yet: %w", r.Method, r.URL.Path, runtime.ErrNotSupported))
 	})

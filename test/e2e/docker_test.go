@@ -75,5 +75,24 @@ func TestDockerSocket(t *testing.T) {
 	if out := e.ok("ps"); !strings.Contains(out, "dweb-rep-0") {
 		t.Fatalf("switchyard ps does not show the container docker made: %q", out)
 	}
+	// exec: output, and the command's exit code as docker's own.
+	ok("hi from exec", "exec", "dweb", "echo", "hi from exec")
+	if out, err := docker("exec", "dweb", "sh", "-c", "echo err >&2; exit 4"); err == nil || !strings.Contains(out, "err") {
+		t.Fatalf("docker exec exiting 4 = %q, %v", out, err)
+	} else if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != 4 {
+		t.Fatalf("docker exec exit code = %v; want 4", err)
+	}
 	ok("dweb", "rm", "-f", "dweb")
+
+	// Images: pull, list, inspect, tag, remove.
+	ok("Downloaded newer image for "+e.images.busybox, "pull", e.images.busybox)
+	ok(e.images.busybox, "images", "--format", "{{.Repository}}:{{.Tag}}")
+	ok("linux amd64", "image", "inspect", "--format", "{{.Os}} {{.Architecture}}", e.images.busybox)
+	copyRef := strings.TrimSuffix(e.images.busybox, ":latest") + ":copy"
+	ok("", "tag", e.images.busybox, copyRef)
+	ok(copyRef, "images", "--format", "{{.Repository}}:{{.Tag}}")
+	ok("Untagged: "+copyRef, "rmi", copyRef)
+	if out, err := docker("rmi", copyRef); err == nil || !strings.Contains(out, "No such image") {
+		t.Fatalf("docker rmi of a removed tag = %q, %v; want No such image", out, err)
+	}
 }

@@ -1,0 +1,203 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/common"
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// maxExecs bounds the exec records kept for inspection; the oldest
+// finished ones go first.
+const maxExecs = 256
+
+// execs holds the exec instances made through the front door: docker
+// creates one, starts it, then inspects it for its exit code.
+type execs struct {
+	mu   sync.Mutex
+	byID map[string]*execRecord // guarded by mu
+}
+
+type execRecord struct {
+	id        string
+	container runtime.ContainerID
+	dockerID  string
+	cmd       []string
+	wantOut   bool
+	wantErr   bool
+	created   time.Time
+	// Guarded by execs.mu.
+	started  bool
+	running  bool
+	exitCode *int
+}
+
+func (e *execs) add(rec *execRecord) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.byID == nil {
+		e.byID = map[string]*execRecord{}
+	}
+	if len(e.byID) >= maxExecs {
+		var oldest *execRecord
+		for _, r := range e.byID {
+			if !r.running && (oldest == nil || r.created.Before(oldest.created)) {
+				oldest = r
+			}
+		}
+		if oldest != nil {
+			delete(e.byID, oldest.id)
+		}
+	}
+	e.byID[rec.id] = rec
+}
+
+func (e *execs) get(id string) (*execRecord, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.byID[id]; r != nil {
+		return r, nil
+	}
+	//lint:ignore ST1005 dockerd's own words, which clients print and match
+	return nil, fmt.Errorf("No such exec instance: %s: %w", id, runtime.ErrNotFound)
+}
+
+func (s *Server) execRoutes() {
+	s.handle("POST /containers/{id}/exec", s.withContainer(func(ctx context.Context, c runtime.Container, w http.ResponseWriter, r *http.Request) error {
+		var req container.ExecCreateRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCreateBody)).Decode(&req); err != nil {
+			return fmt.Errorf("exec: the body is not an exec configuration: %v: %w", err, runtime.ErrInvalidArgument)
+		}
+		switch {
+		case len(req.Cmd) == 0:
+			return fmt.Errorf("exec: no command: give the command to run: %w", runtime.ErrInvalidArgument)
+		case req.Tty || req.AttachStdin:
+			return fmt.Errorf("interactive exec (docker exec -i or -t) is not supported by switchyard's Docker API yet; run without -i and -t: %w", runtime.ErrNotSupported)
+		case req.User != "" || req.WorkingDir != "" || len(req.Env) > 0 || req.Privileged:
+			return fmt.Errorf("exec with a user, working directory, environment or privileges is not supported yet; run the command through sh -c instead: %w", runtime.ErrNotSupported)
+		}
+		if !running(c.State) {
+			return fmt.Errorf("container %s is not running: %w", dockerID(c), runtime.ErrFailedPrecondition)
+		}
+		rec := &execRecord{id: randomID(), container: c.ID, dockerID: dockerID(c), cmd: req.Cmd,
+			wantOut: req.AttachStdout, wantErr: req.AttachStderr, created: time.Now()}
+		s.execs.add(rec)
+		writeJSON(w, http.StatusCreated, common.IDResponse{ID: rec.id})
+		return nil
+	}))
+	s.handle("POST /exec/{id}/start", s.startExec)
+	s.handle("GET /exec/{id}/json", func(w http.ResponseWriter, r *http.Request) error {
+		rec, err := s.execs.get(r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		s.execs.mu.Lock()
+		resp := container.ExecInspectResponse{ID: rec.id, Running: rec.running, ExitCode: rec.exitCode,
+			OpenStdout: rec.wantOut, OpenStderr: rec.wantErr, ContainerID: rec.dockerID,
+			ProcessConfig: &container.ExecProcessConfig{Entrypoint: rec.cmd[0], Arguments: rec.cmd[1:]}}
+		s.execs.mu.Unlock()
+		writeJSON(w, http.StatusOK, resp)
+		return nil
+	})
+}
+
+// startExec runs an exec instance once: detached, it answers at once and
+// runs on; attached, it hijacks the connection and streams the command's
+// output in stdcopy frames until it exits.
+func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.execs.get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var req container.ExecStartRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCreateBody)).Decode(&req); err != nil && err != io.EOF {
+		return fmt.Errorf("exec start: the body is not a start request: %v: %w", err, runtime.ErrInvalidArgument)
+	}
+	if req.Tty {
+		return fmt.Errorf("exec with a terminal is not supported by switchyard's Docker API yet: %w", runtime.ErrNotSupported)
+	}
+	s.execs.mu.Lock()
+	already := rec.started
+	rec.started, rec.running = true, true
+	s.execs.mu.Unlock()
+	if already {
+		return fmt.Errorf("exec instance %s has already been started: create another: %w", rec.id, runtime.ErrFailedPrecondition)
+	}
+	finish := func(code int) {
+		s.execs.mu.Lock()
+		rec.running, rec.exitCode = false, &code
+		s.execs.mu.Unlock()
+	}
+	if req.Detach {
+		go func() {
+			res, err := s.rt.Exec(context.Background(), rec.container, rec.cmd)
+			if err != nil {
+				finish(126)
+				return
+			}
+			finish(res.ExitCode)
+		}()
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	st, err := s.rt.ExecStream(r.Context(), rec.container, rec.cmd)
+	if err != nil {
+		finish(126)
+		return err
+	}
+	defer st.Close()
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		finish(126)
+		return fmt.Errorf("exec start: this connection cannot be taken over: %w", runtime.ErrNotSupported)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		finish(126)
+		return fmt.Errorf("exec start: %w", err)
+	}
+	defer conn.Close()
+	status := "HTTP/1.1 200 OK"
+	if r.Header.Get("Upgrade") != "" {
+		status = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
+	}
+	_, _ = fmt.Fprintf(buf, "%s\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: %s\r\n\r\n", status, APIVersion)
+	_ = buf.Flush()
+	bw := bufio.NewWriter(conn)
+	code, finished := 126, false
+	for {
+		ev, err := st.Recv()
+		if err != nil {
+			break
+		}
+		switch ev.Kind {
+		case runtime.ExecStdout:
+			if rec.wantOut {
+				_, _ = bw.Write(frame(1, string(ev.Data)))
+			}
+		case runtime.ExecStderr:
+			if rec.wantErr {
+				_, _ = bw.Write(frame(2, string(ev.Data)))
+			}
+		case runtime.ExecExit:
+			// Recorded before the connection closes: the client inspects
+			// for the code as soon as its stream ends.
+			code, finished = ev.ExitCode, true
+			finish(code)
+		}
+		_ = bw.Flush()
+	}
+	if !finished {
+		finish(code)
+	}
+	return nil
+}
