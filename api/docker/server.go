@@ -103,6 +103,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.attachRoutes()
 	s.imageRoutes()
 	s.execRoutes()
+	s.statsRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%s %s is not implemented by switchyard's Docker API yet: %w", r.Method, r.URL.Path, runtime.ErrNotSupported))
 	})

@@ -82,7 +82,15 @@ func TestDockerSocket(t *testing.T) {
 	} else if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != 4 {
 		t.Fatalf("docker exec exit code = %v; want 4", err)
 	}
-	ok("dweb", "rm", "-f", "dweb")
+	// stats --no-stream: docker's table from one sample pair.
+	ok("dweb", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", "dweb")
+	// rename: the new name resolves, the old one is gone.
+	ok("", "rename", "dweb", "dweb2")
+	ok("dweb2 running", "ps", "--format", "{{.Names}} {{.State}}", "--filter", "label=tier=web")
+	if out, err := docker("inspect", "--type", "container", "dweb"); err == nil || !strings.Contains(out, "No such container") {
+		t.Fatalf("docker inspect of the old name = %q, %v", out, err)
+	}
+	ok("dweb2", "rm", "-f", "dweb2")
 
 	// Images: pull, list, inspect, tag, remove.
 	ok("Downloaded newer image for "+e.images.busybox, "pull", e.images.busybox)
