@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -86,4 +89,34 @@ func ParseContainerID(s string) (ContainerID, error) {
 		return ContainerID{}, fmt.Errorf("container id %q: %w", s, err)
 	}
 	return id, nil
+}
+
+// GeneratedName names a container its user did not name: the image's
+// repository name, lower-cased to what a service name may hold, and a
+// random suffix (busybox-3fa2c1). Every front door names them so.
+func GeneratedName(image string) string {
+	base := image
+	if i := strings.IndexByte(base, '@'); i >= 0 {
+		base = base[:i]
+	}
+	base = path.Base(base)
+	if i := strings.LastIndexByte(base, ':'); i >= 0 {
+		base = base[:i]
+	}
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, base)
+	clean = strings.TrimLeft(clean, "-_.")
+	if clean == "" {
+		clean = "c"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return clean + "-" + hex.EncodeToString(b[:])
 }

@@ -36,24 +36,12 @@ func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseW
 	if v, _ := boolParam(r, "stdin"); v {
 		return fmt.Errorf("attaching standard input is not supported by switchyard's Docker API yet: %w", runtime.ErrNotSupported)
 	}
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		return fmt.Errorf("attach: this connection cannot be taken over: %w", runtime.ErrNotSupported)
-	}
 	since := time.Now()
-	conn, buf, err := hj.Hijack()
+	conn, buf, err := hijack(w, r)
 	if err != nil {
-		return fmt.Errorf("attach: %w", err)
+		return err
 	}
 	defer conn.Close()
-	status := "HTTP/1.1 200 OK"
-	if r.Header.Get("Upgrade") != "" {
-		status = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
-	}
-	_, _ = fmt.Fprintf(buf, "%s\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: %s\r\n\r\n", status, APIVersion)
-	if buf.Flush() != nil {
-		return nil
-	}
 	// A broken connection ends the attach. An end of the client's side
 	// does not: a client without standard input closes it at once, and
 	// reads what comes until the container stops.
@@ -81,6 +69,29 @@ func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseW
 	defer st.Close()
 	writeFrames(ctx, conn, st, since, wantOut, wantErr)
 	return nil
+}
+
+// hijack takes the connection over for a stream, answering as dockerd
+// does: 101 UPGRADED to a client that asked to upgrade, else 200.
+func hijack(w http.ResponseWriter, r *http.Request) (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: this connection cannot be taken over for a stream: %w", r.URL.Path, runtime.ErrNotSupported)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", r.URL.Path, err)
+	}
+	status := "HTTP/1.1 200 OK"
+	if r.Header.Get("Upgrade") != "" {
+		status = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
+	}
+	_, _ = fmt.Fprintf(buf, "%s\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: %s\r\n\r\n", status, APIVersion)
+	if err := buf.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("%s: %w", r.URL.Path, err)
+	}
+	return conn, buf, nil
 }
 
 // awaitStart waits until id is running or has started since its start
@@ -115,20 +126,11 @@ func writeFrames(ctx context.Context, conn net.Conn, st runtime.Stream[runtime.L
 		if e.Time.Before(since) {
 			continue
 		}
-		stream := byte(1)
-		if e.Stream == runtime.Stderr {
-			if !wantErr {
-				continue
-			}
-			stream = 2
-		} else if !wantOut {
+		b, ok := logFrame(e, wantOut, wantErr, false)
+		if !ok {
 			continue
 		}
-		line := e.Text
-		if !e.Partial {
-			line += "\n"
-		}
-		if _, err := bw.Write(frame(stream, line)); err != nil || bw.Flush() != nil {
+		if _, err := bw.Write(b); err != nil || bw.Flush() != nil {
 			return
 		}
 	}

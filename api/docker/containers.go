@@ -500,29 +500,37 @@ func (s *Server) logs(ctx context.Context, c runtime.Container, w http.ResponseW
 		if (!since.IsZero() && e.Time.Before(since)) || (!until.IsZero() && e.Time.After(until)) {
 			continue
 		}
-		stream := byte(1)
-		if e.Stream == runtime.Stderr {
-			if !wantErr {
-				continue
-			}
-			stream = 2
-		} else if !wantOut {
+		b, ok := logFrame(e, wantOut, wantErr, stamps)
+		if !ok {
 			continue
 		}
-		line := e.Text
-		if !e.Partial {
-			line += "\n"
-		}
-		if stamps {
-			line = e.Time.UTC().Format(time.RFC3339Nano) + " " + line
-		}
-		if _, err := w.Write(frame(stream, line)); err != nil {
+		if _, err := w.Write(b); err != nil {
 			return nil
 		}
 		if follow && fl != nil {
 			fl.Flush()
 		}
 	}
+}
+
+// logFrame frames a log line for its stream, or reports false when that
+// stream was not asked for.
+func logFrame(e runtime.LogEntry, wantOut, wantErr, stamps bool) ([]byte, bool) {
+	stream := byte(1)
+	if e.Stream == runtime.Stderr {
+		stream = 2
+	}
+	if (stream == 1 && !wantOut) || (stream == 2 && !wantErr) {
+		return nil, false
+	}
+	line := e.Text
+	if !e.Partial {
+		line += "\n"
+	}
+	if stamps {
+		line = e.Time.UTC().Format(time.RFC3339Nano) + " " + line
+	}
+	return frame(stream, line), true
 }
 
 // frame is one stdcopy frame: the stream, three zero bytes, the length

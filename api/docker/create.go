@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"path"
 	"strconv"
 	"strings"
 
@@ -40,7 +39,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := strings.TrimPrefix(q.Get("name"), "/")
 	if name == "" {
-		name = generatedName(cs.Image)
+		name = runtime.GeneratedName(cs.Image)
 	} else if msg := runtime.CheckName(name, "container name"); msg != "" {
 		//lint:ignore ST1005 dockerd's own words, which clients print and match
 		return fmt.Errorf("Invalid container name (%s): %s: %w", name, msg, runtime.ErrInvalidArgument)
@@ -68,35 +67,6 @@ func randomID() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// generatedName names a container its client did not name: the image's
-// repository and a random suffix, busybox-3fa2c1, as switchyard run does.
-func generatedName(image string) string {
-	base := image
-	if i := strings.IndexByte(base, '@'); i >= 0 {
-		base = base[:i]
-	}
-	base = path.Base(base)
-	if i := strings.LastIndexByte(base, ':'); i >= 0 {
-		base = base[:i]
-	}
-	clean := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		case r >= 'A' && r <= 'Z':
-			return r + 'a' - 'A'
-		}
-		return '-'
-	}, base)
-	clean = strings.TrimLeft(clean, "-_.")
-	if clean == "" {
-		clean = "c"
-	}
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return clean + "-" + hex.EncodeToString(b[:])
 }
 
 // convertCreate turns docker's create request into the contract's, with

@@ -155,23 +155,12 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer st.Close()
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		finish(126)
-		return fmt.Errorf("exec start: this connection cannot be taken over: %w", runtime.ErrNotSupported)
-	}
-	conn, buf, err := hj.Hijack()
+	conn, _, err := hijack(w, r)
 	if err != nil {
 		finish(126)
-		return fmt.Errorf("exec start: %w", err)
+		return err
 	}
 	defer conn.Close()
-	status := "HTTP/1.1 200 OK"
-	if r.Header.Get("Upgrade") != "" {
-		status = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
-	}
-	_, _ = fmt.Fprintf(buf, "%s\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: %s\r\n\r\n", status, APIVersion)
-	_ = buf.Flush()
 	bw := bufio.NewWriter(conn)
 	code, finished := 126, false
 	for {

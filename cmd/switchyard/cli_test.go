@@ -104,12 +104,12 @@ func TestServiceSpecFromFlags(t *testing.T) {
 
 func TestGeneratedName(t *testing.T) {
 	for _, image := range []string{"busybox", "127.0.0.1:5000/demo/Hello_Wasm:latest", "x@sha256:abcd", "___"} {
-		name := generatedName(image)
+		name := runtime.GeneratedName(image)
 		if err := runtime.ValidateServiceName(name); err != nil {
-			t.Errorf("generatedName(%q) = %q: %v", image, name, err)
+			t.Errorf("runtime.GeneratedName(%q) = %q: %v", image, name, err)
 		}
 	}
-	if a, b := generatedName("busybox"), generatedName("busybox"); a == b {
+	if a, b := runtime.GeneratedName("busybox"), runtime.GeneratedName("busybox"); a == b {
 		t.Errorf("two generated names are equal: %s", a)
 	}
 }

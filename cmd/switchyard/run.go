@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -129,7 +126,7 @@ func (f *createFlags) serviceSpec(args []string) (runtime.ContainerID, *spec.Ser
 			return runtime.ContainerID{}, nil, fmt.Errorf("--name: %w", err)
 		}
 	} else {
-		id = runtime.ContainerID{Service: generatedName(image)}
+		id = runtime.ContainerID{Service: runtime.GeneratedName(image)}
 	}
 	svc.Name = id.Service
 	if err := svc.Validate(); err != nil {
@@ -162,35 +159,6 @@ func parseVolume(s string, i int) (spec.Volume, error) {
 		}
 	}
 	return vol, nil
-}
-
-// generatedName makes a container name from the image's repository name and
-// a random suffix, as a readable default: busybox-3fa2c1.
-func generatedName(image string) string {
-	base := image
-	if i := strings.IndexAny(base, "@"); i >= 0 {
-		base = base[:i]
-	}
-	base = path.Base(base)
-	if i := strings.LastIndex(base, ":"); i >= 0 {
-		base = base[:i]
-	}
-	clean := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
-			return r
-		}
-		if r >= 'A' && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return '-'
-	}, base)
-	clean = strings.TrimLeft(clean, "-_.")
-	if clean == "" {
-		clean = "c"
-	}
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return clean + "-" + hex.EncodeToString(b[:])
 }
 
 // create does what create and run share: it builds the spec from the
