@@ -25,11 +25,7 @@ func (s *Server) attachRoutes() {
 // the start (docker run, docker start -a) waits for it. Standard input is
 // not carried yet: create refuses -i.
 func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseWriter, r *http.Request) error {
-	wantOut, err := boolParam(r, "stdout")
-	if err != nil {
-		return err
-	}
-	wantErr, err := boolParam(r, "stderr")
+	wantOut, wantErr, err := streamParams(r)
 	if err != nil {
 		return err
 	}

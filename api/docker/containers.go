@@ -150,6 +150,16 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	return b, nil
 }
 
+// streamParams reads which of the workload's streams a log or attach
+// request asks for.
+func streamParams(r *http.Request) (stdout, stderr bool, err error) {
+	if stdout, err = boolParam(r, "stdout"); err != nil {
+		return false, false, err
+	}
+	stderr, err = boolParam(r, "stderr")
+	return stdout, stderr, err
+}
+
 // dockerState maps a runtime state to docker's words.
 func dockerState(st runtime.State) container.ContainerState {
 	switch st.Status {
@@ -442,11 +452,7 @@ func (s *Server) logs(ctx context.Context, c runtime.Container, w http.ResponseW
 	if err != nil {
 		return err
 	}
-	wantOut, err := boolParam(r, "stdout")
-	if err != nil {
-		return err
-	}
-	wantErr, err := boolParam(r, "stderr")
+	wantOut, wantErr, err := streamParams(r)
 	if err != nil {
 		return err
 	}
