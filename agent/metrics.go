@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -439,4 +440,28 @@ func (r measuredRuntime) PruneImages(ctx context.Context) (_ runtime.PruneResult
 	start := time.Now()
 	defer func() { r.done(opPruneImages, start, err) }()
 	return r.images.PruneImages(ctx)
+}
+
+// ConnectNetwork forwards runtime.NetworkConnector to the measured runtime.
+func (r *measured) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
+	nc, ok := r.rt.(runtime.NetworkConnector)
+	if !ok {
+		return fmt.Errorf("container %s: runtime %s cannot connect a container to a network after its create; choose the network at create (--network): %w", id, r.rt.Name(), runtime.ErrNotSupported)
+	}
+	return nc.ConnectNetwork(ctx, id, network, aliases)
+}
+
+// DisconnectNetwork forwards runtime.NetworkConnector to the measured
+// runtime.
+func (r *measured) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
+	nc, ok := r.rt.(runtime.NetworkConnector)
+	if !ok {
+		return fmt.Errorf("container %s: runtime %s cannot disconnect a container from a network: %w", id, r.rt.Name(), runtime.ErrNotSupported)
+	}
+	return nc.DisconnectNetwork(ctx, id, network)
+}
+
+// ExecStreamWith forwards runtime.ExecOptioner to the measured runtime.
+func (r *measured) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
+	return runtime.ExecWith(ctx, r.rt, r.rt.Name(), id, argv, opts)
 }

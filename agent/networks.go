@@ -14,7 +14,8 @@ import (
 type networks struct{ m *network.Manager }
 
 func wireNetwork(n network.Network) api.Network {
-	return api.Network{Name: n.Name, Bridge: n.Bridge, Subnet: n.Subnet, Gateway: n.Gateway, Default: n.Default, Containers: n.Containers}
+	return api.Network{Name: n.Name, Bridge: n.Bridge, Subnet: n.Subnet, Gateway: n.Gateway, Default: n.Default, Containers: n.Containers,
+		Labels: n.Labels, Created: n.Created}
 }
 
 // Networks implements server.Networks.
@@ -48,7 +49,7 @@ func (n networks) CreateNetwork(ctx context.Context, req api.NetworkCreateReques
 			return api.Network{}, fmt.Errorf("network %s: gateway %q: want an IPv4 address, such as 10.91.0.1: %w", req.Name, req.Gateway, runtime.ErrInvalidArgument)
 		}
 	}
-	x, err := n.m.Create(ctx, req.Name, subnet, gw)
+	x, err := n.m.Create(ctx, req.Name, subnet, gw, req.Labels)
 	return wireNetwork(x), err
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
 	"github.com/switchyard/switchyard/secrets"
+	"github.com/switchyard/switchyard/volumes"
 )
 
 // Option configures New.
@@ -37,6 +38,7 @@ type options struct {
 	serverOpts      []server.Option
 	loader          ImageLoader
 	networks        *network.Manager
+	volumes         *volumes.Store
 	secrets         *secrets.Store
 	logins          server.Logins
 }
@@ -196,6 +198,18 @@ func WithNetworks(m *network.Manager) Option {
 			return fmt.Errorf("agent: WithNetworks(nil): pass the node's networks, or leave the option out: %w", runtime.ErrInvalidArgument)
 		}
 		o.networks = m
+		return nil
+	}
+}
+
+// WithVolumes gives the node's named volumes, served by the Docker API's
+// volume endpoints.
+func WithVolumes(v *volumes.Store) Option {
+	return func(o *options) error {
+		if v == nil {
+			return fmt.Errorf("agent: WithVolumes(nil): pass the node's volumes, or leave the option out: %w", runtime.ErrInvalidArgument)
+		}
+		o.volumes = v
 		return nil
 	}
 }

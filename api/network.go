@@ -1,6 +1,9 @@
 package api
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // Network is one of the node's networks, as GET /v1/networks lists them.
 type Network struct {
@@ -16,6 +19,10 @@ type Network struct {
 	Default bool `json:"default,omitempty"`
 	// Containers counts the containers attached now.
 	Containers int `json:"containers"`
+	// Labels are the user's metadata.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Created is when the network was made (zero when not recorded).
+	Created time.Time `json:"created,omitzero"`
 }
 
 // NetworkCreateRequest is the body of POST /v1/networks. Subnet and
@@ -27,4 +34,6 @@ type NetworkCreateRequest struct {
 	Subnet string `json:"subnet,omitempty"`
 	// Gateway is an address of Subnet.
 	Gateway string `json:"gateway,omitempty"`
+	// Labels are the user's metadata, kept with the network.
+	Labels map[string]string `json:"labels,omitempty"`
 }

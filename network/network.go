@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
@@ -48,6 +49,11 @@ type Network struct {
 	// DNS is the address of the network's DNS server (its gateway), which
 	// answers its containers' names; zero when it has none.
 	DNS netip.Addr `json:"dns,omitzero"`
+	// Labels are the user's metadata (docker network create --label).
+	Labels map[string]string `json:"labels,omitempty"`
+	// Created is when the network was made; zero for one made before
+	// switchyard recorded it.
+	Created time.Time `json:"created,omitzero"`
 }
 
 // Manager keeps the node's networks under a root directory: a CNI conflist
@@ -200,6 +206,10 @@ type conflist struct {
 	CNIVersion string   `json:"cniVersion"`
 	Name       string   `json:"name"`
 	Plugins    []plugin `json:"plugins"`
+	// Labels and Created are switchyard's own keys, which libcni and the
+	// plugins pass over.
+	Labels  map[string]string `json:"switchyard.labels,omitempty"`
+	Created time.Time         `json:"switchyard.created,omitzero"`
 }
 
 type plugin struct {
@@ -237,7 +247,7 @@ func withPorts(c conflist) conflist {
 // conflistOf is n's conflist: the bridge plugin (no per-container
 // masquerade: the network's own rule does it).
 func (m *Manager) conflistOf(n Network) conflist {
-	return conflist{CNIVersion: cniVersion, Name: n.Name, Plugins: []plugin{
+	return conflist{CNIVersion: cniVersion, Name: n.Name, Labels: n.Labels, Created: n.Created, Plugins: []plugin{
 		{Type: "bridge", Bridge: n.Bridge, IsGateway: true, HairpinMode: true, IPAM: &ipam{
 			Type:    "host-local",
 			Ranges:  [][]ipamRange{{{Subnet: n.Subnet.String(), Gateway: n.Gateway.String()}}},
@@ -270,7 +280,8 @@ func (m *Manager) load(path string) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := Network{Name: c.Name, Bridge: c.Plugins[0].Bridge, Subnet: subnet, Gateway: gw, Default: c.Name == DefaultName}
+	n := Network{Name: c.Name, Bridge: c.Plugins[0].Bridge, Subnet: subnet, Gateway: gw, Default: c.Name == DefaultName,
+		Labels: c.Labels, Created: c.Created}
 	return m.entryOf(n)
 }
 
@@ -295,12 +306,13 @@ func (m *Manager) entryOf(n Network) (*entry, error) {
 }
 
 // Create makes the network name on subnet (a free private /24 when zero),
-// with gateway as the bridge's address (the subnet's first when zero).
-func (m *Manager) Create(ctx context.Context, name string, subnet netip.Prefix, gateway netip.Addr) (Network, error) {
+// with gateway as the bridge's address (the subnet's first when zero) and
+// the labels given.
+func (m *Manager) Create(ctx context.Context, name string, subnet netip.Prefix, gateway netip.Addr, labels map[string]string) (Network, error) {
 	if err := checkName(name); err != nil {
 		return Network{}, err
 	}
-	n := Network{Name: name, Bridge: bridgeName(name), Subnet: subnet, Gateway: gateway}
+	n := Network{Name: name, Bridge: bridgeName(name), Subnet: subnet, Gateway: gateway, Labels: labels}
 	return m.create(ctx, n)
 }
 
@@ -323,6 +335,9 @@ func (m *Manager) create(ctx context.Context, n Network) (Network, error) {
 	}
 	if !n.Gateway.IsValid() {
 		n.Gateway = n.Subnet.Addr().Next()
+	}
+	if n.Created.IsZero() {
+		n.Created = time.Now().UTC().Truncate(time.Second)
 	}
 	if !n.Subnet.Contains(n.Gateway) || n.Gateway == n.Subnet.Addr() {
 		return Network{}, fmt.Errorf("network %s: gateway %s is not a host address of subnet %s: %w", n.Name, n.Gateway, n.Subnet, runtime.ErrInvalidArgument)

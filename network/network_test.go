@@ -167,7 +167,7 @@ func hasAddress(ents []os.DirEntry) bool {
 func TestUserNetworks(t *testing.T) {
 	m := testManager(t, "sytest1", "10.250.1.0/24")
 	ctx := context.Background()
-	a, err := m.Create(ctx, "app-net", netip.MustParsePrefix("10.250.2.0/24"), netip.Addr{})
+	a, err := m.Create(ctx, "app-net", netip.MustParsePrefix("10.250.2.0/24"), netip.Addr{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestUserNetworks(t *testing.T) {
 		if tc.subnet != "" {
 			p = netip.MustParsePrefix(tc.subnet)
 		}
-		if _, err := m.Create(ctx, tc.name, p, netip.Addr{}); !errors.Is(err, tc.want) {
+		if _, err := m.Create(ctx, tc.name, p, netip.Addr{}, nil); !errors.Is(err, tc.want) {
 			t.Errorf("create %s %s: %v, want %v", tc.name, tc.subnet, err, tc.want)
 		}
 	}

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/netip"
 	"time"
 
@@ -158,6 +160,47 @@ type ImageReclaimer interface {
 	ReclaimImages(ctx context.Context) (PruneResult, error)
 }
 
+// ExecOptions are what an exec may ask for besides its command. The zero
+// value is ExecStream's exec: the container's own user, environment and
+// working directory, and no standard input.
+type ExecOptions struct {
+	// Stdin, when set, is copied to the command's standard input until it
+	// ends; nil gives the command end-of-file at once.
+	Stdin io.Reader
+	// Env are more KEY=VALUE entries, over the container's own.
+	Env []string
+	// User runs the command as user[:group] (names from the image or
+	// numbers) in place of the container's user.
+	User string
+	// Workdir runs the command there in place of the container's working
+	// directory.
+	Workdir string
+}
+
+// ExecOptioner is implemented by a runtime whose execs can take
+// ExecOptions (docker exec -i, -e, -u and -w). Through the composite, a
+// runtime without it refuses any option with ErrNotSupported.
+type ExecOptioner interface {
+	// ExecStreamWith is ExecStream with opts.
+	ExecStreamWith(ctx context.Context, id ContainerID, argv []string, opts ExecOptions) (Stream[ExecEvent], error)
+}
+
+// NetworkConnector is implemented by a runtime whose containers can join
+// and leave a network after their create, as docker network connect and
+// disconnect do. A runtime without it answers those with ErrNotSupported
+// (through the composite).
+type NetworkConnector interface {
+	// ConnectNetwork attaches the container to the network, with aliases
+	// the network's DNS answers with its address besides its names. A
+	// running or created container is attached at once; an exited one at
+	// its next start.
+	ConnectNetwork(ctx context.Context, id ContainerID, network string, aliases []string) error
+	// DisconnectNetwork detaches the container from the network; it keeps
+	// loopback and its published ports' reservations, which a later
+	// connect publishes again.
+	DisconnectNetwork(ctx context.Context, id ContainerID, network string) error
+}
+
 // Stream is a sequence of values delivered as they are produced, such as
 // followed log lines or exec output. Recv returns io.EOF after the last
 // value. Close releases the stream; it is safe to call more than once and
@@ -165,4 +208,23 @@ type ImageReclaimer interface {
 type Stream[T any] interface {
 	Recv() (T, error)
 	Close() error
+}
+
+// IsZero reports whether o asks for nothing beyond a plain exec.
+func (o ExecOptions) IsZero() bool {
+	return o.Stdin == nil && len(o.Env) == 0 && o.User == "" && o.Workdir == ""
+}
+
+// ExecWith runs argv in container id of e with opts: through e's
+// ExecStreamWith when it has one, else through ExecStream when opts asks
+// for nothing more, else an error wrapping ErrNotSupported. name names e
+// in that error.
+func ExecWith(ctx context.Context, e Executor, name string, id ContainerID, argv []string, opts ExecOptions) (Stream[ExecEvent], error) {
+	if eo, ok := e.(ExecOptioner); ok {
+		return eo.ExecStreamWith(ctx, id, argv, opts)
+	}
+	if opts.IsZero() {
+		return e.ExecStream(ctx, id, argv)
+	}
+	return nil, fmt.Errorf("container %s: runtime %s cannot give an exec standard input, environment, a user or a working directory: %w", id, name, ErrNotSupported)
 }

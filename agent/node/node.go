@@ -34,6 +34,7 @@ import (
 	"github.com/switchyard/switchyard/runtimes/runc"
 	"github.com/switchyard/switchyard/runtimes/wasm"
 	"github.com/switchyard/switchyard/secrets"
+	"github.com/switchyard/switchyard/volumes"
 )
 
 // Config is everything a node is made of.
@@ -161,7 +162,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	if nets != nil {
 		n.closers = append(n.closers, nets.Close)
 	}
-	local, localPlatforms, err := buildLocal(cfg, store, nets, log)
+	vols, err := openVolumes(cfg.Agent.Root, log)
+	if err != nil {
+		return nil, err
+	}
+	local, localPlatforms, err := buildLocal(cfg, store, nets, vols, log)
 	if r, ok := local["runc"].(*runc.Runtime); ok && nets != nil && err == nil {
 		// Attachments of containers removed while no agent ran go now.
 		if cerr := nets.Collect(ctx, r.AttachedKeys()); cerr != nil {
@@ -225,7 +230,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		agent.WithInspector(imgs),
 		agent.WithVersion(cfg.Version),
 		agent.WithSecrets(keep),
-		agent.WithLogins(logins{opts: ropts}))
+		agent.WithLogins(logins{opts: ropts}),
+		agent.WithVolumes(vols))
 	if nets != nil {
 		aopts = append(aopts, agent.WithNetworks(nets))
 	}
@@ -263,7 +269,7 @@ func (n *Node) Close() error {
 // them with their platforms in preference order; the other names must be
 // delegates. It returns those it made even with an error, for the caller
 // to close.
-func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
+func buildLocal(cfg Config, store *images.Store, nets *network.Manager, vols *volumes.Store, log *slog.Logger) (map[string]runtime.Containers, []ocispec.Platform, error) {
 	local := map[string]runtime.Containers{}
 	var plats []ocispec.Platform
 	for _, name := range cfg.Agent.Runtimes {
@@ -276,7 +282,7 @@ func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slo
 			}
 			ropts := []runc.Option{runc.WithRuncBinary(bin), runc.WithPIDsLimit(cfg.PIDsLimit), runc.WithLogger(log),
 				runc.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), runc.WithStepHook(cfg.stepHook("runc")),
-				runc.WithSecretDir(filepath.Join(cfg.Agent.Root, "secrets", secrets.PrivateDir))}
+				runc.WithSecretDir(filepath.Join(cfg.Agent.Root, "secrets", secrets.PrivateDir)), runc.WithNamedVolumes(vols.Dir())}
 			if nets != nil {
 				ropts = append(ropts, runc.WithNetworks(nets))
 				// A container's network goes when it exits, even with no
@@ -301,7 +307,8 @@ func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slo
 			rt = r
 		case "wasm":
 			dir := filepath.Join(cfg.Agent.Root, "wasm")
-			wopts := []wasm.Option{wasm.WithLogger(log), wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), wasm.WithStepHook(cfg.stepHook("wasm"))}
+			wopts := []wasm.Option{wasm.WithLogger(log), wasm.WithLogRotation(cfg.LogMaxSize, cfg.LogMaxFiles), wasm.WithStepHook(cfg.stepHook("wasm")),
+				wasm.WithNamedVolumes(vols.Dir())}
 			if nets != nil {
 				wopts = append(wopts, wasm.WithPublisher(nets))
 			}
@@ -317,6 +324,45 @@ func buildLocal(cfg Config, store *images.Store, nets *network.Manager, log *slo
 		plats = append(plats, rt.Platforms()...)
 	}
 	return local, plats, nil
+}
+
+// openVolumes opens the node's named volumes under root/volumes, shared by
+// its local runtimes. Each runtime kept its own before (root/runc/volumes,
+// root/wasm/volumes): what they hold moves here, so no data is left
+// behind; a name both had keeps runc's, and wasm's stays where it was,
+// with a warning.
+func openVolumes(root string, log *slog.Logger) (*volumes.Store, error) {
+	dir := filepath.Join(root, "volumes")
+	for _, old := range []string{filepath.Join(root, "runc", "volumes"), filepath.Join(root, "wasm", "volumes")} {
+		if fi, err := os.Lstat(old); err != nil || !fi.IsDir() {
+			continue // none, or a link made before
+		}
+		ents, err := os.ReadDir(old)
+		if err != nil {
+			return nil, fmt.Errorf("volumes: %w", err)
+		}
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return nil, fmt.Errorf("volumes: %w", err)
+		}
+		for _, e := range ents {
+			from, to := filepath.Join(old, e.Name()), filepath.Join(dir, e.Name())
+			if _, err := os.Lstat(to); err == nil {
+				log.Warn("volumes: a volume of this name is kept already; the older copy stays where it was", "volume", e.Name(), "kept", to, "left", from)
+				continue
+			}
+			if err := os.Rename(from, to); err != nil {
+				return nil, fmt.Errorf("volumes: move %s to %s: %w", from, to, err)
+			}
+		}
+		// The bundles of containers made before point at the old place:
+		// it becomes a link to the new one, once empty.
+		if os.Remove(old) == nil {
+			if err := os.Symlink(dir, old); err != nil {
+				return nil, fmt.Errorf("volumes: %w", err)
+			}
+		}
+	}
+	return volumes.Open(dir)
 }
 
 // buildDelegates makes a remote runtime per delegate, in order. It returns

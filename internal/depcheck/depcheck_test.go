@@ -32,6 +32,8 @@ func TestLayering(t *testing.T) {
 		{"registry", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", "github.com/spf13/cobra"}},
 		// Networks sit beside the image store: runtimes attach to them.
 		{"secrets", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", module + "/network", "net/http", "github.com/spf13/cobra"}},
+		// Named volumes are directories the local runtimes mount.
+		{"volumes", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", module + "/network", "net/http", "github.com/spf13/cobra"}},
 		{"network", []string{module + "/spec", module + "/runtimes", module + "/api", module + "/agent", module + "/images", module + "/registry", "github.com/spf13/cobra"}},
 		// Local runtimes run what the node's store holds; the node pulls.
 		{"runtimes/runc", []string{module + "/spec", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/registry", module + "/api", module + "/agent", "github.com/spf13/cobra"}},

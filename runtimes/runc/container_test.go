@@ -188,6 +188,38 @@ func TestExec(t *testing.T) {
 		t.Errorf("ExecStream: stdout %q stderr %q exits %v", out, errOut, exits)
 	}
 
+	// With options: input, environment, user and working directory.
+	s, err = rt.ExecStreamWith(ctx, id, []string{"sh", "-c", "tr a-z A-Z; echo v=$V uid=$(id -u) $(pwd)"},
+		runtime.ExecOptions{Stdin: strings.NewReader("from stdin\n"), Env: []string{"V=42"}, User: "65534", Workdir: "/tmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, errOut, exits = "", "", nil
+	for {
+		ev, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Kind {
+		case runtime.ExecStdout:
+			out += string(ev.Data)
+		case runtime.ExecStderr:
+			errOut += string(ev.Data)
+		case runtime.ExecExit:
+			exits = append(exits, ev.ExitCode)
+		}
+	}
+	if out != "FROM STDIN\nv=42 uid=65534 /tmp\n" || len(exits) != 1 || exits[0] != 0 {
+		t.Errorf("ExecStreamWith: stdout %q stderr %q exits %v", out, errOut, exits)
+	}
+	if _, err := rt.ExecStreamWith(ctx, id, []string{"true"}, runtime.ExecOptions{Workdir: "tmp"}); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("ExecStreamWith a relative workdir: %v; want invalid argument", err)
+	}
+
 	if err := rt.Stop(ctx, id, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,7 +25,7 @@ import (
 // execCmd prepares `runc exec` of argv in the running container id, with
 // the container's own process settings (user, env, cwd, capabilities), and
 // returns it with a cleanup for its files.
-func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []string) (*exec.Cmd, func(), error) {
+func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (*exec.Cmd, func(), error) {
 	if len(argv) == 0 {
 		return nil, nil, fmt.Errorf("container %s: exec: empty command: %w", id, runtime.ErrInvalidArgument)
 	}
@@ -40,6 +42,9 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	}
 	proc := bundle.Process
 	proc.Args = argv
+	if err := applyExecOptions(proc, filepath.Join(s.dir, "bundle", bundle.Root.Path), opts); err != nil {
+		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
+	}
 	// An exec has no terminal of its own (its output is captured).
 	proc.Terminal = false
 	// The process file holds the container's environment: for a container
@@ -72,6 +77,34 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	}
 	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, "exec", "--process", f.Name(), s.meta.Key)...)
 	return cmd, cleanup, nil
+}
+
+// applyExecOptions puts opts into the exec's process: more environment,
+// another user (resolved in the container's root filesystem, rootfs), or
+// another working directory.
+func applyExecOptions(proc *specs.Process, rootfs string, opts runtime.ExecOptions) error {
+	for i, kv := range opts.Env {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("env[%d] %q: want KEY=VALUE: %w", i, kv, runtime.ErrInvalidArgument)
+		}
+		proc.Env = slices.DeleteFunc(proc.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+		proc.Env = append(proc.Env, kv)
+	}
+	if opts.User != "" {
+		u, err := resolveUser(rootfs, opts.User)
+		if err != nil {
+			return err
+		}
+		proc.User = u
+	}
+	if opts.Workdir != "" {
+		if !path.IsAbs(opts.Workdir) {
+			return fmt.Errorf("working directory %q: want an absolute path in the container: %w", opts.Workdir, runtime.ErrInvalidArgument)
+		}
+		proc.Cwd = path.Clean(opts.Workdir)
+	}
+	return nil
 }
 
 // execErr turns runc's failure to run the process (not the process's own
@@ -125,7 +158,7 @@ func (e *execStartError) Error() string { return e.msg }
 
 // Exec implements runtime.Executor.
 func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.ExecResult, error) {
-	cmd, cleanup, err := r.execCmd(ctx, id, argv)
+	cmd, cleanup, err := r.execCmd(ctx, id, argv, runtime.ExecOptions{})
 	if err != nil {
 		return runtime.ExecResult{}, err
 	}
@@ -151,11 +184,32 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, argv []strin
 
 // ExecStream implements runtime.Executor.
 func (r *Runtime) ExecStream(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.Stream[runtime.ExecEvent], error) {
+	return r.ExecStreamWith(ctx, id, argv, runtime.ExecOptions{})
+}
+
+var _ runtime.ExecOptioner = (*Runtime)(nil)
+
+// ExecStreamWith implements runtime.ExecOptioner.
+func (r *Runtime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
 	ctx, cancel := context.WithCancel(ctx)
-	cmd, cleanup, err := r.execCmd(ctx, id, argv)
+	cmd, cleanup, err := r.execCmd(ctx, id, argv, opts)
 	if err != nil {
 		cancel()
 		return nil, err
+	}
+	if opts.Stdin != nil {
+		// Copied by a goroutine of its own, not by cmd: cmd.Wait would
+		// wait for a reader that may never end (a client's connection).
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			cancel()
+			cleanup()
+			return nil, err
+		}
+		go func() {
+			_, _ = io.Copy(w, opts.Stdin)
+			w.Close()
+		}()
 	}
 	outR, err := cmd.StdoutPipe()
 	if err != nil {

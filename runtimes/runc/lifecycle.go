@@ -160,7 +160,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
-		volumeDir: filepath.Join(dir, "volumes"), namedDir: filepath.Join(r.root, "volumes"), pidsLimit: r.opt.pidsLimit,
+		volumeDir: filepath.Join(dir, "volumes"), namedDir: r.namedDir(), pidsLimit: r.opt.pidsLimit,
 		net: netRec, etc: etc,
 	})
 	if err != nil {
@@ -757,4 +757,12 @@ func closeAll(files []*os.File) {
 	for _, f := range files {
 		f.Close()
 	}
+}
+
+// namedDir is where the node's named volumes live.
+func (r *Runtime) namedDir() string {
+	if r.opt.volumeDir != "" {
+		return r.opt.volumeDir
+	}
+	return filepath.Join(r.root, "volumes")
 }

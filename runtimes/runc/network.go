@@ -280,6 +280,11 @@ func writeHosts(dir string, id runtime.ContainerID, rec *netRecord, addr netip.A
 // is.
 func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir string) error {
 	rec := readNet(dir)
+	if rec != nil && rec.NetNS != "" && rec.Network == "" && !network.IsNamespace(rec.NetNS) {
+		// Disconnected from its network, and its namespace went at its
+		// exit: a namespace of loopback alone again.
+		return network.NewNamespace(rec.NetNS)
+	}
 	if rec == nil || rec.NetNS == "" || rec.Network == "" || rec.Attachment != nil && network.IsNamespace(rec.NetNS) {
 		return nil
 	}
@@ -356,4 +361,107 @@ func hostResolvConf(dns netip.Addr) []byte {
 		return up
 	}
 	return host
+}
+
+var _ runtime.NetworkConnector = (*Runtime)(nil)
+
+// ConnectNetwork implements runtime.NetworkConnector. A container here is
+// on one network at a time, on its eth0: it may join one after it was
+// disconnected from the one it was made on (what docker compose does to
+// every container it creates, to give it its aliases).
+func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, name string, aliases []string) error {
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if r.opt.networks == nil {
+		return fmt.Errorf("container %s: connect to network %s: this runtime has no networks: %w", id, name, runtime.ErrNotSupported)
+	}
+	rec := readNet(s.dir)
+	if rec == nil || rec.NetNS == "" {
+		mode := runtime.NetworkNone
+		if rec != nil {
+			mode = rec.Mode
+		}
+		return fmt.Errorf("container %s: connect to network %s: a container made with --network %s has no namespace of its own to connect; make it again with --network %s: %w",
+			id, name, mode, name, runtime.ErrFailedPrecondition)
+	}
+	if rec.Network == name {
+		return fmt.Errorf("container %s is already connected to network %s: %w", id, name, runtime.ErrAlreadyExists)
+	}
+	if rec.Network != "" {
+		return fmt.Errorf("container %s: connect to network %s: it is on network %s, and a container here is on one network at a time; disconnect it first: %w",
+			id, name, rec.Network, runtime.ErrNotSupported)
+	}
+	n, err := r.opt.networks.Info(name)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	for i, a := range aliases {
+		if msg := runtime.CheckName(a, "alias"); msg != "" {
+			return fmt.Errorf("container %s: connect to network %s: aliases[%d]: %s: %w", id, name, i, msg, runtime.ErrInvalidArgument)
+		}
+	}
+	rec.Network, rec.DNS, rec.Aliases, rec.Attachment = name, n.DNS, aliases, nil
+	if rec.Mode != runtime.NetworkBridge || name != network.DefaultName {
+		rec.Mode = name
+	}
+	if !network.IsNamespace(rec.NetNS) {
+		// Exited, its namespace gone with its run: the next start
+		// attaches it.
+		return writeJSON(filepath.Join(s.dir, netFile), rec)
+	}
+	// Recorded first, so that a removal undoes an attach cut short.
+	if err := writeJSON(filepath.Join(s.dir, netFile), rec); err != nil {
+		return fmt.Errorf("container %s: connect to network %s: %w", id, name, err)
+	}
+	att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: s.meta.Key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports,
+		Names: rec.Names, Group: rec.Group, Aliases: rec.Aliases})
+	if err == nil {
+		rec.Attachment = &att
+		err = writeJSON(filepath.Join(s.dir, netFile), rec)
+	}
+	if err != nil {
+		rec.Network, rec.Attachment = "", nil
+		_ = writeJSON(filepath.Join(s.dir, netFile), rec)
+		return fmt.Errorf("container %s: connect to network %s: %w", id, name, err)
+	}
+	if err := writeHosts(s.dir, id, rec, rec.Attachment.Address.Addr()); err != nil {
+		return fmt.Errorf("container %s: connect to network %s: %w", id, name, err)
+	}
+	return nil
+}
+
+// DisconnectNetwork implements runtime.NetworkConnector: the container's
+// interface on the network goes and its address is released; its
+// namespace stays, with loopback, and its published ports keep their
+// reservations for a later connect.
+func (r *Runtime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, name string) error {
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rec := readNet(s.dir)
+	if rec == nil || rec.Network != name {
+		return fmt.Errorf("container %s is not connected to network %s: %w", id, name, runtime.ErrNotFound)
+	}
+	if r.opt.networks == nil {
+		return fmt.Errorf("container %s: disconnect from network %s: this runtime has no networks: %w", id, name, runtime.ErrNotSupported)
+	}
+	ep := network.Endpoint{ContainerID: s.meta.Key, Network: rec.Network, Ports: rec.Ports}
+	if rec.Attachment != nil && network.IsNamespace(rec.NetNS) {
+		// With the namespace named, the plugins delete the interface in
+		// it too: the namespace outlives this.
+		ep.NetNS = rec.NetNS
+	}
+	if err := r.opt.networks.Detach(ctx, ep); err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
+	}
+	rec.Network, rec.Attachment, rec.DNS = "", nil, netip.Addr{}
+	if err := writeJSON(filepath.Join(s.dir, netFile), rec); err != nil {
+		return fmt.Errorf("container %s: disconnect from network %s: %w", id, name, err)
+	}
+	return writeHosts(s.dir, id, rec, netip.Addr{})
 }

@@ -34,6 +34,8 @@ type options struct {
 	// secretDir is where the files of containers that hold secrets live
 	// (their OCI config, their secret files); "" refuses secrets.
 	secretDir string
+	// volumeDir is where the node's named volumes live; "" for ROOT/volumes.
+	volumeDir string
 }
 
 // DefaultPIDsLimit is the pids limit every container gets unless
@@ -90,6 +92,19 @@ func WithSecretDir(dir string) Option {
 			return fmt.Errorf("secret dir: empty path: %w", runtime.ErrInvalidArgument)
 		}
 		o.secretDir = dir
+		return nil
+	}
+}
+
+// WithNamedVolumes sets where the node's named volumes live (a
+// volumes.Store's directory), shared with the node's other runtimes; the
+// default is the runtime's own ROOT/volumes.
+func WithNamedVolumes(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return fmt.Errorf("named volumes: empty path: %w", runtime.ErrInvalidArgument)
+		}
+		o.volumeDir = dir
 		return nil
 	}
 }

@@ -209,6 +209,9 @@ func (r *Runtime) mounts(dir string, vols []runtime.Volume, readOnlyRoot bool) (
 			return nil, fmt.Errorf("volume %q: a wasm module has no tmpfs (its files are host directories); use a volume of its own instead: %w", v.Name, runtime.ErrNotSupported)
 		case v.Kind == runtime.VolumeNamed:
 			src = filepath.Join(r.root, "volumes", v.Name)
+			if r.opts.volumeDir != "" {
+				src = filepath.Join(r.opts.volumeDir, v.Name)
+			}
 			if err := os.MkdirAll(src, 0o755); err != nil {
 				return nil, fmt.Errorf("volume %q: %w", v.Name, err)
 			}

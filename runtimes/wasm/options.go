@@ -24,6 +24,9 @@ type options struct {
 	stepHook func(step string)
 	// names, when set, gets the names of modules that publish ports.
 	names Publisher
+	// volumeDir is where the node's named volumes live; "" for
+	// ROOT/volumes.
+	volumeDir string
 }
 
 // Publisher has the node's DNS answer a module's names with the host's
@@ -45,6 +48,19 @@ func WithPublisher(p Publisher) Option {
 			return fmt.Errorf("publisher: nil: %w", runtime.ErrInvalidArgument)
 		}
 		o.names = p
+		return nil
+	}
+}
+
+// WithNamedVolumes sets where the node's named volumes live (a
+// volumes.Store's directory), shared with the node's other runtimes; the
+// default is the runtime's own ROOT/volumes.
+func WithNamedVolumes(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return fmt.Errorf("named volumes: empty path: %w", runtime.ErrInvalidArgument)
+		}
+		o.volumeDir = dir
 		return nil
 	}
 }

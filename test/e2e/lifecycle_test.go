@@ -187,7 +187,7 @@ services:
 	if strings.Contains(out, "created") {
 		t.Errorf("up ran the cron service at once:\n%s", out)
 	}
-	volume := e.root + "/runc/volumes/cron-demo-tick/log"
+	volume := e.root + "/volumes/cron-demo-tick/log"
 	runs := func() []string {
 		b, _ := os.ReadFile(volume)
 		return strings.Fields(string(b))
@@ -386,7 +386,7 @@ services:
 	if n := count(); n != 1 {
 		t.Fatalf("%d replicas after up, want min 1", n)
 	}
-	burn := e.root + "/runc/volumes/auto-load/burn"
+	burn := e.root + "/volumes/auto-load/burn"
 	if err := os.WriteFile(burn, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
