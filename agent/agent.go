@@ -9,8 +9,11 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/docker"
+	"github.com/switchyard/switchyard/internal/eventlog"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
 )
@@ -67,6 +70,12 @@ type Agent struct {
 	// wg counts running supervisor and auto-remove goroutines; Close waits
 	// for them.
 	wg sync.WaitGroup
+	// events records what happens to containers, images, networks and
+	// volumes through the APIs, for docker events.
+	events *eventlog.Log[api.Event]
+	// dying are the containers whose end a goroutine waits for, to record
+	// its die event.
+	dying map[runtime.ContainerID]bool // guarded by mu
 	// bg is the context of the agent's own goroutines; Close cancels it.
 	bg     context.Context
 	stopBG context.CancelFunc
@@ -120,6 +129,8 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		draining:      map[runtime.ContainerID]bool{},
 		unbalanceable: map[string]bool{},
 		removals:      map[runtime.ContainerID]*autoRemoval{},
+		dying:         map[runtime.ContainerID]bool{},
+		events:        eventlog.New(eventsKept, func(e api.Event) time.Time { return e.Time }),
 		healthClient: &http.Client{
 			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -171,8 +182,15 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	if a.handler, err = a.newHandler(); err != nil {
 		return fmt.Errorf("agent: API: %w", err)
 	}
-	if a.dockerHandler, err = docker.New(apiRuntime{a.rt, a}, docker.WithLogger(a.log), docker.WithVersion(a.opts.version),
-		docker.WithRoot(a.cfg.Root), docker.WithRuntimeLister(a)); err != nil {
+	dopts := []docker.Option{docker.WithLogger(a.log), docker.WithVersion(a.opts.version),
+		docker.WithRoot(a.cfg.Root), docker.WithRuntimeLister(a), docker.WithEvents(a)}
+	if a.opts.networks != nil {
+		dopts = append(dopts, docker.WithNetworks(networks{a.opts.networks}))
+	}
+	if a.opts.volumes != nil {
+		dopts = append(dopts, docker.WithVolumes(nodeVolumes{a}))
+	}
+	if a.dockerHandler, err = docker.New(apiRuntime{a.rt, a}, dopts...); err != nil {
 		return fmt.Errorf("agent: Docker API: %w", err)
 	}
 	return a.resume(ctx)

@@ -227,26 +227,44 @@ func parseFilters(r *http.Request) (filters, error) {
 // matchContainer reports whether c passes every filter; an unknown filter
 // is an error, as dockerd's.
 func (f filters) matchContainer(c runtime.Container) (bool, error) {
+	return f.match("label, status, name, id or ancestor", func(key, v string) (bool, bool) {
+		switch key {
+		case "label":
+			return hasLabel(c.Labels, v), true
+		case "status":
+			return string(dockerState(c.State)) == v, true
+		case "name":
+			return strings.Contains(dockerName(c), strings.TrimPrefix(v, "/")), true
+		case "id":
+			return strings.HasPrefix(dockerID(c), v), true
+		case "ancestor":
+			return c.Image == v || strings.TrimSuffix(c.Image, ":latest") == v, true
+		}
+		return false, false
+	})
+}
+
+// match applies docker's filter rules with test, which answers for one
+// key and value (known false for a key it does not know): every key must
+// pass; a key passes when any of its values does, except label, whose
+// values must all (label=a=1 and label=b=2 is both). An unknown key is an
+// error naming the known ones, as dockerd's.
+func (f filters) match(known string, test func(key, value string) (ok, isKnown bool)) (bool, error) {
 	for key, values := range f {
-		ok := false
+		ok := key == "label" // every label must match; any other value
 		for _, v := range values {
-			switch key {
-			case "label":
-				k, want, hasValue := strings.Cut(v, "=")
-				got, has := c.Labels[k]
-				ok = has && (!hasValue || got == want)
-			case "status":
-				ok = string(dockerState(c.State)) == v
-			case "name":
-				ok = strings.Contains(dockerName(c), strings.TrimPrefix(v, "/"))
-			case "id":
-				ok = strings.HasPrefix(dockerID(c), v)
-			case "ancestor":
-				ok = c.Image == v || strings.TrimSuffix(c.Image, ":latest") == v
-			default:
-				return false, fmt.Errorf("invalid filter '%s': use label, status, name, id or ancestor: %w", key, runtime.ErrInvalidArgument)
+			pass, isKnown := test(key, v)
+			if !isKnown {
+				return false, fmt.Errorf("invalid filter '%s': use %s: %w", key, known, runtime.ErrInvalidArgument)
 			}
-			if ok {
+			if key == "label" {
+				if !pass {
+					return false, nil
+				}
+				continue
+			}
+			if pass {
+				ok = true
 				break
 			}
 		}
@@ -255,6 +273,13 @@ func (f filters) matchContainer(c runtime.Container) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// hasLabel reports whether labels has the filter's label: "k" or "k=v".
+func hasLabel(labels map[string]string, filter string) bool {
+	k, want, hasValue := strings.Cut(filter, "=")
+	got, has := labels[k]
+	return has && (!hasValue || got == want)
 }
 
 func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
@@ -326,21 +351,20 @@ func networkMode(d runtime.Details) string {
 	return d.Network.Mode
 }
 
+// logDriver is the logging driver docker clients are told of. A
+// container's log here is a file of one JSON object a line, kept by its
+// shim and read back by docker logs, which is what json-file is to
+// dockerd; clients (docker-py's run, testcontainers) read a container's
+// output only from drivers they know to keep it.
+const logDriver = "json-file"
+
 // endpoints is the container's one network, as docker reports networks.
 func endpoints(d runtime.Details) map[string]*network.EndpointSettings {
-	n := d.Network
-	if n == nil || n.Network == "" {
+	name, ep := endpointOf(d)
+	if ep == nil {
 		return map[string]*network.EndpointSettings{}
 	}
-	ep := &network.EndpointSettings{NetworkID: n.Network, Gateway: n.Gateway, DNSNames: []string{dockerName(d.Container)}}
-	if n.Address.IsValid() {
-		ep.IPAddress, ep.IPPrefixLen = n.Address.Addr(), n.Address.Bits()
-	}
-	var mac network.HardwareAddr
-	if err := mac.UnmarshalText([]byte(n.MAC)); err == nil {
-		ep.MacAddress = mac
-	}
-	return map[string]*network.EndpointSettings{n.Network: ep}
+	return map[string]*network.EndpointSettings{name: ep}
 }
 
 func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error {
@@ -386,6 +410,7 @@ func inspectResponse(d runtime.Details) container.InspectResponse {
 		HostConfig: &container.HostConfig{
 			NetworkMode: container.NetworkMode(networkMode(d)), AutoRemove: d.AutoRemove, Runtime: d.Runtime,
 			PortBindings: network.PortMap{},
+			LogConfig:    container.LogConfig{Type: logDriver, Config: map[string]string{}},
 		},
 		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: endpoints(d)},
 	}

@@ -32,6 +32,8 @@ type execRecord struct {
 	container runtime.ContainerID
 	dockerID  string
 	cmd       []string
+	opts      runtime.ExecOptions // Stdin unset: attached at start
+	wantIn    bool
 	wantOut   bool
 	wantErr   bool
 	created   time.Time
@@ -80,16 +82,17 @@ func (s *Server) execRoutes() {
 		switch {
 		case len(req.Cmd) == 0:
 			return fmt.Errorf("exec: no command: give the command to run: %w", runtime.ErrInvalidArgument)
-		case req.Tty || req.AttachStdin:
-			return fmt.Errorf("interactive exec (docker exec -i or -t) is not supported by switchyard's Docker API yet; run without -i and -t: %w", runtime.ErrNotSupported)
-		case req.User != "" || req.WorkingDir != "" || len(req.Env) > 0 || req.Privileged:
-			return fmt.Errorf("exec with a user, working directory, environment or privileges is not supported yet; run the command through sh -c instead: %w", runtime.ErrNotSupported)
+		case req.Tty:
+			return fmt.Errorf("exec with a terminal (docker exec -t) is not supported by switchyard's Docker API yet; run without -t (-i works): %w", runtime.ErrNotSupported)
+		case req.Privileged:
+			return fmt.Errorf("exec --privileged is not supported: an exec has the container's own privileges: %w", runtime.ErrNotSupported)
 		}
 		if !running(c.State) {
 			return fmt.Errorf("container %s is not running: %w", dockerID(c), runtime.ErrFailedPrecondition)
 		}
 		rec := &execRecord{id: randomID(), container: c.ID, dockerID: dockerID(c), cmd: req.Cmd,
-			wantOut: req.AttachStdout, wantErr: req.AttachStderr, created: time.Now()}
+			opts:   runtime.ExecOptions{Env: req.Env, User: req.User, Workdir: req.WorkingDir},
+			wantIn: req.AttachStdin, wantOut: req.AttachStdout, wantErr: req.AttachStderr, created: time.Now()}
 		s.execs.add(rec)
 		writeJSON(w, http.StatusCreated, common.IDResponse{ID: rec.id})
 		return nil
@@ -102,7 +105,7 @@ func (s *Server) execRoutes() {
 		}
 		s.execs.mu.Lock()
 		resp := container.ExecInspectResponse{ID: rec.id, Running: rec.running, ExitCode: rec.exitCode,
-			OpenStdout: rec.wantOut, OpenStderr: rec.wantErr, ContainerID: rec.dockerID,
+			OpenStdin: rec.wantIn, OpenStdout: rec.wantOut, OpenStderr: rec.wantErr, ContainerID: rec.dockerID,
 			ProcessConfig: &container.ExecProcessConfig{Entrypoint: rec.cmd[0], Arguments: rec.cmd[1:]}}
 		s.execs.mu.Unlock()
 		writeJSON(w, http.StatusOK, resp)
@@ -138,29 +141,73 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		s.execs.mu.Unlock()
 	}
 	if req.Detach {
+		st, err := runtime.ExecWith(context.WithoutCancel(r.Context()), s.rt, "node", rec.container, rec.cmd, rec.opts)
+		if err != nil {
+			finish(126)
+			return err
+		}
 		go func() {
-			res, err := s.rt.Exec(context.Background(), rec.container, rec.cmd)
-			if err != nil {
-				finish(126)
-				return
+			defer st.Close()
+			code := 126
+			for {
+				ev, err := st.Recv()
+				if err != nil {
+					break
+				}
+				if ev.Kind == runtime.ExecExit {
+					code = ev.ExitCode
+				}
 			}
-			finish(res.ExitCode)
+			finish(code)
 		}()
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	st, err := s.rt.ExecStream(r.Context(), rec.container, rec.cmd)
+	opts := rec.opts
+	var stdinW *io.PipeWriter
+	if rec.wantIn {
+		// The client's input reaches the command through a pipe, fed from
+		// the connection once it is taken over; it ends with the exec.
+		var stdinR *io.PipeReader
+		stdinR, stdinW = io.Pipe()
+		defer stdinR.Close()
+		opts.Stdin = stdinR
+	}
+	// Not the request's context: a client that half-closes at the end of
+	// its input, before the connection is taken over, cancels that one.
+	// The exec runs to its end, as docker's does.
+	st, err := runtime.ExecWith(context.WithoutCancel(r.Context()), s.rt, "node", rec.container, rec.cmd, opts)
 	if err != nil {
 		finish(126)
-		return err
+		if r.Header.Get("Upgrade") == "" {
+			return err
+		}
+		// The client waits for its stream, not for an error body: the
+		// error is what the stream says, as dockerd does.
+		conn, _, herr := hijack(w, r)
+		if herr != nil {
+			return err
+		}
+		defer conn.Close()
+		s.opts.log.Debug("docker API exec failed", "exec", rec.id, "err", err)
+		_, _ = conn.Write(frame(2, err.Error()+"\n"))
+		return nil
 	}
 	defer st.Close()
-	conn, _, err := hijack(w, r)
+	conn, buf, err := hijack(w, r)
 	if err != nil {
 		finish(126)
 		return err
 	}
 	defer conn.Close()
+	if stdinW != nil {
+		go func() {
+			// The client half-closes at the end of its input: the
+			// command reads end-of-file.
+			_, err := io.Copy(stdinW, buf.Reader)
+			stdinW.CloseWithError(err)
+		}()
+	}
 	bw := bufio.NewWriter(conn)
 	code, finished := 126, false
 	for {

@@ -47,6 +47,9 @@ type options struct {
 	version  string
 	root     string
 	runtimes RuntimeLister
+	networks Networks
+	volumes  Volumes
+	events   Events
 }
 
 // Option configures a Server.
@@ -104,6 +107,9 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.imageRoutes()
 	s.execRoutes()
 	s.statsRoutes()
+	s.networkRoutes()
+	s.volumeRoutes()
+	s.eventRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%s %s is not implemented by switchyard's Docker API yet: %w", r.Method, r.URL.Path, runtime.ErrNotSupported))
 	})
@@ -246,7 +252,7 @@ func (s *Server) info(ctx context.Context) (system.Info, error) {
 	}
 	info := system.Info{
 		ID: "switchyard", Containers: len(cs), Images: len(imgs),
-		Driver: "overlay", LoggingDriver: "switchyard", CgroupDriver: "cgroupfs", CgroupVersion: cgroupVersion(),
+		Driver: "overlay", LoggingDriver: logDriver, CgroupDriver: "cgroupfs", CgroupVersion: cgroupVersion(),
 		KernelVersion: kernelVersion(), OperatingSystem: "switchyard node", OSType: "linux", Architecture: goruntime.GOARCH,
 		IndexServerAddress: "https://index.docker.io/v1/", NCPU: goruntime.NumCPU(), MemTotal: memTotal(),
 		DockerRootDir: s.opts.root, ServerVersion: s.opts.version,

@@ -76,9 +76,14 @@ func TestDockerCLIHandshake(t *testing.T) {
 	}
 	// What is not served yet is a 501 that names the endpoint, which the
 	// client prints as the daemon's error.
-	out, err = dockerCLI(t, host, "network", "ls")
-	if err == nil || !strings.Contains(out, "Error response from daemon: GET /networks is not implemented") {
-		t.Fatalf("docker network ls = %q, %v; want the 501 naming the endpoint", out, err)
+	out, err = dockerCLI(t, host, "system", "df")
+	if err == nil || !strings.Contains(out, "Error response from daemon: GET /system/df is not implemented") {
+		t.Fatalf("docker system df = %q, %v; want the 501 naming the endpoint", out, err)
+	}
+	// A node without networks says so.
+	out, err = dockerCLI(t, host, "network", "create", "n1")
+	if err == nil || !strings.Contains(out, "this node has no networks") {
+		t.Fatalf("docker network create = %q, %v; want the answer of a node without networks", out, err)
 	}
 }
 

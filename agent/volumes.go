@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/volumes"
+)
+
+// nodeVolumes serves the node's named volumes to the Docker API
+// (docker.Volumes), with which containers mount each.
+type nodeVolumes struct{ a *Agent }
+
+func wireVolume(v volumes.Volume, users []string) api.NamedVolume {
+	return api.NamedVolume{Name: v.Name, Mountpoint: v.Path, Labels: v.Labels, Created: v.Created, UsedBy: users}
+}
+
+// users maps a volume's directory to the containers that mount it.
+func (n nodeVolumes) users(ctx context.Context) (map[string][]string, error) {
+	cs, err := n.a.rt.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir := n.a.opts.volumes.Dir()
+	out := map[string][]string{}
+	for _, c := range cs {
+		d, err := n.a.rt.Inspect(ctx, c.ID)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		for _, m := range d.Mounts {
+			if filepath.Dir(m.Source) == dir && !slices.Contains(out[m.Source], c.ID.String()) {
+				out[m.Source] = append(out[m.Source], c.ID.String())
+			}
+		}
+	}
+	return out, nil
+}
+
+// Volumes implements docker.Volumes.
+func (n nodeVolumes) Volumes(ctx context.Context) ([]api.NamedVolume, error) {
+	list, err := n.a.opts.volumes.List()
+	if err != nil {
+		return nil, err
+	}
+	users, err := n.users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.NamedVolume, len(list))
+	for i, v := range list {
+		out[i] = wireVolume(v, users[v.Path])
+	}
+	return out, nil
+}
+
+// Volume implements docker.Volumes.
+func (n nodeVolumes) Volume(_ context.Context, name string) (api.NamedVolume, error) {
+	v, err := n.a.opts.volumes.Get(name)
+	if err != nil {
+		return api.NamedVolume{}, err
+	}
+	return wireVolume(v, nil), nil
+}
+
+// CreateVolume implements docker.Volumes.
+func (n nodeVolumes) CreateVolume(_ context.Context, name string, labels map[string]string) (api.NamedVolume, error) {
+	v, err := n.a.opts.volumes.Create(name, labels)
+	if err != nil {
+		return api.NamedVolume{}, err
+	}
+	return wireVolume(v, nil), nil
+}
+
+// RemoveVolume implements docker.Volumes: a volume a container mounts,
+// running or not, stays, as docker keeps it.
+func (n nodeVolumes) RemoveVolume(ctx context.Context, name string) error {
+	v, err := n.a.opts.volumes.Get(name)
+	if err != nil {
+		return err
+	}
+	users, err := n.users(ctx)
+	if err != nil {
+		return err
+	}
+	if u := users[v.Path]; len(u) > 0 {
+		return fmt.Errorf("remove %s: volume is in use - %v; remove those containers first: %w", name, u, runtime.ErrFailedPrecondition)
+	}
+	return n.a.opts.volumes.Remove(name)
+}

@@ -1,0 +1,346 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dockerClient runs the docker CLI against the agent's Docker API socket.
+type dockerClient struct {
+	t    *testing.T
+	e    *env
+	bin  string
+	sock string
+	home string
+}
+
+// newDockerEnv starts an agent with a Docker API socket; it skips when the
+// docker CLI is missing (scripts/install-deps does not install it: it
+// comes with the machine).
+func newDockerEnv(t *testing.T) (*env, *dockerClient) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		t.Skip("the docker CLI is not installed")
+	}
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	e := newEnvWith(t, "--docker-socket", sock)
+	return e, &dockerClient{t: t, e: e, bin: bin, sock: sock, home: t.TempDir()}
+}
+
+func (d *dockerClient) run(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, d.bin, append([]string{"-H", "unix://" + d.sock}, args...)...)
+	cmd.Env = []string{"HOME=" + d.home, "DOCKER_CLI_HINTS=false"}
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// ok runs docker and fails unless it succeeds with want in its output.
+func (d *dockerClient) ok(want string, args ...string) string {
+	d.t.Helper()
+	out, err := d.run(args...)
+	if err != nil || !strings.Contains(out, want) {
+		d.t.Fatalf("docker %s = %q, %v; want %q\n%s", strings.Join(args, " "), out, err, want, d.e.daemonLog())
+	}
+	return out
+}
+
+// fails runs docker and fails unless it fails with want in its output.
+func (d *dockerClient) fails(want string, args ...string) {
+	d.t.Helper()
+	out, err := d.run(args...)
+	if err == nil || !strings.Contains(out, want) {
+		d.t.Fatalf("docker %s = %q, %v; want a failure saying %q", strings.Join(args, " "), out, err, want)
+	}
+}
+
+// TestDockerNetworksVolumesEvents drives networks, volumes and events
+// through the real docker CLI: containers on a user network find each
+// other by name and alias, a created container is disconnected and
+// connected again with aliases (what compose does), a volume outlives its
+// container and is refused removal while in use, and events tell what
+// happened, past and live.
+func TestDockerNetworksVolumesEvents(t *testing.T) {
+	e, d := newDockerEnv(t)
+	start := time.Now()
+	d.ok("bridge", "network", "ls", "--format", "{{.Name}}")
+	d.ok("", "network", "create", "--label", "team=a", "--subnet", "10.94.7.0/24", "appnet")
+	d.ok("appnet bridge local", "network", "ls", "--filter", "label=team=a", "--format", "{{.Name}} {{.Driver}} {{.Scope}}")
+	d.ok("10.94.7.0/24 10.94.7.1", "network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "appnet")
+	d.fails("already exists", "network", "create", "appnet")
+	d.fails("not found", "network", "inspect", "nosuchnet")
+	d.fails("pre-defined", "network", "rm", "bridge")
+
+	d.ok("", "volume", "create", "--label", "keep=yes", "data")
+	d.ok("local data", "volume", "ls", "--format", "{{.Driver}} {{.Name}}")
+	d.ok("yes", "volume", "inspect", "--format", `{{index .Labels "keep"}}`, "data")
+
+	// A server on the network with an alias; a client finds it by both.
+	d.ok("", "run", "-d", "--name", "srv", "--network", "appnet", "--network-alias", "backend", "-v", "data:/data", e.images.busybox,
+		"sh", "-c", `trap "exit 0" TERM; echo kept > /data/f; mkdir -p /www; echo hello from srv > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	for _, name := range []string{"srv", "backend"} {
+		waitFor(t, "the client to reach the server as "+name, 30*time.Second, func() bool {
+			out, err := d.run("run", "--rm", "--network", "appnet", e.images.busybox, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc "+name+" 8080")
+			return err == nil && strings.Contains(out, "hello from srv")
+		})
+	}
+	d.ok("srv", "network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", "appnet")
+	// exec with standard input, environment, user and working directory.
+	in := exec.Command(d.bin, "-H", "unix://"+d.sock, "exec", "-i", "srv", "sh", "-c", "tr a-z A-Z; echo done")
+	in.Env = []string{"HOME=" + d.home}
+	in.Stdin = strings.NewReader("from stdin\n")
+	if out, err := in.CombinedOutput(); err != nil || string(out) != "FROM STDIN\ndone\n" {
+		t.Fatalf("docker exec -i = %q, %v; want the input upper-cased, then done", out, err)
+	}
+	d.ok("v=42 uid=65534 /tmp", "exec", "-e", "V=42", "-u", "65534", "-w", "/tmp", "srv", "sh", "-c", "echo v=$V uid=$(id -u) $(pwd)")
+	d.fails(`no user "nosuchuser"`, "exec", "-u", "nosuchuser", "srv", "true")
+	d.fails("volume is in use", "volume", "rm", "data")
+	d.fails("container(s) attached", "network", "rm", "appnet")
+
+	// What compose does to each container it makes: created, then
+	// disconnected and connected again with more aliases, then started.
+	d.ok("", "create", "--name", "late", "--network", "appnet", e.images.busybox,
+		"sh", "-c", `trap "exit 0" TERM; mkdir -p /www; echo hello from late > /www/index.html; httpd -f -p 8080 -h /www & wait`)
+	d.ok("", "network", "disconnect", "appnet", "late")
+	d.ok("", "network", "connect", "--alias", "later", "appnet", "late")
+	d.fails("already connected", "network", "connect", "appnet", "late")
+	d.ok("late", "start", "late")
+	waitFor(t, "the client to reach the reconnected container by its new alias", 30*time.Second, func() bool {
+		out, err := d.run("run", "--rm", "--network", "appnet", e.images.busybox, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc later 8080")
+		return err == nil && strings.Contains(out, "hello from late")
+	})
+	// Disconnected, a running container keeps loopback alone.
+	d.ok("", "network", "disconnect", "appnet", "late")
+	if out, err := d.run("exec", "late", "ip", "-o", "-4", "addr"); err != nil || strings.Contains(out, "eth0") {
+		t.Fatalf("addresses after disconnect = %q, %v; want loopback only", out, err)
+	}
+	d.ok("late", "rm", "-f", "late")
+
+	d.ok("srv", "rm", "-f", "srv")
+	// The volume outlived its container.
+	d.ok("kept", "run", "--rm", "-v", "data:/data", e.images.busybox, "cat", "/data/f")
+	d.ok("data", "volume", "rm", "data")
+	d.fails("no such volume", "volume", "inspect", "data")
+	d.ok("appnet", "network", "rm", "appnet")
+	d.fails("not found", "network", "inspect", "appnet")
+
+	// Events: the past (since/until), in docker's shapes.
+	since := strconv.FormatInt(start.Unix()-1, 10)
+	until := strconv.FormatInt(time.Now().Unix()+1, 10)
+	out := d.ok("container create", "events", "--since", since, "--until", until, "--filter", "container=srv", "--format", "{{.Type}} {{.Action}}")
+	for _, want := range []string{"container create", "container start", "container kill", "container die", "container destroy"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("events of srv = %q; want %q", out, want)
+		}
+	}
+	out = d.ok("network create", "events", "--since", since, "--until", until, "--filter", "type=network", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+	for _, want := range []string{"network create appnet", "network connect appnet", "network disconnect appnet", "network destroy appnet"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("network events = %q; want %q", out, want)
+		}
+	}
+	d.ok("volume destroy data", "events", "--since", since, "--until", until, "--filter", "type=volume", "--format", "{{.Type}} {{.Action}} {{.Actor.ID}}")
+
+	// Live: a follower sees a container start and die as they happen.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	follow := exec.CommandContext(ctx, d.bin, "-H", "unix://"+d.sock, "events", "--filter", "type=container", "--format", "{{json .}}")
+	follow.Env = []string{"HOME=" + d.home}
+	stdout, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = follow.Wait() }()
+	dec := json.NewDecoder(stdout)
+	got := make(chan string, 16)
+	go func() {
+		for {
+			var m struct {
+				Action string
+				Actor  struct{ Attributes map[string]string }
+			}
+			if dec.Decode(&m) != nil {
+				close(got)
+				return
+			}
+			got <- m.Action + " " + m.Actor.Attributes["name"] + " " + m.Actor.Attributes["exitCode"]
+		}
+	}()
+	// The follower subscribes once its request is in: retry the run until
+	// its start is seen.
+	deadline := time.After(40 * time.Second)
+	seen := map[string]bool{}
+	for i := 0; !seen["die"]; i++ {
+		name := "live" + strconv.Itoa(i)
+		if _, err := d.run("run", "--rm", "--name", name, e.images.busybox, "sh", "-c", "exit 7"); err == nil {
+			t.Fatalf("docker run of exit 7 succeeded")
+		}
+		for wait := time.After(2 * time.Second); ; {
+			select {
+			case ev, ok := <-got:
+				if !ok {
+					t.Fatalf("docker events ended early")
+				}
+				if strings.HasPrefix(ev, "die "+name+" 7") {
+					seen["die"] = true
+				}
+				continue
+			case <-wait:
+			case <-deadline:
+				t.Fatalf("docker events never showed a container's die with its exit code")
+			}
+			break
+		}
+	}
+}
+
+// TestDockerCompose drives a two-service project through docker-compose
+// 1.29: a network, a published port, a named volume and depends_on, with
+// the client reaching the server by its service name; then ps, logs, exec
+// and down -v, which leaves nothing behind.
+func TestDockerCompose(t *testing.T) {
+	compose, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Skip("docker-compose is not installed (scripts/install-deps installs it)")
+	}
+	e, d := newDockerEnv(t)
+	port := freePort(t)
+	dir := t.TempDir()
+	file := `version: "3.8"
+services:
+  web:
+    image: ` + e.images.busybox + `
+    command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; echo hello from compose web > /www/index.html; echo up >> /data/runs; httpd -f -p 80 -h /www & wait"]
+    ports: ["127.0.0.1:` + port + `:80"]
+    labels: {tier: front}
+    volumes: ["data:/data"]
+    networks: [appnet]
+    environment: {A: "1"}
+  client:
+    image: ` + e.images.busybox + `
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc web 80 && echo fetched; sleep 1; done & wait"]
+    depends_on: [web]
+    networks: [appnet]
+networks:
+  appnet: {}
+volumes:
+  data: {}
+`
+	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, compose, append([]string{"-p", "swyc"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = []string{"HOME=" + d.home, "DOCKER_HOST=unix://" + d.sock, "PATH=" + os.Getenv("PATH"), "COMPOSE_INTERACTIVE_NO_CLI=1"}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	ok := func(want string, args ...string) string {
+		t.Helper()
+		out, err := run(args...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Fatalf("docker-compose %s = %q, %v; want %q\n%s", strings.Join(args, " "), out, err, want, e.daemonLog())
+		}
+		return out
+	}
+	t.Cleanup(func() { _, _ = run("down", "-v", "-t", "1") })
+
+	ok("Creating swyc_client_1", "up", "-d")
+	ok("Up", "ps")
+	// The host reaches web on its published port.
+	waitFor(t, "web to answer on its published port", 30*time.Second, func() bool {
+		body, err := httpGet("http://127.0.0.1:" + port + "/")
+		return err == nil && strings.Contains(body, "hello from compose web")
+	})
+	// The client reaches web by its service name.
+	waitFor(t, "the client to fetch from web by its service name", 30*time.Second, func() bool {
+		out, err := run("logs", "client")
+		return err == nil && strings.Contains(out, "fetched") && strings.Contains(out, "hello from compose web")
+	})
+	ok("1", "exec", "-T", "web", "sh", "-c", "echo $A")
+	ok("front", "exec", "-T", "web", "sh", "-c", "echo front")
+	d.ok("swyc_appnet", "network", "ls", "--format", "{{.Name}}")
+	d.ok("swyc_data", "volume", "ls", "--format", "{{.Name}}")
+	// A second up changes nothing.
+	ok("is up-to-date", "up", "-d")
+	ok("Removing network swyc_appnet", "down", "-v", "-t", "1")
+	if out := d.ok("", "ps", "-a", "--format", "{{.Names}}"); strings.Contains(out, "swyc") {
+		t.Fatalf("docker ps -a after down = %q", out)
+	}
+	if out := d.ok("", "volume", "ls", "--format", "{{.Name}}"); strings.Contains(out, "swyc_data") {
+		t.Fatalf("docker volume ls after down -v = %q", out)
+	}
+	if out := d.ok("", "network", "ls", "--format", "{{.Name}}"); strings.Contains(out, "swyc") {
+		t.Fatalf("docker network ls after down = %q", out)
+	}
+}
+
+// dockerPyScript pulls, runs, reads logs, lists and removes through
+// docker-py, as a user's script does.
+const dockerPyScript = `
+import sys
+import docker
+
+image = sys.argv[1]
+c = docker.DockerClient(base_url=sys.argv[2], version="auto")
+assert c.ping()
+img = c.images.pull(image)
+print("pulled", img.tags[0] if img.tags else img.id)
+out = c.containers.run(image, ["sh", "-c", "echo hello from docker-py"], remove=True)
+print(out.decode().strip())
+ct = c.containers.run(image, ["sh", "-c", "echo started; sleep 300"], detach=True, name="pyweb", labels={"by": "py"})
+for line in ct.logs(stream=True, follow=True):
+    print("log", line.decode().strip())
+    break
+ct.reload()
+print("status", ct.status, ct.name)
+print("listed", [x.name for x in c.containers.list(filters={"label": "by=py"})])
+res = ct.exec_run(["sh", "-c", "exit 5"])
+print("exec", res.exit_code)
+ct.stop(timeout=1)
+print("waited", ct.wait()["StatusCode"])
+ct.remove()
+print("left", [x.name for x in c.containers.list(all=True, filters={"name": "pyweb"})])
+try:
+    c.containers.get("pyweb")
+except docker.errors.NotFound:
+    print("gone")
+`
+
+// TestDockerPy drives the agent with docker-py 7, which speaks the API
+// through its own code, not the docker CLI's.
+func TestDockerPy(t *testing.T) {
+	if exec.Command("python3", "-c", "import docker").Run() != nil {
+		t.Skip("python3-docker is not installed (scripts/install-deps installs it)")
+	}
+	e, d := newDockerEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", "-c", dockerPyScript, e.images.busybox, "unix://"+d.sock)
+	cmd.Env = []string{"HOME=" + d.home, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	want := []string{"pulled " + e.images.busybox, "hello from docker-py", "log started", "status running pyweb",
+		"listed ['pyweb']", "exec 5", "waited 137", "left []", "gone"}
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Fatalf("docker-py script: %v\n%s\nwant %q\n%s", err, out, w, e.daemonLog())
+		}
+	}
+	if err != nil {
+		t.Fatalf("docker-py script: %v\n%s", err, out)
+	}
+}
