@@ -175,6 +175,15 @@ type ExecOptions struct {
 	// Workdir runs the command there in place of the container's working
 	// directory.
 	Workdir string
+	// TTY gives the command a terminal: its output is one stream (stdout)
+	// and the returned stream is a Resizer.
+	TTY bool
+}
+
+// Resizer is a stream of a process with a terminal, whose size can be
+// changed (docker's resize endpoints).
+type Resizer interface {
+	Resize(rows, cols uint16) error
 }
 
 // ExecOptioner is implemented by a runtime whose execs can take
@@ -212,7 +221,7 @@ type Stream[T any] interface {
 
 // IsZero reports whether o asks for nothing beyond a plain exec.
 func (o ExecOptions) IsZero() bool {
-	return o.Stdin == nil && len(o.Env) == 0 && o.User == "" && o.Workdir == ""
+	return o.Stdin == nil && len(o.Env) == 0 && o.User == "" && o.Workdir == "" && !o.TTY
 }
 
 // ExecWith runs argv in container id of e with opts: through e's
@@ -226,5 +235,5 @@ func ExecWith(ctx context.Context, e Executor, name string, id ContainerID, argv
 	if opts.IsZero() {
 		return e.ExecStream(ctx, id, argv)
 	}
-	return nil, fmt.Errorf("container %s: runtime %s cannot give an exec standard input, environment, a user or a working directory: %w", id, name, ErrNotSupported)
+	return nil, fmt.Errorf("container %s: runtime %s cannot give an exec standard input, a terminal, environment, a user or a working directory: %w", id, name, ErrNotSupported)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,11 +37,16 @@ type execRecord struct {
 	wantIn    bool
 	wantOut   bool
 	wantErr   bool
+	tty       bool
 	created   time.Time
 	// Guarded by execs.mu.
 	started  bool
 	running  bool
 	exitCode *int
+	// size is the terminal's size asked for before the start; term
+	// resizes the running exec's terminal.
+	size [2]uint16
+	term runtime.Resizer
 }
 
 func (e *execs) add(rec *execRecord) {
@@ -82,8 +88,6 @@ func (s *Server) execRoutes() {
 		switch {
 		case len(req.Cmd) == 0:
 			return fmt.Errorf("exec: no command: give the command to run: %w", runtime.ErrInvalidArgument)
-		case req.Tty:
-			return fmt.Errorf("exec with a terminal (docker exec -t) is not supported by switchyard's Docker API yet; run without -t (-i works): %w", runtime.ErrNotSupported)
 		case req.Privileged:
 			return fmt.Errorf("exec --privileged is not supported: an exec has the container's own privileges: %w", runtime.ErrNotSupported)
 		}
@@ -91,13 +95,39 @@ func (s *Server) execRoutes() {
 			return fmt.Errorf("container %s is not running: %w", dockerID(c), runtime.ErrFailedPrecondition)
 		}
 		rec := &execRecord{id: randomID(), container: c.ID, dockerID: dockerID(c), cmd: req.Cmd,
-			opts:   runtime.ExecOptions{Env: req.Env, User: req.User, Workdir: req.WorkingDir},
-			wantIn: req.AttachStdin, wantOut: req.AttachStdout, wantErr: req.AttachStderr, created: time.Now()}
+			opts:   runtime.ExecOptions{Env: req.Env, User: req.User, Workdir: req.WorkingDir, TTY: req.Tty},
+			wantIn: req.AttachStdin, wantOut: req.AttachStdout, wantErr: req.AttachStderr, tty: req.Tty, created: time.Now()}
 		s.execs.add(rec)
 		writeJSON(w, http.StatusCreated, common.IDResponse{ID: rec.id})
 		return nil
 	}))
 	s.handle("POST /exec/{id}/start", s.startExec)
+	s.handle("POST /exec/{id}/resize", func(w http.ResponseWriter, r *http.Request) error {
+		rec, err := s.execs.get(r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		rows, cols, err := sizeParams(r)
+		if err != nil {
+			return err
+		}
+		s.execs.mu.Lock()
+		term, tty := rec.term, rec.tty
+		if term == nil {
+			rec.size = [2]uint16{rows, cols}
+		}
+		s.execs.mu.Unlock()
+		if !tty {
+			return fmt.Errorf("exec %s has no terminal to resize: %w", rec.id, runtime.ErrFailedPrecondition)
+		}
+		if term != nil {
+			if err := term.Resize(rows, cols); err != nil {
+				return err
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	})
 	s.handle("GET /exec/{id}/json", func(w http.ResponseWriter, r *http.Request) error {
 		rec, err := s.execs.get(r.PathValue("id"))
 		if err != nil {
@@ -124,9 +154,6 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 	var req container.ExecStartRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCreateBody)).Decode(&req); err != nil && err != io.EOF {
 		return fmt.Errorf("exec start: the body is not a start request: %v: %w", err, runtime.ErrInvalidArgument)
-	}
-	if req.Tty {
-		return fmt.Errorf("exec with a terminal is not supported by switchyard's Docker API yet: %w", runtime.ErrNotSupported)
 	}
 	s.execs.mu.Lock()
 	already := rec.started
@@ -190,10 +217,29 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		}
 		defer conn.Close()
 		s.opts.log.Debug("docker API exec failed", "exec", rec.id, "err", err)
-		_, _ = conn.Write(frame(2, err.Error()+"\n"))
+		msg := err.Error() + "\n"
+		if rec.tty {
+			_, _ = conn.Write([]byte(msg))
+		} else {
+			_, _ = conn.Write(frame(2, msg))
+		}
 		return nil
 	}
 	defer st.Close()
+	if rz, ok := st.(runtime.Resizer); ok && rec.tty {
+		s.execs.mu.Lock()
+		rec.term = rz
+		size := rec.size
+		s.execs.mu.Unlock()
+		if size[0] > 0 && size[1] > 0 {
+			_ = rz.Resize(size[0], size[1])
+		}
+		defer func() {
+			s.execs.mu.Lock()
+			rec.term = nil
+			s.execs.mu.Unlock()
+		}()
+	}
 	conn, buf, err := hijack(w, r)
 	if err != nil {
 		finish(126)
@@ -217,7 +263,11 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		}
 		switch ev.Kind {
 		case runtime.ExecStdout:
-			if rec.wantOut {
+			switch {
+			case rec.tty:
+				// A terminal's output is raw: one stream, no frames.
+				_, _ = bw.Write(ev.Data)
+			case rec.wantOut:
 				_, _ = bw.Write(frame(1, string(ev.Data)))
 			}
 		case runtime.ExecStderr:
@@ -236,4 +286,15 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		finish(code)
 	}
 	return nil
+}
+
+// sizeParams reads a resize's h (rows) and w (columns).
+func sizeParams(r *http.Request) (rows, cols uint16, err error) {
+	q := r.URL.Query()
+	h, err1 := strconv.ParseUint(q.Get("h"), 10, 16)
+	w, err2 := strconv.ParseUint(q.Get("w"), 10, 16)
+	if err1 != nil || err2 != nil || h == 0 || w == 0 {
+		return 0, 0, fmt.Errorf("resize: h=%q w=%q: want rows and columns, numbers from 1 to 65535: %w", q.Get("h"), q.Get("w"), runtime.ErrInvalidArgument)
+	}
+	return uint16(h), uint16(w), nil
 }

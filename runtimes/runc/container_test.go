@@ -216,6 +216,40 @@ func TestExec(t *testing.T) {
 	if out != "FROM STDIN\nv=42 uid=65534 /tmp\n" || len(exits) != 1 || exits[0] != 0 {
 		t.Errorf("ExecStreamWith: stdout %q stderr %q exits %v", out, errOut, exits)
 	}
+	// With a terminal: one stream, resized, fed from a pipe.
+	inR, inW := io.Pipe()
+	s, err = rt.ExecStreamWith(ctx, id, []string{"sh", "-c", "tty; read x; stty size; echo got $x; exit 3"},
+		runtime.ExecOptions{Stdin: inR, TTY: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.(runtime.Resizer).Resize(30, 100); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = inW.Write([]byte("abc\n")) }()
+	out, errOut, exits = "", "", nil
+	for {
+		ev, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Kind {
+		case runtime.ExecStdout:
+			out += string(ev.Data)
+		case runtime.ExecStderr:
+			errOut += string(ev.Data)
+		case runtime.ExecExit:
+			exits = append(exits, ev.ExitCode)
+		}
+	}
+	inW.Close()
+	if !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "30 100\r\n") || !strings.Contains(out, "got abc\r\n") || errOut != "" || len(exits) != 1 || exits[0] != 3 {
+		t.Errorf("ExecStreamWith a terminal: stdout %q stderr %q exits %v", out, errOut, exits)
+	}
 	if _, err := rt.ExecStreamWith(ctx, id, []string{"true"}, runtime.ExecOptions{Workdir: "tmp"}); !errors.Is(err, runtime.ErrInvalidArgument) {
 		t.Errorf("ExecStreamWith a relative workdir: %v; want invalid argument", err)
 	}

@@ -12,11 +12,13 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
@@ -42,11 +44,11 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	}
 	proc := bundle.Process
 	proc.Args = argv
+	// An exec has a terminal only when asked: its output is captured.
+	proc.Terminal = opts.TTY
 	if err := applyExecOptions(proc, filepath.Join(s.dir, "bundle", bundle.Root.Path), opts); err != nil {
 		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
 	}
-	// An exec has no terminal of its own (its output is captured).
-	proc.Terminal = false
 	// The process file holds the container's environment: for a container
 	// with secrets it goes beside its config, under the secret dir.
 	execDir := s.dir
@@ -191,6 +193,9 @@ var _ runtime.ExecOptioner = (*Runtime)(nil)
 
 // ExecStreamWith implements runtime.ExecOptioner.
 func (r *Runtime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
+	if opts.TTY {
+		return r.execTTY(ctx, id, argv, opts)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	cmd, cleanup, err := r.execCmd(ctx, id, argv, opts)
 	if err != nil {
@@ -206,10 +211,7 @@ func (r *Runtime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, ar
 			cleanup()
 			return nil, err
 		}
-		go func() {
-			_, _ = io.Copy(w, opts.Stdin)
-			w.Close()
-		}()
+		go copyInput(w, opts.Stdin)
 	}
 	outR, err := cmd.StdoutPipe()
 	if err != nil {
@@ -228,14 +230,122 @@ func (r *Runtime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, ar
 		cleanup()
 		return nil, fmt.Errorf("container %s: exec: %w", id, err)
 	}
-	// events is closed by the goroutine that sends the exit event, after
-	// both readers are done; its buffer lets output flow while Recv lags.
 	s := &execStream{events: make(chan execItem, 16), cancel: cancel}
+	s.run(ctx, id, cmd, cleanup, outputs{{outR, runtime.ExecStdout}, {errR, runtime.ExecStderr}})
+	return s, nil
+}
+
+// copyInput copies the client's input to the process and then closes the
+// process's end, so that it reads end-of-file.
+func copyInput(w io.WriteCloser, in io.Reader) {
+	_, _ = io.Copy(w, in)
+	w.Close()
+}
+
+// execTTY runs argv with a terminal. runc, in the foreground, gives the
+// process a terminal of its own and relays it to runc's own terminal: a
+// pseudo-terminal of this process's, whose master end takes the input,
+// gives the output as one stream, and is resized (runc, whose controlling
+// terminal it is, gets SIGWINCH and resizes the process's).
+func (r *Runtime) execTTY(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
+	master, slave, err := openPTY()
+	if err != nil {
+		return nil, fmt.Errorf("container %s: exec with a terminal: %w", id, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cmd, cleanup, err := r.execCmd(ctx, id, argv, opts)
+	if err != nil {
+		master.Close()
+		slave.Close()
+		cancel()
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	err = cmd.Start()
+	slave.Close() // runc holds it now: its end closes the master's reads
+	if err != nil {
+		master.Close()
+		cancel()
+		cleanup()
+		return nil, fmt.Errorf("container %s: exec: %w", id, err)
+	}
+	if opts.Stdin != nil {
+		in, err := dupFile(master)
+		if err != nil {
+			master.Close()
+			cancel()
+			_ = cmd.Wait()
+			cleanup()
+			return nil, fmt.Errorf("container %s: exec: %w", id, err)
+		}
+		go copyInput(in, opts.Stdin)
+	}
+	s := &execStream{events: make(chan execItem, 16), cancel: cancel, term: master}
+	s.run(ctx, id, cmd, func() { cleanup(); master.Close() }, outputs{{ptyReader{master}, runtime.ExecStdout}})
+	return s, nil
+}
+
+// openPTY opens a pseudo-terminal pair for runc to relay through (runc
+// makes it raw): the master end and the slave end.
+func openPTY() (master, slave *os.File, err error) {
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		return nil, nil, fmt.Errorf("unlock the terminal: %w", err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		return nil, nil, fmt.Errorf("name the terminal: %w", err)
+	}
+	sl, err := os.OpenFile("/dev/pts/"+strconv.FormatUint(uint64(n), 10), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return m, sl, nil
+}
+
+// ptyReader reads a terminal's master end, taking EIO (the slave end
+// closed: runc is gone) as the end.
+type ptyReader struct{ f *os.File }
+
+func (p ptyReader) Read(b []byte) (int, error) {
+	n, err := p.f.Read(b)
+	if errors.Is(err, unix.EIO) {
+		return n, io.EOF
+	}
+	return n, err
+}
+
+// dupFile is a second descriptor of f, closed on its own: the input's
+// writer closes it without closing the terminal's reader.
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// outputs are the readers of an exec's output and what each carries.
+type outputs []struct {
+	r    io.Reader
+	kind runtime.ExecEventKind
+}
+
+// run streams the outputs of the started cmd as events, then its exit,
+// and then runs cleanup and closes the events.
+func (s *execStream) run(ctx context.Context, id runtime.ContainerID, cmd *exec.Cmd, cleanup func(), outs outputs) {
+	// events is closed by the goroutine that sends the exit event, after
+	// every reader is done; its buffer lets output flow while Recv lags.
 	var wg sync.WaitGroup
-	for _, p := range []struct {
-		r    io.Reader
-		kind runtime.ExecEventKind
-	}{{outR, runtime.ExecStdout}, {errR, runtime.ExecStderr}} {
+	for _, p := range outs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -280,7 +390,6 @@ func (r *Runtime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, ar
 		case <-ctx.Done():
 		}
 	}()
-	return s, nil
 }
 
 type execItem struct {
@@ -292,6 +401,21 @@ type execItem struct {
 type execStream struct {
 	events chan execItem
 	cancel context.CancelFunc
+	// term is the terminal of an exec that has one.
+	term *os.File
+}
+
+var _ runtime.Resizer = (*execStream)(nil)
+
+// Resize implements runtime.Resizer: the terminal's new size.
+func (s *execStream) Resize(rows, cols uint16) error {
+	if s.term == nil {
+		return fmt.Errorf("resize: the exec has no terminal: %w", runtime.ErrFailedPrecondition)
+	}
+	if rows == 0 || cols == 0 {
+		return fmt.Errorf("resize to %dx%d: want rows and columns above 0: %w", rows, cols, runtime.ErrInvalidArgument)
+	}
+	return unix.IoctlSetWinsize(int(s.term.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 }
 
 // Recv implements runtime.Stream.

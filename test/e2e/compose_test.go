@@ -102,6 +102,20 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 	}
 	d.ok("v=42 uid=65534 /tmp", "exec", "-e", "V=42", "-u", "65534", "-w", "/tmp", "srv", "sh", "-c", "echo v=$V uid=$(id -u) $(pwd)")
 	d.fails(`no user "nosuchuser"`, "exec", "-u", "nosuchuser", "srv", "true")
+	// exec -it in a real terminal (script gives the docker CLI one): the
+	// command has a terminal of the client's size, reads what is typed,
+	// and its exit code is docker's.
+	if scriptBin, err := exec.LookPath("script"); err == nil {
+		cmdline := d.bin + " -H unix://" + d.sock + ` exec -it srv sh -c 'tty; stty size; read x; echo got $x; exit 4'`
+		term := exec.Command(scriptBin, "-qefc", "stty rows 33 cols 101; "+cmdline, "/dev/null")
+		term.Env = []string{"HOME=" + d.home, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
+		term.Stdin = strings.NewReader("typed\n")
+		out, err := term.CombinedOutput()
+		ee, isExit := err.(*exec.ExitError)
+		if !isExit || ee.ExitCode() != 4 || !strings.Contains(string(out), "/dev/pts/") || !strings.Contains(string(out), "33 101") || !strings.Contains(string(out), "got typed") {
+			t.Fatalf("docker exec -it under a terminal = %q, %v; want a terminal of 33x101, the typed line, and exit code 4", out, err)
+		}
+	}
 	d.fails("volume is in use", "volume", "rm", "data")
 	d.fails("container(s) attached", "network", "rm", "appnet")
 
