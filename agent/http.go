@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -146,6 +147,16 @@ func (r apiRuntime) RemoveImage(ctx context.Context, ref string, force bool) err
 // ExecStreamWith implements runtime.ExecOptioner.
 func (r apiRuntime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
 	return runtime.ExecWith(ctx, r.Runtime, "node", id, argv, opts)
+}
+
+// AttachStdin implements runtime.Attacher.
+func (r apiRuntime) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.WriteCloser, error) {
+	return runtime.AttachStdin(ctx, r.Runtime, "node", id)
+}
+
+// ResizeTerminal implements runtime.Attacher.
+func (r apiRuntime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, rows, cols uint16) error {
+	return runtime.ResizeTerminal(ctx, r.Runtime, "node", id, rows, cols)
 }
 
 // ConnectNetwork implements runtime.NetworkConnector.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"time"
 
@@ -464,4 +465,14 @@ func (r *measured) DisconnectNetwork(ctx context.Context, id runtime.ContainerID
 // ExecStreamWith forwards runtime.ExecOptioner to the measured runtime.
 func (r *measured) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
 	return runtime.ExecWith(ctx, r.rt, r.rt.Name(), id, argv, opts)
+}
+
+// AttachStdin forwards runtime.Attacher to the measured runtime.
+func (r *measured) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.WriteCloser, error) {
+	return runtime.AttachStdin(ctx, r.rt, r.rt.Name(), id)
+}
+
+// ResizeTerminal forwards runtime.Attacher to the measured runtime.
+func (r *measured) ResizeTerminal(ctx context.Context, id runtime.ContainerID, rows, cols uint16) error {
+	return runtime.ResizeTerminal(ctx, r.rt, r.rt.Name(), id, rows, cols)
 }

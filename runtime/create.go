@@ -59,6 +59,15 @@ type CreateSpec struct {
 	// TTY gives the process a terminal (docker run -t): its output, stdout
 	// and stderr as one, reaches the log through it.
 	TTY bool `json:"tty,omitempty"`
+	// TerminalSize is the terminal's first size, rows and columns (docker
+	// run -t sends the client's); zero leaves the runtime's default.
+	TerminalSize [2]uint16 `json:"terminal_size,omitzero"`
+	// OpenStdin keeps the process's standard input open for clients to
+	// write to (docker run -i); without it the process reads end-of-file.
+	OpenStdin bool `json:"open_stdin,omitempty"`
+	// StdinOnce closes the input when the first client's input ends
+	// (docker run -i does), so that the process reads end-of-file.
+	StdinOnce bool `json:"stdin_once,omitempty"`
 	// StopSignal is the signal that asks the container to stop (default
 	// SIGTERM), as a name (SIGQUIT, QUIT) or a number.
 	StopSignal string `json:"stop_signal,omitempty"`

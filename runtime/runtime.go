@@ -194,6 +194,19 @@ type ExecOptioner interface {
 	ExecStreamWith(ctx context.Context, id ContainerID, argv []string, opts ExecOptions) (Stream[ExecEvent], error)
 }
 
+// Attacher is implemented by a runtime whose running containers take
+// input from clients (made with CreateSpec.OpenStdin) and whose terminals
+// can be resized (made with CreateSpec.TTY): docker attach, docker run
+// -i and -t.
+type Attacher interface {
+	// AttachStdin connects to the running container's standard input.
+	// Closing the writer ends this client's input; a container made with
+	// StdinOnce then reads end-of-file.
+	AttachStdin(ctx context.Context, id ContainerID) (io.WriteCloser, error)
+	// ResizeTerminal sets the running container's terminal size.
+	ResizeTerminal(ctx context.Context, id ContainerID, rows, cols uint16) error
+}
+
 // NetworkConnector is implemented by a runtime whose containers can join
 // and leave a network after their create, as docker network connect and
 // disconnect do. A runtime without it answers those with ErrNotSupported
@@ -236,4 +249,22 @@ func ExecWith(ctx context.Context, e Executor, name string, id ContainerID, argv
 		return e.ExecStream(ctx, id, argv)
 	}
 	return nil, fmt.Errorf("container %s: runtime %s cannot give an exec standard input, a terminal, environment, a user or a working directory: %w", id, name, ErrNotSupported)
+}
+
+// AttachStdin is rt's AttachStdin when rt is an Attacher, else an error
+// wrapping ErrNotSupported that names rt by name.
+func AttachStdin(ctx context.Context, rt any, name string, id ContainerID) (io.WriteCloser, error) {
+	if a, ok := rt.(Attacher); ok {
+		return a.AttachStdin(ctx, id)
+	}
+	return nil, fmt.Errorf("container %s: runtime %s takes no input for its containers: %w", id, name, ErrNotSupported)
+}
+
+// ResizeTerminal is rt's ResizeTerminal when rt is an Attacher, else an
+// error wrapping ErrNotSupported that names rt by name.
+func ResizeTerminal(ctx context.Context, rt any, name string, id ContainerID, rows, cols uint16) error {
+	if a, ok := rt.(Attacher); ok {
+		return a.ResizeTerminal(ctx, id, rows, cols)
+	}
+	return fmt.Errorf("container %s: runtime %s gives its containers no terminal: %w", id, name, ErrNotSupported)
 }

@@ -276,6 +276,12 @@ type Details struct {
 	LogsDropped int64 `json:"logs_dropped,omitempty"`
 	// StateDir is where the runtime keeps the container's state and logs.
 	StateDir string `json:"state_dir,omitempty"`
+	// TTY reports a terminal (its output is one stream); OpenStdin input
+	// kept open for clients; StdinOnce input that ends with its first
+	// client's.
+	TTY       bool `json:"tty,omitempty"`
+	OpenStdin bool `json:"open_stdin,omitempty"`
+	StdinOnce bool `json:"stdin_once,omitempty"`
 	// Network is how the container is networked; nil when the runtime
 	// gives it no network of its own to report.
 	Network *NetworkStatus `json:"network,omitempty"`

@@ -18,19 +18,32 @@ const startPoll = 5 * time.Millisecond
 
 func (s *Server) attachRoutes() {
 	s.handle("POST /containers/{id}/attach", s.withContainer(s.attach))
+	s.handle("POST /containers/{id}/resize", s.withContainer(func(ctx context.Context, c runtime.Container, w http.ResponseWriter, r *http.Request) error {
+		rows, cols, err := sizeParams(r)
+		if err != nil {
+			return err
+		}
+		if err := runtime.ResizeTerminal(ctx, s.rt, "node", c.ID, rows, cols); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}))
 }
 
 // attach hijacks the connection and streams what the container writes
-// from now on, in stdcopy framing, until it stops. An attach made before
-// the start (docker run, docker start -a) waits for it. Standard input is
-// not carried yet: create refuses -i.
+// from now on, in stdcopy framing (raw for a container with a terminal),
+// until it stops; with stdin=1, for a container that takes input, what
+// the client sends is the container's input. An attach made before the
+// start (docker run, docker start -a) waits for it.
 func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseWriter, r *http.Request) error {
 	wantOut, wantErr, err := streamParams(r)
 	if err != nil {
 		return err
 	}
-	if v, _ := boolParam(r, "stdin"); v {
-		return fmt.Errorf("attaching standard input is not supported by switchyard's Docker API yet: %w", runtime.ErrNotSupported)
+	wantIn, err := boolParam(r, "stdin")
+	if err != nil {
+		return err
 	}
 	since := time.Now()
 	conn, buf, err := hijack(w, r)
@@ -38,19 +51,24 @@ func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseW
 		return err
 	}
 	defer conn.Close()
-	// A broken connection ends the attach. An end of the client's side
-	// does not: a client without standard input closes it at once, and
-	// reads what comes until the container stops.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		if _, err := io.Copy(io.Discard, buf.Reader); err != nil {
-			cancel()
-		}
-	}()
 	before, err := s.rt.Inspect(ctx, c.ID)
 	if err != nil {
 		return nil
+	}
+	// A client's input is the container's only when it takes input, as
+	// dockerd ignores stdin=1 otherwise.
+	wantIn = wantIn && before.OpenStdin
+	if !wantIn {
+		// A broken connection ends the attach. An end of the client's
+		// side does not: a client without standard input closes it at
+		// once, and reads what comes until the container stops.
+		go func() {
+			if _, err := io.Copy(io.Discard, buf.Reader); err != nil {
+				cancel()
+			}
+		}()
 	}
 	if !s.awaitStart(ctx, c.ID, before.StartedAt) {
 		return nil
@@ -58,12 +76,27 @@ func (s *Server) attach(_ context.Context, c runtime.Container, w http.ResponseW
 	if before.StartedAt.IsZero() {
 		since = time.Time{} // its first run: every line is this run's
 	}
+	if wantIn {
+		// What the client sent before the start waits in the connection.
+		in, err := runtime.AttachStdin(ctx, s.rt, "node", c.ID)
+		if err != nil {
+			s.opts.log.Debug("docker API attach: the container's input", "container", c.ID, "err", err)
+		} else {
+			go func() {
+				_, err := io.Copy(in, buf.Reader)
+				in.Close() // the client's input ended: with StdinOnce, the container's too
+				if err != nil {
+					cancel()
+				}
+			}()
+		}
+	}
 	st, err := s.rt.FollowLogs(ctx, c.ID, runtime.TailAll)
 	if err != nil {
 		return nil // the container is gone: the stream just ends
 	}
 	defer st.Close()
-	writeFrames(ctx, conn, st, since, wantOut, wantErr)
+	writeFrames(ctx, conn, st, since, wantOut, wantErr, before.TTY)
 	return nil
 }
 
@@ -111,8 +144,9 @@ func (s *Server) awaitStart(ctx context.Context, id runtime.ContainerID, prev ti
 	}
 }
 
-// writeFrames copies the lines of st written at or after since to conn.
-func writeFrames(ctx context.Context, conn net.Conn, st runtime.Stream[runtime.LogEntry], since time.Time, wantOut, wantErr bool) {
+// writeFrames copies the lines of st written at or after since to conn:
+// in stdcopy frames, or as they are for a container with a terminal (raw).
+func writeFrames(ctx context.Context, conn net.Conn, st runtime.Stream[runtime.LogEntry], since time.Time, wantOut, wantErr, raw bool) {
 	bw := bufio.NewWriter(conn)
 	for ctx.Err() == nil {
 		e, err := st.Recv()
@@ -125,6 +159,9 @@ func writeFrames(ctx context.Context, conn net.Conn, st runtime.Stream[runtime.L
 		b, ok := logFrame(e, wantOut, wantErr, false)
 		if !ok {
 			continue
+		}
+		if raw {
+			b = b[8:] // the payload alone
 		}
 		if _, err := bw.Write(b); err != nil || bw.Flush() != nil {
 			return

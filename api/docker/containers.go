@@ -406,6 +406,7 @@ func inspectResponse(d runtime.Details) container.InspectResponse {
 		Name: "/" + dockerName(d.Container), Driver: "overlay", Platform: d.Platform.OS,
 		Config: &container.Config{
 			Image: d.Image, Env: d.Env, Cmd: d.Command, WorkingDir: d.Workdir, Labels: userLabels(d.Labels),
+			Tty: d.TTY, OpenStdin: d.OpenStdin, StdinOnce: d.StdinOnce, AttachStdin: d.OpenStdin, AttachStdout: true, AttachStderr: true,
 		},
 		HostConfig: &container.HostConfig{
 			NetworkMode: container.NetworkMode(networkMode(d)), AutoRemove: d.AutoRemove, Runtime: d.Runtime,
@@ -484,6 +485,13 @@ func (s *Server) logs(ctx context.Context, c runtime.Container, w http.ResponseW
 	if !wantOut && !wantErr {
 		return fmt.Errorf("you must choose at least one stream: pass stdout=1, stderr=1 or both: %w", runtime.ErrInvalidArgument)
 	}
+	// A container with a terminal has one stream, sent as it is (raw), as
+	// dockerd sends it.
+	d, err := s.rt.Inspect(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	raw := d.TTY
 	tail := runtime.TailAll
 	if v := q.Get("tail"); v != "" && v != "all" {
 		if tail, err = strconv.Atoi(v); err != nil || tail < 0 {
@@ -534,6 +542,9 @@ func (s *Server) logs(ctx context.Context, c runtime.Container, w http.ResponseW
 		b, ok := logFrame(e, wantOut, wantErr, stamps)
 		if !ok {
 			continue
+		}
+		if raw {
+			b = b[8:] // the payload alone
 		}
 		if _, err := w.Write(b); err != nil {
 			return nil

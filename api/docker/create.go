@@ -80,13 +80,14 @@ func convertCreate(req container.CreateRequest, platform string) (*runtime.Creat
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	if req.OpenStdin || req.AttachStdin || req.Tty {
-		return nil, nil, fmt.Errorf("interactive containers (docker run -i or -t) are not supported by switchyard's Docker API yet; run without -i and -t: %w", runtime.ErrNotSupported)
-	}
 	cs := &runtime.CreateSpec{
 		Image: req.Image, Runtime: hc.Runtime, Args: req.Cmd, Entrypoint: req.Entrypoint, Env: req.Env,
 		Workdir: req.WorkingDir, User: req.User, Hostname: req.Hostname, StopSignal: req.StopSignal,
 		AutoRemove: hc.AutoRemove, Labels: map[string]string{}, ExtraGroups: hc.GroupAdd,
+		TTY: req.Tty, OpenStdin: req.OpenStdin, StdinOnce: req.StdinOnce,
+	}
+	if h, w := hc.ConsoleSize[0], hc.ConsoleSize[1]; req.Tty && h > 0 && w > 0 && h <= 0xffff && w <= 0xffff {
+		cs.TerminalSize = [2]uint16{uint16(h), uint16(w)}
 	}
 	for k, v := range req.Labels {
 		cs.Labels[k] = v

@@ -56,7 +56,6 @@ func TestConvertCreateRefuses(t *testing.T) {
 		want           string
 	}{
 		{`{"Cmd":["true"]}`, "", runtime.ErrInvalidArgument, "no image"},
-		{`{"Image":"busybox","OpenStdin":true,"AttachStdin":true}`, "", runtime.ErrNotSupported, "docker run -i or -t"},
 		{`{"Image":"busybox","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"8000-8010"}]}}}`, "", runtime.ErrInvalidArgument, `host port "8000-8010"`},
 		{`{"Image":"busybox","HostConfig":{"Binds":["nodst"]}}`, "", runtime.ErrInvalidArgument, "want SRC:DST[:ro]"},
 		{`{"Image":"busybox","HostConfig":{"NetworkMode":"container:web"}}`, "", runtime.ErrNotSupported, "another container's network"},

@@ -463,3 +463,26 @@ func TestFollowWokenEndsOnWake(t *testing.T) {
 		t.Errorf("the stream ended %v after the previous check: a poll, not the wake, ended it", gap)
 	}
 }
+
+// A terminal's writer keeps nothing back: a prompt without its newline is
+// in the file as soon as it is written.
+func TestTerminalWriterKeepsNothingBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.json")
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := f.TerminalWriter(runtime.Stdout)
+	if _, err := io.WriteString(w, "line one\r\n/ # "); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := Tail(path, runtime.TailAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Text != "line one\r" || entries[0].Partial || entries[1].Text != "/ # " || !entries[1].Partial {
+		t.Fatalf("entries = %+v; want the line, then the prompt as a partial entry", entries)
+	}
+	w.Close()
+}

@@ -186,6 +186,13 @@ func (f *File) Writer(stream runtime.LogStream) io.WriteCloser {
 	return &lineWriter{file: f, stream: stream}
 }
 
+// TerminalWriter is Writer for a terminal's output, which a person reads
+// as it comes: what a write leaves without a newline (a prompt) is
+// appended at once as a partial entry, not kept for the rest of its line.
+func (f *File) TerminalWriter(stream runtime.LogStream) io.WriteCloser {
+	return &lineWriter{file: f, stream: stream, immediate: true}
+}
+
 // flushAt is how many encoded bytes a writer gathers before it appends them.
 const flushAt = 16 << 10
 
@@ -198,6 +205,8 @@ type lineWriter struct {
 	pending []byte // guarded by mu: the start of a line not yet ended
 	out     []byte // guarded by mu: encoding scratch, reused between writes
 	closed  bool   // guarded by mu
+	// immediate appends an unfinished line at the end of each write.
+	immediate bool
 }
 
 // Write implements io.Writer. It never returns a short count without an
@@ -248,6 +257,10 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 			}
 			w.out = w.out[:0]
 		}
+	}
+	if w.immediate && len(w.pending) > 0 {
+		w.out = appendEntry(w.out, now, w.stream, w.pending, true)
+		w.pending = w.pending[:0]
 	}
 	if len(w.out) > 0 {
 		if err := w.file.append(w.out); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -171,4 +172,26 @@ func (c *Runtime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, ar
 		return nil, err
 	}
 	return runtime.ExecWith(ctx, rt, rt.Name(), id, argv, opts)
+}
+
+var _ runtime.Attacher = (*Runtime)(nil)
+
+// AttachStdin implements runtime.Attacher through the runtime that owns
+// the container.
+func (c *Runtime) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.WriteCloser, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.AttachStdin(ctx, rt, rt.Name(), id)
+}
+
+// ResizeTerminal implements runtime.Attacher through the runtime that
+// owns the container.
+func (c *Runtime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, rows, cols uint16) error {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return runtime.ResizeTerminal(ctx, rt, rt.Name(), id, rows, cols)
 }

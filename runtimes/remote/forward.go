@@ -18,6 +18,9 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if cs != nil && len(cs.Secrets) > 0 {
 		return fmt.Errorf("container %s: secrets are not sent to a delegate; create the secret on the delegate's node and deploy there: %w", id, runtime.ErrNotSupported)
 	}
+	if cs != nil && cs.OpenStdin {
+		return fmt.Errorf("container %s: a delegate's container takes no input from here (docker run -i); run it without -i: %w", id, runtime.ErrNotSupported)
+	}
 	return r.wrap(r.c.Create(ctx, id, cs))
 }
 

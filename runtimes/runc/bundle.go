@@ -170,6 +170,9 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 			Resources:     res,
 		},
 	}
+	if sz := in.spec.TerminalSize; in.spec.TTY && sz[0] > 0 && sz[1] > 0 {
+		s.Process.ConsoleSize = &specs.Box{Height: uint(sz[0]), Width: uint(sz[1])}
+	}
 	applyNetwork(s, in.net)
 	for _, dst := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
 		if src, ok := in.etc[dst]; ok {

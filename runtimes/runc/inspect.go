@@ -43,6 +43,9 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 		Mounts:      s.meta.Mounts,
 		Resources:   s.meta.Resources,
 		StateDir:    s.dir,
+		TTY:         s.meta.TTY,
+		OpenStdin:   s.meta.OpenStdin,
+		StdinOnce:   s.meta.StdinOnce,
 	}
 	if s.started != nil {
 		d.StartedAt = s.started.StartedAt

@@ -180,6 +180,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 		Created: time.Now().UTC(), Command: ospec.Process.Args, Env: recordedEnv,
 		Workdir: ospec.Process.Cwd, Mounts: mounts, Resources: cs.Resources, Labels: cs.Labels, AutoRemove: cs.AutoRemove,
 		NetworkMode: netRec.Mode, Ports: ports, StopSignal: stopSignal, User: cs.User, Security: cs.Security,
+		TTY: cs.TTY, OpenStdin: cs.OpenStdin, StdinOnce: cs.StdinOnce,
 	}
 	if m.Platform.OS == "" {
 		m.Platform = r.Platforms()[0]
@@ -190,6 +191,16 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if cs.TTY {
 		// The shim gives runc a console socket and logs the terminal.
 		if err := os.WriteFile(filepath.Join(dir, shim.TTYFile), nil, 0o600); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+	}
+	if cs.OpenStdin {
+		// The shim keeps the input open and serves the attach socket.
+		mode := ""
+		if cs.StdinOnce {
+			mode = "once"
+		}
+		if err := os.WriteFile(filepath.Join(dir, shim.StdinFile), []byte(mode), 0o600); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
 	}

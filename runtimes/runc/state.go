@@ -53,6 +53,11 @@ type meta struct {
 	User string `json:"user,omitempty"`
 	// Security is the confinement asked for.
 	Security runtime.Security `json:"security,omitzero"`
+	// TTY, OpenStdin and StdinOnce are the request's: a terminal, input
+	// kept open, input that ends with its first client's.
+	TTY       bool `json:"tty,omitempty"`
+	OpenStdin bool `json:"open_stdin,omitempty"`
+	StdinOnce bool `json:"stdin_once,omitempty"`
 }
 
 // shimRecord identifies the shim of the current run; start (the process's

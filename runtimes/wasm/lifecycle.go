@@ -526,6 +526,8 @@ func unsupportedField(cs *runtime.CreateSpec) string {
 		return "hostname"
 	case cs.TTY:
 		return "tty"
+	case cs.OpenStdin:
+		return "stdin (docker run -i: a module's input is not kept open for clients)"
 	case len(cs.Secrets) > 0:
 		return "secrets (a module's environment is kept in its record, where a secret must not be)"
 	case cs.StopSignal != "":

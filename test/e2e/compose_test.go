@@ -139,6 +139,7 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 	d.ok("late", "rm", "-f", "late")
 
 	d.ok("srv", "rm", "-f", "srv")
+	testInteractiveRun(t, e, d)
 	// The volume outlived its container.
 	d.ok("kept", "run", "--rm", "-v", "data:/data", e.images.busybox, "cat", "/data/f")
 	d.ok("data", "volume", "rm", "data")
@@ -356,5 +357,46 @@ func TestDockerPy(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("docker-py script: %v\n%s", err, out)
+	}
+}
+
+// testInteractiveRun runs containers that take input: docker run -i with
+// its input piped, and docker run -it in a real terminal (script gives the
+// docker CLI one), as a person types.
+func testInteractiveRun(t *testing.T, e *env, d *dockerClient) {
+	t.Helper()
+	in := exec.Command(d.bin, "-H", "unix://"+d.sock, "run", "-i", "--rm", e.images.busybox, "sh", "-c", "tr a-z A-Z; echo end")
+	in.Env = []string{"HOME=" + d.home}
+	in.Stdin = strings.NewReader("piped in\n")
+	if out, err := in.CombinedOutput(); err != nil || string(out) != "PIPED IN\nend\n" {
+		t.Fatalf("docker run -i = %q, %v; want the input upper-cased, then end", out, err)
+	}
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script (util-linux) is needed to give the docker CLI a terminal: %v", err)
+	}
+	terminal := func(input, cmdline string) (string, int) {
+		term := exec.Command(scriptBin, "-qefc", "stty rows 33 cols 101; "+cmdline, "/dev/null")
+		term.Env = []string{"HOME=" + d.home, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
+		term.Stdin = strings.NewReader(input)
+		out, err := term.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("script: %v", err)
+		}
+		return string(out), code
+	}
+	docker := d.bin + " -H unix://" + d.sock
+	out, code := terminal("typed\n", docker+" run -it --rm "+e.images.busybox+` sh -c 'tty; stty size; read x; echo got $x; exit 5'`)
+	if code != 5 || !strings.Contains(out, "/dev/pts/0") || !strings.Contains(out, "33 101") || !strings.Contains(out, "got typed") {
+		t.Fatalf("docker run -it = %q, exit %d; want a terminal of 33x101, the typed line, and exit code 5", out, code)
+	}
+	// An interactive shell: its prompt shows before a newline, what is
+	// typed runs, and exit ends it with its code.
+	out, code = terminal("echo hi from $((6*7))\nexit 3\n", docker+" run -it --rm --name shell "+e.images.busybox+" sh")
+	if code != 3 || !strings.Contains(out, "# ") || !strings.Contains(out, "hi from 42") {
+		t.Fatalf("docker run -it sh = %q, exit %d; want a prompt, the command's output and exit code 3", out, code)
 	}
 }

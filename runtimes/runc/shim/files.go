@@ -12,3 +12,16 @@ const (
 	// prints, as stdout.
 	TTYFile = "tty"
 )
+
+// More files in a container's state directory.
+const (
+	// StdinFile, written by the runtime, says the container takes input
+	// (docker run -i): the shim keeps its standard input open and serves
+	// AttachSocket. It holds "once" when the input ends with the first
+	// client's (docker's StdinOnce).
+	StdinFile = "stdin"
+	// AttachSocket is the unix socket the shim serves while the container
+	// runs, when it takes input or has a terminal: clients write its input
+	// and resize its terminal there, in frames (package shim's Frame).
+	AttachSocket = "attach.sock"
+)

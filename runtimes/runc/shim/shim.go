@@ -213,11 +213,28 @@ func run(c config, ready *os.File) (e end, err error) {
 	// runc's own messages go to its --log, which starts empty for each run
 	// so that an error read from it is this run's.
 	create.Stdout, create.Stderr = outW, errW
+	// A container that takes input without a terminal reads it from a
+	// pipe the shim keeps the write end of; with a terminal, from the
+	// terminal.
+	once, hasInput := inputMode(c.dir)
+	var inR, inW *os.File
+	if hasInput && cons == nil {
+		if inR, inW, err = os.Pipe(); err != nil {
+			return end{}, report(err)
+		}
+		create.Stdin = inR
+	}
 	os.Remove(filepath.Join(c.dir, RuncLogFile))
 	err = create.Run()
 	outW.Close()
 	errW.Close()
+	if inR != nil {
+		inR.Close()
+	}
 	if err != nil {
+		if inW != nil {
+			inW.Close()
+		}
 		// runc's own message, from its log, names what went wrong.
 		b, _ := os.ReadFile(filepath.Join(c.dir, RuncLogFile))
 		msg := statedir.RuncMessage(b)
@@ -240,10 +257,11 @@ func run(c config, ready *os.File) (e end, err error) {
 	streams := []struct {
 		r      io.ReadCloser
 		stream runtime.LogStream
-	}{{outR, runtime.Stdout}, {errR, runtime.Stderr}}
+		term   bool
+	}{{outR, runtime.Stdout, false}, {errR, runtime.Stderr, false}}
+	var term *os.File
 	if cons != nil {
-		term, err := cons.wait()
-		if err != nil {
+		if term, err = cons.wait(); err != nil {
 			return end{code: 255}, report(err)
 		}
 		defer term.Close()
@@ -251,10 +269,29 @@ func run(c config, ready *os.File) (e end, err error) {
 		streams = append(streams, struct {
 			r      io.ReadCloser
 			stream runtime.LogStream
+			term   bool
 		}{struct {
 			io.Reader
 			io.Closer
-		}{ttyReader{term}, term}, runtime.Stdout})
+		}{ttyReader{term}, term}, runtime.Stdout, true})
+	}
+	if hasInput || term != nil {
+		var input io.WriteCloser
+		switch {
+		case !hasInput:
+		case term != nil:
+			input = term
+		default:
+			input = inW
+		}
+		srv, err := serveAttach(c.dir, input, once, term)
+		if err != nil {
+			if inW != nil {
+				inW.Close()
+			}
+			return end{code: 255}, report(err)
+		}
+		defer srv.close()
 	}
 	report(nil)
 
@@ -264,6 +301,10 @@ func run(c config, ready *os.File) (e end, err error) {
 		go func() {
 			defer wg.Done()
 			w := logs.Writer(p.stream)
+			if p.term {
+				// What a terminal shows (a prompt) is kept as it comes.
+				w = logs.TerminalWriter(p.stream)
+			}
 			buf := make([]byte, 4096)
 			if _, err := io.CopyBuffer(w, p.r, buf); err != nil {
 				// The log cannot take more (an I/O error): the pipe is
@@ -292,6 +333,16 @@ func run(c config, ready *os.File) (e end, err error) {
 		fmt.Fprintf(os.Stderr, "shim: runc delete %s: %v: %s\n", c.id, err, out)
 	}
 	return exit, nil
+}
+
+// inputMode reads StdinFile: whether the container takes input, and
+// whether it ends with its first client's.
+func inputMode(dir string) (once, ok bool) {
+	b, err := os.ReadFile(filepath.Join(dir, StdinFile))
+	if err != nil {
+		return false, false
+	}
+	return strings.TrimSpace(string(b)) == "once", true
 }
 
 // waitInit reaps children until init is among them and returns how it

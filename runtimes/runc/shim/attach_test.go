@@ -1,0 +1,85 @@
+package shim
+
+import (
+	"io"
+	"net"
+	"os"
+	"testing"
+)
+
+// A client's input reaches the container's input in frames, and its end
+// closes the input of a container whose input ends with its first client's.
+func TestAttachCarriesInputAndItsEnd(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	srv, err := serveAttach(dir, w, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.close()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	conn, err := net.Dial("unix", SocketPath(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	b = AppendFrame(b, FrameInput, []byte("hello "))
+	b = AppendFrame(b, FrameResize, ResizePayload(24, 80)) // no terminal: ignored
+	b = AppendFrame(b, FrameInput, []byte("world"))
+	b = AppendFrame(b, FrameEnd, nil)
+	if _, err := conn.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r) // ends when the shim closes the input
+	if err != nil || string(got) != "hello world" {
+		t.Fatalf("input = %q, %v; want hello world, then end-of-file", got, err)
+	}
+	conn.Close()
+}
+
+// A frame that claims more than a frame may carry ends that client, and
+// the server goes on serving others.
+func TestAttachRefusesOversizedFrames(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	srv, err := serveAttach(dir, w, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.close()
+	d, _ := os.Open(dir)
+	defer d.Close()
+	bad, err := net.Dial("unix", SocketPath(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.Write([]byte{FrameInput, 0xff, 0xff, 0xff, 0xff}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the server kept a client that sent an oversized frame")
+	}
+	good, err := net.Dial("unix", SocketPath(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	if _, err := good.Write(AppendFrame(AppendFrame(nil, FrameInput, []byte("ok")), FrameEnd, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(r); string(got) != "ok" {
+		t.Fatalf("input after a bad client = %q; want ok", got)
+	}
+}
