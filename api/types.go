@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -32,6 +34,21 @@ type Info struct {
 // ExecRequest is the body of POST /v1/containers/{id}/exec.
 type ExecRequest struct {
 	Argv []string `json:"argv"`
+	// Env are more KEY=VALUE entries; User runs it as user[:group];
+	// Workdir runs it there.
+	Env     []string `json:"env,omitempty"`
+	User    string   `json:"user,omitempty"`
+	Workdir string   `json:"workdir,omitempty"`
+	// TTY gives the command a terminal; its output is one stream.
+	TTY bool `json:"tty,omitempty"`
+	// TerminalSize is the terminal's first size, rows and columns.
+	TerminalSize [2]uint16 `json:"terminal_size,omitzero"`
+	// Input names the client's input for a streamed exec: the client sends
+	// it to POST /v1/inputs/{input} (frames of package inputframe). Stdin
+	// gives the command that input; without it only terminal sizes come
+	// there.
+	Input string `json:"input,omitempty"`
+	Stdin bool   `json:"stdin,omitempty"`
 }
 
 // PullRequest is the body of POST /v1/images/pull.
@@ -85,4 +102,15 @@ type PullFrame struct {
 	Progress *runtime.PullProgress `json:"progress,omitempty"`
 	Result   *runtime.ImageInfo    `json:"result,omitempty"`
 	Error    *Error                `json:"error,omitempty"`
+}
+
+// ParseTerminalSize reads a resize's h (rows) and w (columns) query
+// values, as docker's resize endpoints and switchyard's take them.
+func ParseTerminalSize(h, w string) (rows, cols uint16, err error) {
+	hv, err1 := strconv.ParseUint(h, 10, 16)
+	wv, err2 := strconv.ParseUint(w, 10, 16)
+	if err1 != nil || err2 != nil || hv == 0 || wv == 0 {
+		return 0, 0, fmt.Errorf("resize: h=%q w=%q: want rows and columns, numbers from 1 to 65535: %w", h, w, runtime.ErrInvalidArgument)
+	}
+	return uint16(hv), uint16(wv), nil
 }

@@ -178,6 +178,9 @@ type ExecOptions struct {
 	// TTY gives the command a terminal: its output is one stream (stdout)
 	// and the returned stream is a Resizer.
 	TTY bool
+	// TerminalSize is the terminal's first size, rows and columns; zero
+	// leaves the runtime's default.
+	TerminalSize [2]uint16
 }
 
 // Resizer is a stream of a process with a terminal, whose size can be

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/common"
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -191,6 +191,9 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	opts := rec.opts
+	s.execs.mu.Lock()
+	opts.TerminalSize = rec.size // a resize asked before the start
+	s.execs.mu.Unlock()
 	var stdinW *io.PipeWriter
 	if rec.wantIn {
 		// The client's input reaches the command through a pipe, fed from
@@ -290,11 +293,5 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 
 // sizeParams reads a resize's h (rows) and w (columns).
 func sizeParams(r *http.Request) (rows, cols uint16, err error) {
-	q := r.URL.Query()
-	h, err1 := strconv.ParseUint(q.Get("h"), 10, 16)
-	w, err2 := strconv.ParseUint(q.Get("w"), 10, 16)
-	if err1 != nil || err2 != nil || h == 0 || w == 0 {
-		return 0, 0, fmt.Errorf("resize: h=%q w=%q: want rows and columns, numbers from 1 to 65535: %w", q.Get("h"), q.Get("w"), runtime.ErrInvalidArgument)
-	}
-	return uint16(h), uint16(w), nil
+	return api.ParseTerminalSize(r.URL.Query().Get("h"), r.URL.Query().Get("w"))
 }

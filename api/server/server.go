@@ -17,6 +17,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	opts    options
+	inputs  inputs
 }
 
 var _ http.Handler = (*Server)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -212,11 +213,44 @@ func (s *Server) execRoutes(ex runtime.Executor) {
 				return ex.Exec(ctx, id, req.Argv)
 			})
 		}
-		st, err := ex.ExecStream(r.Context(), id, req.Argv)
+		opts := runtime.ExecOptions{Env: req.Env, User: req.User, Workdir: req.Workdir, TTY: req.TTY, TerminalSize: req.TerminalSize}
+		if req.Input != "" {
+			return s.interactiveExec(w, r, ex, id, req, opts)
+		}
+		if req.Stdin {
+			return fmt.Errorf("exec with stdin: name the input (ExecRequest.Input) the client sends it on: %w", runtime.ErrInvalidArgument)
+		}
+		st, err := runtime.ExecWith(r.Context(), ex, "node", id, req.Argv, opts)
 		if err != nil {
 			return err
 		}
 		serveStream(s, w, r, st)
+		return nil
+	})
+	// An interactive exec's input, and a container's (made with
+	// OpenStdin): frames of package inputframe until the body ends.
+	s.handleBody("POST /v1/inputs/{input}", maxInput, s.feedExec)
+	s.handleBody("POST /v1/containers/{id}/attach", maxInput, func(w http.ResponseWriter, r *http.Request) error {
+		id, err := containerID(r)
+		if err != nil {
+			return err
+		}
+		return feed(w, r, func() (io.WriteCloser, error) { return runtime.AttachStdin(r.Context(), ex, "node", id) },
+			func(rows, cols uint16) error { return runtime.ResizeTerminal(r.Context(), ex, "node", id, rows, cols) })
+	})
+	s.handle("POST /v1/containers/{id}/resize", func(w http.ResponseWriter, r *http.Request) error {
+		id, err := containerID(r)
+		if err != nil {
+			return err
+		}
+		rows, cols, err := sizeParams(r)
+		if err != nil {
+			return err
+		}
+		if err := runtime.ResizeTerminal(r.Context(), ex, "node", id, rows, cols); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
 }

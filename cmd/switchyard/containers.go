@@ -207,25 +207,41 @@ func newLogsCmd(o *rootOptions) *cobra.Command {
 }
 
 func newExecCmd(o *rootOptions) *cobra.Command {
-	var interactive, tty bool
+	var (
+		interactive, tty bool
+		env              []string
+		user, workdir    string
+	)
 	cmd := &cobra.Command{
 		Use:   "exec NAME CMD [ARG...]",
 		Short: "Run a command in a running container and exit with its code",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if interactive || tty {
-				return fmt.Errorf("exec -i/-t: interactive exec is not supported yet: %w", runtime.ErrNotSupported)
-			}
 			c, ids, err := o.clientFor(args[:1])
 			if err != nil {
 				return err
 			}
 			id := ids[0]
-			stream, err := c.ExecStream(cmd.Context(), id, args[1:])
+			ctx := cmd.Context()
+			opts := runtime.ExecOptions{Env: env, User: user, Workdir: workdir, TTY: tty}
+			if tty {
+				opts.TerminalSize = terminalSize()
+			}
+			if interactive {
+				opts.Stdin = os.Stdin
+			}
+			stream, err := c.ExecStreamWith(ctx, id, args[1:], opts)
 			if err != nil {
 				return err
 			}
 			defer stream.Close()
+			if rz, ok := stream.(runtime.Resizer); ok && tty {
+				t := rawTerminal()
+				defer t.restore()
+				sized, stop := context.WithCancel(ctx)
+				defer stop()
+				followSize(sized, rz.Resize)
+			}
 			for {
 				ev, err := stream.Recv()
 				if err != nil {
@@ -245,9 +261,13 @@ func newExecCmd(o *rootOptions) *cobra.Command {
 			}
 		},
 	}
-	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "keep stdin open (not supported yet)")
-	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "allocate a terminal (not supported yet)")
-	cmd.Flags().SetInterspersed(false)
+	fl := cmd.Flags()
+	fl.BoolVarP(&interactive, "interactive", "i", false, "relay this command's input to the command's standard input")
+	fl.BoolVarP(&tty, "tty", "t", false, "give the command a terminal (its output, stdout and stderr as one)")
+	fl.StringArrayVarP(&env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
+	fl.StringVarP(&user, "user", "u", "", "run as user[:group], names from the image or numbers")
+	fl.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container")
+	fl.SetInterspersed(false)
 	return cmd
 }
 

@@ -33,6 +33,7 @@ type createFlags struct {
 	publish    []string
 	runtime    string
 	tty        bool
+	stdin      bool
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -50,6 +51,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.network, "network", "", "connect to a network: bridge (the default), none, host, or a network's name")
 	fl.StringVar(&f.runtime, "runtime", "", "the runtime that must run it (runc, wasm, a delegate's name); an image it cannot run is an error (default: chosen by platform)")
 	fl.BoolVarP(&f.tty, "tty", "t", false, "give the workload a terminal (its output, stdout and stderr as one, reaches the log through it)")
+	fl.BoolVarP(&f.stdin, "interactive", "i", false, "keep the workload's standard input open; run relays this command's input to it")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
 }
@@ -193,6 +195,12 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	}
 	cs := svc.CreateSpec()
 	cs.AutoRemove = f.rm
+	cs.TTY = cs.TTY || f.tty
+	// As docker run -i: the input ends with the first client's.
+	cs.OpenStdin, cs.StdinOnce = f.stdin, f.stdin
+	if cs.TTY {
+		cs.TerminalSize = terminalSize()
+	}
 	cs.Network.Mode = f.network
 	cs.Network.Ports = ports
 	return c, id, c.Create(ctx, id, cs)
@@ -241,12 +249,33 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 				// is the exit of the run, given once it has been removed.
 				removed = waitAsync(ctx, c, id, runtime.WaitRemoved)
 			}
+			var input io.WriteCloser
+			if f.stdin && !detach {
+				// Attached before the start, so that nothing typed or
+				// piped in is lost.
+				if input, err = c.AttachStdin(ctx, id); err != nil {
+					return err
+				}
+			}
 			if err := c.Start(ctx, id); err != nil {
 				return err
 			}
 			if detach {
 				fmt.Fprintln(cmd.OutOrStdout(), id.String())
 				return nil
+			}
+			if f.tty {
+				t := rawTerminal()
+				defer t.restore()
+				sized, stop := context.WithCancel(context.WithoutCancel(ctx))
+				defer stop()
+				followSize(sized, func(rows, cols uint16) error { return c.ResizeTerminal(sized, id, rows, cols) })
+			}
+			if input != nil {
+				go func() {
+					_, _ = io.Copy(input, os.Stdin)
+					input.Close()
+				}()
 			}
 			return runForeground(ctx, c, id, removed, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

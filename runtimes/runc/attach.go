@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/switchyard/switchyard/internal/inputframe"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
@@ -22,8 +23,8 @@ func (r *Runtime) dialAttach(ctx context.Context, id runtime.ContainerID, want s
 	if err != nil {
 		return nil, err
 	}
-	if !s.running() {
-		return nil, fmt.Errorf("container %s is %s: attach needs a running container: %w", id, s.state, runtime.ErrFailedPrecondition)
+	if st := s.state.Status; st != runtime.StatusPending && st != runtime.StatusRunning {
+		return nil, fmt.Errorf("container %s is %s: attach needs a created or running container: %w", id, s.state, runtime.ErrFailedPrecondition)
 	}
 	if _, err := os.Stat(filepath.Join(s.dir, want)); err != nil {
 		what := map[string]string{shim.StdinFile: "takes no input: make it with -i (OpenStdin)", shim.TTYFile: "has no terminal: make it with -t"}[want]
@@ -43,13 +44,14 @@ func (r *Runtime) dialAttach(ctx context.Context, id runtime.ContainerID, want s
 }
 
 // AttachStdin implements runtime.Attacher through the shim's attach
-// socket.
+// socket. A created container takes input before its start: what is
+// written waits in its input until it reads.
 func (r *Runtime) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.WriteCloser, error) {
 	conn, err := r.dialAttach(ctx, id, shim.StdinFile)
 	if err != nil {
 		return nil, err
 	}
-	return &stdinConn{conn: conn}, nil
+	return inputframe.NewWriter(conn), nil
 }
 
 // ResizeTerminal implements runtime.Attacher.
@@ -62,38 +64,8 @@ func (r *Runtime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, ro
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.Write(shim.AppendFrame(nil, shim.FrameResize, shim.ResizePayload(rows, cols))); err != nil {
+	if _, err := conn.Write(inputframe.AppendResize(nil, rows, cols)); err != nil {
 		return fmt.Errorf("container %s: resize: %w", id, err)
 	}
 	return nil
-}
-
-// stdinConn writes a client's input to the shim in frames.
-type stdinConn struct {
-	conn net.Conn
-	buf  []byte
-}
-
-// maxInputFrame is the most input one frame carries.
-const maxInputFrame = 64 << 10
-
-// Write implements io.Writer.
-func (c *stdinConn) Write(p []byte) (int, error) {
-	n := 0
-	for len(p) > 0 {
-		chunk := p[:min(len(p), maxInputFrame)]
-		c.buf = shim.AppendFrame(c.buf[:0], shim.FrameInput, chunk)
-		if _, err := c.conn.Write(c.buf); err != nil {
-			return n, err
-		}
-		n += len(chunk)
-		p = p[len(chunk):]
-	}
-	return n, nil
-}
-
-// Close implements io.Closer: the client's input has ended.
-func (c *stdinConn) Close() error {
-	_, _ = c.conn.Write(shim.AppendFrame(nil, shim.FrameEnd, nil))
-	return c.conn.Close()
 }

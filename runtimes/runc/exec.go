@@ -260,6 +260,10 @@ func (r *Runtime) execTTY(ctx context.Context, id runtime.ContainerID, argv []st
 		cancel()
 		return nil, err
 	}
+	if sz := opts.TerminalSize; sz[0] > 0 && sz[1] > 0 {
+		// runc gives the process's terminal the size of its own.
+		_ = unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: sz[0], Col: sz[1]})
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	err = cmd.Start()

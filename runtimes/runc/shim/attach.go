@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -10,36 +9,9 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/internal/inputframe"
 )
-
-// The kinds of frame a client sends on the attach socket: a header of the
-// kind (1 byte) and the payload's length (4 bytes, big-endian), then the
-// payload.
-const (
-	// FrameInput carries bytes for the container's standard input.
-	FrameInput byte = iota
-	// FrameResize carries the terminal's new size: rows and columns, 2
-	// bytes each, big-endian.
-	FrameResize
-	// FrameEnd says the client's input has ended: a container whose input
-	// ends with its first client's (StdinFile "once") reads end-of-file.
-	FrameEnd
-)
-
-// maxFrame bounds a frame's payload.
-const maxFrame = 1 << 20
-
-// AppendFrame appends a frame of kind with payload to b.
-func AppendFrame(b []byte, kind byte, payload []byte) []byte {
-	b = append(b, kind, 0, 0, 0, 0)
-	binary.BigEndian.PutUint32(b[len(b)-4:], uint32(len(payload)))
-	return append(b, payload...)
-}
-
-// ResizePayload is a FrameResize payload.
-func ResizePayload(rows, cols uint16) []byte {
-	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, rows), cols)
-}
 
 // SocketPath is a path of dir's attach socket short enough for a unix
 // socket address (108 bytes) whatever dir's length: through the open
@@ -89,28 +61,17 @@ func (a *attachServer) accept() {
 	}
 }
 
-// serve reads one client's frames until it goes.
+// serve reads one client's frames (package inputframe) until it goes.
 func (a *attachServer) serve(conn *net.UnixConn) {
 	defer conn.Close()
-	var hdr [5]byte
-	buf := make([]byte, 0, 4096)
+	fr := inputframe.NewReader(conn)
 	for {
-		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
+		kind, payload, err := fr.Next()
+		if err != nil {
 			return
 		}
-		n := binary.BigEndian.Uint32(hdr[1:])
-		if n > maxFrame {
-			return
-		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		payload := buf[:n]
-		if _, err := io.ReadFull(conn, payload); err != nil {
-			return
-		}
-		switch hdr[0] {
-		case FrameInput:
+		switch kind {
+		case inputframe.Input:
 			a.mu.Lock()
 			in := a.input
 			a.mu.Unlock()
@@ -119,12 +80,11 @@ func (a *attachServer) serve(conn *net.UnixConn) {
 				// blocks docker's.
 				_, _ = in.Write(payload)
 			}
-		case FrameResize:
-			if len(payload) == 4 && a.term != nil {
-				ws := unix.Winsize{Row: binary.BigEndian.Uint16(payload), Col: binary.BigEndian.Uint16(payload[2:])}
-				_ = SetSize(a.term, ws)
+		case inputframe.Resize:
+			if rows, cols, ok := inputframe.Size(payload); ok && a.term != nil {
+				_ = SetSize(a.term, unix.Winsize{Row: rows, Col: cols})
 			}
-		case FrameEnd:
+		case inputframe.End:
 			if a.once {
 				a.closeInput()
 			}

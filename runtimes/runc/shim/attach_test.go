@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"testing"
+
+	"github.com/switchyard/switchyard/internal/inputframe"
 )
 
 // A client's input reaches the container's input in frames, and its end
@@ -31,10 +33,10 @@ func TestAttachCarriesInputAndItsEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b []byte
-	b = AppendFrame(b, FrameInput, []byte("hello "))
-	b = AppendFrame(b, FrameResize, ResizePayload(24, 80)) // no terminal: ignored
-	b = AppendFrame(b, FrameInput, []byte("world"))
-	b = AppendFrame(b, FrameEnd, nil)
+	b = inputframe.Append(b, inputframe.Input, []byte("hello "))
+	b = inputframe.AppendResize(b, 24, 80) // no terminal: ignored
+	b = inputframe.Append(b, inputframe.Input, []byte("world"))
+	b = inputframe.Append(b, inputframe.End, nil)
 	if _, err := conn.Write(b); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func TestAttachRefusesOversizedFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bad.Write([]byte{FrameInput, 0xff, 0xff, 0xff, 0xff}); err != nil {
+	if _, err := bad.Write([]byte{inputframe.Input, 0xff, 0xff, 0xff, 0xff}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bad.Read(make([]byte, 1)); err == nil {
@@ -76,7 +78,7 @@ func TestAttachRefusesOversizedFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer good.Close()
-	if _, err := good.Write(AppendFrame(AppendFrame(nil, FrameInput, []byte("ok")), FrameEnd, nil)); err != nil {
+	if _, err := good.Write(inputframe.Append(inputframe.Append(nil, inputframe.Input, []byte("ok")), inputframe.End, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := io.ReadAll(r); string(got) != "ok" {

@@ -22,6 +22,6 @@ const (
 	StdinFile = "stdin"
 	// AttachSocket is the unix socket the shim serves while the container
 	// runs, when it takes input or has a terminal: clients write its input
-	// and resize its terminal there, in frames (package shim's Frame).
+	// and resize its terminal there, in frames (package inputframe).
 	AttachSocket = "attach.sock"
 )
