@@ -174,7 +174,8 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	if err != nil {
 		return fmt.Errorf("agent: combine runtimes: %w", err)
 	}
-	a.rt = rt
+	// Everything the agent does to containers and images is an event.
+	a.rt = eventRuntime{Runtime: rt, a: a}
 	a.runtimes = wrapped
 	if a.state, err = openState(a.cfg.Root); err != nil {
 		return err

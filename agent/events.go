@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"time"
 
@@ -77,4 +78,127 @@ func (a *Agent) watchDie(id runtime.ContainerID) {
 		}
 		a.containerEvent(d.Container, "die", attrs)
 	}()
+}
+
+// eventRuntime is the composite as the agent uses it: every create, start,
+// stop, kill, removal and rename, and every pull, tag and image removal,
+// whoever asks (an API, a deployment, a restart loop), is recorded as an
+// event; each start is followed by its container's die.
+type eventRuntime struct {
+	runtime.Runtime
+	a *Agent
+}
+
+// Create implements runtime.Lifecycle.
+func (r eventRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+	if err := r.Runtime.Create(ctx, id, cs); err != nil {
+		return err
+	}
+	r.a.containerEventOf(ctx, id, "create", nil)
+	return nil
+}
+
+// Start implements runtime.Lifecycle.
+func (r eventRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
+	if err := r.Runtime.Start(ctx, id); err != nil {
+		return err
+	}
+	r.a.containerEventOf(ctx, id, "start", nil)
+	r.a.watchDie(id)
+	return nil
+}
+
+// Stop implements runtime.Lifecycle.
+func (r eventRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
+	if err := r.Runtime.Stop(ctx, id, timeout); err != nil {
+		return err
+	}
+	r.a.containerEventOf(ctx, id, "stop", nil)
+	return nil
+}
+
+// Kill implements runtime.Lifecycle.
+func (r eventRuntime) Kill(ctx context.Context, id runtime.ContainerID, signal string) error {
+	if err := r.Runtime.Kill(ctx, id, signal); err != nil {
+		return err
+	}
+	r.a.containerEventOf(ctx, id, "kill", map[string]string{"signal": signal})
+	return nil
+}
+
+// Remove implements runtime.Lifecycle.
+func (r eventRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
+	d, inspected := r.Runtime.Inspect(ctx, id)
+	if inspected == nil && force && (d.State.Status == runtime.StatusRunning || d.State.Status == runtime.StatusStopping) {
+		// A forced removal kills, as docker rm -f reports it.
+		r.a.containerEvent(d.Container, "kill", map[string]string{"signal": "SIGKILL"})
+	}
+	if err := r.Runtime.Remove(ctx, id, force); err != nil {
+		return err
+	}
+	if inspected == nil {
+		r.a.containerEvent(d.Container, "destroy", nil)
+	}
+	return nil
+}
+
+// Rename implements runtime.Lifecycle.
+func (r eventRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
+	if err := r.Runtime.Rename(ctx, id, to); err != nil {
+		return err
+	}
+	r.a.containerEventOf(ctx, to, "rename", map[string]string{"oldName": id.String()})
+	return nil
+}
+
+// Pull implements runtime.ImageService.
+func (r eventRuntime) Pull(ctx context.Context, ref string, opts runtime.PullOptions) (runtime.ImageInfo, error) {
+	info, err := r.Runtime.Pull(ctx, ref, opts)
+	if err == nil {
+		r.a.Publish(api.Event{Type: api.EventImage, Action: "pull", ID: ref})
+	}
+	return info, err
+}
+
+// TagImage implements runtime.ImageService.
+func (r eventRuntime) TagImage(ctx context.Context, src, dst string) error {
+	err := r.Runtime.TagImage(ctx, src, dst)
+	if err == nil {
+		r.a.Publish(api.Event{Type: api.EventImage, Action: "tag", ID: dst, Attributes: map[string]string{"source": src}})
+	}
+	return err
+}
+
+// RemoveImage implements runtime.ImageService.
+func (r eventRuntime) RemoveImage(ctx context.Context, ref string, force bool) error {
+	err := r.Runtime.RemoveImage(ctx, ref, force)
+	if err == nil {
+		r.a.Publish(api.Event{Type: api.EventImage, Action: "untag", ID: ref})
+	}
+	return err
+}
+
+// ExecStreamWith implements runtime.ExecOptioner.
+func (r eventRuntime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
+	return runtime.ExecWith(ctx, r.Runtime, "node", id, argv, opts)
+}
+
+// AttachStdin implements runtime.Attacher.
+func (r eventRuntime) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.WriteCloser, error) {
+	return runtime.AttachStdin(ctx, r.Runtime, "node", id)
+}
+
+// ResizeTerminal implements runtime.Attacher.
+func (r eventRuntime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, rows, cols uint16) error {
+	return runtime.ResizeTerminal(ctx, r.Runtime, "node", id, rows, cols)
+}
+
+// ConnectNetwork implements runtime.NetworkConnector.
+func (r eventRuntime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
+	return runtime.ConnectNetwork(ctx, r.Runtime, "node", id, network, aliases)
+}
+
+// DisconnectNetwork implements runtime.NetworkConnector.
+func (r eventRuntime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
+	return runtime.DisconnectNetwork(ctx, r.Runtime, "node", id, network)
 }

@@ -45,19 +45,8 @@ func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout ti
 	err := r.Runtime.Stop(ctx, id, timeout)
 	if err != nil {
 		r.a.setUserStopped(id, false)
-		return err
 	}
-	r.a.containerEventOf(ctx, id, "stop", nil)
-	return nil
-}
-
-// Kill implements runtime.Lifecycle.
-func (r apiRuntime) Kill(ctx context.Context, id runtime.ContainerID, signal string) error {
-	if err := r.Runtime.Kill(ctx, id, signal); err != nil {
-		return err
-	}
-	r.a.containerEventOf(ctx, id, "kill", map[string]string{"signal": signal})
-	return nil
+	return err
 }
 
 // Start implements runtime.Lifecycle. An auto-remove container is watched
@@ -68,8 +57,9 @@ func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
 	switch {
 	case err == nil:
 		r.a.setUserStopped(id, false)
-		r.a.containerEventOf(ctx, id, "start", nil)
-		r.a.watchDie(id)
+		if d, err := r.Runtime.Inspect(ctx, id); err == nil {
+			r.a.superviseByLabel(d.Container, time.Now())
+		}
 		r.a.watchRemoval(id)
 	case r.a.autoRemoves(id) && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrFailedPrecondition):
 		r.a.removeFailedStart(id)
@@ -80,66 +70,43 @@ func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
 // Create implements runtime.Lifecycle.
 func (r apiRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
 	err := r.Runtime.Create(ctx, id, cs)
-	if err != nil {
-		return err
-	}
-	if cs.AutoRemove {
+	if err == nil && cs.AutoRemove {
 		r.a.noteAutoRemove(id)
 	}
-	r.a.containerEventOf(ctx, id, "create", nil)
-	return nil
+	return err
 }
 
 // Remove implements runtime.Lifecycle.
 func (r apiRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
-	d, inspected := r.Runtime.Inspect(ctx, id)
-	if inspected == nil && force && (d.State.Status == runtime.StatusRunning || d.State.Status == runtime.StatusStopping) {
-		// A forced removal kills, as docker rm -f reports it.
-		r.a.containerEvent(d.Container, "kill", map[string]string{"signal": "SIGKILL"})
+	if d, err := r.Runtime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
+		// Its restart loop ends first, or it would start it again.
+		r.a.unsupervise(id)
 	}
 	err := r.Runtime.Remove(ctx, id, force)
 	if err == nil {
 		r.a.forgetAutoRemove(id)
-		if inspected == nil {
-			r.a.containerEvent(d.Container, "destroy", nil)
-		}
 	}
 	return err
 }
 
 // Rename implements runtime.Lifecycle.
 func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
+	d, inspected := r.Runtime.Inspect(ctx, id)
+	restarted := inspected == nil && d.Labels[runtime.LabelRestart] != ""
+	if restarted {
+		r.a.unsupervise(id)
+	}
 	err := r.Runtime.Rename(ctx, id, to)
 	if err == nil {
 		r.a.renameAutoRemove(id, to)
-		r.a.containerEventOf(ctx, to, "rename", map[string]string{"oldName": id.String()})
 	}
-	return err
-}
-
-// Pull implements runtime.ImageService.
-func (r apiRuntime) Pull(ctx context.Context, ref string, opts runtime.PullOptions) (runtime.ImageInfo, error) {
-	info, err := r.Runtime.Pull(ctx, ref, opts)
-	if err == nil {
-		r.a.Publish(api.Event{Type: api.EventImage, Action: "pull", ID: ref})
-	}
-	return info, err
-}
-
-// TagImage implements runtime.ImageService.
-func (r apiRuntime) TagImage(ctx context.Context, src, dst string) error {
-	err := r.Runtime.TagImage(ctx, src, dst)
-	if err == nil {
-		r.a.Publish(api.Event{Type: api.EventImage, Action: "tag", ID: dst, Attributes: map[string]string{"source": src}})
-	}
-	return err
-}
-
-// RemoveImage implements runtime.ImageService.
-func (r apiRuntime) RemoveImage(ctx context.Context, ref string, force bool) error {
-	err := r.Runtime.RemoveImage(ctx, ref, force)
-	if err == nil {
-		r.a.Publish(api.Event{Type: api.EventImage, Action: "untag", ID: ref})
+	if restarted {
+		// Under its new name, or its old one when the rename failed.
+		d.ID = to
+		if err != nil {
+			d.ID = id
+		}
+		r.a.superviseByLabel(d.Container, time.Time{})
 	}
 	return err
 }
@@ -161,20 +128,12 @@ func (r apiRuntime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, 
 
 // ConnectNetwork implements runtime.NetworkConnector.
 func (r apiRuntime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
-	nc, ok := r.Runtime.(runtime.NetworkConnector)
-	if !ok {
-		return fmt.Errorf("container %s: network connect: %w", id, runtime.ErrNotSupported)
-	}
-	return nc.ConnectNetwork(ctx, id, network, aliases)
+	return runtime.ConnectNetwork(ctx, r.Runtime, "node", id, network, aliases)
 }
 
 // DisconnectNetwork implements runtime.NetworkConnector.
 func (r apiRuntime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
-	nc, ok := r.Runtime.(runtime.NetworkConnector)
-	if !ok {
-		return fmt.Errorf("container %s: network disconnect: %w", id, runtime.ErrNotSupported)
-	}
-	return nc.DisconnectNetwork(ctx, id, network)
+	return runtime.DisconnectNetwork(ctx, r.Runtime, "node", id, network)
 }
 
 // List implements runtime.Inspector, with the health of checked replicas.

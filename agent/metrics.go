@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"time"
@@ -445,21 +444,13 @@ func (r measuredRuntime) PruneImages(ctx context.Context) (_ runtime.PruneResult
 
 // ConnectNetwork forwards runtime.NetworkConnector to the measured runtime.
 func (r *measured) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
-	nc, ok := r.rt.(runtime.NetworkConnector)
-	if !ok {
-		return fmt.Errorf("container %s: runtime %s cannot connect a container to a network after its create; choose the network at create (--network): %w", id, r.rt.Name(), runtime.ErrNotSupported)
-	}
-	return nc.ConnectNetwork(ctx, id, network, aliases)
+	return runtime.ConnectNetwork(ctx, r.rt, r.rt.Name(), id, network, aliases)
 }
 
 // DisconnectNetwork forwards runtime.NetworkConnector to the measured
 // runtime.
 func (r *measured) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
-	nc, ok := r.rt.(runtime.NetworkConnector)
-	if !ok {
-		return fmt.Errorf("container %s: runtime %s cannot disconnect a container from a network: %w", id, r.rt.Name(), runtime.ErrNotSupported)
-	}
-	return nc.DisconnectNetwork(ctx, id, network)
+	return runtime.DisconnectNetwork(ctx, r.rt, r.rt.Name(), id, network)
 }
 
 // ExecStreamWith forwards runtime.ExecOptioner to the measured runtime.

@@ -313,6 +313,7 @@ func (a *Agent) resume(ctx context.Context) error {
 	}
 	for _, c := range cs {
 		existing[c.ID] = true
+		a.superviseByLabel(c, time.Time{})
 		if c.AutoRemove {
 			a.noteAutoRemove(c.ID)
 			if c.State.Status != runtime.StatusPending {
@@ -357,6 +358,28 @@ func (a *Agent) resume(ctx context.Context) error {
 		a.metrics.replicas.WithLabelValues(rec.Name).Set(float64(total))
 	}
 	return nil
+}
+
+// superviseByLabel starts the restart loop of c when c has a restart
+// policy of its own (LabelRestart: docker run --restart), as dockerd
+// restarts such a container, and again after this agent's restart. A stop
+// by hand is not remembered across that restart: unless-stopped restarts
+// then as always does.
+func (a *Agent) superviseByLabel(c runtime.Container, startedAt time.Time) {
+	v := c.Labels[runtime.LabelRestart]
+	if v == "" {
+		return
+	}
+	p, err := runtime.ParseRestartPolicy(v)
+	if err != nil {
+		a.log.Warn("a container's restart policy cannot be read; it is not restarted", "container", c.ID.String(), "policy", v, "err", err)
+		return
+	}
+	kind := map[string]string{"no": "no", "always": "always", "unless-stopped": "unless_stopped", "on-failure": "on_failure"}[p.Name]
+	if kind == "no" {
+		return
+	}
+	a.supervise(c.ID, startedAt, restartPolicy{kind: kind, max: uint32(p.MaxRetries), onPanic: "restart"})
 }
 
 // isolate keeps replica id, which just failed, for inspection under a name

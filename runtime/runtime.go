@@ -271,3 +271,21 @@ func ResizeTerminal(ctx context.Context, rt any, name string, id ContainerID, ro
 	}
 	return fmt.Errorf("container %s: runtime %s gives its containers no terminal: %w", id, name, ErrNotSupported)
 }
+
+// ConnectNetwork is rt's ConnectNetwork when rt is a NetworkConnector, else
+// an error wrapping ErrNotSupported that names rt by name.
+func ConnectNetwork(ctx context.Context, rt any, name string, id ContainerID, network string, aliases []string) error {
+	if nc, ok := rt.(NetworkConnector); ok {
+		return nc.ConnectNetwork(ctx, id, network, aliases)
+	}
+	return fmt.Errorf("container %s: runtime %s cannot connect a container to a network after its create; choose the network at create (--network): %w", id, name, ErrNotSupported)
+}
+
+// DisconnectNetwork is rt's DisconnectNetwork when rt is a
+// NetworkConnector, else an error wrapping ErrNotSupported that names rt.
+func DisconnectNetwork(ctx context.Context, rt any, name string, id ContainerID, network string) error {
+	if nc, ok := rt.(NetworkConnector); ok {
+		return nc.DisconnectNetwork(ctx, id, network)
+	}
+	return fmt.Errorf("container %s: runtime %s cannot disconnect a container from a network: %w", id, name, ErrNotSupported)
+}

@@ -415,6 +415,10 @@ func inspectResponse(d runtime.Details) container.InspectResponse {
 		},
 		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: endpoints(d)},
 	}
+	resp.HostConfig.RestartPolicy.Name = container.RestartPolicyDisabled
+	if p, err := runtime.ParseRestartPolicy(d.Labels[runtime.LabelRestart]); err == nil {
+		resp.HostConfig.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(p.Name), MaximumRetryCount: p.MaxRetries}
+	}
 	resp.HostConfig.Memory = d.Resources.MemoryBytes
 	resp.HostConfig.NanoCPUs = int64(d.Resources.CPU * 1e9)
 	if len(d.Command) > 0 {

@@ -193,8 +193,22 @@ func convertCreate(req container.CreateRequest, platform string) (*runtime.Creat
 	for dst := range hc.Tmpfs {
 		cs.Volumes = append(cs.Volumes, runtime.Volume{Name: "tmpfs-" + strings.Trim(strings.ReplaceAll(dst, "/", "-"), "-"), Path: dst, Kind: runtime.VolumeTmpfs})
 	}
-	if p := hc.RestartPolicy.Name; p != "" && p != "no" {
-		warnings = append(warnings, fmt.Sprintf("restart policy %q is not acted on for containers made through the Docker API yet; deploy a spec with restart_policy for a supervised service", p))
+	if name := string(hc.RestartPolicy.Name); name != "" && name != "no" {
+		if hc.AutoRemove {
+			return nil, nil, fmt.Errorf("conflicting options: cannot specify both --restart and --rm: %w", runtime.ErrInvalidArgument)
+		}
+		// The agent restarts the container by this label, and finds it
+		// again after its own restart.
+		p, err := runtime.ParseRestartPolicy(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p.Name == "on-failure" {
+			p.MaxRetries = hc.RestartPolicy.MaximumRetryCount
+		} else if hc.RestartPolicy.MaximumRetryCount != 0 {
+			return nil, nil, fmt.Errorf("maximum retry count cannot be used with restart policy %q: %w", name, runtime.ErrInvalidArgument)
+		}
+		cs.Labels[runtime.LabelRestart] = p.String()
 	}
 	return cs, warnings, cs.Validate()
 }

@@ -41,7 +41,7 @@ func dockerName(c runtime.Container) string {
 func userLabels(labels map[string]string) map[string]string {
 	out := make(map[string]string, len(labels))
 	for k, v := range labels {
-		if k != LabelID {
+		if k != LabelID && k != runtime.LabelRestart {
 			out[k] = v
 		}
 	}

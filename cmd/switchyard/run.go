@@ -34,6 +34,7 @@ type createFlags struct {
 	runtime    string
 	tty        bool
 	stdin      bool
+	restart    string
 }
 
 func (f *createFlags) register(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (f *createFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.runtime, "runtime", "", "the runtime that must run it (runc, wasm, a delegate's name); an image it cannot run is an error (default: chosen by platform)")
 	fl.BoolVarP(&f.tty, "tty", "t", false, "give the workload a terminal (its output, stdout and stderr as one, reaches the log through it)")
 	fl.BoolVarP(&f.stdin, "interactive", "i", false, "keep the workload's standard input open; run relays this command's input to it")
+	fl.StringVar(&f.restart, "restart", "", "restart policy: no, always, unless-stopped, on-failure[:N]; the daemon restarts the container by it, as dockerd does")
 	fl.BoolVar(&f.rm, "rm", false, "remove the container when it exits after a start (the daemon does it, even if this command is killed)")
 	fl.SetInterspersed(false) // flags after IMAGE belong to the workload
 }
@@ -171,7 +173,16 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	if err != nil {
 		return nil, id, err
 	}
-	// Bad ports fail before anything is pulled.
+	// Bad ports and policies fail before anything is pulled.
+	var restart runtime.RestartPolicy
+	if f.restart != "" {
+		if restart, err = runtime.ParseRestartPolicy(f.restart); err != nil {
+			return nil, id, fmt.Errorf("--restart: %w", err)
+		}
+		if f.rm && restart.Name != "no" {
+			return nil, id, fmt.Errorf("--restart %s and --rm conflict: a container the daemon restarts is not removed at its exit: %w", f.restart, runtime.ErrInvalidArgument)
+		}
+	}
 	var ports []runtime.PortMapping
 	for _, p := range f.publish {
 		m, err := runtime.ParsePortMapping(p)
@@ -195,6 +206,12 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	}
 	cs := svc.CreateSpec()
 	cs.AutoRemove = f.rm
+	if restart.Name != "" && restart.Name != "no" {
+		if cs.Labels == nil {
+			cs.Labels = map[string]string{}
+		}
+		cs.Labels[runtime.LabelRestart] = restart.String()
+	}
 	cs.TTY = cs.TTY || f.tty
 	// As docker run -i: the input ends with the first client's.
 	cs.OpenStdin, cs.StdinOnce = f.stdin, f.stdin

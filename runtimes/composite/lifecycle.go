@@ -131,35 +131,21 @@ var _ runtime.NetworkConnector = (*Runtime)(nil)
 // ConnectNetwork implements runtime.NetworkConnector through the runtime
 // that owns the container.
 func (c *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
-	nc, err := c.connector(ctx, id)
+	_, rt, err := c.lookup(ctx, id)
 	if err != nil {
 		return err
 	}
-	return nc.ConnectNetwork(ctx, id, network, aliases)
+	return runtime.ConnectNetwork(ctx, rt, rt.Name(), id, network, aliases)
 }
 
 // DisconnectNetwork implements runtime.NetworkConnector through the
 // runtime that owns the container.
 func (c *Runtime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
-	nc, err := c.connector(ctx, id)
+	_, rt, err := c.lookup(ctx, id)
 	if err != nil {
 		return err
 	}
-	return nc.DisconnectNetwork(ctx, id, network)
-}
-
-// connector is the owner of id as a NetworkConnector, or an error saying
-// that its runtime cannot connect containers to networks.
-func (c *Runtime) connector(ctx context.Context, id runtime.ContainerID) (runtime.NetworkConnector, error) {
-	_, rt, err := c.lookup(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	nc, ok := rt.(runtime.NetworkConnector)
-	if !ok {
-		return nil, fmt.Errorf("container %s: runtime %s cannot connect a container to a network after its create; choose the network at create (--network): %w", id, rt.Name(), runtime.ErrNotSupported)
-	}
-	return nc, nil
+	return runtime.DisconnectNetwork(ctx, rt, rt.Name(), id, network)
 }
 
 var _ runtime.ExecOptioner = (*Runtime)(nil)

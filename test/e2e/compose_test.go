@@ -400,3 +400,64 @@ func testInteractiveRun(t *testing.T, e *env, d *dockerClient) {
 		t.Fatalf("docker run -it sh = %q, exit %d; want a prompt, the command's output and exit code 3", out, code)
 	}
 }
+
+// TestDockerRestartPolicy: a container made with --restart is restarted
+// by the agent as dockerd restarts it — on-failure up to its count,
+// always after a kill but not after a stop by hand, and again after the
+// agent itself was killed and started — and never after its removal.
+func TestDockerRestartPolicy(t *testing.T) {
+	e, d := newDockerEnv(t)
+	since := strconv.FormatInt(time.Now().Unix()-1, 10)
+	d.ok("", "run", "-d", "--restart", "on-failure:2", "--name", "flaky", e.images.busybox, "sh", "-c", "exit 3")
+	starts := func(name string) int {
+		out, _ := d.run("events", "--since", since, "--until", strconv.FormatInt(time.Now().Unix()+1, 10),
+			"--filter", "container="+name, "--filter", "event=start", "--format", "{{.Action}}")
+		return strings.Count(out, "start")
+	}
+	waitFor(t, "flaky to be started three times (the run and two restarts)", 30*time.Second, func() bool { return starts("flaky") == 3 })
+	waitFor(t, "flaky to stay exited with its code", 30*time.Second, func() bool {
+		out, err := d.run("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "flaky")
+		return err == nil && out == "exited 3"
+	})
+	d.ok("on-failure 2", "inspect", "--format", "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}", "flaky")
+	if out, _ := d.run("inspect", "--format", "{{json .Config.Labels}}", "flaky"); strings.Contains(out, "switchyard.") {
+		t.Fatalf("labels show switchyard's own: %s", out)
+	}
+
+	d.ok("", "run", "-d", "--restart", "always", "--name", "keeper", e.images.busybox, "sleep", "300")
+	startedAt := func() string {
+		out, _ := d.run("inspect", "--format", "{{.State.Status}} {{.State.StartedAt}}", "keeper")
+		return out
+	}
+	first := startedAt()
+	d.ok("keeper", "kill", "keeper")
+	waitFor(t, "keeper to be restarted after a kill", 30*time.Second, func() bool {
+		now := startedAt()
+		return strings.HasPrefix(now, "running ") && now != first
+	})
+	// The agent is killed and started again: it supervises keeper again.
+	e.killDaemon()
+	e.startDaemon()
+	second := startedAt()
+	d.ok("keeper", "kill", "keeper")
+	waitFor(t, "keeper to be restarted after a kill, under a new agent", 30*time.Second, func() bool {
+		now := startedAt()
+		return strings.HasPrefix(now, "running ") && now != second
+	})
+	// A stop by hand is left stopped.
+	d.ok("keeper", "stop", "-t", "1", "keeper")
+	if strings.HasPrefix(startedAt(), "running") {
+		t.Fatalf("keeper runs right after its stop")
+	}
+	d.ok("keeper", "start", "keeper")
+	d.ok("keeper", "rm", "-f", "keeper")
+	d.fails("No such container", "inspect", "--type", "container", "keeper")
+	d.fails("--restart and --rm", "run", "--rm", "--restart", "always", e.images.busybox, "true")
+
+	// switchyard's own CLI sets the same policy.
+	e.ok("run", "-d", "--restart", "on-failure:1", "--name", "cliflaky", e.images.busybox, "sh", "-c", "exit 2")
+	waitFor(t, "cliflaky to be started twice (the run and one restart)", 30*time.Second, func() bool { return starts("cliflaky-rep-0") == 2 })
+	if r := e.sy("run", "--rm", "--restart", "always", e.images.busybox, "true"); r.code == 0 || !strings.Contains(r.stderr, "conflict") {
+		t.Fatalf("run --rm --restart always = %+v; want the conflict", r)
+	}
+}
