@@ -202,3 +202,8 @@ func (r eventRuntime) ConnectNetwork(ctx context.Context, id runtime.ContainerID
 func (r eventRuntime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
 	return runtime.DisconnectNetwork(ctx, r.Runtime, "node", id, network)
 }
+
+// Processes implements runtime.ProcessLister.
+func (r eventRuntime) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
+	return runtime.Processes(ctx, r.Runtime, "node", id)
+}

@@ -126,6 +126,11 @@ func (r apiRuntime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, 
 	return runtime.ResizeTerminal(ctx, r.Runtime, "node", id, rows, cols)
 }
 
+// Processes implements runtime.ProcessLister.
+func (r apiRuntime) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
+	return runtime.Processes(ctx, r.Runtime, "node", id)
+}
+
 // ConnectNetwork implements runtime.NetworkConnector.
 func (r apiRuntime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
 	return runtime.ConnectNetwork(ctx, r.Runtime, "node", id, network, aliases)

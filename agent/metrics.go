@@ -467,3 +467,8 @@ func (r *measured) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.
 func (r *measured) ResizeTerminal(ctx context.Context, id runtime.ContainerID, rows, cols uint16) error {
 	return runtime.ResizeTerminal(ctx, r.rt, r.rt.Name(), id, rows, cols)
 }
+
+// Processes forwards runtime.ProcessLister to the measured runtime.
+func (r *measured) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
+	return runtime.Processes(ctx, r.rt, r.rt.Name(), id)
+}

@@ -210,6 +210,14 @@ type Attacher interface {
 	ResizeTerminal(ctx context.Context, id ContainerID, rows, cols uint16) error
 }
 
+// ProcessLister is implemented by a runtime whose containers' processes
+// are processes of this host (docker top).
+type ProcessLister interface {
+	// Processes returns the host pids of the running container's
+	// processes, in no particular order.
+	Processes(ctx context.Context, id ContainerID) ([]int, error)
+}
+
 // NetworkConnector is implemented by a runtime whose containers can join
 // and leave a network after their create, as docker network connect and
 // disconnect do. A runtime without it answers those with ErrNotSupported
@@ -288,4 +296,13 @@ func DisconnectNetwork(ctx context.Context, rt any, name string, id ContainerID,
 		return nc.DisconnectNetwork(ctx, id, network)
 	}
 	return fmt.Errorf("container %s: runtime %s cannot disconnect a container from a network: %w", id, name, ErrNotSupported)
+}
+
+// Processes is rt's Processes when rt is a ProcessLister, else an error
+// wrapping ErrNotSupported that names rt by name.
+func Processes(ctx context.Context, rt any, name string, id ContainerID) ([]int, error) {
+	if pl, ok := rt.(ProcessLister); ok {
+		return pl.Processes(ctx, id)
+	}
+	return nil, fmt.Errorf("container %s: runtime %s does not list its containers' processes: %w", id, name, ErrNotSupported)
 }

@@ -110,6 +110,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.networkRoutes()
 	s.volumeRoutes()
 	s.eventRoutes()
+	s.topRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%s %s is not implemented by switchyard's Docker API yet: %w", r.Method, r.URL.Path, runtime.ErrNotSupported))
 	})

@@ -195,3 +195,15 @@ func (c *Runtime) ExecStream(ctx context.Context, id runtime.ContainerID, argv [
 	}
 	return rt.ExecStream(ctx, id, argv)
 }
+
+var _ runtime.ProcessLister = (*Runtime)(nil)
+
+// Processes implements runtime.ProcessLister through the runtime that owns
+// the container.
+func (c *Runtime) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Processes(ctx, rt, rt.Name(), id)
+}

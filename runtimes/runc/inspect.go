@@ -324,3 +324,39 @@ func (w watchedStream) Close() error {
 	w.unwatch()
 	return w.Stream.Close()
 }
+
+var _ runtime.ProcessLister = (*Runtime)(nil)
+
+// Processes implements runtime.ProcessLister: the processes of the
+// container's cgroup (the unified hierarchy's, else the pids or memory
+// controller's).
+func (r *Runtime) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
+	s, err := r.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.running() {
+		return nil, fmt.Errorf("container %s is %s: it has no processes: %w", id, s.state, runtime.ErrFailedPrecondition)
+	}
+	rel := filepath.Join("switchyard", s.meta.Key)
+	for _, dir := range []string{
+		filepath.Join("/sys/fs/cgroup", rel),
+		filepath.Join("/sys/fs/cgroup/pids", rel),
+		filepath.Join("/sys/fs/cgroup/memory", rel),
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if err != nil {
+			continue
+		}
+		var pids []int
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+				pids = append(pids, pid)
+			}
+		}
+		if len(pids) > 0 {
+			return pids, nil
+		}
+	}
+	return nil, fmt.Errorf("container %s: its cgroup lists no processes: %w", id, runtime.ErrFailedPrecondition)
+}

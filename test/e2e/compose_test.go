@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/testimages"
 )
 
 // dockerClient runs the docker CLI against the agent's Docker API socket.
@@ -460,4 +463,25 @@ func TestDockerRestartPolicy(t *testing.T) {
 	if r := e.sy("run", "--rm", "--restart", "always", e.images.busybox, "true"); r.code == 0 || !strings.Contains(r.stderr, "conflict") {
 		t.Fatalf("run --rm --restart always = %+v; want the conflict", r)
 	}
+}
+
+// TestDockerPlatformAndTop: one multi-platform image runs as Linux by
+// default and as WebAssembly when docker run asks for wasip1/wasm; docker
+// top lists a container's processes as ps -ef does.
+func TestDockerPlatformAndTop(t *testing.T) {
+	e, d := newDockerEnv(t)
+	host, _, _ := strings.Cut(e.images.busybox, "/")
+	multi := testimages.Push(t, host, "e2e/multi", testimages.Index(t, testimages.Busybox(t), testimages.WasmModule(t, wasmSource, testimages.ConventionPlatform)))
+	d.ok("from linux", "run", "--rm", multi, "echo", "from linux")
+	d.ok("hello from wasm, multi", "run", "--rm", "--platform", "wasip1/wasm", "-e", "NAME=multi", multi)
+	d.ok("runc", "run", "--rm", "--platform", "linux/"+goruntime.GOARCH, multi, "sh", "-c", "echo runc")
+
+	d.ok("", "run", "-d", "--name", "topped", e.images.busybox, "sh", "-c", "sleep 300 & wait")
+	waitFor(t, "docker top to show the container's two processes", 30*time.Second, func() bool {
+		out, err := d.run("top", "topped")
+		return err == nil && strings.Contains(out, "UID") && strings.Contains(out, "CMD") &&
+			strings.Contains(out, "sh -c sleep 300 & wait") && strings.Count(out, "sleep 300") == 2
+	})
+	d.fails("not supported", "top", "topped", "aux")
+	d.ok("topped", "rm", "-f", "topped")
 }
