@@ -207,3 +207,8 @@ func (r eventRuntime) DisconnectNetwork(ctx context.Context, id runtime.Containe
 func (r eventRuntime) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
 	return runtime.Processes(ctx, r.Runtime, "node", id)
 }
+
+// ListDetails implements runtime.DetailLister.
+func (r eventRuntime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
+	return runtime.ListDetails(ctx, r.Runtime)
+}

@@ -160,6 +160,22 @@ func (r apiRuntime) Inspect(ctx context.Context, id runtime.ContainerID) (runtim
 	if err != nil {
 		return d, err
 	}
+	r.decorate(&d)
+	return d, nil
+}
+
+// ListDetails implements runtime.DetailLister, with what Inspect adds.
+func (r apiRuntime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
+	ds, err := runtime.ListDetails(ctx, r.Runtime)
+	for i := range ds {
+		r.decorate(&ds[i])
+	}
+	return ds, err
+}
+
+// decorate adds to d what the agent knows of it: the public ports its
+// balancer holds and a checked replica's health.
+func (r apiRuntime) decorate(d *runtime.Details) {
 	if bp := r.a.balancedPorts(d.ID); len(bp) > 0 {
 		d.Ports = append(d.Ports, bp...)
 		if d.Network != nil {
@@ -172,7 +188,6 @@ func (r apiRuntime) Inspect(ctx context.Context, id runtime.ContainerID) (runtim
 		}
 		d.HealthCheck = &h
 	}
-	return d, nil
 }
 
 // FollowLogs implements runtime.LogReader: an auto-remove container is

@@ -472,3 +472,8 @@ func (r *measured) ResizeTerminal(ctx context.Context, id runtime.ContainerID, r
 func (r *measured) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
 	return runtime.Processes(ctx, r.rt, r.rt.Name(), id)
 }
+
+// ListDetails forwards runtime.DetailLister to the measured runtime.
+func (r *measured) ListDetails(ctx context.Context) ([]runtime.Details, error) {
+	return runtime.ListDetails(ctx, r.rt)
+}

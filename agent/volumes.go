@@ -21,20 +21,16 @@ func wireVolume(v volumes.Volume, users []string) api.NamedVolume {
 
 // users maps a volume's directory to the containers that mount it.
 func (n nodeVolumes) users(ctx context.Context) (map[string][]string, error) {
-	cs, err := n.a.rt.List(ctx)
+	ds, err := runtime.ListDetails(ctx, n.a.rt)
 	if err != nil {
 		return nil, err
 	}
 	dir := n.a.opts.volumes.Dir()
 	out := map[string][]string{}
-	for _, c := range cs {
-		d, err := n.a.rt.Inspect(ctx, c.ID)
-		if err != nil {
-			continue // removed meanwhile
-		}
+	for _, d := range ds {
 		for _, m := range d.Mounts {
-			if filepath.Dir(m.Source) == dir && !slices.Contains(out[m.Source], c.ID.String()) {
-				out[m.Source] = append(out[m.Source], c.ID.String())
+			if filepath.Dir(m.Source) == dir && !slices.Contains(out[m.Source], d.ID.String()) {
+				out[m.Source] = append(out[m.Source], d.ID.String())
 			}
 		}
 	}

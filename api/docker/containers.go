@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -297,15 +296,18 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.rt.List(r.Context())
+	// Each container's records are read once, for the list and for what
+	// docker's list shows of its inspection.
+	ds, err := runtime.ListDetails(r.Context(), s.rt)
 	if err != nil {
 		return err
 	}
 	// Newest first, as docker ps lists.
-	slices.SortFunc(cs, func(a, b runtime.Container) int { return b.Created.Compare(a.Created) })
+	slices.SortFunc(ds, func(a, b runtime.Details) int { return b.Created.Compare(a.Created) })
 	now := time.Now()
 	out := []container.Summary{}
-	for _, c := range cs {
+	for _, d := range ds {
+		c := d.Container
 		if !all && !running(c.State) && len(f["status"]) == 0 {
 			continue
 		}
@@ -316,13 +318,6 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 		}
 		if limit > 0 && len(out) == limit {
 			break
-		}
-		d, err := s.rt.Inspect(r.Context(), c.ID)
-		if errors.Is(err, runtime.ErrNotFound) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return err
 		}
 		sum := container.Summary{
 			ID: dockerID(c), Names: []string{"/" + dockerName(c)}, Image: c.Image, ImageID: d.ImageDigest,

@@ -288,16 +288,16 @@ func (s *Server) inspectNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.rt.List(r.Context())
+	ds, err := runtime.ListDetails(r.Context(), s.rt)
 	if err != nil {
 		return err
 	}
-	for _, c := range cs {
+	for _, d := range ds {
+		c := d.Container
 		if !running(c.State) && c.State.Status != runtime.StatusPending {
 			continue // an exited container holds no address
 		}
-		d, err := s.rt.Inspect(r.Context(), c.ID)
-		if err != nil || d.Network == nil || d.Network.Network != n.Name || !d.Network.Address.IsValid() {
+		if d.Network == nil || d.Network.Network != n.Name || !d.Network.Address.IsValid() {
 			continue
 		}
 		ep := network.EndpointResource{Name: dockerName(c), EndpointID: networkID(n.Name + "/" + dockerID(c)), IPv4Address: d.Network.Address}

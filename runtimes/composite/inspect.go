@@ -207,3 +207,47 @@ func (c *Runtime) Processes(ctx context.Context, id runtime.ContainerID) ([]int,
 	}
 	return runtime.Processes(ctx, rt, rt.Name(), id)
 }
+
+var _ runtime.DetailLister = (*Runtime)(nil)
+
+// ListDetails implements runtime.DetailLister over every runtime, as List
+// does: a runtime that cannot list is logged and its containers are shown
+// in an unknown state that says why.
+func (c *Runtime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
+	var out []runtime.Details
+	var firstErr error
+	failed := 0
+	for i, rt := range c.runtimes {
+		ds, err := runtime.ListDetails(ctx, rt)
+		if err != nil {
+			c.log.Warn("cannot list a runtime's containers; listing the others", "runtime", rt.Name(), "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			failed++
+			for _, id := range c.records.ownedBy(i) {
+				out = append(out, runtime.Details{Container: runtime.Container{ID: id, Runtime: rt.Name(),
+					State: runtime.State{Status: runtime.StatusUnknown, Reason: err.Error()}}})
+			}
+			continue
+		}
+		if c.unlisted.Load() && c.isPending(i) {
+			cs := make([]runtime.Container, len(ds))
+			for j := range ds {
+				cs[j] = ds[j].Container
+			}
+			c.adopt(i, cs)
+			c.setPending([]int{i}, nil)
+		}
+		for _, d := range ds {
+			if d.Runtime == "" {
+				d.Runtime = rt.Name()
+			}
+			out = append(out, d)
+		}
+	}
+	if failed == len(c.runtimes) {
+		return nil, firstErr
+	}
+	return out, nil
+}

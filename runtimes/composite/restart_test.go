@@ -177,3 +177,39 @@ func TestConflictingRecordsKeepFirst(t *testing.T) {
 		t.Fatalf("RuntimeOf = %q, want the first runtime", got)
 	}
 }
+
+// ListDetails lists every runtime's containers with what Inspect says of
+// each, and shows a failing runtime's containers in an unknown state, as
+// List does.
+func TestListDetailsMergesAsList(t *testing.T) {
+	n := newNode(t)
+	ctx := t.Context()
+	a := runtime.ContainerID{Service: "a"}
+	w := runtime.ContainerID{Service: "w"}
+	if err := n.c.Create(ctx, a, svcSpec("a", "x", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.c.Create(ctx, w, svcSpec("w", "x", &ocispec.Platform{OS: "windows"})); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := n.c.ListDetails(ctx)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("ListDetails = %+v, %v", ds, err)
+	}
+	for _, d := range ds {
+		want, _ := n.c.Inspect(ctx, d.ID)
+		if d.Runtime != want.Runtime || d.Image != want.Image || d.State != want.State {
+			t.Errorf("ListDetails gave %+v for %s; Inspect gives %+v", d.Container, d.ID, want.Container)
+		}
+	}
+	n.win.FailOn("list", fmt.Errorf("delegate win is unreachable: %w", runtime.ErrUnavailable))
+	ds, err = n.c.ListDetails(ctx)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("ListDetails with a failing runtime = %+v, %v", ds, err)
+	}
+	for _, d := range ds {
+		if d.ID == w && (d.State.Status != runtime.StatusUnknown || !strings.Contains(d.State.Reason, "unreachable")) {
+			t.Fatalf("the failing runtime's container = %+v; want it unknown, saying why", d.Container)
+		}
+	}
+}

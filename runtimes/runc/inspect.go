@@ -35,6 +35,21 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	if err != nil {
 		return runtime.Details{}, err
 	}
+	return r.details(s), nil
+}
+
+var _ runtime.DetailLister = (*Runtime)(nil)
+
+// ListDetails implements runtime.DetailLister: each container's records
+// are read once.
+func (r *Runtime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
+	var out []runtime.Details
+	err := r.each(func(s *snapshot) { out = append(out, r.details(s)) })
+	return out, err
+}
+
+// details is what Inspect says of the container s.
+func (r *Runtime) details(s *snapshot) runtime.Details {
 	d := runtime.Details{
 		Container:   r.container(s),
 		ImageDigest: s.meta.ImageDigest,
@@ -65,7 +80,7 @@ func (r *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 	} else if s.meta.NetworkMode != "" {
 		d.Network = &runtime.NetworkStatus{Mode: s.meta.NetworkMode}
 	}
-	return d, nil
+	return d
 }
 
 // initPID reads the pid runc recorded for the container's init.

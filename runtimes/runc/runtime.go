@@ -343,11 +343,21 @@ func dirExists(p string) bool {
 
 // List implements runtime.Inspector.
 func (r *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
+	var out []runtime.Container
+	err := r.each(func(s *snapshot) { out = append(out, r.container(s)) })
+	if out == nil && err == nil {
+		out = []runtime.Container{}
+	}
+	return out, err
+}
+
+// each calls f with every container's snapshot; one removed meanwhile is
+// left out.
+func (r *Runtime) each(f func(*snapshot)) error {
 	ents, err := os.ReadDir(filepath.Join(r.root, "names"))
 	if err != nil {
-		return nil, fmt.Errorf("runc runtime: list: %w", err)
+		return fmt.Errorf("runc runtime: list: %w", err)
 	}
-	out := make([]runtime.Container, 0, len(ents))
 	for _, e := range ents {
 		id, err := runtime.ParseContainerID(e.Name())
 		if err != nil {
@@ -358,11 +368,11 @@ func (r *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
 			continue // removed meanwhile
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, r.container(s))
+		f(s)
 	}
-	return out, nil
+	return nil
 }
 
 func (r *Runtime) container(s *snapshot) runtime.Container {
