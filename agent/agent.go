@@ -73,6 +73,9 @@ type Agent struct {
 	// events records what happens to containers, images, networks and
 	// volumes through the APIs, for docker events.
 	events *eventlog.Log[api.Event]
+	// ev is rt as the type it is, for the APIs' runtime, which builds on
+	// it.
+	ev eventRuntime
 	// dying are the containers whose end a goroutine waits for, to record
 	// its die event.
 	dying map[runtime.ContainerID]bool // guarded by mu
@@ -175,7 +178,8 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 		return fmt.Errorf("agent: combine runtimes: %w", err)
 	}
 	// Everything the agent does to containers and images is an event.
-	a.rt = eventRuntime{Runtime: rt, a: a}
+	a.ev = eventRuntime{Runtime: rt, a: a}
+	a.rt = a.ev
 	a.runtimes = wrapped
 	if a.state, err = openState(a.cfg.Root); err != nil {
 		return err
@@ -191,7 +195,7 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	if a.opts.volumes != nil {
 		dopts = append(dopts, docker.WithVolumes(nodeVolumes{a}))
 	}
-	if a.dockerHandler, err = docker.New(apiRuntime{a.rt, a}, dopts...); err != nil {
+	if a.dockerHandler, err = docker.New(a.api(), dopts...); err != nil {
 		return fmt.Errorf("agent: Docker API: %w", err)
 	}
 	return a.resume(ctx)

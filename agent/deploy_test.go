@@ -484,7 +484,7 @@ func TestReplicaStoppedByHandStaysStopped(t *testing.T) {
 	d := deployment("shop", service("web", 1, forever))
 	mustUp(t, a, d)
 	id := replicaID("shop", "web", 0)
-	api := apiRuntime{Runtime: a.Runtime(), a: a}
+	api := a.api()
 
 	if err := api.Stop(t.Context(), id, time.Second); err != nil {
 		t.Fatal(err)

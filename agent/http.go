@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -34,15 +33,17 @@ type (
 // replica stopped by hand stays stopped until it is started by hand, up
 // runs, or the agent restarts (Docker's "always" restart policy).
 type apiRuntime struct {
-	runtime.Runtime
-	a *Agent
+	eventRuntime
 }
+
+// api is the runtime the agent's APIs serve.
+func (a *Agent) api() apiRuntime { return apiRuntime{a.ev} }
 
 // Stop implements runtime.Lifecycle.
 func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout time.Duration) error {
 	// Marked before the stop, so the supervisor that sees the exit knows.
 	r.a.setUserStopped(id, true)
-	err := r.Runtime.Stop(ctx, id, timeout)
+	err := r.eventRuntime.Stop(ctx, id, timeout)
 	if err != nil {
 		r.a.setUserStopped(id, false)
 	}
@@ -53,11 +54,11 @@ func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout ti
 // from its start until it has exited and been removed; one whose start
 // failed is removed at once.
 func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
-	err := r.Runtime.Start(ctx, id)
+	err := r.eventRuntime.Start(ctx, id)
 	switch {
 	case err == nil:
 		r.a.setUserStopped(id, false)
-		if d, err := r.Runtime.Inspect(ctx, id); err == nil {
+		if d, err := r.eventRuntime.Inspect(ctx, id); err == nil {
 			r.a.superviseByLabel(d.Container, time.Now())
 		}
 		r.a.watchRemoval(id)
@@ -69,7 +70,7 @@ func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
 
 // Create implements runtime.Lifecycle.
 func (r apiRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec) error {
-	err := r.Runtime.Create(ctx, id, cs)
+	err := r.eventRuntime.Create(ctx, id, cs)
 	if err == nil && cs.AutoRemove {
 		r.a.noteAutoRemove(id)
 	}
@@ -78,11 +79,11 @@ func (r apiRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runt
 
 // Remove implements runtime.Lifecycle.
 func (r apiRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
-	if d, err := r.Runtime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
+	if d, err := r.eventRuntime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
 		// Its restart loop ends first, or it would start it again.
 		r.a.unsupervise(id)
 	}
-	err := r.Runtime.Remove(ctx, id, force)
+	err := r.eventRuntime.Remove(ctx, id, force)
 	if err == nil {
 		r.a.forgetAutoRemove(id)
 	}
@@ -91,12 +92,12 @@ func (r apiRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bo
 
 // Rename implements runtime.Lifecycle.
 func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) error {
-	d, inspected := r.Runtime.Inspect(ctx, id)
+	d, inspected := r.eventRuntime.Inspect(ctx, id)
 	restarted := inspected == nil && d.Labels[runtime.LabelRestart] != ""
 	if restarted {
 		r.a.unsupervise(id)
 	}
-	err := r.Runtime.Rename(ctx, id, to)
+	err := r.eventRuntime.Rename(ctx, id, to)
 	if err == nil {
 		r.a.renameAutoRemove(id, to)
 	}
@@ -111,39 +112,9 @@ func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) erro
 	return err
 }
 
-// ExecStreamWith implements runtime.ExecOptioner.
-func (r apiRuntime) ExecStreamWith(ctx context.Context, id runtime.ContainerID, argv []string, opts runtime.ExecOptions) (runtime.Stream[runtime.ExecEvent], error) {
-	return runtime.ExecWith(ctx, r.Runtime, "node", id, argv, opts)
-}
-
-// AttachStdin implements runtime.Attacher.
-func (r apiRuntime) AttachStdin(ctx context.Context, id runtime.ContainerID) (io.WriteCloser, error) {
-	return runtime.AttachStdin(ctx, r.Runtime, "node", id)
-}
-
-// ResizeTerminal implements runtime.Attacher.
-func (r apiRuntime) ResizeTerminal(ctx context.Context, id runtime.ContainerID, rows, cols uint16) error {
-	return runtime.ResizeTerminal(ctx, r.Runtime, "node", id, rows, cols)
-}
-
-// Processes implements runtime.ProcessLister.
-func (r apiRuntime) Processes(ctx context.Context, id runtime.ContainerID) ([]int, error) {
-	return runtime.Processes(ctx, r.Runtime, "node", id)
-}
-
-// ConnectNetwork implements runtime.NetworkConnector.
-func (r apiRuntime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, network string, aliases []string) error {
-	return runtime.ConnectNetwork(ctx, r.Runtime, "node", id, network, aliases)
-}
-
-// DisconnectNetwork implements runtime.NetworkConnector.
-func (r apiRuntime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, network string) error {
-	return runtime.DisconnectNetwork(ctx, r.Runtime, "node", id, network)
-}
-
 // List implements runtime.Inspector, with the health of checked replicas.
 func (r apiRuntime) List(ctx context.Context) ([]runtime.Container, error) {
-	cs, err := r.Runtime.List(ctx)
+	cs, err := r.eventRuntime.List(ctx)
 	for i := range cs {
 		cs[i].Ports = append(cs[i].Ports, r.a.balancedPorts(cs[i].ID)...)
 		if h, ok := r.a.healthOf(cs[i].ID); ok && cs[i].State.Status == runtime.StatusRunning {
@@ -156,7 +127,7 @@ func (r apiRuntime) List(ctx context.Context) ([]runtime.Container, error) {
 // Inspect implements runtime.Inspector, with the health checks of a
 // checked replica.
 func (r apiRuntime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.Details, error) {
-	d, err := r.Runtime.Inspect(ctx, id)
+	d, err := r.eventRuntime.Inspect(ctx, id)
 	if err != nil {
 		return d, err
 	}
@@ -166,7 +137,7 @@ func (r apiRuntime) Inspect(ctx context.Context, id runtime.ContainerID) (runtim
 
 // ListDetails implements runtime.DetailLister, with what Inspect adds.
 func (r apiRuntime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
-	ds, err := runtime.ListDetails(ctx, r.Runtime)
+	ds, err := r.eventRuntime.ListDetails(ctx)
 	for i := range ds {
 		r.decorate(&ds[i])
 	}
@@ -194,7 +165,7 @@ func (r apiRuntime) decorate(d *runtime.Details) {
 // kept until the stream is closed, so that its follower reads every line.
 func (r apiRuntime) FollowLogs(ctx context.Context, id runtime.ContainerID, tail int) (runtime.Stream[runtime.LogEntry], error) {
 	release := r.a.holdRemoval(id)
-	s, err := r.Runtime.FollowLogs(ctx, id, tail)
+	s, err := r.eventRuntime.FollowLogs(ctx, id, tail)
 	if err != nil {
 		release()
 		return nil, err
@@ -226,7 +197,7 @@ func (a *Agent) newHandler() (http.Handler, error) {
 	if a.opts.logins != nil {
 		opts = append(opts, server.WithLogins(a.opts.logins))
 	}
-	return server.New(apiRuntime{Runtime: a.rt, a: a}, append(opts, a.opts.serverOpts...)...)
+	return server.New(a.api(), append(opts, a.opts.serverOpts...)...)
 }
 
 // Runtimes implements server.RuntimeLister: the node's runtimes in

@@ -37,11 +37,18 @@ func (c *Runtime) Inspect(ctx context.Context, id runtime.ContainerID) (runtime.
 // Containers of a runtime whose List failed before get their dispatch
 // records here.
 func (c *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
-	var out []runtime.Container
+	return listAll(c, func(rt runtime.Containers) ([]runtime.Container, error) { return rt.List(ctx) },
+		func(ct *runtime.Container) *runtime.Container { return ct })
+}
+
+// listAll merges what list gives of every runtime, as List describes;
+// container is the container an item describes.
+func listAll[T any](c *Runtime, list func(runtime.Containers) ([]T, error), container func(*T) *runtime.Container) ([]T, error) {
+	var out []T
 	var firstErr error
 	failed := 0
 	for i, rt := range c.runtimes {
-		cs, err := rt.List(ctx)
+		items, err := list(rt)
 		if err != nil {
 			c.log.Warn("cannot list a runtime's containers; listing the others", "runtime", rt.Name(), "err", err)
 			if firstErr == nil {
@@ -51,20 +58,26 @@ func (c *Runtime) List(ctx context.Context) ([]runtime.Container, error) {
 			// Its containers still exist as far as anyone knows: show them,
 			// in an unknown state that says why, rather than hide them.
 			for _, id := range c.records.ownedBy(i) {
-				out = append(out, runtime.Container{ID: id, Runtime: rt.Name(),
-					State: runtime.State{Status: runtime.StatusUnknown, Reason: err.Error()}})
+				var item T
+				*container(&item) = runtime.Container{ID: id, Runtime: rt.Name(),
+					State: runtime.State{Status: runtime.StatusUnknown, Reason: err.Error()}}
+				out = append(out, item)
 			}
 			continue
 		}
 		if c.unlisted.Load() && c.isPending(i) {
+			cs := make([]runtime.Container, len(items))
+			for j := range items {
+				cs[j] = *container(&items[j])
+			}
 			c.adopt(i, cs)
 			c.setPending([]int{i}, nil)
 		}
-		for _, ct := range cs {
-			if ct.Runtime == "" {
+		for j := range items {
+			if ct := container(&items[j]); ct.Runtime == "" {
 				ct.Runtime = rt.Name()
 			}
-			out = append(out, ct)
+			out = append(out, items[j])
 		}
 	}
 	if failed == len(c.runtimes) {
@@ -214,40 +227,6 @@ var _ runtime.DetailLister = (*Runtime)(nil)
 // does: a runtime that cannot list is logged and its containers are shown
 // in an unknown state that says why.
 func (c *Runtime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
-	var out []runtime.Details
-	var firstErr error
-	failed := 0
-	for i, rt := range c.runtimes {
-		ds, err := runtime.ListDetails(ctx, rt)
-		if err != nil {
-			c.log.Warn("cannot list a runtime's containers; listing the others", "runtime", rt.Name(), "err", err)
-			if firstErr == nil {
-				firstErr = err
-			}
-			failed++
-			for _, id := range c.records.ownedBy(i) {
-				out = append(out, runtime.Details{Container: runtime.Container{ID: id, Runtime: rt.Name(),
-					State: runtime.State{Status: runtime.StatusUnknown, Reason: err.Error()}}})
-			}
-			continue
-		}
-		if c.unlisted.Load() && c.isPending(i) {
-			cs := make([]runtime.Container, len(ds))
-			for j := range ds {
-				cs[j] = ds[j].Container
-			}
-			c.adopt(i, cs)
-			c.setPending([]int{i}, nil)
-		}
-		for _, d := range ds {
-			if d.Runtime == "" {
-				d.Runtime = rt.Name()
-			}
-			out = append(out, d)
-		}
-	}
-	if failed == len(c.runtimes) {
-		return nil, firstErr
-	}
-	return out, nil
+	return listAll(c, func(rt runtime.Containers) ([]runtime.Details, error) { return runtime.ListDetails(ctx, rt) },
+		func(d *runtime.Details) *runtime.Container { return &d.Container })
 }

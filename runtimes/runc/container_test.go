@@ -165,25 +165,7 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var out, errOut string
-	var exits []int
-	for {
-		ev, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch ev.Kind {
-		case runtime.ExecStdout:
-			out += string(ev.Data)
-		case runtime.ExecStderr:
-			errOut += string(ev.Data)
-		case runtime.ExecExit:
-			exits = append(exits, ev.ExitCode)
-		}
-	}
+	out, errOut, exits := drainExec(t, s)
 	if out != "one\n" || errOut != "two\n" || len(exits) != 1 || exits[0] != 3 {
 		t.Errorf("ExecStream: stdout %q stderr %q exits %v", out, errOut, exits)
 	}
@@ -195,24 +177,7 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	out, errOut, exits = "", "", nil
-	for {
-		ev, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch ev.Kind {
-		case runtime.ExecStdout:
-			out += string(ev.Data)
-		case runtime.ExecStderr:
-			errOut += string(ev.Data)
-		case runtime.ExecExit:
-			exits = append(exits, ev.ExitCode)
-		}
-	}
+	out, errOut, exits = drainExec(t, s)
 	if out != "FROM STDIN\nv=42 uid=65534 /tmp\n" || len(exits) != 1 || exits[0] != 0 {
 		t.Errorf("ExecStreamWith: stdout %q stderr %q exits %v", out, errOut, exits)
 	}
@@ -228,24 +193,7 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _, _ = inW.Write([]byte("abc\n")) }()
-	out, errOut, exits = "", "", nil
-	for {
-		ev, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch ev.Kind {
-		case runtime.ExecStdout:
-			out += string(ev.Data)
-		case runtime.ExecStderr:
-			errOut += string(ev.Data)
-		case runtime.ExecExit:
-			exits = append(exits, ev.ExitCode)
-		}
-	}
+	out, errOut, exits = drainExec(t, s)
 	inW.Close()
 	if !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "30 100\r\n") || !strings.Contains(out, "got abc\r\n") || errOut != "" || len(exits) != 1 || exits[0] != 3 {
 		t.Errorf("ExecStreamWith a terminal: stdout %q stderr %q exits %v", out, errOut, exits)
@@ -370,5 +318,28 @@ func TestRemoveCancelled(t *testing.T) {
 	}
 	if err := rt.Remove(context.Background(), id, true); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// drainExec reads an exec's stream to its end: its stdout, its stderr and
+// the exit codes it reported.
+func drainExec(t *testing.T, s runtime.Stream[runtime.ExecEvent]) (out, errOut string, exits []int) {
+	t.Helper()
+	for {
+		ev, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, errOut, exits
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Kind {
+		case runtime.ExecStdout:
+			out += string(ev.Data)
+		case runtime.ExecStderr:
+			errOut += string(ev.Data)
+		case runtime.ExecExit:
+			exits = append(exits, ev.ExitCode)
+		}
 	}
 }

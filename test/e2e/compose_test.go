@@ -105,19 +105,11 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 	}
 	d.ok("v=42 uid=65534 /tmp", "exec", "-e", "V=42", "-u", "65534", "-w", "/tmp", "srv", "sh", "-c", "echo v=$V uid=$(id -u) $(pwd)")
 	d.fails(`no user "nosuchuser"`, "exec", "-u", "nosuchuser", "srv", "true")
-	// exec -it in a real terminal (script gives the docker CLI one): the
-	// command has a terminal of the client's size, reads what is typed,
-	// and its exit code is docker's.
-	if scriptBin, err := exec.LookPath("script"); err == nil {
-		cmdline := d.bin + " -H unix://" + d.sock + ` exec -it srv sh -c 'tty; stty size; read x; echo got $x; exit 4'`
-		term := exec.Command(scriptBin, "-qefc", "stty rows 33 cols 101; "+cmdline, "/dev/null")
-		term.Env = []string{"HOME=" + d.home, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
-		term.Stdin = strings.NewReader("typed\n")
-		out, err := term.CombinedOutput()
-		ee, isExit := err.(*exec.ExitError)
-		if !isExit || ee.ExitCode() != 4 || !strings.Contains(string(out), "/dev/pts/") || !strings.Contains(string(out), "33 101") || !strings.Contains(string(out), "got typed") {
-			t.Fatalf("docker exec -it under a terminal = %q, %v; want a terminal of 33x101, the typed line, and exit code 4", out, err)
-		}
+	// exec -it in a real terminal: the command has a terminal of the
+	// client's size, reads what is typed, and its exit code is docker's.
+	out, code := inTerminal(t, "typed\n", []string{"HOME=" + d.home}, d.bin+" -H unix://"+d.sock+` exec -it srv sh -c 'tty; stty size; read x; echo got $x; exit 4'`)
+	if code != 4 || !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "33 101") || !strings.Contains(out, "got typed") {
+		t.Fatalf("docker exec -it under a terminal = %q, exit %d; want a terminal of 33x101, the typed line, and exit code 4", out, code)
 	}
 	d.fails("volume is in use", "volume", "rm", "data")
 	d.fails("container(s) attached", "network", "rm", "appnet")
@@ -153,7 +145,7 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 	// Events: the past (since/until), in docker's shapes.
 	since := strconv.FormatInt(start.Unix()-1, 10)
 	until := strconv.FormatInt(time.Now().Unix()+1, 10)
-	out := d.ok("container create", "events", "--since", since, "--until", until, "--filter", "container=srv", "--format", "{{.Type}} {{.Action}}")
+	out = d.ok("container create", "events", "--since", since, "--until", until, "--filter", "container=srv", "--format", "{{.Type}} {{.Action}}")
 	for _, want := range []string{"container create", "container start", "container kill", "container die", "container destroy"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("events of srv = %q; want %q", out, want)
@@ -374,22 +366,8 @@ func testInteractiveRun(t *testing.T, e *env, d *dockerClient) {
 	if out, err := in.CombinedOutput(); err != nil || string(out) != "PIPED IN\nend\n" {
 		t.Fatalf("docker run -i = %q, %v; want the input upper-cased, then end", out, err)
 	}
-	scriptBin, err := exec.LookPath("script")
-	if err != nil {
-		t.Fatalf("script (util-linux) is needed to give the docker CLI a terminal: %v", err)
-	}
 	terminal := func(input, cmdline string) (string, int) {
-		term := exec.Command(scriptBin, "-qefc", "stty rows 33 cols 101; "+cmdline, "/dev/null")
-		term.Env = []string{"HOME=" + d.home, "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
-		term.Stdin = strings.NewReader(input)
-		out, err := term.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("script: %v", err)
-		}
-		return string(out), code
+		return inTerminal(t, input, []string{"HOME=" + d.home}, cmdline)
 	}
 	docker := d.bin + " -H unix://" + d.sock
 	out, code := terminal("typed\n", docker+" run -it --rm "+e.images.busybox+` sh -c 'tty; stty size; read x; echo got $x; exit 5'`)

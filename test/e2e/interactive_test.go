@@ -14,10 +14,6 @@ import (
 // run -it and exec -it in a real terminal (script gives the CLI one).
 func TestInteractiveCLI(t *testing.T) {
 	e := newEnv(t)
-	scriptBin, err := exec.LookPath("script")
-	if err != nil {
-		t.Fatalf("script (util-linux) is needed to give the CLI a terminal: %v", err)
-	}
 	piped := func(input string, args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 		defer cancel()
@@ -28,20 +24,7 @@ func TestInteractiveCLI(t *testing.T) {
 		return string(out), err
 	}
 	terminal := func(input string, args ...string) (string, int) {
-		ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-		defer cancel()
-		cmdline := "stty rows 33 cols 101; SWITCHYARD_SOCKET=" + e.sock + " " + build.bin + " " + strings.Join(args, " ")
-		cmd := exec.CommandContext(ctx, scriptBin, "-qefc", cmdline, "/dev/null")
-		cmd.Env = append(os.Environ(), "TERM=xterm")
-		cmd.Stdin = strings.NewReader(input)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("script: %v", err)
-		}
-		return string(out), code
+		return inTerminal(t, input, []string{"SWITCHYARD_SOCKET=" + e.sock}, build.bin+" "+strings.Join(args, " "))
 	}
 
 	if out, err := piped("piped in\n", "run", "-i", "--rm", e.images.busybox, "sh", "-c", "tr a-z A-Z; echo end"); err != nil || out != "PIPED IN\nend\n" {
@@ -69,4 +52,29 @@ func TestInteractiveCLI(t *testing.T) {
 		t.Fatalf("exec -it = %q, exit %d; want a terminal of 33x101, the typed line and exit code 4", out, code)
 	}
 	e.ok("rm", "-f", "box")
+}
+
+// inTerminal runs cmdline (a shell command line) in a real terminal of 33
+// rows and 101 columns, which script (util-linux) gives it, with input
+// typed into it and env added; it returns what the terminal showed and
+// the exit code.
+func inTerminal(t *testing.T, input string, env []string, cmdline string) (string, int) {
+	t.Helper()
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script (util-linux) is needed to give a command a terminal: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, scriptBin, "-qefc", "stty rows 33 cols 101; "+cmdline, "/dev/null")
+	cmd.Env = append(append(os.Environ(), "TERM=xterm"), env...)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("script: %v", err)
+	}
+	return string(out), code
 }
