@@ -653,3 +653,40 @@ func TestDeleteOnExit(t *testing.T) {
 		return errors.Is(err, runtime.ErrNotFound)
 	})
 }
+
+// A replica's health outlives the agent: a new agent on the root goes on
+// from the verdict the last one kept on the run the replica still runs,
+// until its own next check, and forgets it once the replica goes.
+func TestHealthOutlivesTheAgent(t *testing.T) {
+	cfg := testConfig(t)
+	f := runtimetest.NewFake("fake")
+	f.SetExec(func(runtime.ContainerID, []string) (runtime.ExecResult, error) { return runtime.ExecResult{}, nil })
+	svc := service("web", 1, forever)
+	interval := spec.Duration(2 * time.Second)
+	grace := spec.Duration(0)
+	svc.Health = &spec.Health{Interval: &interval, StartGrace: &grace, Retries: 1, Check: spec.HealthCheck{Type: "command", Command: "true"}}
+	a := mustNew(t, cfg, f)
+	if _, err := a.Up(t.Context(), deployment("healthd", svc)); err != nil {
+		t.Fatal(err)
+	}
+	id := replicaID("healthd", "web", 0)
+	status := func(a *Agent) string { h, _ := a.healthOf(id); return h.Status }
+	testutil.Eventually(t, 10*time.Second, "the replica to turn healthy", func() bool { return status(a) == runtime.HealthHealthy })
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// From now on every check fails; the next agent's first is due an
+	// interval after its start, and until then it shows the kept verdict.
+	f.SetExec(func(runtime.ContainerID, []string) (runtime.ExecResult, error) { return runtime.ExecResult{ExitCode: 1}, nil })
+	b := mustNew(t, cfg, f)
+	if h, ok := b.healthOf(id); !ok || h.Status != runtime.HealthHealthy || len(h.Log) == 0 {
+		t.Fatalf("health under a new agent = %+v, %v; want the kept verdict, healthy, with its checks", h, ok)
+	}
+	testutil.Eventually(t, 10*time.Second, "the new agent's own check to find it unhealthy", func() bool { return status(b) == runtime.HealthUnhealthy })
+	if _, err := b.Down(t.Context(), "healthd"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b.healthFile(id)); !os.IsNotExist(err) {
+		t.Fatalf("the kept health outlived the replica: %v", err)
+	}
+}

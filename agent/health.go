@@ -2,12 +2,15 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +39,59 @@ type healthMonitor struct {
 
 	mu     sync.Mutex
 	status runtime.HealthStatus // guarded by mu
+	// run is the start of the run status is about. Guarded by mu.
+	run time.Time
+	// keep records status and run when they change (savedHealth).
+	keep func(savedHealth)
+}
+
+// savedHealth is a replica's health as the agent keeps it on disk, so
+// that a restarted agent goes on from it (a healthy replica stays
+// healthy, a failing streak goes on) rather than from starting, as dockerd
+// keeps a container's health across its restart.
+type savedHealth struct {
+	// Run is the start of the run the status is about: a status of
+	// another run does not count.
+	Run    time.Time            `json:"run"`
+	Status runtime.HealthStatus `json:"status"`
+}
+
+// healthFile is where replica id's health is kept.
+func (a *Agent) healthFile(id runtime.ContainerID) string {
+	return filepath.Join(a.cfg.Root, "health", id.String()+".json")
+}
+
+// loadHealth reads what an earlier agent kept of id's health.
+func (a *Agent) loadHealth(id runtime.ContainerID) (savedHealth, bool) {
+	b, err := os.ReadFile(a.healthFile(id))
+	if err != nil {
+		return savedHealth{}, false
+	}
+	var h savedHealth
+	if json.Unmarshal(b, &h) != nil || h.Run.IsZero() {
+		return savedHealth{}, false
+	}
+	return h, true
+}
+
+// saveHealth keeps id's health. It replaces the file whole but does not
+// sync it: a crash of the machine loses at most a verdict the next check
+// makes again.
+func (a *Agent) saveHealth(id runtime.ContainerID, h savedHealth) {
+	p := a.healthFile(id)
+	b, err := json.Marshal(h)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(p), 0o700)
+	}
+	if err == nil {
+		tmp := p + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o600); err == nil {
+			err = os.Rename(tmp, p)
+		}
+	}
+	if err != nil {
+		a.log.Debug("cannot keep a replica's health", "container", id.String(), "err", err)
+	}
 }
 
 // snapshot is the monitor's status, copied.
@@ -47,15 +103,26 @@ func (m *healthMonitor) snapshot() runtime.HealthStatus {
 	return st
 }
 
-func (m *healthMonitor) record(status string, streak int, res *runtime.HealthResult) {
+// record sets the status of the run that started at run, with the check
+// res (nil for none); a change of verdict or streak is kept on disk.
+func (m *healthMonitor) record(run time.Time, status string, streak int, res *runtime.HealthResult) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.status.Status, m.status.FailingStreak = status, streak
+	changed := m.status.Status != status || m.status.FailingStreak != streak || !m.run.Equal(run)
+	m.status.Status, m.status.FailingStreak, m.run = status, streak, run
 	if res != nil {
 		m.status.Log = append(m.status.Log, *res)
 		if len(m.status.Log) > healthLogSize {
 			m.status.Log = m.status.Log[len(m.status.Log)-healthLogSize:]
 		}
+	}
+	var saved savedHealth
+	if changed && m.keep != nil && !run.IsZero() {
+		saved = savedHealth{Run: run, Status: m.status}
+		saved.Status.Log = append([]runtime.HealthResult(nil), m.status.Log...)
+	}
+	m.mu.Unlock()
+	if !saved.Run.IsZero() {
+		m.keep(saved)
 	}
 }
 
@@ -71,7 +138,13 @@ func (a *Agent) watchHealth(id runtime.ContainerID, svc *spec.ServiceSpec) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &healthMonitor{cancel: cancel, done: make(chan struct{}), restarted: make(chan struct{}, 1), status: runtime.HealthStatus{Status: runtime.HealthStarting}}
+	m := &healthMonitor{cancel: cancel, done: make(chan struct{}), restarted: make(chan struct{}, 1), status: runtime.HealthStatus{Status: runtime.HealthStarting},
+		keep: func(h savedHealth) { a.saveHealth(id, h) }}
+	// An earlier agent's verdict on the run goes on; the loop drops it if
+	// the replica runs another run now.
+	if saved, ok := a.loadHealth(id); ok {
+		m.status, m.run = saved.Status, saved.Run
+	}
 	a.monitors[id] = m
 	h := *svc.Health
 	a.wg.Add(1)
@@ -92,6 +165,8 @@ func (a *Agent) unwatchHealth(id runtime.ContainerID) {
 		m.cancel()
 		<-m.done
 	}
+	// The replica is going: what was kept of its health goes too.
+	_ = os.Remove(a.healthFile(id))
 }
 
 // healthRestarted tells id's monitor, if any, that id was started again.
@@ -136,9 +211,13 @@ func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.Con
 	interval := durationOr(h.Interval, defaultCheckInterval)
 	timeout := durationOr(h.Timeout, defaultCheckTimeout)
 	retries := max(int(h.Retries), 1)
-	var run time.Time // the start of the run being checked
+	// run is the start of the run being checked; streak its failures in
+	// a row: what an earlier agent kept, until the replica shows another
+	// run.
+	m.mu.Lock()
+	run, streak := m.run, m.status.FailingStreak
+	m.mu.Unlock()
 	var d runtime.Details
-	streak := 0
 	// look reads the replica's state and address: before the first check,
 	// after a restart and after a failure, not before every check, so that
 	// checking a healthy replica costs the check alone. It reports whether
@@ -148,18 +227,28 @@ func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.Con
 		d, err = a.rt.Inspect(ctx, id)
 		if err != nil || d.State.Status != runtime.StatusRunning {
 			if !run.IsZero() {
-				m.record(runtime.HealthStarting, 0, nil)
+				m.record(time.Time{}, runtime.HealthStarting, 0, nil)
 			}
 			run, streak = time.Time{}, 0
 			return false
 		}
 		if !d.StartedAt.Equal(run) {
 			run, streak = d.StartedAt, 0
-			m.record(runtime.HealthStarting, 0, nil)
+			m.record(run, runtime.HealthStarting, 0, nil)
 		}
 		return true
 	}
 	fresh := false
+	if !run.IsZero() {
+		// A verdict an earlier agent kept on the run the replica still
+		// runs stands until the next check is due, so that a restarted
+		// agent does not check all its replicas at once.
+		if cur, err := a.rt.Inspect(ctx, id); err == nil && cur.State.Status == runtime.StatusRunning && cur.StartedAt.Equal(run) {
+			if !pause(ctx, interval) {
+				return
+			}
+		}
+	}
 	for {
 		select {
 		case <-m.restarted:
@@ -198,16 +287,16 @@ func (a *Agent) healthLoop(ctx context.Context, m *healthMonitor, id runtime.Con
 		switch {
 		case res.OK:
 			streak = 0
-			m.record(runtime.HealthHealthy, 0, &res)
+			m.record(run, runtime.HealthHealthy, 0, &res)
 		case inGrace:
-			m.record(runtime.HealthStarting, 0, &res)
+			m.record(run, runtime.HealthStarting, 0, &res)
 		default:
 			streak++
 			if streak < retries {
-				m.record(m.snapshot().Status, streak, &res)
+				m.record(run, m.snapshot().Status, streak, &res)
 				break
 			}
-			m.record(runtime.HealthUnhealthy, streak, &res)
+			m.record(run, runtime.HealthUnhealthy, streak, &res)
 			if streak == retries {
 				log.Warn("replica is unhealthy; restarting it", "failures", streak, "last", res.Output)
 				a.metrics.unhealthy.WithLabelValues(id.Service).Inc()
