@@ -380,6 +380,15 @@ func testInteractiveRun(t *testing.T, e *env, d *dockerClient) {
 	if code != 3 || !strings.Contains(out, "# ") || !strings.Contains(out, "hi from 42") {
 		t.Fatalf("docker run -it sh = %q, exit %d; want a prompt, the command's output and exit code 3", out, code)
 	}
+	// A shell started in the background with a terminal, attached to
+	// later; what it printed shows in docker logs, raw.
+	d.ok("", "run", "-dit", "--name", "later", e.images.busybox, "sh")
+	out, code = terminal("echo attached to $((6*7))\nexit 7\n", docker+" attach later")
+	if code != 7 || !strings.Contains(out, "attached to 42") {
+		t.Fatalf("docker attach = %q, exit %d; want the command's output and exit code 7", out, code)
+	}
+	d.ok("attached to 42", "logs", "later")
+	d.ok("later", "rm", "-f", "later")
 }
 
 // TestDockerRestartPolicy: a container made with --restart is restarted
