@@ -46,7 +46,11 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	proc.Args = argv
 	// An exec has a terminal only when asked: its output is captured.
 	proc.Terminal = opts.TTY
-	if err := applyExecOptions(proc, filepath.Join(s.dir, "bundle", bundle.Root.Path), opts); err != nil {
+	rootfs := bundle.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(s.dir, "bundle", rootfs)
+	}
+	if err := applyExecOptions(proc, rootfs, opts); err != nil {
 		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
 	}
 	// The process file holds the container's environment: for a container
@@ -419,7 +423,20 @@ func (s *execStream) Resize(rows, cols uint16) error {
 	if rows == 0 || cols == 0 {
 		return fmt.Errorf("resize to %dx%d: want rows and columns above 0: %w", rows, cols, runtime.ErrInvalidArgument)
 	}
-	return unix.IoctlSetWinsize(int(s.term.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+	// Through the file's own descriptor handling: the stream's end may
+	// close the terminal meanwhile, and then this fails rather than
+	// resizing another file that took its number.
+	rc, err := s.term.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ierr error
+	if err := rc.Control(func(fd uintptr) {
+		ierr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+	}); err != nil {
+		return err
+	}
+	return ierr
 }
 
 // Recv implements runtime.Stream.

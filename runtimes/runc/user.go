@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -18,18 +19,46 @@ import (
 // "name:group") into ids, reading the container's /etc/passwd and
 // /etc/group for names, home and supplementary groups, as Docker does.
 func resolveUser(rootfs, user string) (specs.User, error) {
-	passwd, _ := os.Open(filepath.Join(rootfs, "etc", "passwd"))
-	group, _ := os.Open(filepath.Join(rootfs, "etc", "group"))
+	passwd := openInRoot(rootfs, "etc/passwd")
+	group := openInRoot(rootfs, "etc/group")
 	defer closeFile(passwd)
 	defer closeFile(group)
 	var pr, gr io.Reader
 	if passwd != nil {
-		pr = passwd
+		pr = io.LimitReader(passwd, maxUserFile)
 	}
 	if group != nil {
-		gr = group
+		gr = io.LimitReader(group, maxUserFile)
 	}
 	return parseUser(user, pr, gr)
+}
+
+// maxUserFile bounds what is read of an image's /etc/passwd or group.
+const maxUserFile = 4 << 20
+
+// openInRoot opens the regular file name inside the root filesystem root,
+// resolving every symlink as the container would, inside root: an image
+// (or a running container) cannot point the agent at a host file by a
+// link, nor block it with a FIFO. nil when there is no such file.
+func openInRoot(root, name string) *os.File {
+	dir, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(dir)
+	fd, err := unix.Openat2(dir, name, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(root, name))
 }
 
 func closeFile(f *os.File) {
@@ -146,8 +175,8 @@ func readColon(r io.Reader, n int) [][]string {
 // container's /etc/group for names (docker run --group-add).
 func resolveGroups(rootfs string, names []string) ([]uint32, error) {
 	var groups [][]string
-	if f, err := os.Open(filepath.Join(rootfs, "etc", "group")); err == nil {
-		groups = readColon(f, 4)
+	if f := openInRoot(rootfs, "etc/group"); f != nil {
+		groups = readColon(io.LimitReader(f, maxUserFile), 4)
 		f.Close()
 	}
 	out := make([]uint32, 0, len(names))

@@ -104,6 +104,7 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 		t.Fatalf("docker exec -i = %q, %v; want the input upper-cased, then done", out, err)
 	}
 	d.ok("v=42 uid=65534 /tmp", "exec", "-e", "V=42", "-u", "65534", "-w", "/tmp", "srv", "sh", "-c", "echo v=$V uid=$(id -u) $(pwd)")
+	d.ok("uid=65534 gid=65534", "exec", "-u", "nobody", "srv", "sh", "-c", "echo uid=$(id -u) gid=$(id -g)") // a name, from the image's /etc/passwd
 	d.fails(`no user "nosuchuser"`, "exec", "-u", "nosuchuser", "srv", "true")
 	// exec -it in a real terminal: the command has a terminal of the
 	// client's size, reads what is typed, and its exit code is docker's.
