@@ -77,8 +77,8 @@ type Agent struct {
 	// it.
 	ev eventRuntime
 	// dying are the containers whose end a goroutine waits for, to record
-	// its die event.
-	dying map[runtime.ContainerID]bool // guarded by mu
+	// its die event, with the start of the run it waits for.
+	dying map[runtime.ContainerID]time.Time // guarded by mu
 	// bg is the context of the agent's own goroutines; Close cancels it.
 	bg     context.Context
 	stopBG context.CancelFunc
@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg Config, runtimes []runtime.Containers, opts ..
 		draining:      map[runtime.ContainerID]bool{},
 		unbalanceable: map[string]bool{},
 		removals:      map[runtime.ContainerID]*autoRemoval{},
-		dying:         map[runtime.ContainerID]bool{},
+		dying:         map[runtime.ContainerID]time.Time{},
 		events:        eventlog.New(eventsKept, func(e api.Event) time.Time { return e.Time }),
 		healthClient: &http.Client{
 			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},

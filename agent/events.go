@@ -45,26 +45,31 @@ func (a *Agent) containerEventOf(ctx context.Context, id runtime.ContainerID, ac
 }
 
 // watchDie records the die event of container id when its current run
-// ends, unless a watch runs already or the agent is closing.
+// ends, unless a watch of that run is under way or the agent is closing.
+// A watch is per run: a restart while the last run's watch ends gets a
+// watch of its own.
 func (a *Agent) watchDie(id runtime.ContainerID) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.dying[id] || a.closed.Load() {
+	d, err := a.rt.Inspect(a.bg, id)
+	if err != nil || d.StartedAt.IsZero() {
 		return
 	}
-	a.dying[id] = true
+	run := d.StartedAt
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.dying[id].Equal(run) || a.closed.Load() {
+		return
+	}
+	a.dying[id] = run
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer func() {
 			a.mu.Lock()
-			delete(a.dying, id)
+			if a.dying[id].Equal(run) {
+				delete(a.dying, id)
+			}
 			a.mu.Unlock()
 		}()
-		d, err := a.rt.Inspect(a.bg, id)
-		if err != nil {
-			return
-		}
 		out, err := a.rt.WaitOutcome(a.bg, id, runtime.WaitNotRunning)
 		if err != nil {
 			return

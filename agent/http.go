@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -46,8 +47,12 @@ func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout ti
 	err := r.eventRuntime.Stop(ctx, id, timeout)
 	if err != nil {
 		r.a.setUserStopped(id, false)
+		return err
 	}
-	return err
+	if d, err := r.eventRuntime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
+		r.a.markStopped(id, true)
+	}
+	return nil
 }
 
 // Start implements runtime.Lifecycle. An auto-remove container is watched
@@ -58,8 +63,9 @@ func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
 	switch {
 	case err == nil:
 		r.a.setUserStopped(id, false)
-		if d, err := r.eventRuntime.Inspect(ctx, id); err == nil {
-			r.a.superviseByLabel(d.Container, time.Now())
+		if d, err := r.eventRuntime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
+			r.a.markStopped(id, false)
+			r.a.superviseByLabel(d.Container, time.Now(), false)
 		}
 		r.a.watchRemoval(id)
 	case r.a.autoRemoves(id) && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrFailedPrecondition):
@@ -79,13 +85,22 @@ func (r apiRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runt
 
 // Remove implements runtime.Lifecycle.
 func (r apiRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
-	if d, err := r.eventRuntime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
+	d, err := r.eventRuntime.Inspect(ctx, id)
+	restarted := err == nil && d.Labels[runtime.LabelRestart] != ""
+	if restarted {
 		// Its restart loop ends first, or it would start it again.
 		r.a.unsupervise(id)
 	}
-	err := r.eventRuntime.Remove(ctx, id, force)
-	if err == nil {
+	err = r.eventRuntime.Remove(ctx, id, force)
+	switch {
+	case err == nil:
 		r.a.forgetAutoRemove(id)
+		if restarted {
+			r.a.markStopped(id, false)
+		}
+	case restarted && !errors.Is(err, runtime.ErrNotFound):
+		// Still there (running, without force): its policy still holds.
+		r.a.superviseByLabel(d.Container, time.Time{}, false)
 	}
 	return err
 }
@@ -100,6 +115,9 @@ func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) erro
 	err := r.eventRuntime.Rename(ctx, id, to)
 	if err == nil {
 		r.a.renameAutoRemove(id, to)
+		if restarted {
+			_ = os.Rename(r.a.stoppedFile(id), r.a.stoppedFile(to)) // none: not stopped by hand
+		}
 	}
 	if restarted {
 		// Under its new name, or its old one when the rename failed.
@@ -107,7 +125,7 @@ func (r apiRuntime) Rename(ctx context.Context, id, to runtime.ContainerID) erro
 		if err != nil {
 			d.ID = id
 		}
-		r.a.superviseByLabel(d.Container, time.Time{})
+		r.a.superviseByLabel(d.Container, time.Time{}, false)
 	}
 	return err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -41,6 +43,9 @@ type restartPolicy struct {
 	onPanic string
 	// deleteOnExit removes a replica the policies leave exited.
 	deleteOnExit bool
+	// stoppedByHand starts the loop as after a stop by hand: it waits for
+	// a start (a container an earlier agent saw stopped by hand).
+	stoppedByHand bool
 }
 
 // policyOf is svc's restart and error policy.
@@ -97,7 +102,7 @@ func (a *Agent) supervise(id runtime.ContainerID, startedAt time.Time, policy re
 	// The loop outlives the request that deployed the replica, so its
 	// context is the agent's own, cancelled only through s.cancel.
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &supervisor{cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1), policy: policy}
+	s := &supervisor{cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1), policy: policy, userStopped: policy.stoppedByHand}
 	a.supervisors[id] = s
 	a.wg.Add(1)
 	go func() {
@@ -313,7 +318,11 @@ func (a *Agent) resume(ctx context.Context) error {
 	}
 	for _, c := range cs {
 		existing[c.ID] = true
-		a.superviseByLabel(c, time.Time{})
+		a.superviseByLabel(c, time.Time{}, true)
+		if c.State.Status == runtime.StatusRunning {
+			// Its end is an event, as if this agent had started it.
+			a.watchDie(c.ID)
+		}
 		if c.AutoRemove {
 			a.noteAutoRemove(c.ID)
 			if c.State.Status != runtime.StatusPending {
@@ -362,10 +371,11 @@ func (a *Agent) resume(ctx context.Context) error {
 
 // superviseByLabel starts the restart loop of c when c has a restart
 // policy of its own (LabelRestart: docker run --restart), as dockerd
-// restarts such a container, and again after this agent's restart. A stop
-// by hand is not remembered across that restart: unless-stopped restarts
-// then as always does.
-func (a *Agent) superviseByLabel(c runtime.Container, startedAt time.Time) {
+// restarts such a container. found marks a container found by a starting
+// agent: one created and never started is left alone, and one stopped by
+// hand (stoppedFile) stays stopped unless its policy is always, as
+// dockerd does at its own start.
+func (a *Agent) superviseByLabel(c runtime.Container, startedAt time.Time, found bool) {
 	v := c.Labels[runtime.LabelRestart]
 	if v == "" {
 		return
@@ -379,7 +389,39 @@ func (a *Agent) superviseByLabel(c runtime.Container, startedAt time.Time) {
 	if kind == "no" {
 		return
 	}
-	a.supervise(c.ID, startedAt, restartPolicy{kind: kind, max: uint32(p.MaxRetries), onPanic: "restart"})
+	policy := restartPolicy{kind: kind, max: uint32(p.MaxRetries), onPanic: "restart"}
+	if found {
+		if c.State.Status == runtime.StatusPending {
+			return
+		}
+		if _, err := os.Stat(a.stoppedFile(c.ID)); err == nil && kind != "always" {
+			policy.stoppedByHand = true
+		}
+	}
+	a.supervise(c.ID, startedAt, policy)
+}
+
+// stoppedFile marks a container with a restart policy of its own that was
+// stopped by hand, for the next agent.
+func (a *Agent) stoppedFile(id runtime.ContainerID) string {
+	return filepath.Join(a.cfg.Root, "stopped", id.String())
+}
+
+// markStopped records (or, with false, forgets) that id, which has a
+// restart policy of its own, was stopped by hand.
+func (a *Agent) markStopped(id runtime.ContainerID, stopped bool) {
+	p := a.stoppedFile(id)
+	if !stopped {
+		_ = os.Remove(p)
+		return
+	}
+	err := os.MkdirAll(filepath.Dir(p), 0o700)
+	if err == nil {
+		err = os.WriteFile(p, nil, 0o600)
+	}
+	if err != nil {
+		a.log.Warn("cannot record a stop by hand; the next agent may restart the container", "container", id.String(), "err", err)
+	}
 }
 
 // isolate keeps replica id, which just failed, for inspection under a name

@@ -19,18 +19,33 @@ func wireVolume(v volumes.Volume, users []string) api.NamedVolume {
 	return api.NamedVolume{Name: v.Name, Mountpoint: v.Path, Labels: v.Labels, Created: v.Created, UsedBy: users}
 }
 
-// users maps a volume's directory to the containers that mount it.
+// users maps a volume's name to the containers that mount it. A mount
+// counts by its source resolved (a container made before the volumes
+// moved to the node's store mounts them through the old place, a link
+// now). When a runtime could not be listed, its containers' mounts are
+// unknown: that is an error, so that no volume is taken for unused.
 func (n nodeVolumes) users(ctx context.Context) (map[string][]string, error) {
 	ds, err := runtime.ListDetails(ctx, n.a.rt)
 	if err != nil {
 		return nil, err
 	}
-	dir := n.a.opts.volumes.Dir()
+	dir, err := filepath.EvalSymlinks(n.a.opts.volumes.Dir())
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]string{}
 	for _, d := range ds {
+		if d.State.Status == runtime.StatusUnknown {
+			return nil, fmt.Errorf("the volumes container %s mounts cannot be known now (%s); try again when its runtime answers: %w", d.ID, d.State.Reason, runtime.ErrUnavailable)
+		}
 		for _, m := range d.Mounts {
-			if filepath.Dir(m.Source) == dir && !slices.Contains(out[m.Source], d.ID.String()) {
-				out[m.Source] = append(out[m.Source], d.ID.String())
+			src, err := filepath.EvalSymlinks(m.Source)
+			if err != nil || filepath.Dir(src) != dir {
+				continue
+			}
+			name := filepath.Base(src)
+			if !slices.Contains(out[name], d.ID.String()) {
+				out[name] = append(out[name], d.ID.String())
 			}
 		}
 	}
@@ -49,7 +64,7 @@ func (n nodeVolumes) Volumes(ctx context.Context) ([]api.NamedVolume, error) {
 	}
 	out := make([]api.NamedVolume, len(list))
 	for i, v := range list {
-		out[i] = wireVolume(v, users[v.Path])
+		out[i] = wireVolume(v, users[v.Name])
 	}
 	return out, nil
 }
@@ -83,7 +98,7 @@ func (n nodeVolumes) RemoveVolume(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if u := users[v.Path]; len(u) > 0 {
+	if u := users[v.Name]; len(u) > 0 {
 		return fmt.Errorf("remove %s: volume is in use - %v; remove those containers first: %w", name, u, runtime.ErrFailedPrecondition)
 	}
 	return n.a.opts.volumes.Remove(name)

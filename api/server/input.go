@@ -23,9 +23,13 @@ const inputWait = 10 * time.Second
 // inputSink is where an interactive exec's input goes: its standard input
 // (nil without one) and its terminal.
 type inputSink struct {
-	ready chan struct{} // closed once stdin and resize are set
+	ready chan struct{} // closed once stdin, term and err are set
 	stdin io.WriteCloser
 	term  runtime.Resizer
+	// err is why the exec did not start, when it did not.
+	err error
+	// claimed marks a sink an exec owns. Guarded by inputs.mu.
+	claimed bool
 }
 
 // inputs are the inputs of the interactive execs under way, by name. The
@@ -50,10 +54,32 @@ func (in *inputs) sink(name string) *inputSink {
 	return k
 }
 
+// claim makes name's sink the exec's; false when another exec has it.
+func (in *inputs) claim(name string) (*inputSink, bool) {
+	k := in.sink(name)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if k.claimed {
+		return nil, false
+	}
+	k.claimed = true
+	return k, true
+}
+
 func (in *inputs) drop(name string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	delete(in.sinks, name)
+}
+
+// dropUnclaimed drops name's sink unless an exec has it: an input that
+// gave up waiting.
+func (in *inputs) dropUnclaimed(name string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if k := in.sinks[name]; k != nil && !k.claimed {
+		delete(in.sinks, name)
+	}
 }
 
 // interactiveExec runs an exec whose client sends input on POST
@@ -62,6 +88,11 @@ func (s *Server) interactiveExec(w http.ResponseWriter, r *http.Request, ex runt
 	if msg := runtime.CheckName(req.Input, "input"); msg != "" {
 		return fmt.Errorf("exec: %s: %w", msg, runtime.ErrInvalidArgument)
 	}
+	k, ok := s.inputs.claim(req.Input)
+	if !ok {
+		return fmt.Errorf("exec: input %s is another exec's: %w", req.Input, runtime.ErrAlreadyExists)
+	}
+	defer s.inputs.drop(req.Input)
 	var stdinW *io.PipeWriter
 	if req.Stdin {
 		var stdinR *io.PipeReader
@@ -71,20 +102,15 @@ func (s *Server) interactiveExec(w http.ResponseWriter, r *http.Request, ex runt
 	}
 	st, err := runtime.ExecWith(r.Context(), ex, "node", id, req.Argv, opts)
 	if err != nil {
+		k.err = err
+		close(k.ready)
 		return err
 	}
-	k := s.inputs.sink(req.Input)
-	defer s.inputs.drop(req.Input)
 	if stdinW != nil {
 		k.stdin = stdinW
 	}
 	k.term, _ = st.(runtime.Resizer)
-	select {
-	case <-k.ready:
-		return fmt.Errorf("exec: input %s is another exec's: %w", req.Input, runtime.ErrAlreadyExists)
-	default:
-		close(k.ready)
-	}
+	close(k.ready)
 	serveStream(s, w, r, st)
 	if stdinW != nil {
 		stdinW.Close()
@@ -102,10 +128,14 @@ func (s *Server) feedExec(w http.ResponseWriter, r *http.Request) error {
 	select {
 	case <-k.ready:
 	case <-time.After(inputWait):
-		s.inputs.drop(name)
+		s.inputs.dropUnclaimed(name)
 		return fmt.Errorf("input %s: no exec of that input started within %v: %w", name, inputWait, runtime.ErrNotFound)
 	case <-r.Context().Done():
+		s.inputs.dropUnclaimed(name)
 		return r.Context().Err()
+	}
+	if k.err != nil {
+		return fmt.Errorf("input %s: its exec did not start: %w", name, k.err)
 	}
 	return feed(w, r, func() (io.WriteCloser, error) {
 		if k.stdin == nil {

@@ -181,7 +181,8 @@ func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
 		return err
 	}
 	if rec.Network != "" {
-		if err := nets.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil {
+		err := nets.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports})
+		if err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
 			return err
 		}
 	}
@@ -295,7 +296,9 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	if err := network.RemoveNamespace(rec.NetNS); err != nil {
 		return err
 	}
-	if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil {
+	// A network removed while the container was stopped has nothing to
+	// release; the attach below says that it is gone.
+	if err := r.opt.networks.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		return err
 	}
 	rec.Attachment = nil
@@ -403,6 +406,7 @@ func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, na
 			return fmt.Errorf("container %s: connect to network %s: aliases[%d]: %s: %w", id, name, i, msg, runtime.ErrInvalidArgument)
 		}
 	}
+	mode := rec.Mode
 	rec.Network, rec.DNS, rec.Aliases, rec.Attachment = name, n.DNS, aliases, nil
 	if rec.Mode != runtime.NetworkBridge || name != network.DefaultName {
 		rec.Mode = name
@@ -416,14 +420,18 @@ func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, na
 	if err := writeJSON(filepath.Join(s.dir, netFile), rec); err != nil {
 		return fmt.Errorf("container %s: connect to network %s: %w", id, name, err)
 	}
-	att, err := r.opt.networks.Attach(ctx, network.Endpoint{ContainerID: s.meta.Key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports,
-		Names: rec.Names, Group: rec.Group, Aliases: rec.Aliases})
+	ep := network.Endpoint{ContainerID: s.meta.Key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports,
+		Names: rec.Names, Group: rec.Group, Aliases: rec.Aliases}
+	att, err := r.opt.networks.Attach(ctx, ep)
 	if err == nil {
 		rec.Attachment = &att
-		err = writeJSON(filepath.Join(s.dir, netFile), rec)
+		if err = writeJSON(filepath.Join(s.dir, netFile), rec); err != nil {
+			// Not recorded: the address, the port rules and the names go.
+			_ = r.opt.networks.Detach(context.WithoutCancel(ctx), ep)
+		}
 	}
 	if err != nil {
-		rec.Network, rec.Attachment = "", nil
+		rec.Network, rec.Attachment, rec.Mode = "", nil, mode
 		_ = writeJSON(filepath.Join(s.dir, netFile), rec)
 		return fmt.Errorf("container %s: connect to network %s: %w", id, name, err)
 	}
@@ -456,7 +464,9 @@ func (r *Runtime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID,
 		// it too: the namespace outlives this.
 		ep.NetNS = rec.NetNS
 	}
-	if err := r.opt.networks.Detach(ctx, ep); err != nil {
+	// A network removed meanwhile (while the container was stopped) has
+	// nothing left to release.
+	if err := r.opt.networks.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
 	rec.Network, rec.Attachment, rec.DNS = "", nil, netip.Addr{}

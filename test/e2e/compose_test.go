@@ -426,9 +426,28 @@ func TestDockerRestartPolicy(t *testing.T) {
 		now := startedAt()
 		return strings.HasPrefix(now, "running ") && now != first
 	})
-	// The agent is killed and started again: it supervises keeper again.
+	// A container stopped by hand under unless-stopped, and one created
+	// with always but never started, stay as they are across the agent's
+	// restart; keeper, running, is supervised again.
+	d.ok("", "run", "-d", "--restart", "unless-stopped", "--name", "rested", e.images.busybox, "sleep", "300")
+	d.ok("rested", "stop", "-t", "1", "rested")
+	d.ok("", "create", "--restart", "always", "--name", "never", e.images.busybox, "sleep", "300")
 	e.killDaemon()
 	e.startDaemon()
+	state := func(name string) string {
+		out, _ := d.run("inspect", "--format", "{{.State.Status}}", name)
+		return out
+	}
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		if s := state("rested"); s != "exited" {
+			t.Fatalf("a container stopped by hand under unless-stopped is %q after the agent's restart; want it left exited", s)
+		}
+		if s := state("never"); s != "created" {
+			t.Fatalf("a container created with always and never started is %q after the agent's restart; want it left created", s)
+		}
+	}
+	d.ok("rested", "rm", "rested")
+	d.ok("never", "rm", "never")
 	second := startedAt()
 	d.ok("keeper", "kill", "keeper")
 	waitFor(t, "keeper to be restarted after a kill, under a new agent", 30*time.Second, func() bool {

@@ -46,6 +46,13 @@ func serveAttach(dir string, input io.WriteCloser, once bool, term *os.File) (*a
 		return nil, fmt.Errorf("attach socket: %w", err)
 	}
 	ln.SetUnlinkOnClose(true)
+	// Root's alone, whatever the umask: what is written there is the
+	// container's input.
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		d.Close()
+		return nil, fmt.Errorf("attach socket: %w", err)
+	}
 	a := &attachServer{ln: ln, dir: d, once: once, input: input, term: term}
 	go a.accept()
 	return a, nil
@@ -85,7 +92,9 @@ func (a *attachServer) serve(conn *net.UnixConn) {
 				_ = SetSize(a.term, unix.Winsize{Row: rows, Col: cols})
 			}
 		case inputframe.End:
-			if a.once {
+			// A terminal's input is never closed (as dockerd's): the next
+			// client types into it too.
+			if a.once && a.term == nil {
 				a.closeInput()
 			}
 		}
