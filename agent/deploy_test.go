@@ -677,7 +677,9 @@ func TestHealthOutlivesTheAgent(t *testing.T) {
 	}
 	// From now on every check fails; the next agent's first is due an
 	// interval after its start, and until then it shows the kept verdict.
-	f.SetExec(func(runtime.ContainerID, []string) (runtime.ExecResult, error) { return runtime.ExecResult{ExitCode: 1}, nil })
+	f.SetExec(func(runtime.ContainerID, []string) (runtime.ExecResult, error) {
+		return runtime.ExecResult{ExitCode: 1}, nil
+	})
 	b := mustNew(t, cfg, f)
 	if h, ok := b.healthOf(id); !ok || h.Status != runtime.HealthHealthy || len(h.Log) == 0 {
 		t.Fatalf("health under a new agent = %+v, %v; want the kept verdict, healthy, with its checks", h, ok)
