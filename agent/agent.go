@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/docker"
+	"github.com/switchyard/switchyard/cri"
 	"github.com/switchyard/switchyard/internal/eventlog"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
@@ -36,6 +37,8 @@ type Agent struct {
 	// dockerHandler is the Docker Engine API, served when the config names
 	// a docker socket.
 	dockerHandler http.Handler
+	// cri is the Kubernetes CRI, served when the config names a CRI socket.
+	cri *cri.Server
 
 	// deployMu serialises Up and Down. It is held across runtime calls on
 	// purpose: two deploys of one deployment must not interleave their
@@ -197,6 +200,10 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	}
 	if a.dockerHandler, err = docker.New(a.api(), dopts...); err != nil {
 		return fmt.Errorf("agent: Docker API: %w", err)
+	}
+	if a.cri, err = cri.New(a.api(), cri.WithLogger(a.log), cri.WithVersion(a.opts.version), cri.WithRoot(a.cfg.Root),
+		cri.WithRuntimeLister(a), cri.WithNetworks(a.opts.networks != nil)); err != nil {
+		return fmt.Errorf("agent: CRI: %w", err)
 	}
 	return a.resume(ctx)
 }

@@ -27,6 +27,9 @@ type Config struct {
 	// served on as well (package api/docker), for the docker CLI, compose
 	// and docker-py.
 	DockerSocket string
+	// CRISocket, when set, is a unix socket the Kubernetes CRI (package
+	// cri) is served on as well, for a kubelet, crictl and critest.
+	CRISocket string
 	// LogFormat is "text" or "json".
 	LogFormat string
 	// LogLevel is "debug", "info", "warn" or "error".
@@ -77,6 +80,15 @@ func (c Config) Validate() error {
 		bad("docker socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --docker-socket", c.DockerSocket, len(c.DockerSocket), maxSocketPath)
 	case c.DockerSocket == c.Socket:
 		bad("docker socket %q is also the API's socket; give --docker-socket a path of its own", c.DockerSocket)
+	}
+	switch {
+	case c.CRISocket == "":
+	case !filepath.IsAbs(c.CRISocket):
+		bad("CRI socket %q is relative; pass --cri-socket with an absolute path", c.CRISocket)
+	case len(c.CRISocket) > maxSocketPath:
+		bad("CRI socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --cri-socket", c.CRISocket, len(c.CRISocket), maxSocketPath)
+	case c.CRISocket == c.Socket || c.CRISocket == c.DockerSocket:
+		bad("CRI socket %q is also another API's socket; give --cri-socket a path of its own", c.CRISocket)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log format %q is unknown; use text or json", c.LogFormat)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/switchyard/switchyard/api/server"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -66,6 +68,21 @@ func (a *Agent) Serve(ctx context.Context) error {
 		a.log.Info("serving the Docker API", "address", "unix://"+a.cfg.DockerSocket)
 		go func() { errc <- dockerSrv.Serve(dln) }()
 	}
+	var criSrv *grpc.Server
+	if a.cfg.CRISocket != "" {
+		cln, err := server.ListenUnix(a.cfg.CRISocket, socketMode)
+		if err != nil {
+			_ = srv.Close()
+			if dockerSrv != nil {
+				_ = dockerSrv.Close()
+			}
+			return errors.Join(err, a.Close())
+		}
+		criSrv = grpc.NewServer()
+		a.cri.Register(criSrv)
+		a.log.Info("serving the Kubernetes CRI", "address", "unix://"+a.cfg.CRISocket)
+		go func() { errc <- criSrv.Serve(cln) }()
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -83,13 +100,24 @@ func (a *Agent) Serve(ctx context.Context) error {
 			_ = h.Close()
 		}
 	}
-	if errors.Is(serveErr, http.ErrServerClosed) {
+	if criSrv != nil {
+		stopped := make(chan struct{})
+		go func() { criSrv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			criSrv.Stop()
+		}
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) || errors.Is(serveErr, grpc.ErrServerStopped) {
 		serveErr = nil
 	}
 	// The listener removes the socket file when closed; make sure of it.
 	_ = os.Remove(a.cfg.Socket)
-	if a.cfg.DockerSocket != "" {
-		_ = os.Remove(a.cfg.DockerSocket)
+	for _, p := range []string{a.cfg.DockerSocket, a.cfg.CRISocket} {
+		if p != "" {
+			_ = os.Remove(p)
+		}
 	}
 	a.log.Info("API stopped; workloads keep running")
 	return errors.Join(serveErr, a.Close())

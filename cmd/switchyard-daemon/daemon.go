@@ -61,6 +61,7 @@ Stopping the agent leaves workloads running: their shims own them.`,
 	fl.StringVar(&c.Agent.Root, "root", c.Agent.Root, "state directory (images, containers, deployments)")
 	fl.StringVar(&c.Agent.Socket, "socket", c.Agent.Socket, "unix socket to serve the API on (mode 0660)")
 	fl.StringVar(&c.Agent.DockerSocket, "docker-socket", "", "unix socket to serve the Docker Engine API on as well (mode 0660), for DOCKER_HOST=unix://PATH")
+	fl.StringVar(&c.Agent.CRISocket, "cri-socket", "", "unix socket to serve the Kubernetes CRI on as well (mode 0660), for crictl --runtime-endpoint unix://PATH")
 	fl.StringVar(&o.runtimes, "runtimes", strings.Join(c.Agent.Runtimes, ","), "runtimes in preference order: runc, wasm, or a --delegate NAME")
 	fl.StringVar(&c.RuncBinary, "runc", "runc", "OCI runtime binary with runc's command line (runc, or a path)")
 	fl.StringVar(&c.Agent.LogLevel, "log-level", c.Agent.LogLevel, "log level: debug, info, warn or error")

@@ -41,12 +41,14 @@ func TestLayering(t *testing.T) {
 		// The Docker front door converts into the contract; it knows no
 		// runtime's internals and links no docker engine.
 		{"api/docker", []string{module + "/agent", module + "/runtimes", module + "/api/server", "github.com/docker/docker", "github.com/spf13/cobra"}},
+		// The CRI front door, likewise: it converts into the contract.
+		{"cri", []string{module + "/agent", module + "/runtimes", module + "/api/server", module + "/api/docker", "github.com/docker/docker", "github.com/spf13/cobra"}},
 		{"api/client", []string{module + "/agent", module + "/runtimes", "github.com/spf13/cobra"}},
 		{"agent", []string{module + "/runtimes/runc", module + "/runtimes/wasm", "github.com/spf13/cobra"}},
 		{"runtimes/remote", []string{module + "/runtimes/runc", module + "/runtimes/wasm", module + "/runtimes/composite", module + "/agent", "github.com/spf13/cobra"}},
 		// The CLI runs once per command: it links what a client needs, and
 		// the agent is a binary of its own.
-		{"cmd/switchyard", []string{module + "/agent", module + "/runtimes", module + "/images", module + "/registry", module + "/network", "github.com/containernetworking", "github.com/prometheus", "github.com/tetratelabs/wazero", "go.etcd.io/bbolt", "github.com/containerd/cgroups"}},
+		{"cmd/switchyard", []string{module + "/agent", module + "/runtimes", module + "/images", module + "/registry", module + "/network", module + "/cri", "github.com/containernetworking", "github.com/prometheus", "github.com/tetratelabs/wazero", "go.etcd.io/bbolt", "github.com/containerd/cgroups", "google.golang.org/grpc", "k8s.io/cri-api"}},
 		// Every container keeps its shim resident: it links the shim alone.
 		{"cmd/switchyard-shim", []string{module + "/runtimes/composite", module + "/runtimes/wasm", module + "/api", module + "/agent", module + "/images", module + "/registry", module + "/network", "github.com/spf13/cobra", "github.com/tetratelabs/wazero", "github.com/google/go-containerregistry/pkg/v1", "net/http"}},
 	} {
