@@ -72,23 +72,20 @@ func (c Config) Validate() error {
 	case len(c.Socket) > maxSocketPath:
 		bad("socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --socket", c.Socket, len(c.Socket), maxSocketPath)
 	}
-	switch {
-	case c.DockerSocket == "":
-	case !filepath.IsAbs(c.DockerSocket):
-		bad("docker socket %q is relative; pass --docker-socket with an absolute path", c.DockerSocket)
-	case len(c.DockerSocket) > maxSocketPath:
-		bad("docker socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --docker-socket", c.DockerSocket, len(c.DockerSocket), maxSocketPath)
-	case c.DockerSocket == c.Socket:
-		bad("docker socket %q is also the API's socket; give --docker-socket a path of its own", c.DockerSocket)
-	}
-	switch {
-	case c.CRISocket == "":
-	case !filepath.IsAbs(c.CRISocket):
-		bad("CRI socket %q is relative; pass --cri-socket with an absolute path", c.CRISocket)
-	case len(c.CRISocket) > maxSocketPath:
-		bad("CRI socket %q is %d bytes long; a unix socket path may have at most %d, pass a shorter --cri-socket", c.CRISocket, len(c.CRISocket), maxSocketPath)
-	case c.CRISocket == c.Socket || c.CRISocket == c.DockerSocket:
-		bad("CRI socket %q is also another API's socket; give --cri-socket a path of its own", c.CRISocket)
+	// The other APIs' sockets are optional; each needs a path of its own.
+	for _, o := range []struct{ what, flag, path, taken string }{
+		{"docker socket", "--docker-socket", c.DockerSocket, ""},
+		{"CRI socket", "--cri-socket", c.CRISocket, c.DockerSocket},
+	} {
+		switch {
+		case o.path == "":
+		case !filepath.IsAbs(o.path):
+			bad("%s %q is relative; pass %s with an absolute path", o.what, o.path, o.flag)
+		case len(o.path) > maxSocketPath:
+			bad("%s %q is %d bytes long; a unix socket path may have at most %d, pass a shorter %s", o.what, o.path, len(o.path), maxSocketPath, o.flag)
+		case o.path == c.Socket || o.path == o.taken:
+			bad("%s %q is also another API's socket; give %s a path of its own", o.what, o.path, o.flag)
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log format %q is unknown; use text or json", c.LogFormat)
