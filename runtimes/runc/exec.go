@@ -19,6 +19,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
@@ -294,8 +295,8 @@ func (r *Runtime) execTTY(ctx context.Context, id runtime.ContainerID, argv []st
 	return s, nil
 }
 
-// openPTY opens a pseudo-terminal pair for runc to relay through (runc
-// makes it raw): the master end and the slave end.
+// openPTY opens a pseudo-terminal pair, raw, for runc to relay through:
+// the master end and the slave end.
 func openPTY() (master, slave *os.File, err error) {
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -315,6 +316,13 @@ func openPTY() (master, slave *os.File, err error) {
 	if err != nil {
 		m.Close()
 		return nil, nil, err
+	}
+	// Raw from the start: input that comes before runc makes it raw
+	// itself must not be echoed or edited by this terminal too.
+	if _, err := term.MakeRaw(int(sl.Fd())); err != nil {
+		m.Close()
+		sl.Close()
+		return nil, nil, fmt.Errorf("make the terminal raw: %w", err)
 	}
 	return m, sl, nil
 }
