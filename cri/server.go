@@ -4,9 +4,9 @@
 // critest can drive the node.
 //
 // So far it serves the runtime's identity and health (Version, Status,
-// RuntimeConfig) and the whole ImageService; every other RPC answers
-// codes.Unimplemented naming the method (the generated Unimplemented
-// servers' answer), never a silent success.
+// RuntimeConfig), pod sandboxes and the whole ImageService; every other
+// RPC answers codes.Unimplemented naming the method (the generated
+// Unimplemented servers' answer), never a silent success.
 package cri
 
 import (
@@ -51,6 +51,7 @@ type Server struct {
 
 	rt   runtime.Runtime
 	opts options
+	pods pods
 }
 
 type options struct {
@@ -58,7 +59,7 @@ type options struct {
 	version  string
 	root     string
 	runtimes RuntimeLister
-	networks bool
+	networks Networks
 }
 
 // Option configures a Server.
@@ -96,11 +97,6 @@ func WithRuntimeLister(l RuntimeLister) Option {
 		o.runtimes = l
 		return nil
 	}
-}
-
-// WithNetworks says the node has networks (the NetworkReady condition).
-func WithNetworks(ready bool) Option {
-	return func(o *options) error { o.networks = ready; return nil }
 }
 
 // New returns a Server over rt.
@@ -191,8 +187,8 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 			ready.Status, ready.Reason, ready.Message = false, "RuntimeUnavailable", strings.Join(down, "; ")
 		}
 	}
-	network := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: s.opts.networks}
-	if !s.opts.networks {
+	network := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: s.opts.networks != nil}
+	if s.opts.networks == nil {
 		network.Reason, network.Message = "NoNetworks", "this node runs without networks (its daemon runs with --bridge none, or without the CNI plugins)"
 	}
 	resp := &runtimeapi.StatusResponse{

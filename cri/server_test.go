@@ -79,8 +79,12 @@ func TestErrorCodes(t *testing.T) {
 		}
 	}
 	// Not served yet: Unimplemented, naming the method.
-	_, err = s.RunPodSandbox(context.Background(), &runtimeapi.RunPodSandboxRequest{})
-	if status.Code(err) != codes.Unimplemented || status.Convert(err).Message() != "method RunPodSandbox not implemented" {
-		t.Errorf("RunPodSandbox = %v; want Unimplemented naming it", err)
+	_, err = s.CreateContainer(context.Background(), &runtimeapi.CreateContainerRequest{})
+	if status.Code(err) != codes.Unimplemented || status.Convert(err).Message() != "method CreateContainer not implemented" {
+		t.Errorf("CreateContainer = %v; want Unimplemented naming it", err)
+	}
+	// A pod needs its metadata.
+	if _, err := s.RunPodSandbox(context.Background(), &runtimeapi.RunPodSandboxRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("RunPodSandbox without metadata = %v; want InvalidArgument", err)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/client"
 	"github.com/switchyard/switchyard/api/server"
+	"github.com/switchyard/switchyard/cri"
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/registry"
@@ -169,7 +170,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	local, localPlatforms, err := buildLocal(cfg, store, nets, vols, log)
 	if r, ok := local["runc"].(*runc.Runtime); ok && nets != nil && err == nil {
 		// Attachments of containers removed while no agent ran go now.
-		if cerr := nets.Collect(ctx, r.AttachedKeys()); cerr != nil {
+		// The pods' attachments are live too.
+		if cerr := nets.Collect(ctx, append(r.AttachedKeys(), cri.AttachedKeys(cfg.Agent.Root)...)); cerr != nil {
 			log.Warn("networks: collecting the attachments of removed containers", "err", cerr)
 		}
 	}

@@ -1,0 +1,396 @@
+package cri
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/switchyard/switchyard/internal/statedir"
+	"github.com/switchyard/switchyard/network"
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// Networks is what pods need of the node's networks: a *network.Manager.
+type Networks interface {
+	// Info describes a network.
+	Info(name string) (network.Network, error)
+	Attach(ctx context.Context, ep network.Endpoint) (network.Attachment, error)
+	Detach(ctx context.Context, ep network.Endpoint) error
+}
+
+// WithNetworks gives pods the node's networks: each pod's network
+// namespace is attached to the default network. Without it pods share
+// the host's network alone.
+func WithNetworks(n Networks) Option {
+	return func(o *options) error {
+		if n == nil {
+			return fmt.Errorf("cri: networks are nil: %w", runtime.ErrInvalidArgument)
+		}
+		o.networks = n
+		return nil
+	}
+}
+
+// podRecord is what the node keeps of a pod sandbox, in
+// ROOT/cri/pods/ID/pod.json: a pod is a pinned network namespace attached
+// to the default network (no pause process), which its containers join.
+type podRecord struct {
+	ID          string                      `json:"id"`
+	Metadata    podMetadata                 `json:"metadata"`
+	Labels      map[string]string           `json:"labels,omitempty"`
+	Annotations map[string]string           `json:"annotations,omitempty"`
+	Created     time.Time                   `json:"created"`
+	Handler     string                      `json:"handler,omitempty"`
+	Hostname    string                      `json:"hostname,omitempty"`
+	LogDir      string                      `json:"log_directory,omitempty"`
+	HostNetwork bool                        `json:"host_network,omitempty"`
+	Network     string                      `json:"network,omitempty"`
+	NetNS       string                      `json:"netns,omitempty"`
+	Address     netip.Addr                  `json:"address,omitzero"`
+	Ports       []runtime.PortMapping       `json:"ports,omitempty"`
+	DNS         *runtimeapi.DNSConfig       `json:"dns,omitempty"`
+	Namespaces  *runtimeapi.NamespaceOption `json:"namespaces,omitempty"`
+	Stopped     bool                        `json:"stopped,omitempty"`
+}
+
+type podMetadata struct {
+	Name      string `json:"name"`
+	UID       string `json:"uid"`
+	Namespace string `json:"namespace"`
+	Attempt   uint32 `json:"attempt"`
+}
+
+// pods keeps the pod records; mu orders the changes of one pod against
+// another's (RunPodSandbox with the same metadata twice).
+type pods struct {
+	mu sync.Mutex
+}
+
+// podsDir is where the pod records live.
+func (s *Server) podsDir() string { return filepath.Join(s.opts.root, "cri", "pods") }
+
+func (s *Server) podDir(id string) string { return filepath.Join(s.podsDir(), id) }
+
+// AttachedKeys lists the network attachments of the ready pods under
+// root, by the id their attachments have: a starting node collects every
+// other attachment.
+func AttachedKeys(root string) []string {
+	ents, _ := os.ReadDir(filepath.Join(root, "cri", "pods"))
+	var out []string
+	for _, e := range ents {
+		var rec podRecord
+		if ok, err := statedir.ReadJSON(filepath.Join(root, "cri", "pods", e.Name(), "pod.json"), &rec); ok && err == nil && !rec.Stopped && rec.Network != "" {
+			out = append(out, cniID(rec.ID))
+		}
+	}
+	return out
+}
+
+// cniID is a pod's attachment id.
+func cniID(podID string) string { return "pod-" + podID }
+
+func (s *Server) readPod(id string) (*podRecord, error) {
+	var rec podRecord
+	ok, err := statedir.ReadJSON(filepath.Join(s.podDir(id), "pod.json"), &rec)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("pod sandbox %s: %w", id, runtime.ErrNotFound)
+	}
+	return &rec, nil
+}
+
+func (s *Server) writePod(rec *podRecord) error {
+	return statedir.WriteJSON(filepath.Join(s.podDir(rec.ID), "pod.json"), rec)
+}
+
+// findPod resolves a pod id or a unique prefix of one.
+func (s *Server) findPod(ref string) (*podRecord, error) {
+	if ref == "" {
+		return nil, fmt.Errorf("no pod sandbox id given: %w", runtime.ErrInvalidArgument)
+	}
+	if rec, err := s.readPod(ref); err == nil {
+		return rec, nil
+	}
+	ents, _ := os.ReadDir(s.podsDir())
+	var match string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ref) {
+			if match != "" {
+				return nil, fmt.Errorf("pod sandbox id prefix %s is ambiguous; give more of it: %w", ref, runtime.ErrInvalidArgument)
+			}
+			match = e.Name()
+		}
+	}
+	if match == "" {
+		return nil, fmt.Errorf("pod sandbox %s: %w", ref, runtime.ErrNotFound)
+	}
+	return s.readPod(match)
+}
+
+// ready reports whether the pod runs: not stopped, and its namespace
+// still there (a reboot takes it).
+func (rec *podRecord) ready() bool {
+	return !rec.Stopped && (rec.HostNetwork || network.IsNamespace(rec.NetNS))
+}
+
+// RunPodSandbox implements RuntimeService: the pod's network namespace is
+// made and pinned, and attached to the default network with the pod's
+// port mappings; its name answers on the network's DNS.
+func (s *Server) RunPodSandbox(ctx context.Context, req *runtimeapi.RunPodSandboxRequest) (*runtimeapi.RunPodSandboxResponse, error) {
+	rec, err := s.runPod(ctx, req)
+	if err != nil {
+		return nil, s.grpcError(ctx, "RunPodSandbox", err)
+	}
+	return &runtimeapi.RunPodSandboxResponse{PodSandboxId: rec.ID}, nil
+}
+
+func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxRequest) (*podRecord, error) {
+	cfg := req.GetConfig()
+	md := cfg.GetMetadata()
+	if md.GetName() == "" || md.GetNamespace() == "" {
+		return nil, fmt.Errorf("pod sandbox: metadata needs a name and a namespace: %w", runtime.ErrInvalidArgument)
+	}
+	if h := req.GetRuntimeHandler(); h != "" {
+		if _, err := s.handlerPlatform(h); err != nil {
+			return nil, err
+		}
+	}
+	var rnd [32]byte
+	_, _ = rand.Read(rnd[:])
+	rec := &podRecord{
+		ID:       hex.EncodeToString(rnd[:]),
+		Metadata: podMetadata{Name: md.GetName(), UID: md.GetUid(), Namespace: md.GetNamespace(), Attempt: md.GetAttempt()},
+		Labels:   cfg.GetLabels(), Annotations: cfg.GetAnnotations(), Created: time.Now(),
+		Handler: req.GetRuntimeHandler(), Hostname: cfg.GetHostname(), LogDir: cfg.GetLogDirectory(), DNS: cfg.GetDnsConfig(),
+		Namespaces: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
+	}
+	if rec.Hostname == "" {
+		rec.Hostname = md.GetName()
+	}
+	rec.HostNetwork = rec.Namespaces.GetNetwork() == runtimeapi.NamespaceMode_NODE || s.opts.networks == nil
+	for _, pm := range cfg.GetPortMappings() {
+		if pm.GetHostPort() == 0 {
+			continue // a container port alone publishes nothing
+		}
+		p := runtime.PortMapping{HostPort: uint16(pm.GetHostPort()), ContainerPort: uint16(pm.GetContainerPort())}
+		switch pm.GetProtocol() {
+		case runtimeapi.Protocol_TCP:
+		case runtimeapi.Protocol_UDP:
+			p.Protocol = "udp"
+		default:
+			return nil, fmt.Errorf("pod sandbox %s: port %d: protocol %s is not supported here; use TCP or UDP: %w", md.GetName(), pm.GetContainerPort(), pm.GetProtocol(), runtime.ErrNotSupported)
+		}
+		if ip := pm.GetHostIp(); ip != "" {
+			a, err := netip.ParseAddr(ip)
+			if err != nil {
+				return nil, fmt.Errorf("pod sandbox %s: host ip %q: %w", md.GetName(), ip, runtime.ErrInvalidArgument)
+			}
+			p.HostIP = a
+		}
+		rec.Ports = append(rec.Ports, p)
+	}
+	if rec.HostNetwork && len(rec.Ports) > 0 {
+		return nil, fmt.Errorf("pod sandbox %s: port mappings need the pod's own network, not the host's: %w", md.GetName(), runtime.ErrInvalidArgument)
+	}
+	if len(rec.Ports) > 0 {
+		// A host port someone holds fails now, naming its holder, rather
+		// than leaving a pod that silently receives nothing.
+		held, _, err := network.HoldPorts(rec.Ports)
+		if err != nil {
+			return nil, fmt.Errorf("pod sandbox %s: %w", md.GetName(), err)
+		}
+		for _, f := range held {
+			f.Close()
+		}
+	}
+	s.pods.mu.Lock()
+	defer s.pods.mu.Unlock()
+	dir := s.podDir(rec.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.teardownPod(context.WithoutCancel(ctx), rec)
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	if !rec.HostNetwork {
+		rec.Network, rec.NetNS = network.DefaultName, filepath.Join(dir, "netns")
+	}
+	// Recorded before the attachment, so that a failure part-way is undone
+	// by the next removal or the node's collection.
+	if err := s.writePod(rec); err != nil {
+		return nil, err
+	}
+	if !rec.HostNetwork {
+		if err := network.NewNamespace(rec.NetNS); err != nil {
+			return nil, err
+		}
+		att, err := s.opts.networks.Attach(ctx, network.Endpoint{ContainerID: cniID(rec.ID), Network: rec.Network, NetNS: rec.NetNS,
+			Ports: rec.Ports, Names: []string{rec.Hostname}})
+		if err != nil {
+			return nil, err
+		}
+		rec.Address = att.Address.Addr()
+		if err := s.writePod(rec); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return rec, nil
+}
+
+// teardownPod releases the pod's network: its attachment (address, port
+// rules, names) and its namespace. Doing it twice is fine.
+func (s *Server) teardownPod(ctx context.Context, rec *podRecord) error {
+	if rec.HostNetwork || rec.NetNS == "" {
+		return nil
+	}
+	var errs []error
+	if s.opts.networks != nil && rec.Network != "" {
+		ep := network.Endpoint{ContainerID: cniID(rec.ID), Network: rec.Network, Ports: rec.Ports}
+		if network.IsNamespace(rec.NetNS) {
+			ep.NetNS = rec.NetNS
+		}
+		if err := s.opts.networks.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if err := network.RemoveNamespace(rec.NetNS); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// StopPodSandbox implements RuntimeService: the pod's network is released;
+// stopping a stopped or removed pod succeeds, as CRI asks.
+func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {
+	rec, err := s.findPod(req.GetPodSandboxId())
+	if errors.Is(err, runtime.ErrNotFound) {
+		return &runtimeapi.StopPodSandboxResponse{}, nil
+	}
+	if err != nil {
+		return nil, s.grpcError(ctx, "StopPodSandbox", err)
+	}
+	s.pods.mu.Lock()
+	defer s.pods.mu.Unlock()
+	if err := s.teardownPod(ctx, rec); err != nil {
+		return nil, s.grpcError(ctx, "StopPodSandbox", err)
+	}
+	rec.Stopped = true
+	if err := s.writePod(rec); err != nil {
+		return nil, s.grpcError(ctx, "StopPodSandbox", err)
+	}
+	return &runtimeapi.StopPodSandboxResponse{}, nil
+}
+
+// RemovePodSandbox implements RuntimeService: the pod is stopped and its
+// record removed; removing a removed pod succeeds, as CRI asks.
+func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePodSandboxRequest) (*runtimeapi.RemovePodSandboxResponse, error) {
+	rec, err := s.findPod(req.GetPodSandboxId())
+	if errors.Is(err, runtime.ErrNotFound) {
+		return &runtimeapi.RemovePodSandboxResponse{}, nil
+	}
+	if err != nil {
+		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
+	}
+	s.pods.mu.Lock()
+	defer s.pods.mu.Unlock()
+	if err := s.teardownPod(ctx, rec); err != nil {
+		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
+	}
+	if err := os.RemoveAll(s.podDir(rec.ID)); err != nil {
+		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
+	}
+	return &runtimeapi.RemovePodSandboxResponse{}, nil
+}
+
+func (rec *podRecord) state() runtimeapi.PodSandboxState {
+	if rec.ready() {
+		return runtimeapi.PodSandboxState_SANDBOX_READY
+	}
+	return runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+}
+
+func (rec *podRecord) metadata() *runtimeapi.PodSandboxMetadata {
+	return &runtimeapi.PodSandboxMetadata{Name: rec.Metadata.Name, Uid: rec.Metadata.UID, Namespace: rec.Metadata.Namespace, Attempt: rec.Metadata.Attempt}
+}
+
+// PodSandboxStatus implements RuntimeService.
+func (s *Server) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandboxStatusRequest) (*runtimeapi.PodSandboxStatusResponse, error) {
+	rec, err := s.findPod(req.GetPodSandboxId())
+	if err != nil {
+		return nil, s.grpcError(ctx, "PodSandboxStatus", err)
+	}
+	st := &runtimeapi.PodSandboxStatus{
+		Id: rec.ID, Metadata: rec.metadata(), State: rec.state(), CreatedAt: rec.Created.UnixNano(),
+		Labels: rec.Labels, Annotations: rec.Annotations, RuntimeHandler: rec.Handler,
+		Linux: &runtimeapi.LinuxPodSandboxStatus{Namespaces: &runtimeapi.Namespace{Options: rec.Namespaces}},
+	}
+	if rec.Address.IsValid() && rec.ready() {
+		st.Network = &runtimeapi.PodSandboxNetworkStatus{Ip: rec.Address.String()}
+	}
+	resp := &runtimeapi.PodSandboxStatusResponse{Status: st, Timestamp: time.Now().UnixNano()}
+	if req.GetVerbose() {
+		b, _ := json.Marshal(map[string]any{"netns": rec.NetNS, "network": rec.Network, "hostname": rec.Hostname})
+		resp.Info = map[string]string{"info": string(b)}
+	}
+	return resp, nil
+}
+
+// ListPodSandbox implements RuntimeService, with CRI's filters: an id (or
+// a prefix of one), a state, labels that must all match.
+func (s *Server) ListPodSandbox(ctx context.Context, req *runtimeapi.ListPodSandboxRequest) (*runtimeapi.ListPodSandboxResponse, error) {
+	ents, err := os.ReadDir(s.podsDir())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, s.grpcError(ctx, "ListPodSandbox", err)
+	}
+	f := req.GetFilter()
+	var out []*runtimeapi.PodSandbox
+	for _, e := range ents {
+		rec, err := s.readPod(e.Name())
+		if err != nil {
+			continue // removed meanwhile, or half-made
+		}
+		if id := f.GetId(); id != "" && !strings.HasPrefix(rec.ID, id) {
+			continue
+		}
+		if sv := f.GetState(); sv != nil && sv.GetState() != rec.state() {
+			continue
+		}
+		if !labelsMatch(rec.Labels, f.GetLabelSelector()) {
+			continue
+		}
+		out = append(out, &runtimeapi.PodSandbox{Id: rec.ID, Metadata: rec.metadata(), State: rec.state(), CreatedAt: rec.Created.UnixNano(),
+			Labels: rec.Labels, Annotations: rec.Annotations, RuntimeHandler: rec.Handler})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt > out[j].CreatedAt })
+	return &runtimeapi.ListPodSandboxResponse{Items: out}, nil
+}
+
+// labelsMatch reports whether labels has every label of sel.
+func labelsMatch(labels, sel map[string]string) bool {
+	for k, v := range sel {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
