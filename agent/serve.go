@@ -51,7 +51,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
 	listeners := append([]net.Listener{ln}, a.opts.listeners...)
-	errc := make(chan error, len(listeners)+1) // one write per serving goroutine
+	errc := make(chan error, len(listeners)+2) // one write per serving goroutine
 	for _, l := range listeners {
 		a.log.Info("serving API", "address", l.Addr().Network()+"://"+l.Addr().String(), "root", a.cfg.Root)
 		go func() { errc <- srv.Serve(l) }()
@@ -78,7 +78,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 			}
 			return errors.Join(err, a.Close())
 		}
-		criSrv = grpc.NewServer()
+		// Stop waits for the calls under way: a pod half-made must be
+		// finished or undone before the node's networks close.
+		criSrv = grpc.NewServer(grpc.WaitForHandlers(true))
 		a.cri.Register(criSrv)
 		a.log.Info("serving the Kubernetes CRI", "address", "unix://"+a.cfg.CRISocket)
 		go func() { errc <- criSrv.Serve(cln) }()

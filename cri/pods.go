@@ -91,6 +91,9 @@ func AttachedKeys(root string) []string {
 	ents, _ := os.ReadDir(filepath.Join(root, "cri", "pods"))
 	var out []string
 	for _, e := range ents {
+		if !isPodID(e.Name()) {
+			continue
+		}
 		var rec podRecord
 		if ok, err := statedir.ReadJSON(filepath.Join(root, "cri", "pods", e.Name(), "pod.json"), &rec); ok && err == nil && !rec.Stopped && rec.Network != "" {
 			out = append(out, cniID(rec.ID))
@@ -111,6 +114,9 @@ func (s *Server) readPod(id string) (*podRecord, error) {
 	if !ok {
 		return nil, fmt.Errorf("pod sandbox %s: %w", id, runtime.ErrNotFound)
 	}
+	if rec.ID != id || (rec.NetNS != "" && rec.NetNS != filepath.Join(s.podDir(id), "netns")) {
+		return nil, fmt.Errorf("pod sandbox %s: its record does not describe it: %w", id, runtime.ErrFailedPrecondition)
+	}
 	return &rec, nil
 }
 
@@ -118,13 +124,27 @@ func (s *Server) writePod(rec *podRecord) error {
 	return statedir.WriteJSON(filepath.Join(s.podDir(rec.ID), "pod.json"), rec)
 }
 
+// isPodID reports whether ref can be a pod id or a prefix of one: 1 to 64
+// lower-case hex digits, and nothing a path could be made of.
+func isPodID(ref string) bool {
+	if ref == "" || len(ref) > 64 {
+		return false
+	}
+	for _, c := range ref {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // findPod resolves a pod id or a unique prefix of one.
 func (s *Server) findPod(ref string) (*podRecord, error) {
-	if ref == "" {
-		return nil, fmt.Errorf("no pod sandbox id given: %w", runtime.ErrInvalidArgument)
+	if !isPodID(ref) {
+		return nil, fmt.Errorf("pod sandbox id %q: want the id runp gave (hex digits), or a prefix of it: %w", ref, runtime.ErrInvalidArgument)
 	}
-	if rec, err := s.readPod(ref); err == nil {
-		return rec, nil
+	if len(ref) == 64 {
+		return s.readPod(ref)
 	}
 	ents, _ := os.ReadDir(s.podsDir())
 	var match string
@@ -182,10 +202,16 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 	if rec.Hostname == "" {
 		rec.Hostname = md.GetName()
 	}
-	rec.HostNetwork = rec.Namespaces.GetNetwork() == runtimeapi.NamespaceMode_NODE || s.opts.networks == nil
+	rec.HostNetwork = rec.Namespaces.GetNetwork() == runtimeapi.NamespaceMode_NODE
+	if !rec.HostNetwork && s.opts.networks == nil {
+		return nil, fmt.Errorf("pod sandbox %s: this node has no networks (its daemon runs with --bridge none, or without the CNI plugins); ask for the host's network: %w", md.GetName(), runtime.ErrFailedPrecondition)
+	}
 	for _, pm := range cfg.GetPortMappings() {
 		if pm.GetHostPort() == 0 {
 			continue // a container port alone publishes nothing
+		}
+		if pm.GetHostPort() < 1 || pm.GetHostPort() > 65535 || pm.GetContainerPort() < 1 || pm.GetContainerPort() > 65535 {
+			return nil, fmt.Errorf("pod sandbox %s: port mapping %d -> %d: ports are 1 to 65535: %w", md.GetName(), pm.GetHostPort(), pm.GetContainerPort(), runtime.ErrInvalidArgument)
 		}
 		p := runtime.PortMapping{HostPort: uint16(pm.GetHostPort()), ContainerPort: uint16(pm.GetContainerPort())}
 		switch pm.GetProtocol() {
@@ -227,8 +253,11 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 	ok := false
 	defer func() {
 		if !ok {
-			s.teardownPod(context.WithoutCancel(ctx), rec)
-			_ = os.RemoveAll(dir)
+			// The record stays while anything of the pod may: a removal
+			// or the node's collection finishes the job.
+			if s.teardownPod(context.WithoutCancel(ctx), rec) == nil {
+				_ = os.RemoveAll(dir)
+			}
 		}
 	}()
 	if !rec.HostNetwork {
@@ -282,6 +311,8 @@ func (s *Server) teardownPod(ctx context.Context, rec *podRecord) error {
 // StopPodSandbox implements RuntimeService: the pod's network is released;
 // stopping a stopped or removed pod succeeds, as CRI asks.
 func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {
+	s.pods.mu.Lock()
+	defer s.pods.mu.Unlock()
 	rec, err := s.findPod(req.GetPodSandboxId())
 	if errors.Is(err, runtime.ErrNotFound) {
 		return &runtimeapi.StopPodSandboxResponse{}, nil
@@ -289,8 +320,6 @@ func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSand
 	if err != nil {
 		return nil, s.grpcError(ctx, "StopPodSandbox", err)
 	}
-	s.pods.mu.Lock()
-	defer s.pods.mu.Unlock()
 	if err := s.teardownPod(ctx, rec); err != nil {
 		return nil, s.grpcError(ctx, "StopPodSandbox", err)
 	}
@@ -304,6 +333,8 @@ func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSand
 // RemovePodSandbox implements RuntimeService: the pod is stopped and its
 // record removed; removing a removed pod succeeds, as CRI asks.
 func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePodSandboxRequest) (*runtimeapi.RemovePodSandboxResponse, error) {
+	s.pods.mu.Lock()
+	defer s.pods.mu.Unlock()
 	rec, err := s.findPod(req.GetPodSandboxId())
 	if errors.Is(err, runtime.ErrNotFound) {
 		return &runtimeapi.RemovePodSandboxResponse{}, nil
@@ -311,8 +342,6 @@ func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePod
 	if err != nil {
 		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
 	}
-	s.pods.mu.Lock()
-	defer s.pods.mu.Unlock()
 	if err := s.teardownPod(ctx, rec); err != nil {
 		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
 	}
@@ -365,6 +394,9 @@ func (s *Server) ListPodSandbox(ctx context.Context, req *runtimeapi.ListPodSand
 	f := req.GetFilter()
 	var out []*runtimeapi.PodSandbox
 	for _, e := range ents {
+		if !isPodID(e.Name()) {
+			continue
+		}
 		rec, err := s.readPod(e.Name())
 		if err != nil {
 			continue // removed meanwhile, or half-made

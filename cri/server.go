@@ -170,11 +170,14 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 	info := map[string]string{}
 	if s.opts.runtimes != nil {
 		var down []string
-		for _, r := range s.opts.runtimes.Runtimes() {
+		rts := s.opts.runtimes.Runtimes()
+		for _, r := range rts {
 			handlers = append(handlers, &runtimeapi.RuntimeHandler{Name: r.Name(), Features: &runtimeapi.RuntimeHandlerFeatures{}})
-			if _, err := r.List(ctx); err != nil {
+			lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if _, err := r.List(lctx); err != nil {
 				down = append(down, r.Name()+": "+err.Error())
 			}
+			cancel()
 			if req.GetVerbose() {
 				var ps []string
 				for _, p := range r.Platforms() {
@@ -183,8 +186,13 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 				info["runtime."+r.Name()] = fmt.Sprintf("%q", strings.Join(ps, ","))
 			}
 		}
-		if len(down) > 0 {
+		// One runtime down (a delegate on another machine) leaves the
+		// others serving: the node is ready while any runtime answers.
+		switch {
+		case len(down) == len(rts) && len(rts) > 0:
 			ready.Status, ready.Reason, ready.Message = false, "RuntimeUnavailable", strings.Join(down, "; ")
+		case len(down) > 0:
+			ready.Message = "some runtimes do not answer: " + strings.Join(down, "; ")
 		}
 	}
 	network := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: s.opts.networks != nil}
@@ -259,7 +267,7 @@ func addRef(ci *runtimeapi.Image, img runtime.ImageInfo) {
 }
 
 // refMatches reports whether ref (a reference, in any of its spellings, or
-// an image id or a prefix of it) names img.
+// an image id, with or without sha256:) names img.
 func refMatches(img runtime.ImageInfo, ref string) bool {
 	if img.Reference == ref || img.Digest == ref || img.Digest == "sha256:"+ref {
 		return true
