@@ -167,7 +167,26 @@ const (
 	NetworkNone = "none"
 	// NetworkHost shares the host's network (and its hostname).
 	NetworkHost = "host"
+	// NetworkContainerPrefix, before a container's name
+	// (container:web-rep-0), shares that container's network: its
+	// namespace, addresses, hostname and /etc files (docker run --network
+	// container:NAME).
+	NetworkContainerPrefix = "container:"
 )
+
+// JoinedContainer is the container whose network mode joins, and whether
+// it names one.
+func (n NetworkSpec) JoinedContainer() (ContainerID, bool, error) {
+	name, ok := strings.CutPrefix(n.Mode, NetworkContainerPrefix)
+	if !ok {
+		return ContainerID{}, false, nil
+	}
+	id, err := ParseContainerID(name)
+	if err != nil {
+		return ContainerID{}, true, fmt.Errorf("network %q: want container:NAME, NAME a container's name such as web-rep-0: %w", n.Mode, ErrInvalidArgument)
+	}
+	return id, true, nil
+}
 
 // NetworkSpec says how a container is networked, as docker's --network.
 type NetworkSpec struct {
@@ -288,8 +307,15 @@ func (s *CreateSpec) Validate() error {
 			return fmt.Errorf("create spec: env[%d] %q: want KEY=VALUE with a non-empty key: %w", i, e, ErrInvalidArgument)
 		}
 	}
-	if m := s.Network.Mode; m != "" && CheckName(m, "network") != "" {
-		return fmt.Errorf("create spec: network %q: want bridge, none, host or the name of a network (`switchyard network ls`): %w", m, ErrInvalidArgument)
+	if _, joins, err := s.Network.JoinedContainer(); joins {
+		if err != nil {
+			return fmt.Errorf("create spec: %w", err)
+		}
+		if len(s.Network.Aliases) > 0 || len(s.Network.DNS) > 0 || len(s.Network.ExtraHosts) > 0 || s.Hostname != "" {
+			return fmt.Errorf("create spec: network %s: a container sharing another's network has its names, DNS and hosts; leave aliases, dns, extra hosts and hostname out: %w", s.Network.Mode, ErrInvalidArgument)
+		}
+	} else if m := s.Network.Mode; m != "" && CheckName(m, "network") != "" {
+		return fmt.Errorf("create spec: network %q: want bridge, none, host, container:NAME or the name of a network (`switchyard network ls`): %w", m, ErrInvalidArgument)
 	}
 	if err := validatePorts(s.Network); err != nil {
 		return err
@@ -386,7 +412,7 @@ func MergeEnv(base, over []string) []string {
 // a known protocol, no host address and port is published twice, and the
 // mode has a network to publish from.
 func validatePorts(n NetworkSpec) error {
-	if len(n.Ports) > 0 && (n.Mode == NetworkNone || n.Mode == NetworkHost) {
+	if len(n.Ports) > 0 && (n.Mode == NetworkNone || n.Mode == NetworkHost || strings.HasPrefix(n.Mode, NetworkContainerPrefix)) {
 		return fmt.Errorf("create spec: ports: a container on network %s cannot publish ports (with host its ports are the host's already): %w", n.Mode, ErrInvalidArgument)
 	}
 	type key struct {

@@ -33,6 +33,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("create: the body is not a container configuration: %v: %w", err, runtime.ErrInvalidArgument)
 	}
 	q := r.URL.Query()
+	if hc := req.HostConfig; hc != nil {
+		if ref, ok := strings.CutPrefix(string(hc.NetworkMode), runtime.NetworkContainerPrefix); ok {
+			// docker names the container by its docker name or id.
+			c, err := s.resolve(r.Context(), ref)
+			if err != nil {
+				return err
+			}
+			hc.NetworkMode = container.NetworkMode(runtime.NetworkContainerPrefix + c.ID.String())
+		}
+	}
 	cs, warnings, err := convertCreate(req, q.Get("platform"))
 	if err != nil {
 		return err
@@ -120,9 +130,6 @@ func convertCreate(req container.CreateRequest, platform string) (*runtime.Creat
 	case "none", "host":
 		cs.Network.Mode = mode
 	default:
-		if strings.HasPrefix(mode, "container:") {
-			return nil, nil, fmt.Errorf("network mode %q: joining another container's network is not supported yet; use a network both join: %w", mode, runtime.ErrNotSupported)
-		}
 		cs.Network.Mode = mode
 	}
 	if req.NetworkingConfig != nil {

@@ -58,7 +58,7 @@ func TestConvertCreateRefuses(t *testing.T) {
 		{`{"Cmd":["true"]}`, "", runtime.ErrInvalidArgument, "no image"},
 		{`{"Image":"busybox","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"8000-8010"}]}}}`, "", runtime.ErrInvalidArgument, `host port "8000-8010"`},
 		{`{"Image":"busybox","HostConfig":{"Binds":["nodst"]}}`, "", runtime.ErrInvalidArgument, "want SRC:DST[:ro]"},
-		{`{"Image":"busybox","HostConfig":{"NetworkMode":"container:web"}}`, "", runtime.ErrNotSupported, "another container's network"},
+		{`{"Image":"busybox","HostConfig":{"NetworkMode":"container:web"}}`, "", runtime.ErrInvalidArgument, "container:NAME"},
 		{`{"Image":"busybox","HostConfig":{"ExtraHosts":["db"]}}`, "", runtime.ErrInvalidArgument, "want NAME:IP"},
 		{`{"Image":"busybox"}`, "linux/amd64/v1/x", runtime.ErrInvalidArgument, "platform"},
 		{`{"Image":"busybox","HostConfig":{"AutoRemove":true,"RestartPolicy":{"Name":"always"}}}`, "", runtime.ErrInvalidArgument, "--restart and --rm"},

@@ -106,6 +106,13 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	// root filesystem is prepared and runc creates the container; the
 	// process starts only at Start, once both are done.
 	var waitNet func() error
+	if netRec.Joined {
+		// Recorded, so that nothing of this container ever tears the
+		// shared namespace down.
+		if err = writeJSON(filepath.Join(dir, netFile), netRec); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+	}
 	if netRec.Network != "" {
 		if waitNet, err = r.attachAsync(ctx, key, dir, &netRec); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)

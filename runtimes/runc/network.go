@@ -58,6 +58,12 @@ type netRecord struct {
 	Nameservers []netip.Addr `json:"nameservers,omitempty"`
 	// ExtraHosts are more /etc/hosts entries.
 	ExtraHosts []runtime.HostEntry `json:"extra_hosts,omitempty"`
+	// Joined is set for a container that shares another's network
+	// (container:NAME): NetNS is the other's, which this container must
+	// never tear down, and JoinedDir the other's state directory, whose
+	// /etc files it shares.
+	Joined    bool   `json:"joined,omitempty"`
+	JoinedDir string `json:"joined_dir,omitempty"`
 }
 
 // hostname is the container's hostname: the request's, else its id cut to
@@ -83,6 +89,12 @@ func (rec *netRecord) hosts(id runtime.ContainerID, addr netip.Addr) []byte {
 // names none and the runtime has networks, loopback alone when it has
 // none. A named network must exist.
 func (r *Runtime) networkOf(cs *runtime.CreateSpec) (netRecord, error) {
+	if other, joins, err := cs.Network.JoinedContainer(); joins {
+		if err != nil {
+			return netRecord{}, err
+		}
+		return r.joinedNetwork(cs.Network.Mode, other)
+	}
 	mode := cs.Network.Mode
 	switch mode {
 	case runtime.NetworkNone, runtime.NetworkHost:
@@ -105,6 +117,30 @@ func (r *Runtime) networkOf(cs *runtime.CreateSpec) (netRecord, error) {
 		return netRecord{}, err
 	}
 	return netRecord{Mode: mode, Network: name, DNS: n.DNS}, nil
+}
+
+// joinedNetwork is the network of a container that shares other's: its
+// pinned namespace (other must be created or running), or the host's
+// when other is on the host's network.
+func (r *Runtime) joinedNetwork(mode string, other runtime.ContainerID) (netRecord, error) {
+	key, err := r.resolve(other)
+	if err != nil {
+		return netRecord{}, fmt.Errorf("network %s: container %s: %w", mode, other, runtime.ErrNotFound)
+	}
+	dir := r.dirOf(key)
+	rec := readNet(dir)
+	switch {
+	case rec != nil && rec.Mode == runtime.NetworkHost:
+		return netRecord{Mode: runtime.NetworkHost}, nil
+	case rec != nil && rec.Joined:
+		// Sharing a sharer's is sharing the first one's.
+		return netRecord{Mode: mode, NetNS: rec.NetNS, Joined: true, JoinedDir: rec.JoinedDir, Hostname: rec.Hostname}, nil
+	case rec == nil || rec.NetNS == "":
+		return netRecord{}, fmt.Errorf("network %s: container %s has no network of its own to share (it runs with --network none); join a container on a network: %w", mode, other, runtime.ErrFailedPrecondition)
+	case !network.IsNamespace(rec.NetNS):
+		return netRecord{}, fmt.Errorf("network %s: container %s is not running, and its network goes with its run; start it first: %w", mode, other, runtime.ErrFailedPrecondition)
+	}
+	return netRecord{Mode: mode, NetNS: rec.NetNS, Joined: true, JoinedDir: dir, Hostname: rec.hostname(other)}, nil
 }
 
 // attachAsync makes the container's namespace and attaches it to its
@@ -148,7 +184,7 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 func (r *Runtime) detach(ctx context.Context, key, dir string) error {
 	if r.opt.networks == nil {
 		// The namespace goes all the same.
-		if rec := readNet(dir); rec != nil && rec.NetNS != "" {
+		if rec := readNet(dir); rec != nil && rec.NetNS != "" && !rec.Joined {
 			return network.RemoveNamespace(rec.NetNS)
 		}
 		return nil
@@ -171,8 +207,8 @@ func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
 		}
 		return err
 	}
-	if rec.NetNS == "" {
-		return nil
+	if rec.NetNS == "" || rec.Joined {
+		return nil // none of its own: a shared one is the other's to release
 	}
 	// The namespace goes first, and its interface with it, in the
 	// kernel's background: then the plugins only release the address,
@@ -219,6 +255,18 @@ func (rec *netRecord) status() *runtime.NetworkStatus {
 // network they are the host's own hosts and resolv.conf. It returns the
 // mounts, destination to source.
 func etcFiles(dir string, id runtime.ContainerID, rec netRecord) (map[string]string, error) {
+	if rec.Joined {
+		// The other container's own files: what it says of its names,
+		// its DNS and its hostname holds for both.
+		mounts := map[string]string{}
+		for _, name := range []string{"hosts", "hostname", "resolv.conf"} {
+			p := filepath.Join(rec.JoinedDir, "etc", name)
+			if _, err := os.Stat(p); err == nil {
+				mounts["/etc/"+name] = p
+			}
+		}
+		return mounts, nil
+	}
 	if rec.Mode == runtime.NetworkHost && len(rec.ExtraHosts) == 0 && len(rec.Nameservers) == 0 {
 		return map[string]string{"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}, nil
 	}
@@ -281,6 +329,12 @@ func writeHosts(dir string, id runtime.ContainerID, rec *netRecord, addr netip.A
 // is.
 func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir string) error {
 	rec := readNet(dir)
+	if rec != nil && rec.Joined {
+		if !network.IsNamespace(rec.NetNS) {
+			return fmt.Errorf("network %s: the container whose network this one shares is not running; start it first: %w", rec.Mode, runtime.ErrFailedPrecondition)
+		}
+		return nil
+	}
 	if rec != nil && rec.NetNS != "" && rec.Network == "" && !network.IsNamespace(rec.NetNS) {
 		// Disconnected from its network, and its namespace went at its
 		// exit: a namespace of loopback alone again.
@@ -389,6 +443,9 @@ func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, na
 		}
 		return fmt.Errorf("container %s: connect to network %s: a container made with --network %s has no namespace of its own to connect; make it again with --network %s: %w",
 			id, name, mode, name, runtime.ErrFailedPrecondition)
+	}
+	if rec.Joined {
+		return fmt.Errorf("container %s: connect to network %s: it shares another container's network (%s); connect that one: %w", id, name, rec.Mode, runtime.ErrFailedPrecondition)
 	}
 	if rec.Network == name {
 		return fmt.Errorf("container %s is already connected to network %s: %w", id, name, runtime.ErrAlreadyExists)

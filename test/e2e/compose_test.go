@@ -96,6 +96,14 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 		})
 	}
 	d.ok("srv", "network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", "appnet")
+	// A container that shares srv's network reaches it on loopback, and
+	// its end leaves srv's network in place.
+	d.ok("hello from srv", "run", "--rm", "--network", "container:srv", e.images.busybox, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 8080")
+	d.fails("No such container: nosuch", "run", "--rm", "--network", "container:nosuch", e.images.busybox, "true")
+	waitFor(t, "srv to answer by name after the sharer left", 30*time.Second, func() bool {
+		out, err := d.run("run", "--rm", "--network", "appnet", e.images.busybox, "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc srv 8080")
+		return err == nil && strings.Contains(out, "hello from srv")
+	})
 	// exec with standard input, environment, user and working directory.
 	in := exec.Command(d.bin, "-H", "unix://"+d.sock, "exec", "-i", "srv", "sh", "-c", "tr a-z A-Z; echo done")
 	in.Env = []string{"HOME=" + d.home}
