@@ -49,11 +49,17 @@ func (a *Agent) containerEventOf(ctx context.Context, id runtime.ContainerID, ac
 // A watch is per run: a restart while the last run's watch ends gets a
 // watch of its own.
 func (a *Agent) watchDie(id runtime.ContainerID) {
-	d, err := a.rt.Inspect(a.bg, id)
-	if err != nil || d.StartedAt.IsZero() {
+	if d, err := a.rt.Inspect(a.bg, id); err == nil {
+		a.watchDieOf(d)
+	}
+}
+
+// watchDieOf is watchDie for a container already inspected.
+func (a *Agent) watchDieOf(d runtime.Details) {
+	id, run := d.ID, d.StartedAt
+	if run.IsZero() {
 		return
 	}
-	run := d.StartedAt
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.dying[id].Equal(run) || a.closed.Load() {
@@ -108,8 +114,11 @@ func (r eventRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
 	if err := r.Runtime.Start(ctx, id); err != nil {
 		return err
 	}
-	r.a.containerEventOf(ctx, id, "start", nil)
-	r.a.watchDie(id)
+	// One inspection for the event and the watch of the run's end.
+	if d, err := r.Runtime.Inspect(ctx, id); err == nil {
+		r.a.containerEvent(d.Container, "start", nil)
+		r.a.watchDieOf(d)
+	}
 	return nil
 }
 

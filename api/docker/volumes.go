@@ -107,12 +107,13 @@ func (s *Server) volumeRoutes() {
 			// docker names an anonymous volume with 64 random hex.
 			req.Name = randomID()
 		}
-		_, existed := s.opts.volumes.Volume(r.Context(), req.Name)
+		_, lookErr := s.opts.volumes.Volume(r.Context(), req.Name)
+		isNew := lookErr != nil
 		v, err := s.opts.volumes.CreateVolume(r.Context(), req.Name, req.Labels)
 		if err != nil {
 			return err
 		}
-		if existed != nil {
+		if isNew {
 			s.emit(eventVolume, "create", v.Name, map[string]string{"driver": "local"})
 		}
 		writeJSON(w, http.StatusCreated, dockerVolume(v))

@@ -12,23 +12,8 @@ import (
 // A client's input reaches the container's input in frames, and its end
 // closes the input of a container whose input ends with its first client's.
 func TestAttachCarriesInputAndItsEnd(t *testing.T) {
-	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	srv, err := serveAttach(dir, w, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.close()
-	d, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	conn, err := net.Dial("unix", SocketPath(d))
+	r, dial := serveTestAttach(t)
+	conn, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,20 +35,8 @@ func TestAttachCarriesInputAndItsEnd(t *testing.T) {
 // A frame that claims more than a frame may carry ends that client, and
 // the server goes on serving others.
 func TestAttachRefusesOversizedFrames(t *testing.T) {
-	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	srv, err := serveAttach(dir, w, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.close()
-	d, _ := os.Open(dir)
-	defer d.Close()
-	bad, err := net.Dial("unix", SocketPath(d))
+	r, dial := serveTestAttach(t)
+	bad, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +46,7 @@ func TestAttachRefusesOversizedFrames(t *testing.T) {
 	if _, err := bad.Read(make([]byte, 1)); err == nil {
 		t.Fatal("the server kept a client that sent an oversized frame")
 	}
-	good, err := net.Dial("unix", SocketPath(d))
+	good, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,4 +57,27 @@ func TestAttachRefusesOversizedFrames(t *testing.T) {
 	if got, _ := io.ReadAll(r); string(got) != "ok" {
 		t.Fatalf("input after a bad client = %q; want ok", got)
 	}
+}
+
+// serveTestAttach serves an attach socket whose input, ending with its
+// first client's, is the returned reader; dial connects to it.
+func serveTestAttach(t *testing.T) (*os.File, func() (net.Conn, error)) {
+	t.Helper()
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	srv, err := serveAttach(dir, w, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.close)
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return r, func() (net.Conn, error) { return net.Dial("unix", SocketPath(d)) }
 }
