@@ -206,7 +206,14 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 			}
 		}
 		switch st.Status {
-		case runtime.StatusRunning, runtime.StatusStopping:
+		case runtime.StatusPending:
+			// Created but never started (an agent stopped between create
+			// and start, or a start failed): not a crash, but started the
+			// same way.
+			log.Info("replica was created but not started; starting", "in", delay)
+		default:
+			// Running, or found exited (an exit before this loop waited, or
+			// while no agent ran): the same policies judge the exit.
 			out, err := a.waitExit(ctx, id)
 			if err != nil {
 				continue // re-read the state: cancelled, gone, or a transient error
@@ -233,17 +240,6 @@ func (a *Agent) restartLoop(ctx context.Context, s *supervisor, id runtime.Conta
 				delay = b.Initial
 			}
 			log.Info("replica exited; restarting", "outcome", out.Reason, "exit_code", out.ExitCode, "signal", out.Signal, "in", delay)
-		case runtime.StatusPending:
-			// Created but never started (an agent stopped between create
-			// and start, or a start failed): not a crash, but started the
-			// same way.
-			log.Info("replica was created but not started; starting", "in", delay)
-		default: // exited or failed, found while not waiting
-			if ok, why := s.policy.restarts(runtime.WaitOutcome{ExitCode: st.ExitCode}, attempts); !ok {
-				leave(why)
-				return
-			}
-			log.Info("replica is not running; restarting", "state", st.String(), "in", delay)
 		}
 		if !pause(ctx, delay) {
 			return
