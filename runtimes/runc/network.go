@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -199,6 +201,37 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) error {
 // (WithNetworkExitHook) calls, in a process of its own; doing it twice, or
 // for a container without a network, is fine.
 func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
+	unlock, err := lockNet(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return teardownNetwork(ctx, nets, dir)
+}
+
+// netLockFile orders the changes of a container's network record between
+// the runtime and the exit hook, a process of its own (flock).
+const netLockFile = "network.lock"
+
+// lockNet takes the lock of the container's network record in dir. It is
+// not reentrant: a holder calls the unlocked helpers.
+func lockNet(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, netLockFile), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return func() {}, nil // the container is gone: nothing to order
+		}
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil // closing releases the lock
+}
+
+// teardownNetwork is TeardownNetwork with the record's lock held.
+func teardownNetwork(ctx context.Context, nets Networks, dir string) error {
 	key := filepath.Base(dir)
 	var rec netRecord
 	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
@@ -328,6 +361,11 @@ func writeHosts(dir string, id runtime.ContainerID, rec *netRecord, addr netip.A
 // attachment is released, a new one made, and /etc/hosts rewritten. A container whose namespace is there is left as it
 // is.
 func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir string) error {
+	unlock, err := lockNet(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rec := readNet(dir)
 	if rec != nil && rec.Joined {
 		if !network.IsNamespace(rec.NetNS) {
@@ -365,7 +403,7 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	}
 	if err != nil {
 		// Left detached, so that the next start tries again from scratch.
-		_ = TeardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir)
+		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir)
 		return err
 	}
 	return nil
@@ -432,6 +470,11 @@ func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, na
 		return err
 	}
 	defer unlock()
+	unlockNet, err := lockNet(s.dir)
+	if err != nil {
+		return err
+	}
+	defer unlockNet()
 	if r.opt.networks == nil {
 		return fmt.Errorf("container %s: connect to network %s: this runtime has no networks: %w", id, name, runtime.ErrNotSupported)
 	}
@@ -508,6 +551,11 @@ func (r *Runtime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID,
 		return err
 	}
 	defer unlock()
+	unlockNet, err := lockNet(s.dir)
+	if err != nil {
+		return err
+	}
+	defer unlockNet()
 	rec := readNet(s.dir)
 	if rec == nil || rec.Network != name {
 		return fmt.Errorf("container %s is not connected to network %s: %w", id, name, runtime.ErrNotFound)
