@@ -111,15 +111,24 @@ func (r eventRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *ru
 
 // Start implements runtime.Lifecycle.
 func (r eventRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
+	_, _, err := r.start(ctx, id)
+	return err
+}
+
+// start is Start, giving the container as it is after its start (ok false
+// when it could not be inspected): its one inspection serves the event,
+// the watch of the run's end, and the caller.
+func (r eventRuntime) start(ctx context.Context, id runtime.ContainerID) (runtime.Details, bool, error) {
 	if err := r.Runtime.Start(ctx, id); err != nil {
-		return err
+		return runtime.Details{}, false, err
 	}
-	// One inspection for the event and the watch of the run's end.
-	if d, err := r.Runtime.Inspect(ctx, id); err == nil {
-		r.a.containerEvent(d.Container, "start", nil)
-		r.a.watchDieOf(d)
+	d, err := r.Runtime.Inspect(ctx, id)
+	if err != nil {
+		return d, false, nil
 	}
-	return nil
+	r.a.containerEvent(d.Container, "start", nil)
+	r.a.watchDieOf(d)
+	return d, true, nil
 }
 
 // Stop implements runtime.Lifecycle.
@@ -142,15 +151,21 @@ func (r eventRuntime) Kill(ctx context.Context, id runtime.ContainerID, signal s
 
 // Remove implements runtime.Lifecycle.
 func (r eventRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
-	d, inspected := r.Runtime.Inspect(ctx, id)
-	if inspected == nil && force && (d.State.Status == runtime.StatusRunning || d.State.Status == runtime.StatusStopping) {
+	d, err := r.Runtime.Inspect(ctx, id)
+	return r.remove(ctx, id, force, d, err == nil)
+}
+
+// remove is Remove of the container d describes when inspected (as the
+// caller found it just before).
+func (r eventRuntime) remove(ctx context.Context, id runtime.ContainerID, force bool, d runtime.Details, inspected bool) error {
+	if inspected && force && (d.State.Status == runtime.StatusRunning || d.State.Status == runtime.StatusStopping) {
 		// A forced removal kills, as docker rm -f reports it.
 		r.a.containerEvent(d.Container, "kill", map[string]string{"signal": "SIGKILL"})
 	}
 	if err := r.Runtime.Remove(ctx, id, force); err != nil {
 		return err
 	}
-	if inspected == nil {
+	if inspected {
 		r.a.containerEvent(d.Container, "destroy", nil)
 	}
 	return nil

@@ -59,11 +59,11 @@ func (r apiRuntime) Stop(ctx context.Context, id runtime.ContainerID, timeout ti
 // from its start until it has exited and been removed; one whose start
 // failed is removed at once.
 func (r apiRuntime) Start(ctx context.Context, id runtime.ContainerID) error {
-	err := r.eventRuntime.Start(ctx, id)
+	d, inspected, err := r.eventRuntime.start(ctx, id)
 	switch {
 	case err == nil:
 		r.a.setUserStopped(id, false)
-		if d, err := r.eventRuntime.Inspect(ctx, id); err == nil && d.Labels[runtime.LabelRestart] != "" {
+		if inspected && d.Labels[runtime.LabelRestart] != "" {
 			r.a.markStopped(id, false)
 			r.a.superviseByLabel(d.Container, time.Now(), false)
 		}
@@ -86,12 +86,13 @@ func (r apiRuntime) Create(ctx context.Context, id runtime.ContainerID, cs *runt
 // Remove implements runtime.Lifecycle.
 func (r apiRuntime) Remove(ctx context.Context, id runtime.ContainerID, force bool) error {
 	d, err := r.eventRuntime.Inspect(ctx, id)
-	restarted := err == nil && d.Labels[runtime.LabelRestart] != ""
+	inspected := err == nil
+	restarted := inspected && d.Labels[runtime.LabelRestart] != ""
 	if restarted {
 		// Its restart loop ends first, or it would start it again.
 		r.a.unsupervise(id)
 	}
-	err = r.eventRuntime.Remove(ctx, id, force)
+	err = r.eventRuntime.remove(ctx, id, force, d, inspected)
 	switch {
 	case err == nil:
 		r.a.forgetAutoRemove(id)

@@ -1,9 +1,23 @@
 package api
 
 import (
+	"context"
 	"net/netip"
 	"time"
 )
+
+// Networks manages the node's networks for a front door (switchyard's
+// API, the Docker API): the agent, over package network.
+type Networks interface {
+	// Networks lists the networks, the default first.
+	Networks(ctx context.Context) ([]Network, error)
+	// Network returns one, or an error wrapping runtime.ErrNotFound.
+	Network(ctx context.Context, name string) (Network, error)
+	// CreateNetwork makes one.
+	CreateNetwork(ctx context.Context, req NetworkCreateRequest) (Network, error)
+	// RemoveNetwork removes one no container uses.
+	RemoveNetwork(ctx context.Context, name string) error
+}
 
 // Network is one of the node's networks, as GET /v1/networks lists them.
 type Network struct {

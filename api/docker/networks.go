@@ -16,17 +16,9 @@ import (
 	"github.com/switchyard/switchyard/runtime"
 )
 
-// Networks manages the node's networks: the agent, over package network.
-type Networks interface {
-	// Networks lists the networks, the default first.
-	Networks(ctx context.Context) ([]api.Network, error)
-	// Network returns one, or an error wrapping runtime.ErrNotFound.
-	Network(ctx context.Context, name string) (api.Network, error)
-	// CreateNetwork makes one.
-	CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (api.Network, error)
-	// RemoveNetwork removes one no container uses.
-	RemoveNetwork(ctx context.Context, name string) error
-}
+// Networks manages the node's networks: api.Networks, one interface for
+// every front door.
+type Networks = api.Networks
 
 // WithNetworks serves docker's network endpoints over n. Without it they
 // answer that this node has no networks.

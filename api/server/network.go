@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
@@ -9,17 +8,9 @@ import (
 	"github.com/switchyard/switchyard/runtime"
 )
 
-// Networks manages the node's networks: the agent, over package network.
-type Networks interface {
-	// Networks lists the networks, the default first.
-	Networks(ctx context.Context) ([]api.Network, error)
-	// Network returns one, or an error wrapping runtime.ErrNotFound.
-	Network(ctx context.Context, name string) (api.Network, error)
-	// CreateNetwork makes one.
-	CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (api.Network, error)
-	// RemoveNetwork removes one no container uses.
-	RemoveNetwork(ctx context.Context, name string) error
-}
+// Networks manages the node's networks: api.Networks, one interface for
+// every front door.
+type Networks = api.Networks
 
 // WithNetworks serves the network endpoints through n:
 //

@@ -460,21 +460,31 @@ func hostResolvConf(dns netip.Addr) []byte {
 
 var _ runtime.NetworkConnector = (*Runtime)(nil)
 
+// lockedNet is locked with the container's network record locked too,
+// for a change of its network; unlock releases both.
+func (r *Runtime) lockedNet(id runtime.ContainerID) (*snapshot, func(), error) {
+	s, unlock, err := r.locked(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlockNet, err := lockNet(s.dir)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return s, func() { unlockNet(); unlock() }, nil
+}
+
 // ConnectNetwork implements runtime.NetworkConnector. A container here is
 // on one network at a time, on its eth0: it may join one after it was
 // disconnected from the one it was made on (what docker compose does to
 // every container it creates, to give it its aliases).
 func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, name string, aliases []string) error {
-	s, unlock, err := r.locked(id)
+	s, unlock, err := r.lockedNet(id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	unlockNet, err := lockNet(s.dir)
-	if err != nil {
-		return err
-	}
-	defer unlockNet()
 	if r.opt.networks == nil {
 		return fmt.Errorf("container %s: connect to network %s: this runtime has no networks: %w", id, name, runtime.ErrNotSupported)
 	}
@@ -546,16 +556,11 @@ func (r *Runtime) ConnectNetwork(ctx context.Context, id runtime.ContainerID, na
 // namespace stays, with loopback, and its published ports keep their
 // reservations for a later connect.
 func (r *Runtime) DisconnectNetwork(ctx context.Context, id runtime.ContainerID, name string) error {
-	s, unlock, err := r.locked(id)
+	s, unlock, err := r.lockedNet(id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	unlockNet, err := lockNet(s.dir)
-	if err != nil {
-		return err
-	}
-	defer unlockNet()
 	rec := readNet(s.dir)
 	if rec == nil || rec.Network != name {
 		return fmt.Errorf("container %s is not connected to network %s: %w", id, name, runtime.ErrNotFound)
