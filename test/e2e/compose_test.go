@@ -446,14 +446,10 @@ func TestDockerRestartPolicy(t *testing.T) {
 		out, _ := d.run("inspect", "--format", "{{.State.Status}}", name)
 		return out
 	}
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
-		if s := state("rested"); s != "exited" {
-			t.Fatalf("a container stopped by hand under unless-stopped is %q after the agent's restart; want it left exited", s)
-		}
-		if s := state("never"); s != "created" {
-			t.Fatalf("a container created with always and never started is %q after the agent's restart; want it left created", s)
-		}
-	}
+	holdsFor(t, "a container stopped by hand under unless-stopped to stay exited after the agent's restart", 2*time.Second,
+		func() bool { return state("rested") == "exited" })
+	holdsFor(t, "a container created with always and never started to stay created after the agent's restart", 2*time.Second,
+		func() bool { return state("never") == "created" })
 	d.ok("rested", "rm", "rested")
 	d.ok("never", "rm", "never")
 	second := startedAt()
@@ -464,9 +460,7 @@ func TestDockerRestartPolicy(t *testing.T) {
 	})
 	// A stop by hand is left stopped.
 	d.ok("keeper", "stop", "-t", "1", "keeper")
-	if strings.HasPrefix(startedAt(), "running") {
-		t.Fatalf("keeper runs right after its stop")
-	}
+	holdsFor(t, "keeper, stopped by hand, to stay stopped", 2*time.Second, func() bool { return !strings.HasPrefix(startedAt(), "running") })
 	d.ok("keeper", "start", "keeper")
 	d.ok("keeper", "rm", "-f", "keeper")
 	d.fails("No such container", "inspect", "--type", "container", "keeper")
@@ -499,4 +493,15 @@ func TestDockerPlatformAndTop(t *testing.T) {
 	})
 	d.fails("not supported", "top", "topped", "aux")
 	d.ok("topped", "rm", "-f", "topped")
+}
+
+// holdsFor fails the test unless cond holds at every look for d: what a
+// test asserts does not happen (a restart) is looked for, bounded in time.
+func holdsFor(t *testing.T, desc string, d time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		if !cond() {
+			t.Fatalf("want %s; it did not", desc)
+		}
+	}
 }
