@@ -26,6 +26,17 @@
 // ::1) and those given to WithInsecureRegistries; every other registry is
 // HTTPS only.
 //
+// Registry mirrors (WithMirrors; ParseMirror reads the daemon's
+// --registry-mirror HOST=MIRROR) are tried before the registry they mirror,
+// by Pull and InspectPlatforms alike; a mirror that lacks the image or
+// fails hands over to the next, and the image keeps the name it was asked
+// for:
+//
+//	svc := registry.NewImageService(store, registry.WithMirrors(map[string][]string{
+//		"registry.k8s.io": {"http://10.0.0.5:5000"},
+//		"docker.io":       {"mirror.example.com/hub"},
+//	}))
+//
 // Errors wrap the kinds of package runtime (ErrNotFound for an image the
 // registry lacks, ErrInvalidArgument for a bad reference, ErrUnavailable
 // for a registry that fails or is down) and this package's ErrUnauthorized,

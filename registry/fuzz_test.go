@@ -97,3 +97,51 @@ func FuzzPlatformsFromManifest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMirror checks that any HOST=MIRROR value either fails with
+// ErrInvalidArgument or parses into a canonical pair that parses again to
+// itself, that WithMirrors accepts, and on which a mirror's reference can
+// be made.
+func FuzzParseMirror(f *testing.F) {
+	for _, s := range []string{
+		"registry.k8s.io=127.0.0.1:5001", "docker.io=mirror.gcr.io", "Docker.IO=HTTPS://Mirror.Example.com:443/",
+		"gcr.io=http://10.0.0.5:5000", "10.0.0.1:5000=http://[::1]:5001/cache/gcr", "docker.io=harbor.example/dockerhub-proxy",
+		"localhost=registry-mirror", "", "=", "a=", "=b", "a=b=c", "registry.k8s.io", "https://gcr.io=m", "gcr.io/x=m",
+		"gcr.io=ftp://m", "gcr.io=m?q", "gcr.io=m#f", "gcr.io=u:p@m", "gcr.io=m/v2/", "gcr.io=m/A", "gcr.io=m:", "gcr.io=m:0",
+		"gcr.io=[::1", "gcr.io=[fe80::1%25eth0]:5000", "gcr.io=gcr.io", "gcr.io=m/a__b/c-d.e", "gcr.io=m/a..b", "gcr.io=m:5000/",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		host, mirror, err := ParseMirror(s)
+		if err != nil {
+			if !errors.Is(err, runtime.ErrInvalidArgument) {
+				t.Fatalf("ParseMirror(%q) = %v: not ErrInvalidArgument", s, err)
+			}
+			return
+		}
+		h2, m2, err := ParseMirror(host + "=" + mirror)
+		if err != nil || h2 != host || m2 != mirror {
+			t.Fatalf("%q → %q=%q → %q=%q, %v: not stable", s, host, mirror, h2, m2, err)
+		}
+		o, err := makeOptions([]Option{WithMirrors(map[string][]string{host: {mirror}})})
+		if err != nil {
+			t.Fatalf("WithMirrors refuses %q=%q, which ParseMirror gave: %v", host, mirror, err)
+		}
+		ms := o.mirrors[host]
+		if len(ms) != 1 || ms[0].String() != mirror {
+			t.Fatalf("WithMirrors(%q=%q) keeps %v", host, mirror, ms)
+		}
+		ref, err := ParseReference("registry.test/app:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mref, err := o.mirrorReference(ms[0], ref)
+		if err != nil {
+			t.Fatalf("no reference on mirror %q: %v", mirror, err)
+		}
+		if got := mref.Context().RepositoryStr(); !strings.HasSuffix(got, "app") {
+			t.Fatalf("mirror reference %s has repository %q", mref, got)
+		}
+	})
+}

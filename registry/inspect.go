@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/switchyard/switchyard/runtime"
@@ -29,7 +30,8 @@ func NewInspector(opts ...Option) *Inspector {
 // single image manifest, its config blob (a second request). auth, when not
 // nil, overrides the keychain's credentials. An empty slice means the
 // registry's answer says nothing usable about the platform; that is not an
-// error.
+// error. The mirrors of ref's registry (WithMirrors) are asked first, as
+// Pull asks them.
 //
 // Errors: runtime.ErrInvalidArgument for a reference that does not parse;
 // runtime.ErrNotFound for an image the registry does not have;
@@ -61,20 +63,19 @@ func (c *client) inspectOnce(ctx context.Context, ref string, auth *runtime.Regi
 	if err != nil {
 		return nil, err
 	}
-	what := "image " + r.Name()
-	p, err := c.puller(auth)
-	if err != nil {
-		return nil, err
-	}
-	desc, err := p.Get(ctx, r)
-	if err != nil {
-		return nil, translate(what, err)
-	}
-	ps, err := PlatformsFromManifest(string(desc.MediaType), desc.Manifest, func(d ocispec.Descriptor) ([]byte, error) {
-		return fetchConfig(ctx, p, r.Context(), d)
+	var ps []ocispec.Platform
+	err = c.fromSources(ctx, r, auth, func(src source, p *remote.Puller) error {
+		desc, err := p.Get(ctx, src.ref)
+		if err != nil {
+			return translate(src.what, err)
+		}
+		ps, err = PlatformsFromManifest(string(desc.MediaType), desc.Manifest, func(d ocispec.Descriptor) ([]byte, error) {
+			return fetchConfig(ctx, p, src.ref.Context(), d)
+		})
+		return translate(src.what, err)
 	})
 	if err != nil {
-		return nil, translate(what, err)
+		return nil, err
 	}
 	return ps, nil
 }

@@ -20,7 +20,8 @@ import (
 type Option func(*options) error
 
 type options struct {
-	insecure  map[string]bool // registries allowed over plain HTTP, besides loopback
+	insecure  map[string]bool     // registries allowed over plain HTTP, besides loopback
+	mirrors   map[string][]mirror // by canonical registry host (canonicalRegistry), in the order tried
 	keychain  authn.Keychain
 	transport http.RoundTripper
 	platforms []ocispec.Platform
@@ -34,6 +35,7 @@ type options struct {
 func makeOptions(opts []Option) (options, error) {
 	o := options{
 		insecure:  map[string]bool{},
+		mirrors:   map[string][]mirror{},
 		keychain:  authn.DefaultKeychain,
 		transport: remote.DefaultTransport,
 		platforms: []ocispec.Platform{{OS: "linux", Architecture: goruntime.GOARCH}},

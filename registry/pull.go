@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -34,6 +35,10 @@ import (
 // refused the same way. Layers are copied in parallel and verified by the
 // store before they are committed; an interrupted pull records nothing, and
 // pulling again resumes with the blobs that did arrive.
+//
+// Mirrors (WithMirrors) of ref's registry are tried first; a mirror that
+// fails hands the pull to the next one, then to the registry itself, and
+// the image is stored under ref whichever source served it.
 //
 // Credentials: opts.Auth, else the keychain (WithKeychain; default the
 // Docker config file and its credential helpers). The errors are those of
@@ -86,11 +91,26 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 		}
 	}
 	send(opts.Progress, runtime.PullProgress{ID: norm, Status: "resolving"})
-	p, err := c.puller(opts.Auth)
+	wopts := images.WriteOptions{Progress: opts.Progress}
+	var out images.Reference
+	err = c.fromSources(ctx, r, opts.Auth, func(src source, p *remote.Puller) error {
+		var err error
+		out, err = pullFrom(ctx, store, p, src, norm, want, wopts)
+		return err
+	})
 	if err != nil {
 		return images.Reference{}, err
 	}
-	desc, err := p.Get(ctx, r)
+	send(opts.Progress, runtime.PullProgress{ID: norm, Status: "done", Current: out.Size, Total: out.Size})
+	return out, nil
+}
+
+// pullFrom fetches src's manifest and writes the image under norm (the
+// reference as the caller gave it, also when src is a mirror), with the
+// manifest of each wanted platform and its layers.
+func pullFrom(ctx context.Context, store *images.Store, p *remote.Puller, src source, norm string, want []ocispec.Platform, wopts images.WriteOptions) (images.Reference, error) {
+	what := src.what
+	desc, err := p.Get(ctx, src.ref)
 	if err != nil {
 		return images.Reference{}, translate(what, err)
 	}
@@ -98,7 +118,6 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 	if err != nil {
 		return images.Reference{}, translate(what, err)
 	}
-	wopts := images.WriteOptions{Progress: opts.Progress}
 	var out images.Reference
 	if isIndex {
 		// A registry that mislabels the index still gets it read as one.
@@ -147,7 +166,6 @@ func (c *client) pullOnce(ctx context.Context, store *images.Store, ref string, 
 			return images.Reference{}, err
 		}
 	}
-	send(opts.Progress, runtime.PullProgress{ID: norm, Status: "done", Current: out.Size, Total: out.Size})
 	return out, nil
 }
 

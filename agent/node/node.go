@@ -53,6 +53,10 @@ type Config struct {
 	LogMaxFiles int
 	// InsecureRegistries may be reached over plain HTTP (loopback always may).
 	InsecureRegistries []string
+	// RegistryMirrors maps a registry host to its mirrors, tried in order
+	// before it by every pull and inspection of the node (registry.WithMirrors;
+	// registry.ParseMirror reads the daemon's --registry-mirror into it).
+	RegistryMirrors map[string][]string
 	// Delegates are the agents this node hands platforms to, in order.
 	Delegates []Delegate
 	// DelegateTLS and DelegateTokenFile are how this node authenticates to
@@ -186,7 +190,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}
 	// The node's one image service: it pulls, under each reference, the
 	// manifests of every platform the local runtimes serve.
-	ropts := []registry.Option{registry.WithLogger(log), registry.WithInsecureRegistries(cfg.InsecureRegistries...)}
+	ropts := []registry.Option{registry.WithLogger(log), registry.WithInsecureRegistries(cfg.InsecureRegistries...),
+		registry.WithMirrors(cfg.RegistryMirrors)}
 	if len(localPlatforms) > 0 {
 		ropts = append(ropts, registry.WithPlatforms(localPlatforms...))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/agent/node"
 	"github.com/switchyard/switchyard/internal/version"
 	"github.com/switchyard/switchyard/network"
+	"github.com/switchyard/switchyard/registry"
 	"github.com/switchyard/switchyard/spec"
 )
 
@@ -23,7 +24,9 @@ type daemonOptions struct {
 	cfg        node.Config
 	runtimes   string
 	logMaxSize string
-	delegate   delegateFlags
+	// mirrors are the --registry-mirror values, HOST=MIRROR, in order.
+	mirrors  []string
+	delegate delegateFlags
 	// bridge and bridgeSubnet are the default network's (--bridge none
 	// disables networks).
 	bridge, bridgeSubnet string
@@ -67,6 +70,7 @@ Stopping the agent leaves workloads running: their shims own them.`,
 	fl.StringVar(&c.Agent.LogLevel, "log-level", c.Agent.LogLevel, "log level: debug, info, warn or error")
 	fl.StringVar(&c.Agent.LogFormat, "log-format", c.Agent.LogFormat, "log format: text or json")
 	fl.StringArrayVar(&c.InsecureRegistries, "insecure-registry", nil, "registry host[:port] that may be reached over plain HTTP (loopback always may)")
+	fl.StringArrayVar(&o.mirrors, "registry-mirror", nil, "`HOST=MIRROR`: pull the images of registry HOST (docker.io, registry.k8s.io, ...) from MIRROR, [http://]host[:port][/prefix], first, and from HOST when the mirror lacks one or fails; repeatable, mirrors tried in order")
 	fl.Int64Var(&c.PIDsLimit, "pids-limit", 4096, "default limit on processes per Linux container")
 	fl.StringVar(&o.logMaxSize, "log-max-size", "20Mi", "rotate each container's log at this size (like docker's max-size)")
 	fl.IntVar(&c.LogMaxFiles, "log-max-files", 5, "log files kept per container, the current one included (like docker's max-file)")
@@ -89,6 +93,11 @@ func (o *daemonOptions) parse() error {
 	if o.cfg.LogMaxFiles < 1 {
 		return fmt.Errorf("--log-max-files %d: want 1 or more", o.cfg.LogMaxFiles)
 	}
+	mirrors, err := parseMirrors(o.mirrors)
+	if err != nil {
+		return err
+	}
+	o.cfg.RegistryMirrors = mirrors
 	o.cfg.Version = version.String()
 	if o.bridge == "none" {
 		o.cfg.Networks.Disabled = true
@@ -111,6 +120,23 @@ func (o *daemonOptions) parse() error {
 		}
 	}
 	return o.delegate.into(&o.cfg)
+}
+
+// parseMirrors parses the --registry-mirror values into the mirrors of
+// each registry, in the order given; nil for none.
+func parseMirrors(values []string) (map[string][]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	for _, v := range values {
+		host, mirror, err := registry.ParseMirror(v)
+		if err != nil {
+			return nil, fmt.Errorf("--registry-mirror: %w", err)
+		}
+		out[host] = append(out[host], mirror)
+	}
+	return out, nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.
