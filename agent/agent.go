@@ -201,10 +201,11 @@ func (a *Agent) init(ctx context.Context, runtimes []runtime.Containers) error {
 	if a.dockerHandler, err = docker.New(a.api(), dopts...); err != nil {
 		return fmt.Errorf("agent: Docker API: %w", err)
 	}
-	criOpts := []cri.Option{cri.WithLogger(a.log), cri.WithVersion(a.opts.version), cri.WithRoot(a.cfg.Root), cri.WithRuntimeLister(a)}
+	criOpts := []cri.Option{cri.WithLogger(a.log), cri.WithVersion(a.opts.version), cri.WithRoot(a.cfg.Root), cri.WithRuntimeLister(a), cri.WithEvents(a)}
 	if a.opts.networks != nil {
 		criOpts = append(criOpts, cri.WithNetworks(a.opts.networks))
 	}
+	criOpts = append(criOpts, a.opts.criOptions...)
 	if a.cri, err = cri.New(a.api(), criOpts...); err != nil {
 		return fmt.Errorf("agent: CRI: %w", err)
 	}

@@ -241,3 +241,8 @@ func (r eventRuntime) Processes(ctx context.Context, id runtime.ContainerID) ([]
 func (r eventRuntime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
 	return runtime.ListDetails(ctx, r.Runtime)
 }
+
+// UpdateResources implements runtime.ResourceUpdater.
+func (r eventRuntime) UpdateResources(ctx context.Context, id runtime.ContainerID, res runtime.Resources) error {
+	return runtime.UpdateResources(ctx, r.Runtime, "node", id, res)
+}

@@ -477,3 +477,8 @@ func (r *measured) Processes(ctx context.Context, id runtime.ContainerID) ([]int
 func (r *measured) ListDetails(ctx context.Context) ([]runtime.Details, error) {
 	return runtime.ListDetails(ctx, r.rt)
 }
+
+// UpdateResources forwards runtime.ResourceUpdater to the measured runtime.
+func (r *measured) UpdateResources(ctx context.Context, id runtime.ContainerID, res runtime.Resources) error {
+	return runtime.UpdateResources(ctx, r.rt, r.rt.Name(), id, res)
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api/server"
+	"github.com/switchyard/switchyard/cri"
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/composite"
@@ -38,6 +39,7 @@ type options struct {
 	serverOpts      []server.Option
 	loader          ImageLoader
 	networks        *network.Manager
+	criOptions      []cri.Option
 	volumes         *volumes.Store
 	secrets         *secrets.Store
 	logins          server.Logins
@@ -198,6 +200,15 @@ func WithNetworks(m *network.Manager) Option {
 			return fmt.Errorf("agent: WithNetworks(nil): pass the node's networks, or leave the option out: %w", runtime.ErrInvalidArgument)
 		}
 		o.networks = m
+		return nil
+	}
+}
+
+// WithCRIOptions adds options of the CRI front door (its pods' PID
+// holder, say), beyond what the agent gives it itself.
+func WithCRIOptions(opts ...cri.Option) Option {
+	return func(o *options) error {
+		o.criOptions = append(o.criOptions, opts...)
 		return nil
 	}
 }

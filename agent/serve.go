@@ -51,7 +51,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
 	listeners := append([]net.Listener{ln}, a.opts.listeners...)
-	errc := make(chan error, len(listeners)+2) // one write per serving goroutine
+	errc := make(chan error, len(listeners)+3) // one write per serving goroutine
 	for _, l := range listeners {
 		a.log.Info("serving API", "address", l.Addr().Network()+"://"+l.Addr().String(), "root", a.cfg.Root)
 		go func() { errc <- srv.Serve(l) }()
@@ -69,6 +69,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 		go func() { errc <- dockerSrv.Serve(dln) }()
 	}
 	var criSrv *grpc.Server
+	var streamSrv *http.Server
 	if a.cfg.CRISocket != "" {
 		cln, err := server.ListenUnix(a.cfg.CRISocket, socketMode)
 		if err != nil {
@@ -84,6 +85,18 @@ func (a *Agent) Serve(ctx context.Context) error {
 		a.cri.Register(criSrv)
 		a.log.Info("serving the Kubernetes CRI", "address", "unix://"+a.cfg.CRISocket)
 		go func() { errc <- criSrv.Serve(cln) }()
+		// Exec, attach and port-forward stream over HTTP on loopback, at
+		// the URLs the CRI calls answer with.
+		if sln, err := net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			a.log.Warn("CRI streaming (exec, attach, port-forward) is not served", "err", err)
+		} else if h, err := a.cri.Streaming(sln); err != nil {
+			_ = sln.Close()
+			a.log.Warn("CRI streaming (exec, attach, port-forward) is not served", "err", err)
+		} else {
+			streamSrv = &http.Server{Handler: h, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
+			a.log.Info("serving CRI streaming", "address", "http://"+sln.Addr().String())
+			go func() { errc <- streamSrv.Serve(sln) }()
+		}
 	}
 	var serveErr error
 	select {
@@ -92,6 +105,10 @@ func (a *Agent) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.shutdownTimeout)
 	defer cancel()
+	if streamSrv != nil {
+		// Streams (a shell, a forwarded port) end with the agent.
+		_ = streamSrv.Close()
+	}
 	for _, h := range []*http.Server{srv, dockerSrv} {
 		if h == nil {
 			continue

@@ -11,13 +11,16 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/switchyard/switchyard/internal/nspin"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
@@ -64,6 +67,22 @@ type podRecord struct {
 	DNS         *runtimeapi.DNSConfig       `json:"dns,omitempty"`
 	Namespaces  *runtimeapi.NamespaceOption `json:"namespaces,omitempty"`
 	Stopped     bool                        `json:"stopped,omitempty"`
+	// IPCNS and UTSNS are the pod's pinned IPC and UTS namespaces, Shm
+	// the tmpfs its containers share as /dev/shm, EtcDir its hosts,
+	// hostname and resolv.conf: what its containers join (with NetNS).
+	IPCNS  string `json:"ipcns,omitempty"`
+	UTSNS  string `json:"utsns,omitempty"`
+	Shm    string `json:"shm,omitempty"`
+	EtcDir string `json:"etc_dir,omitempty"`
+	// ContainerPorts are the TCP ports the pod's port mappings name,
+	// published or not: what its containers say they serve.
+	ContainerPorts []uint16 `json:"container_ports,omitempty"`
+	// Holder is the process that holds the PID namespace the pod's
+	// containers share, when the pod asks for one.
+	Holder *holder `json:"holder,omitempty"`
+	// DNSServer is the pod network's DNS server, its nameserver unless
+	// the pod's DNS config names others.
+	DNSServer netip.Addr `json:"dns_server,omitzero"`
 }
 
 type podMetadata struct {
@@ -165,7 +184,7 @@ func (s *Server) findPod(ref string) (*podRecord, error) {
 // ready reports whether the pod runs: not stopped, and its namespace
 // still there (a reboot takes it).
 func (rec *podRecord) ready() bool {
-	return !rec.Stopped && (rec.HostNetwork || network.IsNamespace(rec.NetNS))
+	return !rec.Stopped && (rec.HostNetwork || network.IsNamespace(rec.NetNS)) && (rec.Holder == nil || rec.Holder.alive())
 }
 
 // RunPodSandbox implements RuntimeService: the pod's network namespace is
@@ -207,6 +226,9 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 		return nil, fmt.Errorf("pod sandbox %s: this node has no networks (its daemon runs with --bridge none, or without the CNI plugins); ask for the host's network: %w", md.GetName(), runtime.ErrFailedPrecondition)
 	}
 	for _, pm := range cfg.GetPortMappings() {
+		if cp := pm.GetContainerPort(); pm.GetProtocol() == runtimeapi.Protocol_TCP && cp > 0 && cp <= 65535 && !slices.Contains(rec.ContainerPorts, uint16(cp)) {
+			rec.ContainerPorts = append(rec.ContainerPorts, uint16(cp))
+		}
 		if pm.GetHostPort() == 0 {
 			continue // a container port alone publishes nothing
 		}
@@ -262,11 +284,29 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 	}()
 	if !rec.HostNetwork {
 		rec.Network, rec.NetNS = network.DefaultName, filepath.Join(dir, "netns")
+		rec.EtcDir = filepath.Join(dir, "etc")
+		rec.UTSNS = filepath.Join(dir, "utsns")
+	}
+	if rec.Namespaces.GetIpc() != runtimeapi.NamespaceMode_NODE {
+		rec.IPCNS, rec.Shm = filepath.Join(dir, "ipcns"), filepath.Join(dir, "shm")
 	}
 	// Recorded before the attachment, so that a failure part-way is undone
 	// by the next removal or the node's collection.
 	if err := s.writePod(rec); err != nil {
 		return nil, err
+	}
+	if err := s.pinNamespaces(rec); err != nil {
+		return nil, err
+	}
+	if rec.Namespaces.GetPid() == runtimeapi.NamespaceMode_POD {
+		h, err := s.startHolder(rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		rec.Holder = h
+		if err := s.writePod(rec); err != nil {
+			return nil, err
+		}
 	}
 	if !rec.HostNetwork {
 		if err := network.NewNamespace(rec.NetNS); err != nil {
@@ -278,6 +318,12 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 			return nil, err
 		}
 		rec.Address = att.Address.Addr()
+		if n, err := s.opts.networks.Info(rec.Network); err == nil {
+			rec.DNSServer = n.DNS
+		}
+		if err := writeEtc(rec); err != nil {
+			return nil, err
+		}
 		if err := s.writePod(rec); err != nil {
 			return nil, err
 		}
@@ -289,10 +335,23 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 // teardownPod releases the pod's network: its attachment (address, port
 // rules, names) and its namespace. Doing it twice is fine.
 func (s *Server) teardownPod(ctx context.Context, rec *podRecord) error {
-	if rec.HostNetwork || rec.NetNS == "" {
-		return nil
-	}
 	var errs []error
+	rec.Holder.stop()
+	for _, ns := range []string{rec.IPCNS, rec.UTSNS} {
+		if ns != "" {
+			if err := nspin.Release(ns); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if rec.Shm != "" {
+		if err := unix.Unmount(rec.Shm, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("pod %s: /dev/shm: %w", rec.ID, err))
+		}
+	}
+	if rec.HostNetwork || rec.NetNS == "" {
+		return errors.Join(errs...)
+	}
 	if s.opts.networks != nil && rec.Network != "" {
 		ep := network.Endpoint{ContainerID: cniID(rec.ID), Network: rec.Network, Ports: rec.Ports}
 		if network.IsNamespace(rec.NetNS) {
@@ -320,6 +379,12 @@ func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSand
 	if err != nil {
 		return nil, s.grpcError(ctx, "StopPodSandbox", err)
 	}
+	// Its containers first: they live in the namespaces about to go.
+	for _, c := range s.podCtrs(rec.ID) {
+		if err := s.rt.Stop(ctx, c.Name, 0); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+			return nil, s.grpcError(ctx, "StopPodSandbox", fmt.Errorf("pod sandbox %s: container %s: %w", rec.ID, c.Metadata.Name, err))
+		}
+	}
 	if err := s.teardownPod(ctx, rec); err != nil {
 		return nil, s.grpcError(ctx, "StopPodSandbox", err)
 	}
@@ -341,6 +406,11 @@ func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePod
 	}
 	if err != nil {
 		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
+	}
+	for _, c := range s.podCtrs(rec.ID) {
+		if err := s.removeCtr(ctx, c); err != nil {
+			return nil, s.grpcError(ctx, "RemovePodSandbox", fmt.Errorf("pod sandbox %s: container %s: %w", rec.ID, c.Metadata.Name, err))
+		}
 	}
 	if err := s.teardownPod(ctx, rec); err != nil {
 		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
@@ -425,4 +495,70 @@ func labelsMatch(labels, sel map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// pinNamespaces makes the pod's IPC and UTS namespaces (the UTS one with
+// the pod's hostname) and its /dev/shm, which its containers join.
+func (s *Server) pinNamespaces(rec *podRecord) error {
+	if rec.UTSNS != "" {
+		if err := nspin.Pin(rec.UTSNS, unix.CLONE_NEWUTS, func() error { return unix.Sethostname([]byte(rec.Hostname)) }); err != nil {
+			return err
+		}
+	}
+	if rec.IPCNS != "" {
+		if err := nspin.Pin(rec.IPCNS, unix.CLONE_NEWIPC, nil); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(rec.Shm, 0o1777); err != nil {
+			return err
+		}
+		if err := unix.Mount("shm", rec.Shm, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+			return fmt.Errorf("pod %s: /dev/shm: %w", rec.ID, err)
+		}
+	}
+	return nil
+}
+
+// writeEtc writes the pod's /etc files: its hostname, its hosts (its own
+// name at its address) and its resolv.conf, from the pod's DNS config
+// when it has one, else with the network's DNS server and the host's
+// search domains.
+func writeEtc(rec *podRecord) error {
+	if rec.EtcDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(rec.EtcDir, 0o755); err != nil {
+		return err
+	}
+	var resolv []byte
+	if d := rec.DNS; d != nil && (len(d.GetServers()) > 0 || len(d.GetSearches()) > 0 || len(d.GetOptions()) > 0) {
+		var b strings.Builder
+		for _, srv := range d.GetServers() {
+			b.WriteString("nameserver " + srv + "\n")
+		}
+		if len(d.GetServers()) == 0 && rec.DNSServer.IsValid() {
+			b.WriteString("nameserver " + rec.DNSServer.String() + "\n")
+		}
+		if len(d.GetSearches()) > 0 {
+			b.WriteString("search " + strings.Join(d.GetSearches(), " ") + "\n")
+		}
+		if len(d.GetOptions()) > 0 {
+			b.WriteString("options " + strings.Join(d.GetOptions(), " ") + "\n")
+		}
+		resolv = []byte(b.String())
+	} else {
+		host, _ := os.ReadFile("/etc/resolv.conf")
+		resolv = network.ResolvConf(host, rec.DNSServer)
+	}
+	files := map[string][]byte{
+		"hostname":    []byte(rec.Hostname + "\n"),
+		"hosts":       network.Hosts(rec.Hostname, rec.Address),
+		"resolv.conf": resolv,
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(rec.EtcDir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/cri-streaming/pkg/streaming"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -52,6 +54,9 @@ type Server struct {
 	rt   runtime.Runtime
 	opts options
 	pods pods
+
+	streamMu sync.Mutex
+	stream   streaming.Server // guarded by streamMu; nil until Streaming
 }
 
 type options struct {
@@ -60,6 +65,8 @@ type options struct {
 	root     string
 	runtimes RuntimeLister
 	networks Networks
+	pause    []string
+	events   EventSource
 }
 
 // Option configures a Server.

@@ -78,13 +78,60 @@ func TestErrorCodes(t *testing.T) {
 			t.Errorf("%v: code %v; want %v", tc.err, got, tc.want)
 		}
 	}
-	// Not served yet: Unimplemented, naming the method.
-	_, err = s.CreateContainer(context.Background(), &runtimeapi.CreateContainerRequest{})
-	if status.Code(err) != codes.Unimplemented || status.Convert(err).Message() != "method CreateContainer not implemented" {
-		t.Errorf("CreateContainer = %v; want Unimplemented naming it", err)
+	// Not served: Unimplemented, naming the method.
+	_, err = s.CheckpointContainer(context.Background(), &runtimeapi.CheckpointContainerRequest{})
+	if status.Code(err) != codes.Unimplemented || status.Convert(err).Message() != "method CheckpointContainer not implemented" {
+		t.Errorf("CheckpointContainer = %v; want Unimplemented naming it", err)
+	}
+	// A container needs its metadata.
+	if _, err := s.CreateContainer(context.Background(), &runtimeapi.CreateContainerRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("CreateContainer without metadata = %v; want InvalidArgument", err)
 	}
 	// A pod needs its metadata.
 	if _, err := s.RunPodSandbox(context.Background(), &runtimeapi.RunPodSandboxRequest{}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("RunPodSandbox without metadata = %v; want InvalidArgument", err)
+	}
+}
+
+// The kubelet's annotation of a container's ports is outside input: any
+// value is a list of ports or an error of kind InvalidArgument.
+func FuzzContainerPorts(f *testing.F) {
+	for _, s := range []string{`[{"name":"http","containerPort":8080,"protocol":"TCP"}]`, `[]`, `[{"containerPort":0}]`, `{`, `[{"containerPort":53,"protocol":"UDP"}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ports, err := containerPorts(s)
+		if err != nil {
+			if !errors.Is(err, runtime.ErrInvalidArgument) {
+				t.Fatalf("containerPorts(%q): error of another kind: %v", s, err)
+			}
+			return
+		}
+		for _, p := range ports {
+			if p == 0 {
+				t.Fatalf("containerPorts(%q) gave port 0", s)
+			}
+		}
+	})
+}
+
+// /proc/net/dev is read by its fields, loopback and headers left out;
+// any input gives interfaces or none, never a panic.
+func FuzzParseNetDev(f *testing.F) {
+	f.Add([]byte("Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:     0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n  eth0:   1234      10    1    0    0     0          0         0     5678      20    2    0    0     0       0          0\n"))
+	f.Add([]byte("eth0: 1 2 3"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, i := range parseNetDev(b) {
+			if i.GetName() == "lo" || i.GetRxBytes() == nil || i.GetTxBytes() == nil {
+				t.Fatalf("parseNetDev(%q) gave %v", b, i)
+			}
+		}
+	})
+}
+
+func TestParseNetDev(t *testing.T) {
+	ifs := parseNetDev([]byte("h1\nh2\n    lo: 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9\n  eth0:   1234      10    1    0    0     0          0         0     5678      20    2    0    0     0       0          0\n"))
+	if len(ifs) != 1 || ifs[0].GetName() != "eth0" || ifs[0].GetRxBytes().GetValue() != 1234 || ifs[0].GetTxBytes().GetValue() != 5678 || ifs[0].GetRxErrors().GetValue() != 1 || ifs[0].GetTxErrors().GetValue() != 2 {
+		t.Fatalf("parseNetDev = %v", ifs)
 	}
 }

@@ -73,10 +73,53 @@ type CreateSpec struct {
 	StopSignal string `json:"stop_signal,omitempty"`
 	// Security holds the container's privileges and confinement.
 	Security Security `json:"security,omitzero"`
+	// Pod, when set, puts the container in a pod (a CRI sandbox): it joins
+	// the pod's namespaces and shares its /etc files, as the containers
+	// of a Kubernetes pod do. The pod's network is the container's; a
+	// pod's ports are the pod's, so the container publishes none.
+	Pod *Pod `json:"pod,omitempty"`
+	// LogPath, when set, is a host file that gets a copy of the
+	// container's output in the Kubernetes CRI log format, written by the
+	// container's supervisor so that it outlives the agent. Moving the
+	// file aside (a kubelet's rotation) makes the supervisor start a new
+	// one at LogPath.
+	LogPath string `json:"log_path,omitempty"`
 	// Secrets are values the container gets that the runtime keeps out of
 	// its records, its logs and Inspect: never serialised, so a request
 	// that crosses the API has none.
 	Secrets []Secret `json:"-"`
+}
+
+// Pod is the pod a container joins: the namespaces it pinned, by the
+// paths of their files (bind mounts of /proc/PID/ns/KIND), and the
+// directory of its /etc files. An empty path leaves the container its own
+// namespace of that kind (or the host's, as Security and the network mode
+// say).
+type Pod struct {
+	// ID is the pod's id, for the container's records.
+	ID string `json:"id"`
+	// EtcDir holds the pod's hosts, hostname and resolv.conf, which every
+	// container of the pod mounts at /etc.
+	EtcDir string `json:"etc_dir,omitempty"`
+	// NetNS is the pod's network namespace; "" with Network.Mode host for
+	// a pod on the host's network.
+	NetNS string `json:"netns,omitempty"`
+	// IPCNS, UTSNS and PIDNS are the pod's IPC, UTS (hostname) and PID
+	// namespaces; "" gives the container its own.
+	IPCNS string `json:"ipcns,omitempty"`
+	UTSNS string `json:"utsns,omitempty"`
+	PIDNS string `json:"pidns,omitempty"`
+	// Hostname is the pod's hostname, the container's.
+	Hostname string `json:"hostname,omitempty"`
+	// Shm is a directory (a tmpfs of the pod's) mounted at /dev/shm in a
+	// container that shares the pod's IPC namespace.
+	Shm string `json:"shm,omitempty"`
+	// Ports are the TCP ports the container serves on, as its front door
+	// knows them (a Kubernetes container's declared ports, else every
+	// port the pod maps): a runtime whose workloads are handed their
+	// listening sockets (wasm) makes them in the pod's network when the
+	// image declares none of its own.
+	Ports []uint16 `json:"ports,omitempty"`
 }
 
 // Secret is one secret a container gets: as the environment variable Env,
@@ -320,6 +363,12 @@ func (s *CreateSpec) Validate() error {
 	if err := validatePorts(s.Network); err != nil {
 		return err
 	}
+	if err := s.validatePod(); err != nil {
+		return err
+	}
+	if s.LogPath != "" && !path.IsAbs(s.LogPath) {
+		return fmt.Errorf("create spec: log_path %q: want an absolute host path: %w", s.LogPath, ErrInvalidArgument)
+	}
 	if err := s.validateSecurity(); err != nil {
 		return err
 	}
@@ -360,6 +409,31 @@ func (s *CreateSpec) Validate() error {
 		if v.Mode > 0o7777 {
 			return fmt.Errorf("create spec: volumes[%d] %s: mode %o: want permission bits, at most 7777: %w", i, v.Name, v.Mode, ErrInvalidArgument)
 		}
+	}
+	return nil
+}
+
+// validatePod checks that a container of a pod leaves the network to it:
+// no network of its own, no published ports, names or hostname, and that
+// the pod's paths are absolute.
+func (s *CreateSpec) validatePod() error {
+	p := s.Pod
+	if p == nil {
+		return nil
+	}
+	for what, v := range map[string]string{"etc_dir": p.EtcDir, "shm": p.Shm, "netns": p.NetNS, "ipcns": p.IPCNS, "utsns": p.UTSNS, "pidns": p.PIDNS} {
+		if v != "" && !path.IsAbs(v) {
+			return fmt.Errorf("create spec: pod.%s %q: want an absolute host path: %w", what, v, ErrInvalidArgument)
+		}
+	}
+	switch m := s.Network.Mode; {
+	case p.NetNS != "" && m != "" && m != NetworkBridge:
+		return fmt.Errorf("create spec: network %s: a container of a pod is on the pod's network; leave the network out: %w", m, ErrInvalidArgument)
+	case p.NetNS == "" && m != NetworkHost && m != NetworkNone:
+		return fmt.Errorf("create spec: pod %s has no network namespace: give network host (a pod on the host's network) or none: %w", p.ID, ErrInvalidArgument)
+	}
+	if len(s.Network.Ports) > 0 || len(s.Network.Aliases) > 0 {
+		return fmt.Errorf("create spec: pod %s: ports and names are the pod's; leave ports and aliases out of its containers: %w", p.ID, ErrInvalidArgument)
 	}
 	return nil
 }

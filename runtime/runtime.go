@@ -338,3 +338,19 @@ func ListDetails(ctx context.Context, rt Inspector) ([]Details, error) {
 	}
 	return out, nil
 }
+
+// ResourceUpdater is implemented by a runtime that can change a
+// container's limits after its create (CRI's UpdateContainerResources,
+// docker update): at once for a running container, and for its next runs.
+type ResourceUpdater interface {
+	UpdateResources(ctx context.Context, id ContainerID, res Resources) error
+}
+
+// UpdateResources is rt's UpdateResources when rt is a ResourceUpdater,
+// else an error wrapping ErrNotSupported that names rt by name.
+func UpdateResources(ctx context.Context, rt any, name string, id ContainerID, res Resources) error {
+	if u, ok := rt.(ResourceUpdater); ok {
+		return u.UpdateResources(ctx, id, res)
+	}
+	return fmt.Errorf("container %s: runtime %s cannot change a container's limits after its create; make the container again with them: %w", id, name, ErrNotSupported)
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/remote"
 	"github.com/switchyard/switchyard/runtimes/runc"
+	"github.com/switchyard/switchyard/runtimes/runc/shim"
 	"github.com/switchyard/switchyard/runtimes/wasm"
 	"github.com/switchyard/switchyard/secrets"
 	"github.com/switchyard/switchyard/volumes"
@@ -241,6 +242,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		agent.WithVolumes(vols))
 	if nets != nil {
 		aopts = append(aopts, agent.WithNetworks(nets))
+	}
+	if exe, err := os.Executable(); err == nil {
+		aopts = append(aopts, agent.WithCRIOptions(cri.WithPauseCommand(append(runc.ShimCommand(exe), shim.PauseArg)...)))
 	}
 	if len(local) > 0 {
 		aopts = append(aopts, agent.WithImages(imgs))

@@ -37,8 +37,12 @@ type File struct {
 	maxSize  int64
 	maxFiles int
 
+	// criPath, when set, is the CRI copy's path (WithCRICopy).
+	criPath string
+
 	mu      sync.Mutex
 	f       *os.File // guarded by mu; nil once closed
+	cri     *os.File // guarded by mu: the CRI copy, opened when first written
 	size    int64    // guarded by mu: the current file's size
 	dropped int64    // guarded by mu: entries the disk had no room for
 }
@@ -96,6 +100,39 @@ func (f *File) open() error {
 	return nil
 }
 
+// WithCRICopy makes the file keep a copy of every entry at path, in the
+// Kubernetes CRI log format, for a kubelet to read. The copy is not
+// rotated here: the kubelet moves it aside when it rotates, and the next
+// entry starts a new file at path.
+func WithCRICopy(path string) Option {
+	return func(f *File) { f.criPath = path }
+}
+
+// appendCRI appends entries to the CRI copy, opening it again at its path
+// when it was moved or removed (checked at every append, a stat: that is
+// how the kubelet's rotation asks for a new file). The copy is the
+// kubelet's; a failure to write it must not stop the workload's own log,
+// so it is dropped and tried again at the next append. Called with mu
+// held.
+func (f *File) appendCRI(b []byte) {
+	if f.cri != nil {
+		cur, err1 := f.cri.Stat()
+		at, err2 := os.Stat(f.criPath)
+		if err1 != nil || err2 != nil || !os.SameFile(cur, at) {
+			f.cri.Close()
+			f.cri = nil
+		}
+	}
+	if f.cri == nil {
+		file, err := os.OpenFile(f.criPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return
+		}
+		f.cri = file
+	}
+	_, _ = f.cri.Write(b)
+}
+
 // Close closes the file. Writers must be closed first, or their trailing
 // partial line is lost. A second Close is a no-op.
 func (f *File) Close() error {
@@ -106,16 +143,24 @@ func (f *File) Close() error {
 	}
 	err := f.f.Close()
 	f.f = nil
+	if f.cri != nil {
+		f.cri.Close()
+		f.cri = nil
+	}
 	return err
 }
 
 // append writes already encoded entries in one write, rotating first when
-// they would take the file past its size.
-func (f *File) append(b []byte) error {
+// they would take the file past its size, and their CRI encoding to the
+// CRI copy.
+func (f *File) append(b, cri []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.f == nil {
 		return os.ErrClosed
+	}
+	if len(cri) > 0 {
+		f.appendCRI(cri)
 	}
 	if f.size > 0 && f.size+int64(len(b)) > f.maxSize {
 		// A rotation that fails keeps the current file (see rotate): the
@@ -204,6 +249,7 @@ type lineWriter struct {
 	mu      sync.Mutex
 	pending []byte // guarded by mu: the start of a line not yet ended
 	out     []byte // guarded by mu: encoding scratch, reused between writes
+	cri     []byte // guarded by mu: the same entries in the CRI format, when the file keeps a copy
 	closed  bool   // guarded by mu
 	// immediate appends an unfinished line at the end of each write.
 	immediate bool
@@ -218,7 +264,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		return 0, os.ErrClosed
 	}
 	now := time.Now()
-	w.out = w.out[:0]
+	w.out, w.cri = w.out[:0], w.cri[:0]
 	rest := p
 	for len(rest) > 0 {
 		i := bytes.IndexByte(rest, '\n')
@@ -227,7 +273,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 			for len(w.pending)+len(rest) > MaxLine {
 				n := MaxLine - len(w.pending)
 				w.pending = append(w.pending, rest[:n]...)
-				w.out = appendEntry(w.out, now, w.stream, w.pending, true)
+				w.entry(now, w.pending, true)
 				w.pending = w.pending[:0]
 				rest = rest[n:]
 			}
@@ -239,7 +285,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		for len(w.pending)+len(line) > MaxLine {
 			n := MaxLine - len(w.pending)
 			w.pending = append(w.pending, line[:n]...)
-			w.out = appendEntry(w.out, now, w.stream, w.pending, true)
+			w.entry(now, w.pending, true)
 			w.pending = w.pending[:0]
 			line = line[n:]
 		}
@@ -247,23 +293,23 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 			w.pending = append(w.pending, line...)
 			line = w.pending
 		}
-		w.out = appendEntry(w.out, now, w.stream, line, false)
+		w.entry(now, line, false)
 		w.pending = w.pending[:0]
 		if len(w.out) >= flushAt {
 			// Entries reach the file in pieces of about flushAt, so that a
 			// rotation comes close to the size asked for.
-			if err := w.file.append(w.out); err != nil {
+			if err := w.file.append(w.out, w.cri); err != nil {
 				return 0, err
 			}
-			w.out = w.out[:0]
+			w.out, w.cri = w.out[:0], w.cri[:0]
 		}
 	}
 	if w.immediate && len(w.pending) > 0 {
-		w.out = appendEntry(w.out, now, w.stream, w.pending, true)
+		w.entry(now, w.pending, true)
 		w.pending = w.pending[:0]
 	}
 	if len(w.out) > 0 {
-		if err := w.file.append(w.out); err != nil {
+		if err := w.file.append(w.out, w.cri); err != nil {
 			return 0, err
 		}
 	}
@@ -276,6 +322,9 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 func (w *lineWriter) shrink() {
 	if cap(w.out) > 4*MaxLine {
 		w.out = nil
+	}
+	if cap(w.cri) > 4*MaxLine {
+		w.cri = nil
 	}
 }
 
@@ -290,9 +339,35 @@ func (w *lineWriter) Close() error {
 	if len(w.pending) == 0 {
 		return nil
 	}
-	b := appendEntry(nil, time.Now(), w.stream, w.pending, true)
+	w.out, w.cri = w.out[:0], w.cri[:0]
+	w.entry(time.Now(), w.pending, true)
 	w.pending = nil
-	return w.file.append(b)
+	return w.file.append(w.out, w.cri)
+}
+
+// entry encodes one entry into the writer's scratch, and into its CRI
+// scratch when the file keeps a CRI copy.
+func (w *lineWriter) entry(t time.Time, text []byte, partial bool) {
+	w.out = appendEntry(w.out, t, w.stream, text, partial)
+	if w.file.criPath != "" {
+		w.cri = appendCRIEntry(w.cri, t, w.stream, text, partial)
+	}
+}
+
+// appendCRIEntry appends one line of the Kubernetes CRI log format: the
+// time (RFC 3339 with nanoseconds), the stream, P for a partial line or F
+// for a full one, and the text.
+func appendCRIEntry(b []byte, t time.Time, stream runtime.LogStream, text []byte, partial bool) []byte {
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, ' ')
+	b = append(b, stream...)
+	if partial {
+		b = append(b, " P "...)
+	} else {
+		b = append(b, " F "...)
+	}
+	b = append(b, text...)
+	return append(b, '\n')
 }
 
 // appendEntry appends e as one JSON line, in the field order and encoding

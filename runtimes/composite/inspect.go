@@ -230,3 +230,15 @@ func (c *Runtime) ListDetails(ctx context.Context) ([]runtime.Details, error) {
 	return listAll(c, func(rt runtime.Containers) ([]runtime.Details, error) { return runtime.ListDetails(ctx, rt) },
 		func(d *runtime.Details) *runtime.Container { return &d.Container })
 }
+
+var _ runtime.ResourceUpdater = (*Runtime)(nil)
+
+// UpdateResources implements runtime.ResourceUpdater through the runtime
+// that owns the container.
+func (c *Runtime) UpdateResources(ctx context.Context, id runtime.ContainerID, res runtime.Resources) error {
+	_, rt, err := c.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return runtime.UpdateResources(ctx, rt, rt.Name(), id, res)
+}

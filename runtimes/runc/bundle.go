@@ -213,7 +213,37 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 	if err := applySecurity(s, in.spec); err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
+	applyPod(s, in.spec.Pod)
 	return s, mounts, nil
+}
+
+// applyPod makes the container join its pod's pinned namespaces (the
+// network's is the network record's) and mount the pod's /dev/shm: the
+// containers of a pod share their IPC, their hostname and, when the pod
+// asks, their processes. A namespace the host's already (host IPC, host
+// PID) is left so.
+func applyPod(s *specs.Spec, p *runtime.Pod) {
+	if p == nil {
+		return
+	}
+	for i, n := range s.Linux.Namespaces {
+		switch {
+		case n.Type == specs.IPCNamespace && p.IPCNS != "":
+			s.Linux.Namespaces[i].Path = p.IPCNS
+		case n.Type == specs.UTSNamespace && p.UTSNS != "":
+			s.Linux.Namespaces[i].Path = p.UTSNS
+			s.Hostname = "" // the namespace's own; runc sets none in a joined one
+		case n.Type == specs.PIDNamespace && p.PIDNS != "":
+			s.Linux.Namespaces[i].Path = p.PIDNS
+		}
+	}
+	if p.Shm != "" && slices.ContainsFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.IPCNamespace && n.Path == p.IPCNS }) {
+		for i := range s.Mounts {
+			if s.Mounts[i].Destination == "/dev/shm" {
+				s.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: p.Shm, Options: []string{"rbind", "rprivate", "nosuid", "nodev", "noexec"}}
+			}
+		}
+	}
 }
 
 // resources turns the spec's limits into cgroup settings: CPU as a CFS

@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
+	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
 
 // execCmd prepares `runc exec` of argv in the running container id, with
@@ -66,8 +67,8 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	if err != nil {
 		return nil, nil, fmt.Errorf("container %s: exec: %w", id, err)
 	}
-	logPath := f.Name() + ".log"
-	cleanup := func() { os.Remove(f.Name()); os.Remove(logPath) }
+	logPath, pidPath := f.Name()+".log", f.Name()+".pid"
+	cleanup := func() { os.Remove(f.Name()); os.Remove(logPath); os.Remove(pidPath) }
 	// The process file lives as long as the exec, read by the runc this
 	// process starts: written plainly, neither atomic nor durable.
 	err = json.NewEncoder(f).Encode(proc)
@@ -82,7 +83,16 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	if r.opt.runcRoot != "" {
 		global = append(global, "--root", r.opt.runcRoot)
 	}
-	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, "exec", "--process", f.Name(), s.meta.Key)...)
+	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, "exec", "--process", f.Name(), "--pid-file", pidPath, s.meta.Key)...)
+	// An exec whose caller gives up (a timeout, a client gone) is ended:
+	// the command itself is killed, not only the runc that waits for it,
+	// which would leave the command running in the container.
+	cmd.Cancel = func() error {
+		if pid, err := shim.ReadPID(pidPath); err == nil && pid > 0 {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		return cmd.Process.Kill()
+	}
 	return cmd, cleanup, nil
 }
 

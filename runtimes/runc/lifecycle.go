@@ -201,6 +201,11 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 			return fmt.Errorf("container %s: %w", id, err)
 		}
 	}
+	if cs.LogPath != "" {
+		if err := os.WriteFile(filepath.Join(dir, shim.CRILogFile), []byte(cs.LogPath), 0o600); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+	}
 	if cs.OpenStdin {
 		// The shim keeps the input open and serves the attach socket.
 		mode := ""
@@ -451,6 +456,11 @@ func (r *Runtime) killAndWait(ctx context.Context, s *snapshot, sig unix.Signal)
 func (r *Runtime) signal(ctx context.Context, s *snapshot, sig unix.Signal) error {
 	if err := r.runc(ctx, "kill", s.meta.Key, strconv.Itoa(int(sig))); err != nil {
 		if now, lerr := load(s.dir); lerr == nil && !now.running() && now.state.Status != runtime.StatusPending {
+			return nil
+		}
+		// runc saw init gone before the shim recorded the exit: ended
+		// meanwhile all the same.
+		if errors.Is(err, runtime.ErrFailedPrecondition) && strings.Contains(err.Error(), "container not running") {
 			return nil
 		}
 		return fmt.Errorf("container %s: %w", s.meta.ID, err)

@@ -66,7 +66,13 @@ type netRecord struct {
 	// /etc files it shares.
 	Joined    bool   `json:"joined,omitempty"`
 	JoinedDir string `json:"joined_dir,omitempty"`
+	// JoinedEtc, when set, is the directory of the shared /etc files in
+	// place of JoinedDir/etc: a pod's.
+	JoinedEtc string `json:"joined_etc,omitempty"`
 }
+
+// networkPod is the mode of a container on its pod's network.
+const networkPod = "pod"
 
 // hostname is the container's hostname: the request's, else its id cut to
 // the 63 characters a host name may have.
@@ -91,6 +97,12 @@ func (rec *netRecord) hosts(id runtime.ContainerID, addr netip.Addr) []byte {
 // names none and the runtime has networks, loopback alone when it has
 // none. A named network must exist.
 func (r *Runtime) networkOf(cs *runtime.CreateSpec) (netRecord, error) {
+	if p := cs.Pod; p != nil && p.NetNS != "" {
+		if !network.IsNamespace(p.NetNS) {
+			return netRecord{}, fmt.Errorf("pod %s: its network namespace %s is gone (the pod was stopped, or the machine restarted); run the pod again: %w", p.ID, p.NetNS, runtime.ErrFailedPrecondition)
+		}
+		return netRecord{Mode: networkPod, NetNS: p.NetNS, Joined: true, JoinedEtc: p.EtcDir, Hostname: p.Hostname}, nil
+	}
 	if other, joins, err := cs.Network.JoinedContainer(); joins {
 		if err != nil {
 			return netRecord{}, err
@@ -292,8 +304,12 @@ func etcFiles(dir string, id runtime.ContainerID, rec netRecord) (map[string]str
 		// The other container's own files: what it says of its names,
 		// its DNS and its hostname holds for both.
 		mounts := map[string]string{}
+		etc := filepath.Join(rec.JoinedDir, "etc")
+		if rec.JoinedEtc != "" {
+			etc = rec.JoinedEtc
+		}
 		for _, name := range []string{"hosts", "hostname", "resolv.conf"} {
-			p := filepath.Join(rec.JoinedDir, "etc", name)
+			p := filepath.Join(etc, name)
 			if _, err := os.Stat(p); err == nil {
 				mounts["/etc/"+name] = p
 			}
@@ -369,6 +385,9 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	rec := readNet(dir)
 	if rec != nil && rec.Joined {
 		if !network.IsNamespace(rec.NetNS) {
+			if rec.Mode == networkPod {
+				return fmt.Errorf("the pod's network namespace %s is gone (the pod was stopped, or the machine restarted); run the pod again: %w", rec.NetNS, runtime.ErrFailedPrecondition)
+			}
 			return fmt.Errorf("network %s: the container whose network this one shares is not running; start it first: %w", rec.Mode, runtime.ErrFailedPrecondition)
 		}
 		return nil

@@ -64,6 +64,11 @@ func makeOptions(opts []Option) (options, error) {
 // agent's.
 const ShimBinary = "switchyard-shim"
 
+// ShimCommand is the shim command of an agent whose binary is exe, as the
+// runtime runs it unless WithShim says otherwise: with shim.PauseArg
+// after it, it is a pod's PID namespace holder.
+func ShimCommand(exe string) []string { return defaultShim(exe) }
+
 // defaultShim is the shim command of an agent whose binary is exe: the
 // small ShimBinary in the same directory when it is there, since every
 // container pays for the shim's start and keeps it resident, else exe

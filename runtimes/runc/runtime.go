@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -262,11 +263,17 @@ func (r *Runtime) locked(id runtime.ContainerID) (*snapshot, func(), error) {
 // them is the node's failure (unavailable), and runc's "no such container"
 // is errNoOCIContainer, since the container is the agent's and exists.
 func (r *Runtime) runc(ctx context.Context, args ...string) error {
+	return r.runcIn(ctx, nil, args...)
+}
+
+// runcIn is runc with in, when not nil, on runc's standard input.
+func (r *Runtime) runcIn(ctx context.Context, in io.Reader, args ...string) error {
 	global := []string{"--log-format", "json"}
 	if r.opt.runcRoot != "" {
 		global = append(global, "--root", r.opt.runcRoot)
 	}
 	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, args...)...)
+	cmd.Stdin = in
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -40,7 +40,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
-	if m := cs.Network.Mode; m != "" && m != runtime.NetworkBridge && m != runtime.NetworkNone {
+	if m := cs.Network.Mode; m != "" && m != runtime.NetworkBridge && m != runtime.NetworkNone && !(cs.Pod != nil && m == runtime.NetworkHost) {
 		return fmt.Errorf("container %s: network %s: a wasm module has no network interface of its own (WASI preview 1 has no sockets to connect with); use --network bridge or none: %w", id, m, runtime.ErrNotSupported)
 	}
 	if field := unsupportedField(cs); field != "" {
@@ -90,6 +90,17 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	rec.AutoRemove = cs.AutoRemove
 	rec.Ports = ports
 	rec.Aliases, rec.Group = cs.Network.Aliases, cs.Network.Group
+	rec.Pod, rec.LogPath = cs.Pod, cs.LogPath
+	if cs.Pod != nil {
+		// A pod's ports are the pod's: the module serves its image's
+		// exposed ports (else the container's ports the pod gives) in the pod's
+		// network, where the pod's port mappings and its address reach
+		// them.
+		rec.PodPorts = mod.Exposed
+		if len(rec.PodPorts) == 0 {
+			rec.PodPorts = cs.Pod.Ports
+		}
+	}
 	if rec.Workdir == "" {
 		rec.Workdir = mod.Workdir
 	}
@@ -265,7 +276,13 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	req := host.StartRequest{Key: rec.Key, Name: id.String(), Module: rec.Module,
 		Args: rec.Args, Env: rec.Env, Mounts: rec.Mounts, StateDir: r.dir(rec.Key), Listeners: listeners(rec.Ports),
 		MemoryLimit: rec.MemoryLimit, Run: obs.start.Run + 1,
-		LogMaxSize: r.opts.logMaxSize, LogMaxFiles: r.opts.logMaxFiles}
+		LogMaxSize: r.opts.logMaxSize, LogMaxFiles: r.opts.logMaxFiles, CRILog: rec.LogPath}
+	if rec.Pod != nil && rec.Pod.NetNS != "" {
+		req.NetNS = rec.Pod.NetNS
+		for _, p := range rec.PodPorts {
+			req.Listeners = append(req.Listeners, host.Listener{Port: p, ContainerPort: p})
+		}
+	}
 	err = r.withHost(ctx, func() error {
 		_, err := r.client.Start(ctx, req)
 		return err
@@ -509,7 +526,10 @@ func unsupportedField(cs *runtime.CreateSpec) string {
 		return "sysctls"
 	case len(sec.Ulimits) > 0:
 		return "ulimits"
-	case sec.Seccomp != "" || sec.AllowNewPrivileges:
+	case sec.Seccomp != "" && sec.Seccomp != "unconfined":
+		// Unconfined, and new privileges allowed, hold of a module as
+		// they are: it makes no system calls to filter and runs no
+		// setuid program. A profile to apply is refused.
 		return "security_opt"
 	case sec.PidHost:
 		return "pid_mode"

@@ -50,6 +50,9 @@ type Module struct {
 	// Entrypoint, Cmd, Env and Workdir come from the image config.
 	Entrypoint, Cmd, Env []string
 	Workdir              string
+	// Exposed are the TCP ports the image's config exposes, in order: a
+	// module in a pod serves them in the pod's network.
+	Exposed []uint16
 }
 
 // Media types of a layer that is the module itself.

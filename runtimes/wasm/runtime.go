@@ -76,6 +76,13 @@ type record struct {
 	Group       string                `json:"group,omitempty"`
 	MemoryLimit uint64                `json:"memory_limit,omitempty"`
 	Created     time.Time             `json:"created"`
+	// Pod is the pod the module is in: its listeners are made in the
+	// pod's network namespace, on the image's exposed ports.
+	Pod *runtime.Pod `json:"pod,omitempty"`
+	// PodPorts are the ports the module serves in its pod's network.
+	PodPorts []uint16 `json:"pod_ports,omitempty"`
+	// LogPath is the CRI copy of the log, when asked for.
+	LogPath string `json:"log_path,omitempty"`
 }
 
 // New returns the runtime for root, finding the containers a previous

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -49,6 +52,14 @@ func (s *storeModules) Module(ctx context.Context, key, ref string) (m Module, e
 	}()
 	cfg := img.Config.Config
 	m = Module{Ref: img.Ref, ImageDigest: img.Digest, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env, Workdir: cfg.WorkingDir}
+	for p := range cfg.ExposedPorts {
+		if port, proto, _ := strings.Cut(p, "/"); proto == "" || proto == "tcp" {
+			if n, err := strconv.ParseUint(port, 10, 16); err == nil && n > 0 {
+				m.Exposed = append(m.Exposed, uint16(n))
+			}
+		}
+	}
+	slices.Sort(m.Exposed)
 	if m.Ref == "" {
 		m.Ref = ref
 	}

@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/testimages"
 )
 
 // crictl runs Kubernetes' crictl against the agent's CRI socket.
@@ -85,10 +88,6 @@ func TestCRIImagesAndStatus(t *testing.T) {
 	}
 	if out, err := c.run("pull", strings.Replace(e.images.busybox, "e2e/busybox", "e2e/nosuch", 1)); err == nil || !strings.Contains(out, "not found") {
 		t.Fatalf("crictl pull of a missing image = %q, %v; want not found", out, err)
-	}
-	// What is not served yet says so, by name.
-	if out, err := c.run("ps"); err == nil || !strings.Contains(out, "ListContainers") || !strings.Contains(out, "Unimplemented") {
-		t.Fatalf("crictl ps = %q, %v; want Unimplemented naming ListContainers", out, err)
 	}
 }
 
@@ -169,4 +168,113 @@ func readTCP(addr string) (string, error) {
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	b, err := io.ReadAll(conn)
 	return string(b), err
+}
+
+// TestCRIContainers runs one pod through crictl with a Linux container
+// and a wasm module and no runtime handler: each is routed by its image
+// alone, both share the pod's network (its port mappings reach both, and
+// port-forward too), the Linux container's log is in the CRI format at
+// the kubelet's path, exec and stats answer; the pod runs on through an
+// agent restart; a Windows image is refused with the remedy; stopping and
+// removing the pod leaves nothing.
+func TestCRIContainers(t *testing.T) {
+	e, c := newCrictl(t)
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "hello-wasm-http", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := strings.SplitN(e.images.busybox, "/", 2)[0]
+	wasmWeb := testimages.Push(t, registry, "e2e/wasm-http", testimages.WasmModule(t, string(src), testimages.ConventionArtifact))
+	c.ok("Image is up to date", "pull", e.images.busybox)
+	c.ok("Image is up to date", "pull", wasmWeb)
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	linuxPort, wasmPort := freePort(t), freePort(t)
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pod := write("pod.json", `{"metadata": {"name": "mixed", "namespace": "default", "uid": "u2", "attempt": 0}, "hostname": "mixedhost",
+		"log_directory": "`+logs+`", "port_mappings": [{"container_port": 8080, "host_port": `+wasmPort+`}, {"container_port": 8081, "host_port": `+linuxPort+`}]}`)
+	web := write("web.json", `{"metadata": {"name": "web"}, "image": {"image": "`+e.images.busybox+`"}, "log_path": "web.log",
+		"command": ["/bin/sh", "-c", "mkdir -p /www; echo hello from linux > /www/index.html; httpd -p 8081 -h /www; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]}`)
+	mod := write("wasm.json", `{"metadata": {"name": "wasmweb"}, "image": {"image": "`+wasmWeb+`"}, "log_path": "wasm.log",
+		"envs": [{"key": "PORT", "value": "8080"}],
+		"annotations": {"io.kubernetes.container.ports": "[{\"containerPort\": 8080, \"protocol\": \"TCP\"}]"}}`)
+	win := write("win.json", `{"metadata": {"name": "win"}, "image": {"image": "`+e.images.windows+`"}}`)
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	podID := c.ok("", "runp", pod)
+	webID := c.ok("", "create", podID, web, pod)
+	modID := c.ok("", "create", podID, mod, pod)
+	c.ok("", "start", webID, modID)
+	// Routed by the image alone: runc for the Linux one, wasm for the module.
+	for id, want := range map[string]string{webID: "runc", modID: "wasm"} {
+		if out := c.ok("", "inspect", id); !strings.Contains(out, `"runtime": "`+want+`"`) {
+			t.Fatalf("crictl inspect %s = %s; want the runtime %s", id, out, want)
+		}
+	}
+	answer := func(when string) {
+		t.Helper()
+		for port, want := range map[string]string{linuxPort: "hello from linux", wasmPort: "hello from wasm"} {
+			url := "http://127.0.0.1:" + port + "/"
+			waitFor(t, url+" to answer "+when, 30*time.Second, func() bool {
+				b, err := httpGet(url)
+				return err == nil && strings.Contains(b, want)
+			})
+		}
+	}
+	answer("at first")
+	waitFor(t, "the CRI log at the kubelet's path", 20*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(logs, "web.log"))
+		return regexp.MustCompile(`(?m)^\S+Z stdout F tick 2$`).Match(b)
+	})
+	c.ok("tick", "logs", "--tail", "1", webID)
+	c.ok("serving", "logs", modID)
+	// exec through the streaming server, and ExecSync with its exit code.
+	c.ok("mixedhost", "exec", webID, "hostname")
+	if out, err := c.run("exec", "-s", webID, "sh", "-c", "echo out; exit 3"); err == nil || !strings.Contains(out, "out") {
+		t.Fatalf("crictl exec -s with exit 3 = %q, %v; want the output and a failure", out, err)
+	}
+	c.ok("web", "stats", "-a")
+	// port-forward, into the pod's network.
+	fwd := freePort(t)
+	pf := exec.Command(c.bin, "--config", c.config, "port-forward", podID, fwd+":8081")
+	if err := pf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "port-forward to reach the Linux container", 20*time.Second, func() bool {
+		b, err := httpGet("http://127.0.0.1:" + fwd + "/")
+		return err == nil && strings.Contains(b, "hello from linux")
+	})
+	_ = pf.Process.Kill()
+	_ = pf.Wait()
+	// A Windows image: its pull is refused with the platform and the
+	// remedy (what a kubelet reports on the pod), and so is its create.
+	if out, err := c.run("pull", e.images.windows); err == nil || !strings.Contains(out, "FailedPrecondition") ||
+		!strings.Contains(out, "needs platform windows/amd64") || !strings.Contains(out, "--delegate") {
+		t.Fatalf("crictl pull of a Windows image = %q, %v; want FailedPrecondition naming windows/amd64 and the remedy", out, err)
+	}
+	if out, err := c.run("create", podID, win, pod); err == nil || !strings.Contains(out, "pull it first") {
+		t.Fatalf("crictl create of a Windows image = %q, %v; want it refused", out, err)
+	}
+	// The agent restarts under the running pod.
+	e.killDaemon()
+	e.startDaemon()
+	c.ok("Running", "ps", "--id", webID)
+	c.ok("Running", "ps", "--id", modID)
+	answer("after the agent's restart")
+	c.ok("", "stopp", podID)
+	c.ok("Exited", "ps", "-a", "--id", webID)
+	c.ok("", "rmp", podID)
+	if out, _ := c.run("ps", "-a", "-q"); out != "" {
+		t.Fatalf("crictl ps -a after rmp = %q; want none", out)
+	}
+	if out := e.ok("ps", "-a"); strings.Contains(out, "k8s_") {
+		t.Fatalf("switchyard ps -a after rmp shows the pod's containers:\n%s", out)
+	}
 }

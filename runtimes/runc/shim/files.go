@@ -11,6 +11,10 @@ const (
 	// the shim hands runc a console socket and logs what the terminal
 	// prints, as stdout.
 	TTYFile = "tty"
+	// CRILogFile, written by the runtime, holds the path of the
+	// container's copy of its log in the Kubernetes CRI format (a
+	// kubelet's LogPath), which the shim writes beside its own.
+	CRILogFile = "cri-log.path"
 )
 
 // More files in a container's state directory.

@@ -50,6 +50,9 @@ func Main(args []string) int {
 	// The shim is idle almost all its life and allocates little: a small
 	// heap target keeps its resident memory close to the Go runtime's floor.
 	debug.SetGCPercent(20)
+	if len(args) > 0 && args[0] == PauseArg {
+		return Pause()
+	}
 
 	var c config
 	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
@@ -186,7 +189,11 @@ func run(c config, ready *os.File) (e end, err error) {
 	if err := statedir.ReserveExit(c.dir); err != nil {
 		return end{}, report(fmt.Errorf("reserving room for the exit record: %w", err))
 	}
-	logs, err := logfile.Open(filepath.Join(c.dir, statedir.LogFile), logfile.WithRotation(c.logMaxSize, c.logMaxFiles))
+	logOpts := []logfile.Option{logfile.WithRotation(c.logMaxSize, c.logMaxFiles)}
+	if p, err := os.ReadFile(filepath.Join(c.dir, CRILogFile)); err == nil && len(p) > 0 {
+		logOpts = append(logOpts, logfile.WithCRICopy(string(p)))
+	}
+	logs, err := logfile.Open(filepath.Join(c.dir, statedir.LogFile), logOpts...)
 	if err != nil {
 		return end{}, report(err)
 	}
@@ -250,7 +257,7 @@ func run(c config, ready *os.File) (e end, err error) {
 		report(fmt.Errorf("%w: %w", failure, createKind(msg)))
 		return end{code: 255}, failure
 	}
-	pid, err := readPID(pidFile)
+	pid, err := ReadPID(pidFile)
 	if err != nil {
 		return end{code: 255}, report(err)
 	}
@@ -386,14 +393,15 @@ func createKind(msg string) error {
 	return kind
 }
 
-func readPID(path string) (int, error) {
+// ReadPID reads a pid file runc wrote (--pid-file).
+func ReadPID(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("init pid: %w", err)
+		return 0, fmt.Errorf("pid: %w", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("init pid file %s holds %q", path, b)
+		return 0, fmt.Errorf("pid file %s holds %q", path, b)
 	}
 	return pid, nil
 }

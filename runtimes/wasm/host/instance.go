@@ -19,8 +19,10 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/experimental/sock"
 	"github.com/tetratelabs/wazero/sys"
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/internal/nspin"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -146,8 +148,11 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 	if msg := inst.mem.checkMin(cm); msg != "" {
 		return runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonOOMKilled, Message: msg, FinishedAt: time.Now().UTC()}
 	}
-	lf, err := logfile.Open(filepath.Join(req.StateDir, statedir.LogFile),
-		logfile.WithRotation(req.LogMaxSize, req.LogMaxFiles))
+	logOpts := []logfile.Option{logfile.WithRotation(req.LogMaxSize, req.LogMaxFiles)}
+	if req.CRILog != "" {
+		logOpts = append(logOpts, logfile.WithCRICopy(req.CRILog))
+	}
+	lf, err := logfile.Open(filepath.Join(req.StateDir, statedir.LogFile), logOpts...)
 	if err != nil {
 		return runtimeError(fmt.Sprintf("log file: %v", err))
 	}
@@ -191,6 +196,18 @@ func (h *Host) execute(ctx context.Context, inst *instance) runtime.WaitOutcome 
 		}
 		cfg = cfg.WithEnv(ListenFDsEnv, strings.Join(fds, ","))
 		ictx = sock.WithConfig(ictx, sc)
+	}
+	if req.NetNS != "" {
+		// The module's listeners are made, and its whole run spent, on a
+		// thread in the pod's network namespace.
+		leave, err := nspin.Enter(req.NetNS, unix.CLONE_NEWNET)
+		if err != nil {
+			_ = stdout.Close()
+			_ = stderr.Close()
+			_ = lf.Close()
+			return runtimeError(fmt.Sprintf("pod network %s: %v", req.NetNS, err))
+		}
+		defer leave()
 	}
 	mod, runErr := c.rt.InstantiateModule(ictx, cm, cfg)
 	if mod != nil {

@@ -119,6 +119,13 @@ type StartRequest struct {
 	// logfile); 0 means logfile's default.
 	LogMaxSize  int64 `json:"log_max_size,omitempty"`
 	LogMaxFiles int   `json:"log_max_files,omitempty"`
+	// NetNS, when set, is the network namespace (a pod's, pinned) in
+	// which the listeners are made: the module serves on the pod's
+	// address, like the pod's other containers.
+	NetNS string `json:"netns,omitempty"`
+	// CRILog, when set, gets a copy of the log in the Kubernetes CRI
+	// format (a kubelet's LogPath).
+	CRILog string `json:"cri_log,omitempty"`
 }
 
 // Status is what the host knows about one instance.

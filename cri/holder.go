@@ -1,0 +1,100 @@
+package cri
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/runtime"
+)
+
+// WithPauseCommand sets the command of a pod's PID namespace holder (the
+// shim's pause mode): the first process of the PID namespace a pod's
+// containers share when the pod asks for one. Without it such a pod is
+// refused.
+func WithPauseCommand(argv ...string) Option {
+	return func(o *options) error {
+		if len(argv) == 0 {
+			return fmt.Errorf("cri: pause command is empty: %w", runtime.ErrInvalidArgument)
+		}
+		o.pause = argv
+		return nil
+	}
+}
+
+// holder is a pod's PID namespace holder, known by its pid and its start
+// time, so that a pid taken by another process after the holder's end is
+// not mistaken for it.
+type holder struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// startHolder starts the pod's PID namespace holder in a new PID
+// namespace and session of its own: it outlives the agent, as the pod
+// does.
+func (s *Server) startHolder(podID string) (*holder, error) {
+	if len(s.opts.pause) == 0 {
+		return nil, fmt.Errorf("pod sandbox %s: a PID namespace shared by the pod needs the node's pause command, which this daemon was not given; ask for a PID namespace per container: %w", podID, runtime.ErrNotSupported)
+	}
+	cmd := exec.Command(s.opts.pause[0], s.opts.pause[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWPID}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("pod sandbox %s: PID namespace holder: %w", podID, err)
+	}
+	// Reaped here while this process lives; after an agent restart the
+	// holder is init's child.
+	go func() { _ = cmd.Wait() }()
+	start, err := procStart(cmd.Process.Pid)
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("pod sandbox %s: PID namespace holder: %w", podID, err)
+	}
+	return &holder{PID: cmd.Process.Pid, Start: start}, nil
+}
+
+// alive reports whether the holder still runs.
+func (h *holder) alive() bool {
+	if h == nil || h.PID <= 0 {
+		return false
+	}
+	start, err := procStart(h.PID)
+	return err == nil && start == h.Start
+}
+
+// nsPath is the holder's PID namespace, which the pod's containers join.
+func (h *holder) nsPath() string { return "/proc/" + strconv.Itoa(h.PID) + "/ns/pid" }
+
+// stop kills the holder, and with it every process of the pod's PID
+// namespace. A holder gone already is fine.
+func (h *holder) stop() {
+	if h.alive() {
+		_ = unix.Kill(h.PID, unix.SIGKILL)
+	}
+}
+
+// procStart is the start time of process pid, in clock ticks since boot
+// (field 22 of /proc/PID/stat).
+func procStart(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command may hold spaces and parentheses: fields count from the
+	// last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("process %d: unreadable stat", pid)
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 20 {
+		return 0, fmt.Errorf("process %d: unreadable stat", pid)
+	}
+	return strconv.ParseUint(string(f[19]), 10, 64)
+}
