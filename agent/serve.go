@@ -71,7 +71,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 	var criSrv *grpc.Server
 	var streamSrv *http.Server
 	if a.cfg.CRISocket != "" {
-		cln, err := server.ListenUnix(a.cfg.CRISocket, socketMode)
+		cln, err := server.ListenUnixGRPC(a.cfg.CRISocket, socketMode)
 		if err != nil {
 			_ = srv.Close()
 			if dockerSrv != nil {

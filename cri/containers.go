@@ -207,6 +207,16 @@ func (s *Server) createContainer(ctx context.Context, req *runtimeapi.CreateCont
 	rec.Name = runtimeName(rec.Metadata.Name, pod, rec.ID)
 	if pod.LogDir != "" && cfg.GetLogPath() != "" {
 		rec.LogPath = filepath.Join(pod.LogDir, cfg.GetLogPath())
+		// The file is there from the create on, empty until the container
+		// writes, as a kubelet's log reader expects.
+		if err := os.MkdirAll(filepath.Dir(rec.LogPath), 0o755); err != nil {
+			return "", fmt.Errorf("container %s: log path: %w", rec.Metadata.Name, err)
+		}
+		f, err := os.OpenFile(rec.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return "", fmt.Errorf("container %s: log path: %w", rec.Metadata.Name, err)
+		}
+		f.Close()
 	}
 	cs, err := s.createSpec(ctx, ref, pod, rec, cfg)
 	if err != nil {
@@ -334,15 +344,15 @@ func applySecurityContext(cs *runtime.CreateSpec, sc *runtimeapi.LinuxContainerS
 	sec.AllowNewPrivileges = !sc.GetNoNewPrivs()
 	sec.CapAdd = append(sec.CapAdd, sc.GetCapabilities().GetAddCapabilities()...)
 	sec.CapDrop = append(sec.CapDrop, sc.GetCapabilities().GetDropCapabilities()...)
-	switch p := sc.GetSeccomp(); p.GetProfileType() {
-	case runtimeapi.SecurityProfile_RuntimeDefault:
-	case runtimeapi.SecurityProfile_Localhost:
-		if !filepath.IsAbs(p.GetLocalhostRef()) {
-			return fmt.Errorf("container %s: seccomp profile %q: want the absolute path of a profile on the node: %w", name, p.GetLocalhostRef(), runtime.ErrInvalidArgument)
-		}
-		sec.Seccomp = p.GetLocalhostRef()
-	default:
-		sec.Seccomp = "unconfined"
+	seccomp, err := seccompOf(sc)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", name, err)
+	}
+	sec.Seccomp = seccomp
+	if sc != nil {
+		// Set (even empty) when the kubelet sends them: they replace the
+		// defaults.
+		sec.MaskedPaths, sec.ReadonlyPaths = sc.MaskedPaths, sc.ReadonlyPaths
 	}
 	switch {
 	case sc.GetRunAsUser() != nil:
@@ -751,4 +761,40 @@ func applyResources(cs *runtime.CreateSpec, r *runtimeapi.LinuxContainerResource
 		cs.Resources.OOMScoreAdj = &adj
 	}
 	cs.Resources.MemorySwapBytes = r.GetMemorySwapLimitInBytes()
+}
+
+// seccompOf is the contract's seccomp setting for CRI's: the profile's
+// field, else the older seccomp_profile_path; neither is unconfined, as
+// CRI has it.
+func seccompOf(sc *runtimeapi.LinuxContainerSecurityContext) (string, error) {
+	if p := sc.GetSeccomp(); p != nil {
+		switch p.GetProfileType() {
+		case runtimeapi.SecurityProfile_RuntimeDefault:
+			return "", nil
+		case runtimeapi.SecurityProfile_Unconfined:
+			return "unconfined", nil
+		case runtimeapi.SecurityProfile_Localhost:
+			return localProfile(p.GetLocalhostRef())
+		}
+		return "", fmt.Errorf("seccomp profile type %v: want RuntimeDefault, Unconfined or Localhost: %w", p.GetProfileType(), runtime.ErrInvalidArgument)
+	}
+	//lint:ignore SA1019 the older field, which clients before the profile's still send
+	switch path := sc.GetSeccompProfilePath(); {
+	case path == "" || path == "unconfined":
+		return "unconfined", nil
+	case path == "runtime/default" || path == "docker/default":
+		return "", nil
+	case strings.HasPrefix(path, "localhost/"):
+		return localProfile(strings.TrimPrefix(path, "localhost/"))
+	default:
+		return "", fmt.Errorf("seccomp profile path %q: want runtime/default, unconfined or localhost/PATH: %w", path, runtime.ErrInvalidArgument)
+	}
+}
+
+// localProfile checks a profile on the node: an absolute path.
+func localProfile(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("seccomp profile %q: want the absolute path of a profile on the node: %w", p, runtime.ErrInvalidArgument)
+	}
+	return p, nil
 }

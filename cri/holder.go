@@ -42,7 +42,10 @@ func (s *Server) startHolder(podID string) (*holder, error) {
 	if len(s.opts.pause) == 0 {
 		return nil, fmt.Errorf("pod sandbox %s: a PID namespace shared by the pod needs the node's pause command, which this daemon was not given; ask for a PID namespace per container: %w", podID, runtime.ErrNotSupported)
 	}
-	cmd := exec.Command(s.opts.pause[0], s.opts.pause[1:]...)
+	// The pod's directory in its command line says whose it is, to a
+	// person reading ps and to a cleanup that looks for the root's
+	// processes.
+	cmd := exec.Command(s.opts.pause[0], append(s.opts.pause[1:len(s.opts.pause):len(s.opts.pause)], "--pod", s.podDir(podID))...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWPID}
 	cmd.Dir = "/"
 	if err := cmd.Start(); err != nil {

@@ -219,7 +219,11 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 		Namespaces: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
 	}
 	if rec.Hostname == "" {
-		rec.Hostname = md.GetName()
+		// The pod's name, cut to the 63 characters a host name may have.
+		rec.Hostname = strings.TrimRight(md.GetName()[:min(len(md.GetName()), 63)], "-.")
+	}
+	if len(rec.Hostname) > 63 {
+		return nil, fmt.Errorf("pod sandbox %s: hostname %q is longer than the 63 characters a host name may have: %w", md.GetName(), rec.Hostname, runtime.ErrInvalidArgument)
 	}
 	rec.HostNetwork = rec.Namespaces.GetNetwork() == runtimeapi.NamespaceMode_NODE
 	if !rec.HostNetwork && s.opts.networks == nil {

@@ -166,6 +166,11 @@ type Security struct {
 	PidHost bool `json:"pid_host,omitempty"`
 	// IpcHost shares the host's IPC namespace.
 	IpcHost bool `json:"ipc_host,omitempty"`
+	// MaskedPaths and ReadonlyPaths, when set, replace the default paths
+	// hidden from the container and made read-only in it (CRI's security
+	// context gives them; an empty list that is set unmasks all).
+	MaskedPaths   []string `json:"masked_paths,omitempty"`
+	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
 }
 
 // Device is a host device a container may use.

@@ -81,7 +81,7 @@ func TestLimitConnsRefusalsAreBounded(t *testing.T) {
 		before int // silent connections refused first
 	}{
 		{"flood", func(ln net.Listener) net.Listener { return LimitConns(ln, 1, 0) }, maxRefusing},
-		{"below TLS", func(ln net.Listener) net.Listener { return limitTLSConns(ln, 1, 0) }, 0},
+		{"below TLS", func(ln net.Listener) net.Listener { return limitConnsSilent(ln, 1, 0) }, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sock := filepath.Join(t.TempDir(), "s.sock")

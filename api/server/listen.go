@@ -26,6 +26,32 @@ import (
 // refused with runtime.ErrAlreadyExists, so two daemons never share one
 // socket. The socket file is removed when the listener is closed.
 func ListenUnix(path string, mode fs.FileMode) (net.Listener, error) {
+	ln, err := listenUnix(path, mode)
+	if err != nil {
+		return nil, err
+	}
+	return LimitConns(ln, MaxConns, MaxConnsPerClient), nil
+}
+
+// ListenUnixGRPC is ListenUnix for a gRPC server (the CRI): a connection
+// over a limit is closed without an answer, since a gRPC client could not
+// read an HTTP/1.1 one, and the limits are wider, since gRPC clients keep
+// their connections (critest opens two per spec and closes none).
+func ListenUnixGRPC(path string, mode fs.FileMode) (net.Listener, error) {
+	ln, err := listenUnix(path, mode)
+	if err != nil {
+		return nil, err
+	}
+	return limitConnsSilent(ln, MaxGRPCConns, MaxGRPCConnsPerClient), nil
+}
+
+// MaxGRPCConns and MaxGRPCConnsPerClient are ListenUnixGRPC's limits.
+const (
+	MaxGRPCConns          = 4096
+	MaxGRPCConnsPerClient = 2048
+)
+
+func listenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
@@ -54,7 +80,7 @@ func ListenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
-	return LimitConns(ln, MaxConns, MaxConnsPerClient), nil
+	return ln, nil
 }
 
 // MaxConns is how many connections ListenUnix and ListenTCP keep open at
@@ -79,10 +105,10 @@ func LimitConns(ln net.Listener, n, perClient int) net.Listener {
 		byClient: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
 }
 
-// limitTLSConns is LimitConns below a TLS listener: a connection over a
-// limit is closed at once, since a TLS client could not read a plain
-// answer.
-func limitTLSConns(ln net.Listener, n, perClient int) net.Listener {
+// limitConnsSilent is LimitConns for clients that could not read a plain
+// HTTP answer (below a TLS listener, a gRPC server): a connection over a
+// limit is closed at once.
+func limitConnsSilent(ln net.Listener, n, perClient int) net.Listener {
 	return &limitListener{Listener: ln, slots: make(chan struct{}, n), perClient: perClient,
 		byClient: map[string]int{}, silent: true}
 }

@@ -66,7 +66,7 @@ func ListenTCP(addr string, tlsCfg *tls.Config) (net.Listener, error) {
 	}
 	// Bounded below TLS, so that the server still sees its *tls.Conn.
 	if tlsCfg != nil {
-		ln = tls.NewListener(limitTLSConns(ln, MaxConns, MaxConnsPerClient), tlsCfg)
+		ln = tls.NewListener(limitConnsSilent(ln, MaxConns, MaxConnsPerClient), tlsCfg)
 	} else {
 		ln = LimitConns(ln, MaxConns, MaxConnsPerClient)
 	}

@@ -66,6 +66,12 @@ func applySecurity(s *specs.Spec, cs *runtime.CreateSpec) error {
 	}
 	s.Process.NoNewPrivileges = !sec.AllowNewPrivileges
 	s.Root.Readonly = sec.ReadOnlyRootFS
+	if sec.MaskedPaths != nil {
+		s.Linux.MaskedPaths = sec.MaskedPaths
+	}
+	if sec.ReadonlyPaths != nil {
+		s.Linux.ReadonlyPaths = sec.ReadonlyPaths
+	}
 	if sec.Privileged {
 		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
 		for i := range s.Mounts {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -85,14 +86,18 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	}
 	cmd := exec.CommandContext(ctx, r.opt.runc, append(global, "exec", "--process", f.Name(), "--pid-file", pidPath, s.meta.Key)...)
 	// An exec whose caller gives up (a timeout, a client gone) is ended:
-	// the command itself is killed, not only the runc that waits for it,
-	// which would leave the command running in the container.
+	// the command itself is killed, and runc, its parent, reaps it and
+	// exits. Killing runc would leave the command running in the
+	// container, or a zombie there for an init that reaps none. runc is
+	// killed only when the command is not known yet, or when it has not
+	// ended a while after.
 	cmd.Cancel = func() error {
 		if pid, err := shim.ReadPID(pidPath); err == nil && pid > 0 {
-			_ = unix.Kill(pid, unix.SIGKILL)
+			return unix.Kill(pid, unix.SIGKILL)
 		}
 		return cmd.Process.Kill()
 	}
+	cmd.WaitDelay = 5 * time.Second
 	return cmd, cleanup, nil
 }
 

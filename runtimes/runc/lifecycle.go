@@ -426,9 +426,11 @@ func (r *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time
 	if s.meta.StopSignal != 0 {
 		sig = s.meta.StopSignal
 	}
-	if err := r.signal(ctx, s, sig); err != nil {
+	if err := r.signal(ctx, s, sig); err != nil && !errors.Is(err, errNoOCIContainer) {
 		return err
 	}
+	// With errNoOCIContainer the run ended and its shim deleted it
+	// already: the wait finds the exit the shim records.
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	_, err = r.waitExit(wctx, s)
 	cancel()
@@ -438,7 +440,14 @@ func (r *Runtime) Stop(ctx context.Context, id runtime.ContainerID, timeout time
 	if ctx.Err() != nil {
 		return fmt.Errorf("container %s: stop: %w", id, ctx.Err())
 	}
-	return r.killAndWait(ctx, s, unix.SIGKILL)
+	err = r.killAndWait(ctx, s, unix.SIGKILL)
+	if errors.Is(err, errNoOCIContainer) {
+		// Nothing of the run is left in the OCI runtime, and no exit came
+		// in the timeout: a shim that has nothing left to supervise.
+		endShim(ctx, s.shim)
+		return nil
+	}
+	return err
 }
 
 // killAndWait sends sig and waits for the run to end.
@@ -458,9 +467,10 @@ func (r *Runtime) signal(ctx context.Context, s *snapshot, sig unix.Signal) erro
 		if now, lerr := load(s.dir); lerr == nil && !now.running() && now.state.Status != runtime.StatusPending {
 			return nil
 		}
-		// runc saw init gone before the shim recorded the exit: ended
-		// meanwhile all the same.
-		if errors.Is(err, runtime.ErrFailedPrecondition) && strings.Contains(err.Error(), "container not running") {
+		// runc saw init gone before the shim recorded the exit (in a
+		// shared PID namespace runc freezes the cgroup to signal it all,
+		// which a stopped one refuses): ended meanwhile all the same.
+		if msg := err.Error(); strings.Contains(msg, "container not running") || strings.Contains(msg, "invalid state transition from stopped") {
 			return nil
 		}
 		return fmt.Errorf("container %s: %w", s.meta.ID, err)

@@ -63,4 +63,3 @@ func (r *Runtime) UpdateResources(ctx context.Context, id runtime.ContainerID, r
 	s.meta.Resources = res
 	return writeJSON(filepath.Join(s.dir, metaFile), s.meta)
 }
-

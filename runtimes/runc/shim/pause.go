@@ -9,7 +9,8 @@ import (
 )
 
 // PauseArg, as the shim's first argument, makes it a pod's PID namespace
-// holder (Pause) in place of a container's supervisor.
+// holder (Pause) in place of a container's supervisor. The words after it
+// (the pod's directory) are for people reading ps; Pause ignores them.
 const PauseArg = "pause"
 
 // Pause is the life of a pod's PID namespace holder: the first process

@@ -308,8 +308,11 @@ func run(c config, ready *os.File) (e end, err error) {
 		go func() {
 			defer wg.Done()
 			w := logs.Writer(p.stream)
-			if p.term {
-				// What a terminal shows (a prompt) is kept as it comes.
+			if p.term || hasInput {
+				// What a terminal shows (a prompt), or a container that
+				// is talked to answers (echo -n), is kept as it comes:
+				// whoever is attached sees it without waiting for a
+				// newline.
 				w = logs.TerminalWriter(p.stream)
 			}
 			buf := make([]byte, 4096)
