@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -83,8 +84,11 @@ func (s *Server) readCtr(id string) (*ctrRecord, error) {
 
 // findCtr resolves a container id or a unique prefix of one.
 func (s *Server) findCtr(ref string) (*ctrRecord, error) {
+	if ref == "" {
+		return nil, fmt.Errorf("container id is empty: give the id create gave, or a prefix of it: %w", runtime.ErrInvalidArgument)
+	}
 	if !isPodID(ref) {
-		return nil, fmt.Errorf("container id %q: want the id create gave (hex digits), or a prefix of it: %w", ref, runtime.ErrInvalidArgument)
+		return nil, fmt.Errorf("container %q: no such container (its ids are hex digits, as create gave): %w", ref, runtime.ErrNotFound)
 	}
 	if len(ref) == 64 {
 		return s.readCtr(ref)
@@ -283,7 +287,14 @@ func (s *Server) createSpec(ctx context.Context, ref string, pod *podRecord, rec
 				return nil, fmt.Errorf("container %s: mounts[%d]: %w", name, i, err)
 			}
 		}
-		cs.Volumes = append(cs.Volumes, runtime.Volume{Name: "cri-mount-" + strconv.Itoa(i), Path: m.GetContainerPath(), Source: m.GetHostPath(), ReadOnly: m.GetReadonly()})
+		v := runtime.Volume{Name: "cri-mount-" + strconv.Itoa(i), Path: m.GetContainerPath(), Source: m.GetHostPath(), ReadOnly: m.GetReadonly()}
+		switch m.GetPropagation() {
+		case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+			v.Propagation = runtime.PropagationSlave
+		case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+			v.Propagation = runtime.PropagationShared
+		}
+		cs.Volumes = append(cs.Volumes, v)
 	}
 	for i, d := range cfg.GetDevices() {
 		if d.GetContainerPath() != d.GetHostPath() {
@@ -296,6 +307,9 @@ func (s *Server) createSpec(ctx context.Context, ref string, pod *podRecord, rec
 	sc := lx.GetSecurityContext()
 	if err := applySecurityContext(cs, sc, name); err != nil {
 		return nil, err
+	}
+	if len(pod.Sysctls) > 0 {
+		cs.Security.Sysctls = maps.Clone(pod.Sysctls)
 	}
 	ns := sc.GetNamespaceOptions()
 	pns := pod.Namespaces
@@ -391,6 +405,9 @@ func (s *Server) StartContainer(ctx context.Context, req *runtimeapi.StartContai
 // after the timeout; stopping a stopped container succeeds.
 func (s *Server) StopContainer(ctx context.Context, req *runtimeapi.StopContainerRequest) (*runtimeapi.StopContainerResponse, error) {
 	rec, err := s.findCtr(req.GetContainerId())
+	if errors.Is(err, runtime.ErrNotFound) {
+		return &runtimeapi.StopContainerResponse{}, nil // as CRI asks
+	}
 	if err != nil {
 		return nil, s.grpcError(ctx, "StopContainer", err)
 	}

@@ -77,6 +77,9 @@ type podRecord struct {
 	// ContainerPorts are the TCP ports the pod's port mappings name,
 	// published or not: what its containers say they serve.
 	ContainerPorts []uint16 `json:"container_ports,omitempty"`
+	// Sysctls are the pod's kernel settings, applied in its containers
+	// (they share its namespaces, where the settings live).
+	Sysctls map[string]string `json:"sysctls,omitempty"`
 	// Holder is the process that holds the PID namespace the pod's
 	// containers share, when the pod asks for one.
 	Holder *holder `json:"holder,omitempty"`
@@ -159,8 +162,13 @@ func isPodID(ref string) bool {
 
 // findPod resolves a pod id or a unique prefix of one.
 func (s *Server) findPod(ref string) (*podRecord, error) {
+	if ref == "" {
+		return nil, fmt.Errorf("pod sandbox id is empty: give the id runp gave, or a prefix of it: %w", runtime.ErrInvalidArgument)
+	}
 	if !isPodID(ref) {
-		return nil, fmt.Errorf("pod sandbox id %q: want the id runp gave (hex digits), or a prefix of it: %w", ref, runtime.ErrInvalidArgument)
+		// No pod has such an id (ours are hex digits): not found, which
+		// a stop or a removal takes as done.
+		return nil, fmt.Errorf("pod sandbox %q: no such pod (its ids are hex digits, as runp gave): %w", ref, runtime.ErrNotFound)
 	}
 	if len(ref) == 64 {
 		return s.readPod(ref)
@@ -217,6 +225,7 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 		Labels:   cfg.GetLabels(), Annotations: cfg.GetAnnotations(), Created: time.Now(),
 		Handler: req.GetRuntimeHandler(), Hostname: cfg.GetHostname(), LogDir: cfg.GetLogDirectory(), DNS: cfg.GetDnsConfig(),
 		Namespaces: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
+		Sysctls:    cfg.GetLinux().GetSysctls(),
 	}
 	if rec.Hostname == "" {
 		// The pod's name, cut to the 63 characters a host name may have.

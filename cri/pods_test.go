@@ -14,8 +14,9 @@ import (
 )
 
 // A pod id is a client's word: one that is not hex digits never reaches
-// the filesystem, and a record that does not describe its own directory
-// is not trusted.
+// the filesystem (no pod has it: a stop or removal of it is done, a
+// status of it is NotFound), and a record that does not describe its own
+// directory is not trusted.
 func TestPodIDsAreNotPaths(t *testing.T) {
 	root := t.TempDir()
 	s, err := New(runtimetest.NewFake("runc"), WithRoot(root))
@@ -35,13 +36,19 @@ func TestPodIDsAreNotPaths(t *testing.T) {
 	}
 	rel, _ := filepath.Rel(s.podsDir(), forged)
 	ctx := context.Background()
-	for _, id := range []string{rel, "../x", "", "ABC", "0123/../.."} {
-		if _, err := s.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id}); status.Code(err) != codes.InvalidArgument {
-			t.Errorf("RemovePodSandbox(%q) = %v; want InvalidArgument", id, err)
+	for _, id := range []string{rel, "../x", "ABC", "0123/../.."} {
+		if _, err := s.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id}); err != nil {
+			t.Errorf("RemovePodSandbox(%q) = %v; want done (no such pod)", id, err)
 		}
-		if _, err := s.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: id}); status.Code(err) != codes.InvalidArgument {
-			t.Errorf("StopPodSandbox(%q) = %v; want InvalidArgument", id, err)
+		if _, err := s.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: id}); err != nil {
+			t.Errorf("StopPodSandbox(%q) = %v; want done (no such pod)", id, err)
 		}
+		if _, err := s.PodSandboxStatus(ctx, &runtimeapi.PodSandboxStatusRequest{PodSandboxId: id}); status.Code(err) != codes.NotFound {
+			t.Errorf("PodSandboxStatus(%q) = %v; want NotFound", id, err)
+		}
+	}
+	if _, err := s.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("StopPodSandbox with no id = %v; want InvalidArgument", err)
 	}
 	if _, err := os.Stat(victim); err != nil {
 		t.Fatalf("the victim directory went: %v", err)

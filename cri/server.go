@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -251,7 +252,7 @@ func (s *Server) ListImages(ctx context.Context, req *runtimeapi.ListImagesReque
 		}
 		ci := byID[img.Digest]
 		if ci == nil {
-			ci = &runtimeapi.Image{Id: img.Digest, Size: uint64(max(img.Size, 1)), Spec: &runtimeapi.ImageSpec{Image: img.Digest, Annotations: img.Annotations}}
+			ci = criImage(img)
 			byID[img.Digest] = ci
 			out = append(out, ci)
 		}
@@ -301,7 +302,7 @@ func (s *Server) findImage(ctx context.Context, ref string) (*runtimeapi.Image, 
 		if !refMatches(img, ref) {
 			continue
 		}
-		ci = &runtimeapi.Image{Id: img.Digest, Size: uint64(max(img.Size, 1)), Spec: &runtimeapi.ImageSpec{Image: img.Digest, Annotations: img.Annotations}}
+		ci = criImage(img)
 		break
 	}
 	if ci == nil {
@@ -461,3 +462,17 @@ func (s *Server) handlerPlatform(h string) (*ocispec.Platform, error) {
 }
 
 func nowNanos() int64 { return time.Now().UnixNano() }
+
+// criImage is img's CRI description, without its references: its id, its
+// size, and the user it runs as (a uid, or a name when the config names
+// one; the group is not CRI's to report).
+func criImage(img runtime.ImageInfo) *runtimeapi.Image {
+	ci := &runtimeapi.Image{Id: img.Digest, Size: uint64(max(img.Size, 1)), Spec: &runtimeapi.ImageSpec{Image: img.Digest, Annotations: img.Annotations}}
+	user, _, _ := strings.Cut(img.User, ":")
+	if uid, err := strconv.ParseInt(user, 10, 64); err == nil && uid >= 0 {
+		ci.Uid = &runtimeapi.Int64Value{Value: uid}
+	} else if user != "" {
+		ci.Username = user
+	}
+	return ci
+}

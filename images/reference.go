@@ -35,6 +35,9 @@ type Reference struct {
 	Created time.Time
 	// Annotations are the target's own: the index's, or the manifest's.
 	Annotations map[string]string
+	// User is the user the image runs as (its config's), of the first
+	// present entry.
+	User string
 }
 
 // Entry is one platform of a reference.
@@ -86,6 +89,7 @@ func (r Reference) Info() runtime.ImageInfo {
 		Platforms:   r.Platforms(),
 		Created:     r.Created,
 		Annotations: r.Annotations,
+		User:        r.User,
 	}
 	for _, e := range r.Entries {
 		info.Manifests = append(info.Manifests, runtime.ImageManifest{
@@ -215,6 +219,7 @@ func target(tx *bolt.Tx, ref string) (string, refRecord, error) {
 func describe(tx *bolt.Tx, norm string, t refRecord) (Reference, error) {
 	out := Reference{Name: norm, Digest: t.Digest, MediaType: t.MediaType}
 	counted := map[string]bool{}
+	userSet := false
 	add := func(img Image) int64 {
 		var n int64
 		for _, d := range append([]string{img.ConfigDigest}, layerDigests(img)...) {
@@ -225,6 +230,9 @@ func describe(tx *bolt.Tx, norm string, t refRecord) (Reference, error) {
 		}
 		if img.Created.After(out.Created) {
 			out.Created = img.Created
+		}
+		if !userSet {
+			out.User, userSet = img.Config.Config.User, true
 		}
 		return n
 	}

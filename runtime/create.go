@@ -319,7 +319,20 @@ type Volume struct {
 	SizeBytes int64 `json:"size_bytes,omitempty"`
 	// Mode is a tmpfs's permission bits (0: the kernel's default, 1777).
 	Mode uint32 `json:"mode,omitempty"`
+	// Propagation is a bind's mount propagation: "" or PropagationPrivate
+	// (mounts made on either side stay there), PropagationSlave (mounts
+	// the host makes under Source appear in the container) or
+	// PropagationShared (and those the container makes appear on the
+	// host). Slave and shared need Source on a shared mount of the host.
+	Propagation string `json:"propagation,omitempty"`
 }
+
+// The mount propagations of a bind (Volume.Propagation).
+const (
+	PropagationPrivate = "rprivate"
+	PropagationSlave   = "rslave"
+	PropagationShared  = "rshared"
+)
 
 // The kinds of volume besides a bind or a container's own.
 const (
@@ -410,6 +423,15 @@ func (s *CreateSpec) Validate() error {
 			}
 		default:
 			return fmt.Errorf("create spec: volumes[%d] %s: kind %q: want %q, %q or none: %w", i, v.Name, v.Kind, VolumeNamed, VolumeTmpfs, ErrInvalidArgument)
+		}
+		switch v.Propagation {
+		case "", PropagationPrivate:
+		case PropagationSlave, PropagationShared:
+			if v.Kind != "" || v.Source == "" {
+				return fmt.Errorf("create spec: volumes[%d] %s: propagation %s is for a bind of a host path: %w", i, v.Name, v.Propagation, ErrInvalidArgument)
+			}
+		default:
+			return fmt.Errorf("create spec: volumes[%d] %s: propagation %q: want %s, %s or %s: %w", i, v.Name, v.Propagation, PropagationPrivate, PropagationSlave, PropagationShared, ErrInvalidArgument)
 		}
 		if v.Mode > 0o7777 {
 			return fmt.Errorf("create spec: volumes[%d] %s: mode %o: want permission bits, at most 7777: %w", i, v.Name, v.Mode, ErrInvalidArgument)

@@ -106,6 +106,9 @@ type ImageInfo struct {
 	// Annotations are the image's own: its index's, or its manifest's.
 	// AnnotationRuntime names the runtime that must run it.
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// User is the user the image runs as, from its config (of its first
+	// platform present): a name or a uid, with :group or not.
+	User string `json:"user,omitempty"`
 }
 
 // ImageManifest is one platform of an image.
@@ -194,6 +197,9 @@ type Mount struct {
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
 	ReadOnly    bool   `json:"read_only,omitempty"`
+	// Propagation is the bind's propagation when not private
+	// (Volume.Propagation).
+	Propagation string `json:"propagation,omitempty"`
 }
 
 // Container is a container as List reports it.

@@ -189,6 +189,14 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 	}
 	for _, m := range mounts {
 		opts := []string{"rbind", "rprivate"}
+		if m.Propagation != "" {
+			opts[1] = m.Propagation
+			// The container's mounts take what the host's propagate:
+			// slave at least, shared for a shared bind.
+			if m.Propagation == runtime.PropagationShared || s.Linux.RootfsPropagation == "" {
+				s.Linux.RootfsPropagation = m.Propagation
+			}
+		}
 		if m.ReadOnly {
 			opts = append(opts, "ro")
 		}
@@ -368,7 +376,15 @@ func volumeMounts(in bundleInput) ([]runtime.Mount, error) {
 				return nil, fmt.Errorf("container %s: volume %q: source %s does not exist; create it first: %w", in.id, v.Name, src, runtime.ErrInvalidArgument)
 			}
 		}
-		out = append(out, runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly})
+		m := runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly}
+		if v.Propagation == runtime.PropagationSlave || v.Propagation == runtime.PropagationShared {
+			if !isSharedMount(src) {
+				return nil, fmt.Errorf("container %s: volume %q: propagation %s needs %s on a shared mount of the host, and it is not (mount --make-rshared the mount it is on): %w",
+					in.id, v.Name, v.Propagation, src, runtime.ErrFailedPrecondition)
+			}
+			m.Propagation = v.Propagation
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }
@@ -431,4 +447,42 @@ func applyNetwork(s *specs.Spec, rec netRecord) {
 	if rec.Mode == runtime.NetworkHost {
 		s.Hostname = ""
 	}
+}
+
+// isSharedMount reports whether path is on a mount with shared
+// propagation (a "shared:N" optional field in /proc/self/mountinfo): the
+// mount that holds it, the longest mount point above it.
+func isSharedMount(path string) bool {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	best, shared := -1, false
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 7 {
+			continue
+		}
+		mp := f[4]
+		if mp != "/" && real != mp && !strings.HasPrefix(real, mp+"/") {
+			continue
+		}
+		if len(mp) < best {
+			continue
+		}
+		best, shared = len(mp), false
+		for _, opt := range f[6:] {
+			if opt == "-" {
+				break
+			}
+			if strings.HasPrefix(opt, "shared:") {
+				shared = true
+			}
+		}
+	}
+	return shared
 }

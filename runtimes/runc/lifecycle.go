@@ -470,7 +470,8 @@ func (r *Runtime) signal(ctx context.Context, s *snapshot, sig unix.Signal) erro
 		// runc saw init gone before the shim recorded the exit (in a
 		// shared PID namespace runc freezes the cgroup to signal it all,
 		// which a stopped one refuses): ended meanwhile all the same.
-		if msg := err.Error(); strings.Contains(msg, "container not running") || strings.Contains(msg, "invalid state transition from stopped") {
+		if msg := err.Error(); strings.Contains(msg, "container not running") || strings.Contains(msg, "invalid state transition from stopped") ||
+			strings.Contains(msg, "process already finished") {
 			return nil
 		}
 		return fmt.Errorf("container %s: %w", s.meta.ID, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -552,6 +553,8 @@ func unsupportedField(cs *runtime.CreateSpec) string {
 		return "secrets (a module's environment is kept in its record, where a secret must not be)"
 	case cs.StopSignal != "":
 		return "stop_signal (a module is stopped, not signalled)"
+	case slices.ContainsFunc(cs.Volumes, func(v runtime.Volume) bool { return v.Propagation != "" && v.Propagation != runtime.PropagationPrivate }):
+		return "volume propagation (a module's directories are opened once, at its start; mounts made later do not reach it)"
 	}
 	return ""
 }
