@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,7 +288,8 @@ func (s *Server) createSpec(ctx context.Context, ref string, pod *podRecord, rec
 				return nil, fmt.Errorf("container %s: mounts[%d]: %w", name, i, err)
 			}
 		}
-		v := runtime.Volume{Name: "cri-mount-" + strconv.Itoa(i), Path: m.GetContainerPath(), Source: m.GetHostPath(), ReadOnly: m.GetReadonly()}
+		v := runtime.Volume{Name: "cri-mount-" + strconv.Itoa(i), Path: m.GetContainerPath(), Source: m.GetHostPath(), ReadOnly: m.GetReadonly(),
+			RecursiveReadOnly: m.GetRecursiveReadOnly()}
 		switch m.GetPropagation() {
 		case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
 			v.Propagation = runtime.PropagationSlave
@@ -383,6 +385,7 @@ func applySecurityContext(cs *runtime.CreateSpec, sc *runtimeapi.LinuxContainerS
 	for _, g := range sc.GetSupplementalGroups() {
 		cs.ExtraGroups = append(cs.ExtraGroups, strconv.FormatInt(g, 10))
 	}
+	cs.StrictGroups = sc.GetSupplementalGroupsPolicy() == runtimeapi.SupplementalGroupsPolicy_Strict
 	return nil
 }
 
@@ -488,6 +491,9 @@ func (s *Server) ContainerStatus(ctx context.Context, req *runtimeapi.ContainerS
 		st.Reason, st.Message = "Unknown", err.Error()
 	default:
 		fillStatus(st, d)
+		if d.PID > 0 && st.State == runtimeapi.ContainerState_CONTAINER_RUNNING {
+			st.User = processUser(d.PID)
+		}
 	}
 	resp := &runtimeapi.ContainerStatusResponse{Status: st}
 	if req.GetVerbose() {
@@ -814,4 +820,54 @@ func localProfile(p string) (string, error) {
 		return "", fmt.Errorf("seccomp profile %q: want the absolute path of a profile on the node: %w", p, runtime.ErrInvalidArgument)
 	}
 	return p, nil
+}
+
+// processUser is the identity process pid runs with, from
+// /proc/PID/status: what the container's first process got, which is
+// what the kubelet reports of it. nil when it cannot be read.
+func processUser(pid int) *runtimeapi.ContainerUser {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return nil
+	}
+	u := &runtimeapi.LinuxContainerUser{}
+	found := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(val)
+		switch key {
+		case "Uid", "Gid":
+			if len(f) == 0 {
+				return nil
+			}
+			n, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return nil
+			}
+			if key == "Uid" {
+				u.Uid = n
+			} else {
+				u.Gid = n
+			}
+			found++
+		case "Groups":
+			for _, g := range f {
+				if n, err := strconv.ParseInt(g, 10, 64); err == nil {
+					u.SupplementalGroups = append(u.SupplementalGroups, n)
+				}
+			}
+		}
+	}
+	if found != 2 {
+		return nil
+	}
+	// CRI counts the primary group among the supplemental ones, as the
+	// OCI spec's additional gids do and `id -G` shows.
+	if !slices.Contains(u.SupplementalGroups, u.Gid) {
+		u.SupplementalGroups = append([]int64{u.Gid}, u.SupplementalGroups...)
+	}
+	return &runtimeapi.ContainerUser{Linux: u}
 }

@@ -174,13 +174,18 @@ func (s *Server) Version(context.Context, *runtimeapi.VersionRequest) (*runtimea
 // runtime handlers (the default "" routes by the image's platform).
 func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*runtimeapi.StatusResponse, error) {
 	ready := &runtimeapi.RuntimeCondition{Type: runtimeapi.RuntimeReady, Status: true}
-	handlers := []*runtimeapi.RuntimeHandler{{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{}}}
+	all := &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: true}
+	handlers := []*runtimeapi.RuntimeHandler{{Name: "", Features: all}}
 	info := map[string]string{}
 	if s.opts.runtimes != nil {
 		var down []string
 		rts := s.opts.runtimes.Runtimes()
 		for _, r := range rts {
-			handlers = append(handlers, &runtimeapi.RuntimeHandler{Name: r.Name(), Features: &runtimeapi.RuntimeHandlerFeatures{}})
+			f := handlerFeatures(r.Name())
+			handlers = append(handlers, &runtimeapi.RuntimeHandler{Name: r.Name(), Features: f})
+			// The default handler may route to any runtime: it has what
+			// they all have.
+			all.RecursiveReadOnlyMounts = all.RecursiveReadOnlyMounts && f.RecursiveReadOnlyMounts
 			lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			if _, err := r.List(lctx); err != nil {
 				down = append(down, r.Name()+": "+err.Error())
@@ -210,7 +215,7 @@ func (s *Server) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*ru
 	resp := &runtimeapi.StatusResponse{
 		Status:          &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{ready, network}},
 		RuntimeHandlers: handlers,
-		Features:        &runtimeapi.RuntimeFeatures{},
+		Features:        &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true},
 	}
 	if req.GetVerbose() {
 		resp.Info = info
@@ -475,4 +480,13 @@ func criImage(img runtime.ImageInfo) *runtimeapi.Image {
 		ci.Username = user
 	}
 	return ci
+}
+
+// handlerFeatures is what a runtime of the node can do of CRI's optional
+// features: the local ones make read-only mounts recursive (runc with
+// mount_setattr; a wasm module's read-only directory is a whole tree); a
+// delegate is not known to.
+func handlerFeatures(name string) *runtimeapi.RuntimeHandlerFeatures {
+	local := name == "runc" || name == "wasm"
+	return &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: local}
 }

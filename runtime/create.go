@@ -54,6 +54,10 @@ type CreateSpec struct {
 	User string `json:"user,omitempty"`
 	// ExtraGroups are more groups, names or gids, the process is in.
 	ExtraGroups []string `json:"extra_groups,omitempty"`
+	// StrictGroups keeps the groups the image's /etc/group gives the user
+	// out: the process is in its primary group and ExtraGroups alone
+	// (Kubernetes' SupplementalGroupsPolicy Strict).
+	StrictGroups bool `json:"strict_groups,omitempty"`
 	// Hostname, when set, replaces the container's own (its name).
 	Hostname string `json:"hostname,omitempty"`
 	// TTY gives the process a terminal (docker run -t): its output, stdout
@@ -325,6 +329,10 @@ type Volume struct {
 	// PropagationShared (and those the container makes appear on the
 	// host). Slave and shared need Source on a shared mount of the host.
 	Propagation string `json:"propagation,omitempty"`
+	// RecursiveReadOnly makes every mount under a read-only bind's Source
+	// read-only too, not only the bind itself (Linux 5.12's
+	// mount_setattr). It needs ReadOnly and private propagation.
+	RecursiveReadOnly bool `json:"recursive_read_only,omitempty"`
 }
 
 // The mount propagations of a bind (Volume.Propagation).
@@ -432,6 +440,9 @@ func (s *CreateSpec) Validate() error {
 			}
 		default:
 			return fmt.Errorf("create spec: volumes[%d] %s: propagation %q: want %s, %s or %s: %w", i, v.Name, v.Propagation, PropagationPrivate, PropagationSlave, PropagationShared, ErrInvalidArgument)
+		}
+		if v.RecursiveReadOnly && (!v.ReadOnly || v.Propagation != "" && v.Propagation != PropagationPrivate) {
+			return fmt.Errorf("create spec: volumes[%d] %s: a recursive read-only mount must be read-only and private (no propagation): %w", i, v.Name, ErrInvalidArgument)
 		}
 		if v.Mode > 0o7777 {
 			return fmt.Errorf("create spec: volumes[%d] %s: mode %o: want permission bits, at most 7777: %w", i, v.Name, v.Mode, ErrInvalidArgument)

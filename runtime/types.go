@@ -200,6 +200,8 @@ type Mount struct {
 	// Propagation is the bind's propagation when not private
 	// (Volume.Propagation).
 	Propagation string `json:"propagation,omitempty"`
+	// RecursiveReadOnly: mounts under the bind are read-only too.
+	RecursiveReadOnly bool `json:"recursive_read_only,omitempty"`
 }
 
 // Container is a container as List reports it.

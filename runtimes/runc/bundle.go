@@ -129,6 +129,9 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
+	if in.spec.StrictGroups {
+		user.AdditionalGids = nil
+	}
 	if len(in.spec.ExtraGroups) > 0 {
 		extra, err := resolveGroups(in.rootfs, in.spec.ExtraGroups)
 		if err != nil {
@@ -199,6 +202,9 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 		}
 		if m.ReadOnly {
 			opts = append(opts, "ro")
+		}
+		if m.RecursiveReadOnly {
+			opts = append(opts, "rro") // runc's mount_setattr, on every mount below
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: opts})
 	}
@@ -376,7 +382,7 @@ func volumeMounts(in bundleInput) ([]runtime.Mount, error) {
 				return nil, fmt.Errorf("container %s: volume %q: source %s does not exist; create it first: %w", in.id, v.Name, src, runtime.ErrInvalidArgument)
 			}
 		}
-		m := runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly}
+		m := runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly, RecursiveReadOnly: v.RecursiveReadOnly}
 		if v.Propagation == runtime.PropagationSlave || v.Propagation == runtime.PropagationShared {
 			if !isSharedMount(src) {
 				return nil, fmt.Errorf("container %s: volume %q: propagation %s needs %s on a shared mount of the host, and it is not (mount --make-rshared the mount it is on): %w",

@@ -536,7 +536,7 @@ func unsupportedField(cs *runtime.CreateSpec) string {
 		return "pid_mode"
 	case sec.IpcHost:
 		return "ipc_mode"
-	case cs.User != "" || len(cs.ExtraGroups) > 0:
+	case cs.User != "" || len(cs.ExtraGroups) > 0 || cs.StrictGroups:
 		return "user"
 	case res.PidsLimit != 0 || res.Cpuset != "" || res.CPUShares != 0 || res.MemorySwapBytes != 0 ||
 		res.MemoryReservationBytes != 0 || res.MemorySwappiness != nil || res.OOMScoreAdj != nil || res.OOMKillDisable || res.BlkioWeight != 0:
