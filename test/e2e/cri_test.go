@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,6 +210,14 @@ func TestCRIContainers(t *testing.T) {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The container events a kubelet's evented PLEG follows.
+	events := exec.Command(c.bin, "--config", c.config, "events", "--output", "json")
+	var evOut syncBuffer
+	events.Stdout = &evOut
+	if err := events.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = events.Process.Kill(); _ = events.Wait() }()
 	podID := c.ok("", "runp", pod)
 	webID := c.ok("", "create", podID, web, pod)
 	modID := c.ok("", "create", podID, mod, pod)
@@ -229,6 +239,10 @@ func TestCRIContainers(t *testing.T) {
 		}
 	}
 	answer("at first")
+	waitFor(t, "crictl events to show web's create and start", 20*time.Second, func() bool {
+		out := evOut.String()
+		return strings.Contains(out, webID) && strings.Contains(out, "CONTAINER_CREATED_EVENT") && strings.Contains(out, "CONTAINER_STARTED_EVENT")
+	})
 	waitFor(t, "the CRI log at the kubelet's path", 20*time.Second, func() bool {
 		b, _ := os.ReadFile(filepath.Join(logs, "web.log"))
 		return regexp.MustCompile(`(?m)^\S+Z stdout F tick 2$`).Match(b)
@@ -277,4 +291,22 @@ func TestCRIContainers(t *testing.T) {
 	if out := e.ok("ps", "-a"); strings.Contains(out, "k8s_") {
 		t.Fatalf("switchyard ps -a after rmp shows the pod's containers:\n%s", out)
 	}
+}
+
+// syncBuffer is a bytes.Buffer a command writes to while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
