@@ -250,13 +250,8 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 		switch {
 		case n >= want: // surplus
 			_, err = a.removeReplicas(ctx, deployment, name, oldSpec(old, svc), n, n+1, res)
-		case n >= had: // new
-			if err = a.createReplica(ctx, id, deployment, name, svc); err == nil {
-				res.Created = append(res.Created, id.String())
-				if svc.RType == spec.RTypeJob {
-					a.watchRun(id, deployment, name, "up")
-				}
-			}
+		case n >= had: // new: made together, below
+			continue
 		case same:
 			err = a.keepReplica(ctx, id, deployment, name, svc, res)
 		default: // changed: replace
@@ -278,10 +273,62 @@ func (a *Agent) upService(ctx context.Context, deployment, name string, svc *spe
 			return dirty, fmt.Errorf("deployment %s: service %s: %w", deployment, name, err)
 		}
 	}
+	if err := a.createReplicas(ctx, deployment, name, svc, had, want, res); err != nil {
+		return dirty, fmt.Errorf("deployment %s: service %s: %w", deployment, name, err)
+	}
 	if err := a.balance(deployment, name, svc); err != nil {
 		return next, fmt.Errorf("deployment %s: %w", deployment, err)
 	}
 	return next, nil
+}
+
+// replicaStarts bounds how many new replicas of one service are created
+// and started at once: a start is mostly runc's and the kernel's work, so
+// a few overlap well on a small machine, and more only queue.
+const replicaStarts = 4
+
+// createReplicas creates and starts the new replicas from..to-1 of a
+// service, replicaStarts at a time, and lists the ones made in res in
+// replica order. Once every start under way has ended, the first error
+// is returned (with how many failed); the replicas made are listed all
+// the same.
+func (a *Agent) createReplicas(ctx context.Context, deployment, name string, svc *spec.ServiceSpec, from, to uint32, res *Result) error {
+	if from >= to {
+		return nil
+	}
+	errs := make([]error, to-from)
+	sem := make(chan struct{}, replicaStarts)
+	var wg sync.WaitGroup
+	for n := from; n < to; n++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[n-from] = a.createReplica(ctx, replicaID(deployment, name, n), deployment, name, svc)
+		}()
+	}
+	wg.Wait()
+	var first error
+	failed := 0
+	for n := from; n < to; n++ {
+		if errs[n-from] != nil {
+			if first == nil {
+				first = errs[n-from]
+			}
+			failed++
+			continue
+		}
+		id := replicaID(deployment, name, n)
+		res.Created = append(res.Created, id.String())
+		if svc.RType == spec.RTypeJob {
+			a.watchRun(id, deployment, name, "up")
+		}
+	}
+	if failed > 1 {
+		return fmt.Errorf("%d of %d new replicas failed; the first: %w", failed, to-from, first)
+	}
+	return first
 }
 
 // keepReplica leaves an existing replica of an unchanged service as it is,

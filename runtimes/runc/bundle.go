@@ -33,6 +33,7 @@ type bundleInput struct {
 	volumeDir string // where volumes without a source live
 	namedDir  string // where the node's named volumes live
 	pidsLimit int64
+	version   string            // the OCI runtime spec version to write
 	net       netRecord         // the container's network
 	etc       map[string]string // /etc files to bind, destination to source
 }
@@ -147,8 +148,12 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", in.id, err)
 	}
+	version := in.version
+	if version == "" {
+		version = specs.Version
+	}
 	s := &specs.Spec{
-		Version: specs.Version,
+		Version: version,
 		Root:    &specs.Root{Path: in.rootfs},
 		Process: &specs.Process{
 			Args:            args,

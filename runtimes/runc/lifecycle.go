@@ -167,7 +167,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
-		volumeDir: filepath.Join(dir, "volumes"), namedDir: r.namedDir(), pidsLimit: r.opt.pidsLimit,
+		volumeDir: filepath.Join(dir, "volumes"), namedDir: r.namedDir(), pidsLimit: r.opt.pidsLimit, version: r.ociVersion,
 		net: netRec, etc: etc,
 	})
 	if err != nil {

@@ -50,6 +50,10 @@ type Runtime struct {
 	// may not have looked at the state before it was torn down.
 	finals     map[string]runtime.WaitOutcome // guarded by mu
 	finalOrder []string                       // guarded by mu: oldest first
+	// ociVersion is the runtime spec version bundles say they follow:
+	// the newest the OCI runtime binary knows (crun 1.8 refuses a newer
+	// one).
+	ociVersion string
 }
 
 // keptFinals bounds finals: a removal's waiters are woken within
@@ -108,7 +112,8 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 			return nil, fmt.Errorf("runc runtime: state dir: %w", err)
 		}
 	}
-	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{}}
+	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{},
+		ociVersion: ociVersionOf(bin)}
 	r.sweepUnfinished(context.Background())
 	return r, nil
 }
