@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -170,10 +171,11 @@ func (s *Server) createContainer(ctx context.Context, req *runtimeapi.CreateCont
 	if cfg.GetImage().GetImage() == "" {
 		return "", fmt.Errorf("container %s: no image: give image.image: %w", cfg.GetMetadata().GetName(), runtime.ErrInvalidArgument)
 	}
-	pod, err := s.findPod(req.GetPodSandboxId())
+	pod, unlock, err := s.lockPod(req.GetPodSandboxId())
 	if err != nil {
 		return "", err
 	}
+	defer unlock()
 	if !pod.ready() {
 		return "", fmt.Errorf("pod sandbox %s is not ready (stopped, or its namespaces went with a restart of the machine); run the pod again: %w", pod.ID, runtime.ErrFailedPrecondition)
 	}
@@ -211,15 +213,19 @@ func (s *Server) createContainer(ctx context.Context, req *runtimeapi.CreateCont
 	}
 	rec.Name = runtimeName(rec.Metadata.Name, pod, rec.ID)
 	if pod.LogDir != "" && cfg.GetLogPath() != "" {
+		if !filepath.IsLocal(cfg.GetLogPath()) {
+			return "", fmt.Errorf("container %s: log path %q: want a path inside the pod's log directory (no .., not absolute): %w", rec.Metadata.Name, cfg.GetLogPath(), runtime.ErrInvalidArgument)
+		}
 		rec.LogPath = filepath.Join(pod.LogDir, cfg.GetLogPath())
 		// The file is there from the create on, empty until the container
 		// writes, as a kubelet's log reader expects.
 		if err := os.MkdirAll(filepath.Dir(rec.LogPath), 0o755); err != nil {
 			return "", fmt.Errorf("container %s: log path: %w", rec.Metadata.Name, err)
 		}
-		f, err := os.OpenFile(rec.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		// Not through a link: the directory may be a container's too.
+		f, err := os.OpenFile(rec.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 		if err != nil {
-			return "", fmt.Errorf("container %s: log path: %w", rec.Metadata.Name, err)
+			return "", fmt.Errorf("container %s: log path %s: %w", rec.Metadata.Name, rec.LogPath, err)
 		}
 		f.Close()
 	}
@@ -276,7 +282,7 @@ func (s *Server) createSpec(ctx context.Context, ref string, pod *podRecord, rec
 	}
 	for i, m := range cfg.GetMounts() {
 		if m.GetImage() != nil && m.GetImage().GetImage() != "" {
-			return nil, fmt.Errorf("container %s: mounts[%d]: image volumes are not supported here; mount a host path: %w", name, i, runtime.ErrNotSupported)
+			return nil, unimplemented{fmt.Errorf("container %s: mounts[%d]: image volumes are not supported here; mount a host path: %w", name, i, runtime.ErrNotSupported)}
 		}
 		if !filepath.IsAbs(m.GetHostPath()) || !filepath.IsAbs(m.GetContainerPath()) {
 			return nil, fmt.Errorf("container %s: mounts[%d]: host path %q and container path %q must be absolute: %w", name, i, m.GetHostPath(), m.GetContainerPath(), runtime.ErrInvalidArgument)
@@ -328,7 +334,7 @@ func (s *Server) createSpec(ctx context.Context, ref string, pod *podRecord, rec
 	case runtimeapi.NamespaceMode_POD:
 		// A pod that shares none gives the container its own.
 		if pod.Holder != nil {
-			cs.Pod.PIDNS = pod.Holder.nsPath()
+			cs.Pod.PIDNS = pod.PIDNS
 		}
 	case runtimeapi.NamespaceMode_TARGET:
 		target, err := s.findCtr(ns.GetTargetId())
@@ -395,6 +401,9 @@ func (s *Server) StartContainer(ctx context.Context, req *runtimeapi.StartContai
 	if err != nil {
 		return nil, s.grpcError(ctx, "StartContainer", err)
 	}
+	l := s.pods.lock(rec.PodID)
+	l.RLock()
+	defer l.RUnlock()
 	if pod, err := s.readPod(rec.PodID); err != nil || !pod.ready() {
 		return nil, s.grpcError(ctx, "StartContainer", fmt.Errorf("container %s: its pod sandbox %s is not ready; run the pod again: %w", rec.ID, rec.PodID, runtime.ErrFailedPrecondition))
 	}
@@ -431,6 +440,9 @@ func (s *Server) RemoveContainer(ctx context.Context, req *runtimeapi.RemoveCont
 	if err != nil {
 		return nil, s.grpcError(ctx, "RemoveContainer", err)
 	}
+	l := s.pods.lock(rec.PodID)
+	l.RLock()
+	defer l.RUnlock()
 	if err := s.removeCtr(ctx, rec); err != nil {
 		return nil, s.grpcError(ctx, "RemoveContainer", err)
 	}
@@ -512,11 +524,25 @@ func fillStatus(st *runtimeapi.ContainerStatus, d runtime.Details) {
 	if st.State != runtimeapi.ContainerState_CONTAINER_EXITED {
 		return
 	}
-	st.FinishedAt = d.FinishedAt.UnixNano()
-	if d.FinishedAt.IsZero() {
-		st.FinishedAt = time.Now().UnixNano()
+	// When the end is unknown, the latest time known of the run: it does
+	// not move from one status to the next.
+	switch {
+	case !d.FinishedAt.IsZero():
+		st.FinishedAt = d.FinishedAt.UnixNano()
+	case !d.StartedAt.IsZero():
+		st.FinishedAt = d.StartedAt.UnixNano()
+	default:
+		st.FinishedAt = d.Created.UnixNano()
 	}
 	st.ExitCode = int32(d.State.ExitCode)
+	if d.Outcome != nil {
+		st.ExitCode = int32(d.Outcome.ExitCode)
+	}
+	if d.State.Status == runtime.StatusFailed && st.ExitCode == 0 {
+		// A run the runtime lost (its supervisor gone) did not succeed:
+		// a kubelet must not take it for an exit 0.
+		st.ExitCode = 255
+	}
 	switch {
 	case d.Outcome != nil && d.Outcome.Reason == runtime.ReasonOOMKilled:
 		st.Reason = "OOMKilled"
@@ -647,6 +673,12 @@ func (s *Server) ContainerStats(ctx context.Context, req *runtimeapi.ContainerSt
 // ctrStats samples a container: CPU and memory from the runtime (zero
 // for a container that does not run), and the writable layer's use.
 func (s *Server) ctrStats(ctx context.Context, rec *ctrRecord) *runtimeapi.ContainerStats {
+	cs, _ := s.ctrStatsPIDs(ctx, rec)
+	return cs
+}
+
+// ctrStatsPIDs is ctrStats and the container's process count.
+func (s *Server) ctrStatsPIDs(ctx context.Context, rec *ctrRecord) (*runtimeapi.ContainerStats, uint64) {
 	now := time.Now().UnixNano()
 	cs := &runtimeapi.ContainerStats{
 		Attributes: &runtimeapi.ContainerAttributes{Id: rec.ID, Metadata: rec.metadata(), Labels: rec.Labels, Annotations: rec.Annotations},
@@ -657,7 +689,7 @@ func (s *Server) ctrStats(ctx context.Context, rec *ctrRecord) *runtimeapi.Conta
 	}
 	st, err := s.rt.Stats(ctx, rec.Name)
 	if err != nil {
-		return cs
+		return cs, 0
 	}
 	if st.CPUUsageUsec != nil {
 		cs.Cpu.UsageCoreNanoSeconds.Value = *st.CPUUsageUsec * 1000
@@ -666,7 +698,7 @@ func (s *Server) ctrStats(ctx context.Context, rec *ctrRecord) *runtimeapi.Conta
 	if !st.Timestamp.IsZero() {
 		cs.Cpu.Timestamp, cs.Memory.Timestamp = st.Timestamp.UnixNano(), st.Timestamp.UnixNano()
 	}
-	return cs
+	return cs, st.PIDs
 }
 
 // ListContainerStats implements RuntimeService, with CRI's filters: an
@@ -730,6 +762,14 @@ func (s *Server) UpdateContainerResources(ctx context.Context, req *runtimeapi.U
 	if err != nil {
 		return nil, s.grpcError(ctx, "UpdateContainerResources", err)
 	}
+	// Under the pod's lock, read again: a removal that came first leaves
+	// no record to write back.
+	l := s.pods.lock(rec.PodID)
+	l.Lock()
+	defer l.Unlock()
+	if rec, err = s.readCtr(rec.ID); err != nil {
+		return nil, s.grpcError(ctx, "UpdateContainerResources", err)
+	}
 	cs := runtime.CreateSpec{Resources: rec.Resources}
 	applyResources(&cs, req.GetLinux())
 	if err := runtime.UpdateResources(ctx, s.rt, "of the container", rec.Name, cs.Resources); err != nil {
@@ -756,9 +796,9 @@ func (s *Server) ReopenContainerLog(ctx context.Context, req *runtimeapi.ReopenC
 	if st, err := s.rt.State(ctx, rec.Name); err != nil || st.Status != runtime.StatusRunning {
 		return nil, s.grpcError(ctx, "ReopenContainerLog", fmt.Errorf("container %s is not running: %w", rec.ID, runtime.ErrFailedPrecondition))
 	}
-	f, err := os.OpenFile(rec.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(rec.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 	if err != nil {
-		return nil, s.grpcError(ctx, "ReopenContainerLog", err)
+		return nil, s.grpcError(ctx, "ReopenContainerLog", fmt.Errorf("container %s: log path %s: %w", rec.ID, rec.LogPath, err))
 	}
 	f.Close()
 	return &runtimeapi.ReopenContainerLogResponse{}, nil

@@ -53,7 +53,8 @@ func (s *Server) GetContainerEvents(req *runtimeapi.GetEventsRequest, stream run
 		return s.UnimplementedRuntimeServiceServer.GetContainerEvents(req, stream)
 	}
 	ctx := stream.Context()
-	_, events := s.opts.events.Events(ctx, time.Time{})
+	// From now on: the past is not CRI's to replay.
+	_, events := s.opts.events.Events(ctx, time.Now())
 	for {
 		var e api.Event
 		select {

@@ -75,10 +75,43 @@ func (h *holder) alive() bool {
 func (h *holder) nsPath() string { return "/proc/" + strconv.Itoa(h.PID) + "/ns/pid" }
 
 // stop kills the holder, and with it every process of the pod's PID
-// namespace. A holder gone already is fine.
+// namespace. A holder gone already is fine. The signal goes through a
+// pidfd taken before the holder is checked, so a pid reused after the
+// check cannot receive it.
 func (h *holder) stop() {
+	if h == nil || h.PID <= 0 {
+		return
+	}
+	fd, err := unix.PidfdOpen(h.PID, 0)
+	if err != nil {
+		return // gone
+	}
+	defer unix.Close(fd)
 	if h.alive() {
-		_ = unix.Kill(h.PID, unix.SIGKILL)
+		_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	}
+}
+
+// killHolders kills the pause holders whose command line names podDir
+// (--pod podDir): one the agent started and then ended before recording.
+func killHolders(podDir string) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	want := []byte("\x00--pod\x00" + podDir + "\x00")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !bytes.Contains(b, want) {
+			continue
+		}
+		if start, err := procStart(pid); err == nil {
+			(&holder{PID: pid, Start: start}).stop()
+		}
 	}
 }
 

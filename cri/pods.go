@@ -70,8 +70,11 @@ type podRecord struct {
 	// IPCNS and UTSNS are the pod's pinned IPC and UTS namespaces, Shm
 	// the tmpfs its containers share as /dev/shm, EtcDir its hosts,
 	// hostname and resolv.conf: what its containers join (with NetNS).
-	IPCNS  string `json:"ipcns,omitempty"`
-	UTSNS  string `json:"utsns,omitempty"`
+	IPCNS string `json:"ipcns,omitempty"`
+	UTSNS string `json:"utsns,omitempty"`
+	// PIDNS is the holder's PID namespace, pinned: a path no reused pid
+	// can make another namespace's.
+	PIDNS  string `json:"pidns,omitempty"`
 	Shm    string `json:"shm,omitempty"`
 	EtcDir string `json:"etc_dir,omitempty"`
 	// ContainerPorts are the TCP ports the pod's port mappings name,
@@ -95,10 +98,51 @@ type podMetadata struct {
 	Attempt   uint32 `json:"attempt"`
 }
 
-// pods keeps the pod records; mu orders the changes of one pod against
-// another's (RunPodSandbox with the same metadata twice).
+// pods orders the changes of each pod: a pod's run, stop and removal
+// hold its lock alone, and so does a create of one of its containers (its
+// name is checked against the others'); a start holds it shared. A
+// container is then never made in a pod that is being stopped or removed.
 type pods struct {
-	mu sync.Mutex
+	mu    sync.Mutex
+	locks map[string]*sync.RWMutex // guarded by mu
+}
+
+// lock is pod id's lock.
+func (p *pods) lock(id string) *sync.RWMutex {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.locks == nil {
+		p.locks = map[string]*sync.RWMutex{}
+	}
+	l := p.locks[id]
+	if l == nil {
+		l = &sync.RWMutex{}
+		p.locks[id] = l
+	}
+	return l
+}
+
+// forget drops pod id's lock once the pod is gone.
+func (p *pods) forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.locks, id)
+}
+
+// lockPod resolves ref (an id or a prefix) and takes the pod's lock
+// alone; the record returned is read under it.
+func (s *Server) lockPod(ref string) (*podRecord, func(), error) {
+	rec, err := s.findPod(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := s.pods.lock(rec.ID)
+	l.Lock()
+	if rec, err = s.readPod(rec.ID); err != nil {
+		l.Unlock()
+		return nil, nil, err
+	}
+	return rec, l.Unlock, nil
 }
 
 // podsDir is where the pod records live.
@@ -189,10 +233,12 @@ func (s *Server) findPod(ref string) (*podRecord, error) {
 	return s.readPod(match)
 }
 
-// ready reports whether the pod runs: not stopped, and its namespace
-// still there (a reboot takes it).
+// ready reports whether the pod runs: not stopped, and its namespaces
+// still there and its PID holder alive (a reboot takes them).
 func (rec *podRecord) ready() bool {
-	return !rec.Stopped && (rec.HostNetwork || network.IsNamespace(rec.NetNS)) && (rec.Holder == nil || rec.Holder.alive())
+	pinned := func(p string) bool { return p == "" || nspin.IsPinned(p) }
+	return !rec.Stopped && (rec.HostNetwork || network.IsNamespace(rec.NetNS)) && pinned(rec.IPCNS) && pinned(rec.UTSNS) &&
+		(rec.Holder == nil || rec.Holder.alive() && pinned(rec.PIDNS))
 }
 
 // RunPodSandbox implements RuntimeService: the pod's network namespace is
@@ -226,6 +272,9 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 		Handler: req.GetRuntimeHandler(), Hostname: cfg.GetHostname(), LogDir: cfg.GetLogDirectory(), DNS: cfg.GetDnsConfig(),
 		Namespaces: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
 		Sysctls:    cfg.GetLinux().GetSysctls(),
+	}
+	if rec.LogDir != "" && !filepath.IsAbs(rec.LogDir) {
+		return nil, fmt.Errorf("pod sandbox %s: log directory %q: want an absolute path: %w", md.GetName(), rec.LogDir, runtime.ErrInvalidArgument)
 	}
 	if rec.Hostname == "" {
 		// The pod's name, cut to the 63 characters a host name may have.
@@ -279,8 +328,9 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 			f.Close()
 		}
 	}
-	s.pods.mu.Lock()
-	defer s.pods.mu.Unlock()
+	l := s.pods.lock(rec.ID)
+	l.Lock()
+	defer l.Unlock()
 	dir := s.podDir(rec.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -316,8 +366,11 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 		if err != nil {
 			return nil, err
 		}
-		rec.Holder = h
+		rec.Holder, rec.PIDNS = h, filepath.Join(dir, "pidns")
 		if err := s.writePod(rec); err != nil {
+			return nil, err
+		}
+		if err := nspin.Bind(h.nsPath(), rec.PIDNS); err != nil {
 			return nil, err
 		}
 	}
@@ -350,6 +403,14 @@ func (s *Server) runPod(ctx context.Context, req *runtimeapi.RunPodSandboxReques
 func (s *Server) teardownPod(ctx context.Context, rec *podRecord) error {
 	var errs []error
 	rec.Holder.stop()
+	// A holder the record does not name (the agent ended between its
+	// start and the record) is found by its pod directory.
+	killHolders(s.podDir(rec.ID))
+	if rec.PIDNS != "" {
+		if err := nspin.Release(rec.PIDNS); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, ns := range []string{rec.IPCNS, rec.UTSNS} {
 		if ns != "" {
 			if err := nspin.Release(ns); err != nil {
@@ -383,15 +444,14 @@ func (s *Server) teardownPod(ctx context.Context, rec *podRecord) error {
 // StopPodSandbox implements RuntimeService: the pod's network is released;
 // stopping a stopped or removed pod succeeds, as CRI asks.
 func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSandboxRequest) (*runtimeapi.StopPodSandboxResponse, error) {
-	s.pods.mu.Lock()
-	defer s.pods.mu.Unlock()
-	rec, err := s.findPod(req.GetPodSandboxId())
+	rec, unlock, err := s.lockPod(req.GetPodSandboxId())
 	if errors.Is(err, runtime.ErrNotFound) {
 		return &runtimeapi.StopPodSandboxResponse{}, nil
 	}
 	if err != nil {
 		return nil, s.grpcError(ctx, "StopPodSandbox", err)
 	}
+	defer unlock()
 	// Its containers first: they live in the namespaces about to go.
 	for _, c := range s.podCtrs(rec.ID) {
 		if err := s.rt.Stop(ctx, c.Name, 0); err != nil && !errors.Is(err, runtime.ErrNotFound) {
@@ -411,15 +471,14 @@ func (s *Server) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSand
 // RemovePodSandbox implements RuntimeService: the pod is stopped and its
 // record removed; removing a removed pod succeeds, as CRI asks.
 func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePodSandboxRequest) (*runtimeapi.RemovePodSandboxResponse, error) {
-	s.pods.mu.Lock()
-	defer s.pods.mu.Unlock()
-	rec, err := s.findPod(req.GetPodSandboxId())
+	rec, unlock, err := s.lockPod(req.GetPodSandboxId())
 	if errors.Is(err, runtime.ErrNotFound) {
 		return &runtimeapi.RemovePodSandboxResponse{}, nil
 	}
 	if err != nil {
 		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
 	}
+	defer unlock()
 	for _, c := range s.podCtrs(rec.ID) {
 		if err := s.removeCtr(ctx, c); err != nil {
 			return nil, s.grpcError(ctx, "RemovePodSandbox", fmt.Errorf("pod sandbox %s: container %s: %w", rec.ID, c.Metadata.Name, err))
@@ -431,6 +490,7 @@ func (s *Server) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePod
 	if err := os.RemoveAll(s.podDir(rec.ID)); err != nil {
 		return nil, s.grpcError(ctx, "RemovePodSandbox", err)
 	}
+	s.pods.forget(rec.ID)
 	return &runtimeapi.RemovePodSandboxResponse{}, nil
 }
 

@@ -50,13 +50,11 @@ func (s *Server) podStats(ctx context.Context, pod *podRecord) *runtimeapi.PodSa
 		Process: &runtimeapi.ProcessUsage{Timestamp: now, ProcessCount: &runtimeapi.UInt64Value{}},
 	}
 	for _, c := range s.podCtrs(pod.ID) {
-		cs := s.ctrStats(ctx, c)
+		cs, pids := s.ctrStatsPIDs(ctx, c)
 		lx.Containers = append(lx.Containers, cs)
 		lx.Cpu.UsageCoreNanoSeconds.Value += cs.GetCpu().GetUsageCoreNanoSeconds().GetValue()
 		lx.Memory.WorkingSetBytes.Value += cs.GetMemory().GetWorkingSetBytes().GetValue()
-		if st, err := s.rt.Stats(ctx, c.Name); err == nil {
-			lx.Process.ProcessCount.Value += st.PIDs
-		}
+		lx.Process.ProcessCount.Value += pids
 	}
 	if pod.ready() && pod.NetNS != "" {
 		if ifs, err := netStats(pod.NetNS); err == nil {

@@ -131,8 +131,11 @@ func (s *Server) Register(g *grpc.Server) {
 // route to a peer is FailedPrecondition, with the remedy in the message).
 func (s *Server) grpcError(ctx context.Context, method string, err error) error {
 	var rp *runtime.RouteToPeerError
+	var un unimplemented
 	code := codes.Internal
 	switch {
+	case errors.As(err, &un):
+		code = codes.Unimplemented
 	case errors.As(err, &rp):
 		code = codes.FailedPrecondition
 	case errors.Is(err, runtime.ErrNotFound):
@@ -144,7 +147,10 @@ func (s *Server) grpcError(ctx context.Context, method string, err error) error 
 	case errors.Is(err, runtime.ErrFailedPrecondition):
 		code = codes.FailedPrecondition
 	case errors.Is(err, runtime.ErrNotSupported):
-		code = codes.Unimplemented
+		// A value this node cannot act on, in a call it serves: the
+		// call's arguments, not a missing method (Unimplemented, which
+		// a kubelet takes for a feature the runtime lacks).
+		code = codes.InvalidArgument
 	case errors.Is(err, runtime.ErrUnavailable):
 		code = codes.Unavailable
 	case errors.Is(err, context.Canceled):
@@ -490,3 +496,11 @@ func handlerFeatures(name string) *runtimeapi.RuntimeHandlerFeatures {
 	local := name == "runc" || name == "wasm"
 	return &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: local}
 }
+
+// unimplemented marks an error as a CRI feature this node does not have
+// (image volumes): Unimplemented, which a kubelet and critest take for a
+// feature the runtime lacks, where a value it cannot act on is
+// InvalidArgument.
+type unimplemented struct{ error }
+
+func (u unimplemented) Unwrap() error { return u.error }

@@ -69,7 +69,7 @@ func TestErrorCodes(t *testing.T) {
 	}{
 		{fmt.Errorf("x: %w", runtime.ErrNotFound), codes.NotFound},
 		{fmt.Errorf("x: %w", runtime.ErrInvalidArgument), codes.InvalidArgument},
-		{fmt.Errorf("x: %w", runtime.ErrNotSupported), codes.Unimplemented},
+		{fmt.Errorf("x: %w", runtime.ErrNotSupported), codes.InvalidArgument},
 		{&runtime.RouteToPeerError{Service: "s", Platform: "windows/amd64", Reason: "no runtime"}, codes.FailedPrecondition},
 		{errors.New("boom"), codes.Internal},
 	} {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -124,7 +125,9 @@ func (f *File) appendCRI(b []byte) {
 		}
 	}
 	if f.cri == nil {
-		file, err := os.OpenFile(f.criPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		// Not through a link: the log's directory may be a container's
+		// too, and the supervisor writes as root.
+		file, err := os.OpenFile(f.criPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 		if err != nil {
 			return
 		}

@@ -140,3 +140,22 @@ func Enter(path string, kind int) (leave func(), err error) {
 		unix.Close(orig)
 	}, nil
 }
+
+// Bind pins the namespace whose file is src (/proc/PID/ns/pid, say) at
+// path, which must not exist: the namespace is then known by a path that
+// cannot come to mean another one, as a pid can.
+func Bind(src, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("namespace %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", path, err)
+	}
+	f.Close()
+	if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("namespace %s: pin %s: %w", path, src, err)
+	}
+	return nil
+}

@@ -389,8 +389,9 @@ func volumeMounts(in bundleInput) ([]runtime.Mount, error) {
 		}
 		m := runtime.Mount{Source: src, Destination: path.Clean(v.Path), ReadOnly: v.ReadOnly, RecursiveReadOnly: v.RecursiveReadOnly}
 		if v.Propagation == runtime.PropagationSlave || v.Propagation == runtime.PropagationShared {
-			if !isSharedMount(src) {
-				return nil, fmt.Errorf("container %s: volume %q: propagation %s needs %s on a shared mount of the host, and it is not (mount --make-rshared the mount it is on): %w",
+			shared, slave := mountPropagation(src)
+			if !shared && !(slave && v.Propagation == runtime.PropagationSlave) {
+				return nil, fmt.Errorf("container %s: volume %q: propagation %s needs %s on a shared mount of the host (a slave one will do for rslave), and it is not (mount --make-rshared the mount it is on): %w",
 					in.id, v.Name, v.Propagation, src, runtime.ErrFailedPrecondition)
 			}
 			m.Propagation = v.Propagation
@@ -460,19 +461,20 @@ func applyNetwork(s *specs.Spec, rec netRecord) {
 	}
 }
 
-// isSharedMount reports whether path is on a mount with shared
-// propagation (a "shared:N" optional field in /proc/self/mountinfo): the
-// mount that holds it, the longest mount point above it.
-func isSharedMount(path string) bool {
+// mountPropagation reports whether path is on a mount with shared
+// propagation (a "shared:N" optional field in /proc/self/mountinfo) and
+// whether on a slave one ("master:N"): the mount that holds it, the
+// longest mount point above it.
+func mountPropagation(path string) (shared, slave bool) {
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
-		return false
+		return false, false
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return false
+		return false, false
 	}
-	best, shared := -1, false
+	best := -1
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 7 {
@@ -485,15 +487,14 @@ func isSharedMount(path string) bool {
 		if len(mp) < best {
 			continue
 		}
-		best, shared = len(mp), false
+		best, shared, slave = len(mp), false, false
 		for _, opt := range f[6:] {
 			if opt == "-" {
 				break
 			}
-			if strings.HasPrefix(opt, "shared:") {
-				shared = true
-			}
+			shared = shared || strings.HasPrefix(opt, "shared:")
+			slave = slave || strings.HasPrefix(opt, "master:")
 		}
 	}
-	return shared
+	return shared, slave
 }

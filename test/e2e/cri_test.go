@@ -64,8 +64,8 @@ func (c *crictl) ok(want string, args ...string) string {
 
 // TestCRIImagesAndStatus drives the agent's CRI socket with crictl: the
 // runtime's version and status (its handlers, its conditions), and the
-// image service — pull, list, inspect, remove — and a call not served yet
-// answered Unimplemented by name.
+// image service — pull, list, inspect, remove, and a pull of an image
+// that is not there.
 func TestCRIImagesAndStatus(t *testing.T) {
 	e, c := newCrictl(t)
 	c.ok("RuntimeName:  switchyard", "version")
