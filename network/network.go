@@ -716,11 +716,16 @@ func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
 
 // RemoveAll removes every network, the default one too, with its rules and
 // bridge, and switchyard's chains: for tests, and for a node that is being
-// uninstalled. Attached containers must be gone first.
+// uninstalled. Attached containers should be gone first; what attachments
+// are left (a test that failed half-way, a pod nobody removed) are
+// detached first, so that their port rules and addresses go too.
 func (m *Manager) RemoveAll(ctx context.Context) error {
+	var errs []error
+	if err := m.Collect(ctx, nil); err != nil {
+		errs = append(errs, err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var errs []error
 	for name, e := range m.nets {
 		if e.dns != nil {
 			e.dns.close()

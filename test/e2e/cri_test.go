@@ -41,7 +41,11 @@ func newCrictl(t *testing.T) (*env, *crictl) {
 	if err := os.WriteFile(config, []byte("runtime-endpoint: unix://"+sock+"\nimage-endpoint: unix://"+sock+"\ntimeout: 30\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return e, &crictl{t: t, e: e, bin: bin, config: config}
+	c := &crictl{t: t, e: e, bin: bin, config: config}
+	// A test that fails half-way leaves its pods: they go before the
+	// agent stops (cleanups run last first), with their port rules.
+	t.Cleanup(func() { _, _ = c.run("rmp", "--all", "--force") })
+	return e, c
 }
 
 func (c *crictl) run(args ...string) (string, error) {
