@@ -86,32 +86,72 @@ func (s *Server) readCtr(id string) (*ctrRecord, error) {
 
 // findCtr resolves a container id or a unique prefix of one.
 func (s *Server) findCtr(ref string) (*ctrRecord, error) {
-	if ref == "" {
-		return nil, fmt.Errorf("container id is empty: give the id create gave, or a prefix of it: %w", runtime.ErrInvalidArgument)
-	}
-	if !isPodID(ref) {
-		return nil, fmt.Errorf("container %q: no such container (its ids are hex digits, as create gave): %w", ref, runtime.ErrNotFound)
-	}
-	if len(ref) == 64 {
-		return s.readCtr(ref)
-	}
-	ids, err := s.ctrIDs()
+	id, err := resolveID(ref, "container", "create", s.ctrIDs)
 	if err != nil {
 		return nil, err
+	}
+	return s.readCtr(id)
+}
+
+// resolveID resolves ref, an id or a unique prefix of one, among the ids
+// list gives (read only for a prefix). what names the kind of thing and
+// verb the call that made it, for the errors. An id that cannot be ours
+// (not hex digits) is not found, which a stop or a removal takes as done.
+func resolveID(ref, what, verb string, list func() ([]string, error)) (string, error) {
+	if ref == "" {
+		return "", fmt.Errorf("%s id is empty: give the id %s gave, or a prefix of it: %w", what, verb, runtime.ErrInvalidArgument)
+	}
+	if !isPodID(ref) {
+		return "", fmt.Errorf("%s %q: no such %s (its ids are hex digits, as %s gave): %w", what, ref, what, verb, runtime.ErrNotFound)
+	}
+	if len(ref) == 64 {
+		return ref, nil
+	}
+	ids, err := list()
+	if err != nil {
+		return "", err
 	}
 	var match string
 	for _, id := range ids {
 		if strings.HasPrefix(id, ref) {
 			if match != "" {
-				return nil, fmt.Errorf("container id prefix %s is ambiguous; give more of it: %w", ref, runtime.ErrInvalidArgument)
+				return "", fmt.Errorf("%s id prefix %s is ambiguous; give more of it: %w", what, ref, runtime.ErrInvalidArgument)
 			}
 			match = id
 		}
 	}
 	if match == "" {
-		return nil, fmt.Errorf("container %s: %w", ref, runtime.ErrNotFound)
+		return "", fmt.Errorf("%s %s: %w", what, ref, runtime.ErrNotFound)
 	}
-	return s.readCtr(match)
+	return match, nil
+}
+
+// filteredCtrs reads the records of the containers that CRI's common
+// filters select: an id or a prefix of one, a pod, labels that must all
+// match.
+func (s *Server) filteredCtrs(id, podID string, labels map[string]string) ([]*ctrRecord, error) {
+	ids, err := s.ctrIDs()
+	if err != nil {
+		return nil, err
+	}
+	var out []*ctrRecord
+	for _, cid := range ids {
+		if id != "" && !strings.HasPrefix(cid, id) {
+			continue
+		}
+		rec, err := s.readCtr(cid)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if podID != "" && !strings.HasPrefix(rec.PodID, podID) {
+			continue
+		}
+		if !labelsMatch(rec.Labels, labels) {
+			continue
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 // ctrIDs lists the ids of the containers recorded.
@@ -562,7 +602,7 @@ func fillStatus(st *runtimeapi.ContainerStatus, d runtime.Details) {
 // a prefix), a state, a pod, labels that must all match.
 func (s *Server) ListContainers(ctx context.Context, req *runtimeapi.ListContainersRequest) (*runtimeapi.ListContainersResponse, error) {
 	f := req.GetFilter()
-	ids, err := s.ctrIDs()
+	recs, err := s.filteredCtrs(f.GetId(), f.GetPodSandboxId(), f.GetLabelSelector())
 	if err != nil {
 		return nil, s.grpcError(ctx, "ListContainers", err)
 	}
@@ -571,25 +611,12 @@ func (s *Server) ListContainers(ctx context.Context, req *runtimeapi.ListContain
 		return nil, s.grpcError(ctx, "ListContainers", err)
 	}
 	var out []*runtimeapi.Container
-	for _, id := range ids {
-		if fid := f.GetId(); fid != "" && !strings.HasPrefix(id, fid) {
-			continue
-		}
-		rec, err := s.readCtr(id)
-		if err != nil {
-			continue
-		}
-		if p := f.GetPodSandboxId(); p != "" && !strings.HasPrefix(rec.PodID, p) {
-			continue
-		}
+	for _, rec := range recs {
 		state := runtimeapi.ContainerState_CONTAINER_UNKNOWN
 		if st, ok := states[rec.Name]; ok {
 			state = ctrState(st)
 		}
 		if sv := f.GetState(); sv != nil && sv.GetState() != state {
-			continue
-		}
-		if !labelsMatch(rec.Labels, f.GetLabelSelector()) {
 			continue
 		}
 		out = append(out, &runtimeapi.Container{Id: rec.ID, PodSandboxId: rec.PodID, Metadata: rec.metadata(),
@@ -705,25 +732,12 @@ func (s *Server) ctrStatsPIDs(ctx context.Context, rec *ctrRecord) (*runtimeapi.
 // id, a pod, labels.
 func (s *Server) ListContainerStats(ctx context.Context, req *runtimeapi.ListContainerStatsRequest) (*runtimeapi.ListContainerStatsResponse, error) {
 	f := req.GetFilter()
-	ids, err := s.ctrIDs()
+	recs, err := s.filteredCtrs(f.GetId(), f.GetPodSandboxId(), f.GetLabelSelector())
 	if err != nil {
 		return nil, s.grpcError(ctx, "ListContainerStats", err)
 	}
 	resp := &runtimeapi.ListContainerStatsResponse{}
-	for _, id := range ids {
-		if fid := f.GetId(); fid != "" && !strings.HasPrefix(id, fid) {
-			continue
-		}
-		rec, err := s.readCtr(id)
-		if err != nil {
-			continue
-		}
-		if p := f.GetPodSandboxId(); p != "" && !strings.HasPrefix(rec.PodID, p) {
-			continue
-		}
-		if !labelsMatch(rec.Labels, f.GetLabelSelector()) {
-			continue
-		}
+	for _, rec := range recs {
 		resp.Stats = append(resp.Stats, s.ctrStats(ctx, rec))
 	}
 	return resp, nil

@@ -206,31 +206,26 @@ func isPodID(ref string) bool {
 
 // findPod resolves a pod id or a unique prefix of one.
 func (s *Server) findPod(ref string) (*podRecord, error) {
-	if ref == "" {
-		return nil, fmt.Errorf("pod sandbox id is empty: give the id runp gave, or a prefix of it: %w", runtime.ErrInvalidArgument)
+	id, err := resolveID(ref, "pod sandbox", "runp", s.podIDs)
+	if err != nil {
+		return nil, err
 	}
-	if !isPodID(ref) {
-		// No pod has such an id (ours are hex digits): not found, which
-		// a stop or a removal takes as done.
-		return nil, fmt.Errorf("pod sandbox %q: no such pod (its ids are hex digits, as runp gave): %w", ref, runtime.ErrNotFound)
+	return s.readPod(id)
+}
+
+// podIDs lists the ids of the pods recorded.
+func (s *Server) podIDs() ([]string, error) {
+	ents, err := os.ReadDir(s.podsDir())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	if len(ref) == 64 {
-		return s.readPod(ref)
-	}
-	ents, _ := os.ReadDir(s.podsDir())
-	var match string
+	var out []string
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ref) {
-			if match != "" {
-				return nil, fmt.Errorf("pod sandbox id prefix %s is ambiguous; give more of it: %w", ref, runtime.ErrInvalidArgument)
-			}
-			match = e.Name()
+		if isPodID(e.Name()) {
+			out = append(out, e.Name())
 		}
 	}
-	if match == "" {
-		return nil, fmt.Errorf("pod sandbox %s: %w", ref, runtime.ErrNotFound)
-	}
-	return s.readPod(match)
+	return out, nil
 }
 
 // ready reports whether the pod runs: not stopped, and its namespaces
