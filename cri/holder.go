@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -54,10 +55,10 @@ func (s *Server) startHolder(podID string) (*holder, error) {
 	// Reaped here while this process lives; after an agent restart the
 	// holder is init's child.
 	go func() { _ = cmd.Wait() }()
-	start, err := procStart(cmd.Process.Pid)
-	if err != nil {
+	start, ok := proc.Start(cmd.Process.Pid)
+	if !ok {
 		_ = cmd.Process.Kill()
-		return nil, fmt.Errorf("pod sandbox %s: PID namespace holder: %w", podID, err)
+		return nil, fmt.Errorf("pod sandbox %s: PID namespace holder ended at its start: %w", podID, runtime.ErrUnavailable)
 	}
 	return &holder{PID: cmd.Process.Pid, Start: start}, nil
 }
@@ -67,8 +68,8 @@ func (h *holder) alive() bool {
 	if h == nil || h.PID <= 0 {
 		return false
 	}
-	start, err := procStart(h.PID)
-	return err == nil && start == h.Start
+	start, ok := proc.Start(h.PID)
+	return ok && start == h.Start
 }
 
 // nsPath is the holder's PID namespace, which the pod's containers join.
@@ -109,28 +110,8 @@ func killHolders(podDir string) {
 		if err != nil || !bytes.Contains(b, want) {
 			continue
 		}
-		if start, err := procStart(pid); err == nil {
+		if start, ok := proc.Start(pid); ok {
 			(&holder{PID: pid, Start: start}).stop()
 		}
 	}
-}
-
-// procStart is the start time of process pid, in clock ticks since boot
-// (field 22 of /proc/PID/stat).
-func procStart(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The command may hold spaces and parentheses: fields count from the
-	// last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("process %d: unreadable stat", pid)
-	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 20 {
-		return 0, fmt.Errorf("process %d: unreadable stat", pid)
-	}
-	return strconv.ParseUint(string(f[19]), 10, 64)
 }

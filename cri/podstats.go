@@ -78,26 +78,15 @@ func (s *Server) podStats(ctx context.Context, pod *podRecord) *runtimeapi.PodSa
 // network namespace pinned at netns, from /proc/thread-self/net/dev of a
 // thread inside it.
 func netStats(netns string) ([]*runtimeapi.NetworkInterfaceUsage, error) {
-	type result struct {
-		b   []byte
-		err error
+	var b []byte
+	err := nspin.Run(netns, unix.CLONE_NEWNET, func() (err error) {
+		b, err = os.ReadFile("/proc/thread-self/net/dev")
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	done := make(chan result, 1)
-	go func() {
-		leave, err := nspin.Enter(netns, unix.CLONE_NEWNET)
-		if err != nil {
-			done <- result{nil, err}
-			return
-		}
-		defer leave()
-		b, err := os.ReadFile("/proc/thread-self/net/dev")
-		done <- result{b, err}
-	}()
-	res := <-done
-	if res.err != nil {
-		return nil, res.err
-	}
-	return parseNetDev(res.b), nil
+	return parseNetDev(b), nil
 }
 
 // parseNetDev reads /proc/net/dev: after two header lines, "name: rx

@@ -276,21 +276,10 @@ func dialIn(ctx context.Context, netns, addr string) (net.Conn, error) {
 	if netns == "" {
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		leave, err := nspin.Enter(netns, unix.CLONE_NEWNET)
-		if err != nil {
-			done <- result{nil, err}
-			return
-		}
-		defer leave()
-		c, err := d.DialContext(ctx, "tcp", addr)
-		done <- result{c, err}
-	}()
-	res := <-done
-	return res.c, res.err
+	var c net.Conn
+	err := nspin.Run(netns, unix.CLONE_NEWNET, func() (err error) {
+		c, err = d.DialContext(ctx, "tcp", addr)
+		return err
+	})
+	return c, err
 }

@@ -159,3 +159,21 @@ func Bind(src, path string) error {
 	}
 	return nil
 }
+
+// Run calls fn on a goroutine of its own, locked to a thread in the
+// namespace of kind pinned at path (Enter), and returns fn's error, or
+// the one of entering. What fn makes there (a socket) stays that
+// namespace's; the calling goroutine never moves.
+func Run(path string, kind int, fn func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		leave, err := Enter(path, kind)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer leave()
+		done <- fn()
+	}()
+	return <-done
+}

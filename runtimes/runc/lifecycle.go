@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
@@ -305,7 +306,7 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	// restart the shim is someone else's child.
 	go cmd.Wait() //nolint:errcheck // the exit is recorded in the state dir
 	rec := shimRecord{PID: cmd.Process.Pid, Gen: gen}
-	rec.Start, _ = procStart(rec.PID)
+	rec.Start, _ = proc.Start(rec.PID)
 	if err := writeJSON(filepath.Join(dir, shimFile), rec); err != nil {
 		cmd.Process.Kill()
 		return shimRecord{}, fmt.Errorf("container %s: %w", id, err)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
 
@@ -110,6 +111,6 @@ func initAlive(dir string) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := procStart(pid)
+	_, ok := proc.Start(pid)
 	return ok
 }

@@ -3,15 +3,13 @@ package runc
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -83,33 +81,12 @@ func readJSON(path string, v any) error {
 	return err
 }
 
-// procStart returns the start time of process pid (field 22 of its stat),
-// and false when it does not exist or is a zombie.
-func procStart(pid int) (uint64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The command name may hold spaces and parentheses: fields start after
-	// the last ')'.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(f[19], 10, 64)
-	return n, err == nil
-}
-
 // alive reports whether the shim of rec is still running.
 func (rec shimRecord) alive() bool {
 	if rec.PID <= 0 {
 		return false
 	}
-	start, ok := procStart(rec.PID)
+	start, ok := proc.Start(rec.PID)
 	return ok && start == rec.Start
 }
 
