@@ -38,7 +38,11 @@ func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 			// A non-blocking descriptor joins the runtime's poller: Read
 			// parks the goroutine, not a thread, and Close wakes it.
 			f := os.NewFile(uintptr(fd), "inotify")
-			closers = append(closers, func() { f.Close() })
+			// Closing an inotify instance waits for the kernel's
+			// fsnotify grace period (synchronize_srcu), 10 ms and more
+			// once the watched directory is gone: the wait that watched
+			// it returns without paying that.
+			closers = append(closers, func() { go f.Close() })
 			watched++
 			go func() {
 				buf := make([]byte, 4096)
