@@ -8,7 +8,10 @@
 //   - atomic and durable writes (WriteJSON: a temporary file in the same
 //     directory, fsynced, renamed over the record, then the directory
 //     fsynced), so that a reader sees the old record or the new one, and a
-//     record that was written survives a crash of the machine;
+//     record that was written survives a crash of the machine (the exit);
+//     and atomic writes without the fsyncs (WriteJSONAtomic) for records
+//     that such a crash makes moot (the start of a run, a supervisor's
+//     process id), whose readers take a torn record for none;
 //   - the shim's ready report on its ready descriptor (WriteReady,
 //     ReadReady): one JSON line {ok, kind, message}, kind naming one of
 //     package runtime's error kinds;

@@ -58,16 +58,19 @@ type Exit struct {
 	LogsDropped int64 `json:"logs_dropped,omitempty"`
 }
 
-// WriteStart records start in dir (WriteJSON).
+// WriteStart records start in dir, atomically but not durably
+// (WriteJSONAtomic): after a crash of the machine the run is over, whatever
+// its start record says, and a start record that does not decode is read
+// as none (ReadStart).
 func WriteStart(dir string, start Start) error {
-	return WriteJSON(filepath.Join(dir, StartFile), start)
+	return WriteJSONAtomic(filepath.Join(dir, StartFile), start)
 }
 
-// ReadStart reads dir's start record; ok is false when there is none. A
-// start recorded by an earlier runc runtime (started.json) is read too,
-// when there is no StartFile.
+// ReadStart reads dir's start record; ok is false when there is none, or
+// none that decodes (WriteStart). A start recorded by an earlier runc
+// runtime (started.json) is read too, when there is no StartFile.
 func ReadStart(dir string) (start Start, ok bool, err error) {
-	if ok, err := ReadJSON(filepath.Join(dir, StartFile), &start); ok || err != nil {
+	if ok, err := ReadJSONAtomic(filepath.Join(dir, StartFile), &start); ok || err != nil {
 		return start, ok, err
 	}
 	var legacy struct {
@@ -98,7 +101,10 @@ func ReserveExit(dir string) error {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == reserveSize {
 		return nil
 	}
-	return WriteFile(path, make([]byte, reserveSize))
+	// The room is what matters, not that the file outlives a crash of
+	// the machine: the filesystem counts the blocks as taken when they
+	// are written (delayed allocation reserves them then).
+	return WriteFileAtomic(path, make([]byte, reserveSize))
 }
 
 // WriteExit records exit in dir (WriteJSON), replacing the exit of an

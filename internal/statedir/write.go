@@ -37,6 +37,16 @@ func WriteJSON(path string, v any) error {
 	return WriteFile(path, b)
 }
 
+// WriteJSONAtomic writes v as JSON to path atomically but not durably
+// (WriteFileAtomic).
+func WriteJSONAtomic(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return WriteFileAtomic(path, b)
+}
+
 // WriteFile writes data to path so that a reader sees the old content or
 // the new, never a part, and so that the new content survives a crash of
 // the machine once WriteFile has returned: it writes a temporary file in
@@ -45,6 +55,20 @@ func WriteJSON(path string, v any) error {
 // temporary file, never a torn path; the next write to path removes such
 // leftovers of writers that are gone.
 func WriteFile(path string, data []byte) error {
+	return writeFile(path, data, true)
+}
+
+// WriteFileAtomic is WriteFile without the fsyncs: a reader, and the next
+// agent after a crash of the agent, see the old content or the new, but a
+// crash of the machine may leave the old content, none, or an empty file.
+// It is for records that such a crash makes moot (a supervisor's process
+// id, the start of a run): after a reboot every process they speak of is
+// gone, and their readers take a record that does not decode for none.
+func WriteFileAtomic(path string, data []byte) error {
+	return writeFile(path, data, false)
+}
+
+func writeFile(path string, data []byte, durable bool) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -57,7 +81,7 @@ func WriteFile(path string, data []byte) error {
 	if err == nil {
 		err = f.Chmod(fileMode)
 	}
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -70,8 +94,10 @@ func WriteFile(path string, data []byte) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if durable {
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	removeLeftovers(dir, base)
 	return nil
@@ -136,4 +162,17 @@ func ReadJSON(path string, v any) (ok bool, err error) {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	return true, nil
+}
+
+// ReadJSONAtomic reads a record written with WriteJSONAtomic (ReadJSON),
+// taking one that does not decode for none: a crash of the machine may
+// leave such a record empty or torn.
+func ReadJSONAtomic(path string, v any) (ok bool, err error) {
+	ok, err = ReadJSON(path, v)
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &typ) {
+		return false, nil
+	}
+	return ok, err
 }

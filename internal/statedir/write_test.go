@@ -131,3 +131,41 @@ func BenchmarkWriteJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestAtomicRecords: a record written atomically reads back; one a crash
+// of the machine left empty or torn reads as none, while one that is
+// simply not a record of this shape is still an error for ReadJSON.
+func TestAtomicRecords(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.json")
+	if err := WriteJSONAtomic(path, record{N: 7, Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	var got record
+	if ok, err := ReadJSONAtomic(path, &got); !ok || err != nil || got.N != 7 {
+		t.Fatalf("ReadJSONAtomic = %v, %v, %+v", ok, err, got)
+	}
+	for _, torn := range []string{"", `{"n":`, `{"n":"seven"}`} {
+		if err := os.WriteFile(path, []byte(torn), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := ReadJSONAtomic(path, &got); ok || err != nil {
+			t.Errorf("ReadJSONAtomic(%q) = %v, %v; want none", torn, ok, err)
+		}
+		if _, err := ReadJSON(path, &got); err == nil {
+			t.Errorf("ReadJSON(%q) = nil error; want one", torn)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, StartFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := ReadStart(dir); ok || err != nil {
+		t.Errorf("ReadStart of an empty record = %v, %v; want none", ok, err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), tempSuffix) {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}

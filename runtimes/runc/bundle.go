@@ -168,7 +168,7 @@ func buildSpec(in bundleInput) (*specs.Spec, []runtime.Mount, error) {
 		Hostname: host,
 		Mounts:   defaultMounts(),
 		Linux: &specs.Linux{
-			CgroupsPath: "/switchyard/" + in.key,
+			CgroupsPath: cgroupPath(in.key),
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}, {Type: specs.IPCNamespace},
 				{Type: specs.UTSNamespace}, {Type: specs.NetworkNamespace},

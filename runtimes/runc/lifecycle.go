@@ -168,7 +168,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	ospec, mounts, err := buildSpec(bundleInput{
 		id: id, key: key, rootfs: rootfs, image: img.Config.Config, spec: cs,
-		volumeDir: filepath.Join(dir, "volumes"), namedDir: r.namedDir(), pidsLimit: r.opt.pidsLimit, version: r.ociVersion,
+		volumeDir: filepath.Join(dir, "volumes"), namedDir: r.namedDir(), pidsLimit: r.opt.pidsLimit, version: r.oci.version,
 		net: netRec, etc: etc,
 	})
 	if err != nil {
@@ -274,9 +274,15 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	defer logf.Close()
 	args := append(r.opt.shim[1:len(r.opt.shim):len(r.opt.shim)],
 		"--runc", r.opt.runc, "--dir", dir, "--id", key,
-		"--cgroup", "/switchyard/"+key, "--gen", strconv.FormatUint(gen, 10))
+		"--cgroup", cgroupPath(key), "--gen", strconv.FormatUint(gen, 10))
 	if r.opt.runcRoot != "" {
 		args = append(args, "--runc-root", r.opt.runcRoot)
+	}
+	if r.oci.isRunc {
+		// runc's delete of an ended container removes its state directory
+		// and its cgroup: the shim does that itself, without a second runc
+		// process on every exit.
+		args = append(args, "--runc-state", filepath.Join(r.runcRootDir(), key))
 	}
 	if r.opt.logMaxSize > 0 {
 		args = append(args, "--log-max-size", strconv.FormatInt(r.opt.logMaxSize, 10))
@@ -307,7 +313,9 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	go cmd.Wait() //nolint:errcheck // the exit is recorded in the state dir
 	rec := shimRecord{PID: cmd.Process.Pid, Gen: gen}
 	rec.Start, _ = proc.Start(rec.PID)
-	if err := writeJSON(filepath.Join(dir, shimFile), rec); err != nil {
+	// Atomic, not durable: after a crash of the machine the shim is gone,
+	// whatever the record says (load reads a torn one as none).
+	if err := statedir.WriteJSONAtomic(filepath.Join(dir, shimFile), rec); err != nil {
 		cmd.Process.Kill()
 		return shimRecord{}, fmt.Errorf("container %s: %w", id, err)
 	}
@@ -383,9 +391,9 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		// A workload that ends at once can be reaped, and its OCI state
 		// deleted by the shim, before runc start has tidied up after
 		// itself; runc then fails (its state gone, the init already dead,
-		// a file missing), but the run happened. The shim records the exit
-		// only after its runc delete: give it a moment to record it. The
-		// poll ends as soon as the exit is recorded or the shim is gone.
+		// a file missing), but the run happened. The shim may not have
+		// recorded the exit yet: give it a moment to record it. The poll
+		// ends as soon as the exit is recorded or the shim is gone.
 		ended := func() bool {
 			now, lerr := load(s.dir)
 			return lerr == nil && now.exit != nil && now.shim.Gen == s.shim.Gen
@@ -571,10 +579,11 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 	}()
 	var rec shimRecord
 	if readJSON(filepath.Join(dir, shimFile), &rec) == nil && rec.alive() {
-		// A shim that did not end with its container: wait a little, then
-		// end it.
+		// A shim ends just after its container, once it has had the OCI
+		// runtime delete it; one that does not end: wait a little, then
+		// end it. Its end wakes the wait at once (pidfd).
 		deadline := time.Now().Add(5 * time.Second)
-		if !pollUntil(ctx, deadline, func() bool { return !rec.alive() }) {
+		if !pollWatching(ctx, dir, rec.PID, deadline, func() bool { return !rec.alive() }) {
 			unix.Kill(rec.PID, unix.SIGKILL)
 			pollUntil(ctx, time.Now().Add(2*time.Second), func() bool { return !rec.alive() })
 		}
@@ -598,7 +607,7 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 			r.opt.logger.Warn("remove: runc delete", "key", key, "err", err)
 		}
 	}
-	cleanupCgroup(ctx, key)
+	r.cleanupCgroup(ctx, key)
 	// Nothing runs in the namespace now: the attachment and the
 	// namespace go.
 	if err := r.detach(ctx, key, dir); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/cgroupfs"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 	"github.com/switchyard/switchyard/runtimes/runc/shim"
@@ -134,5 +135,51 @@ func TestStartLeavesRuncRunning(t *testing.T) {
 				t.Errorf("exit %+v, want 143", o)
 			}
 		})
+	}
+}
+
+// TestEndedRunIsDeletedByItsShim checks the exit path: once a run has
+// ended and its shim is gone, runc's state of the container and its cgroup
+// are gone too, before any Remove (the shim deletes them itself when the
+// OCI runtime is runc, after it recorded the exit); and the exit was
+// recorded first.
+func TestEndedRunIsDeletedByItsShim(t *testing.T) {
+	rt := newTestRuntime(t)
+	if !rt.oci.isRunc {
+		t.Skip("the OCI runtime here is not runc")
+	}
+	ctx := context.Background()
+	id := cid("deleted")
+	if err := rt.Create(ctx, id, shSpec(id.Service, "exit 3")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Remove(context.Background(), id, true) })
+	s, err := rt.get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(rt.runcRootDir(), s.meta.Key)); err != nil {
+		t.Fatalf("runc has no state for the created container: %v", err)
+	}
+	if err := rt.Start(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := rt.Wait(ctx, id); err != nil || code != 3 {
+		t.Fatalf("Wait = %d, %v; want 3", code, err)
+	}
+	if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
+		t.Fatal("the shim did not end after its container")
+	}
+	if _, err := os.Stat(filepath.Join(rt.runcRootDir(), s.meta.Key)); !os.IsNotExist(err) {
+		t.Errorf("runc state left after the run: %v", err)
+	}
+	if dirs := cgroupfs.Dirs(cgroupfs.Root, cgroupPath(s.meta.Key)); len(dirs) > 0 {
+		t.Errorf("cgroup left after the run: %v", dirs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.dir, shimLogFile)); len(b) > 0 {
+		t.Errorf("the shim complained: %s", b)
+	}
+	if st, err := rt.State(ctx, id); err != nil || st.Status != runtime.StatusExited || st.ExitCode != 3 {
+		t.Errorf("State = %+v, %v; want exited(3)", st, err)
 	}
 }

@@ -10,19 +10,27 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ociVersionOf is the runtime spec version to write in bundles for the OCI
-// runtime binary bin: the one its --version names ("spec: 1.0.2-dev"
-// from runc, "spec: 1.0.0" from crun) when it is older than the spec
-// this package is built with, else that one. A binary that says nothing
-// gets the package's.
-func ociVersionOf(bin string) string {
+// ociRuntime is what the OCI runtime binary says of itself.
+type ociRuntime struct {
+	// version is the runtime spec version to write in bundles: the one
+	// its --version names ("spec: 1.0.2-dev" from runc, "spec: 1.0.0"
+	// from crun) when it is older than the spec this package is built
+	// with, else that one. A binary that says nothing gets the package's.
+	version string
+	// isRunc is set when the binary is runc ("runc version ..."), whose
+	// state directory the shim may remove itself.
+	isRunc bool
+}
+
+// probeOCIRuntime runs bin --version and reads what it says.
+func probeOCIRuntime(bin string) ociRuntime {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "--version").Output()
 	if err != nil {
-		return specs.Version
+		return ociRuntime{version: specs.Version}
 	}
-	return pickOCIVersion(string(out))
+	return ociRuntime{version: pickOCIVersion(string(out)), isRunc: strings.HasPrefix(string(out), "runc version ")}
 }
 
 // pickOCIVersion reads the "spec: X" line of an OCI runtime's --version

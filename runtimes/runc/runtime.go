@@ -10,16 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/images"
+	"github.com/switchyard/switchyard/internal/cgroupfs"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -50,10 +48,10 @@ type Runtime struct {
 	// may not have looked at the state before it was torn down.
 	finals     map[string]runtime.WaitOutcome // guarded by mu
 	finalOrder []string                       // guarded by mu: oldest first
-	// ociVersion is the runtime spec version bundles say they follow:
-	// the newest the OCI runtime binary knows (crun 1.8 refuses a newer
-	// one).
-	ociVersion string
+	// oci is what the OCI runtime binary says of itself: the runtime
+	// spec version bundles say they follow, the newest it knows (crun 1.8
+	// refuses a newer one), and whether it is runc.
+	oci ociRuntime
 }
 
 // keptFinals bounds finals: a removal's waiters are woken within
@@ -113,7 +111,7 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 		}
 	}
 	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{},
-		ociVersion: ociVersionOf(bin)}
+		oci: probeOCIRuntime(bin)}
 	r.sweepUnfinished(context.Background())
 	return r, nil
 }
@@ -234,7 +232,7 @@ func (r *Runtime) endOrphan(key string, s *snapshot) (*snapshot, error) {
 			return nil, err
 		}
 	}
-	cleanupCgroup(ctx, key)
+	r.cleanupCgroup(ctx, key)
 	msg := "the shim supervising the workload ended without recording an exit (it was killed?); the workload was killed with it"
 	exit := statedir.Exit{Run: s.shim.Gen, Outcome: runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonRuntimeError, Message: msg, FinishedAt: time.Now().UTC()}, Error: msg}
 	if s.started != nil {
@@ -324,34 +322,16 @@ func (e *runcError) withKind(kind error) *runcError {
 }
 
 // cleanupCgroup removes what is left of the container's cgroup in every
-// hierarchy; runc delete normally does it. Processes still in it (the init
-// of a runc create that was cut short, which runc does not know) are
-// killed first, since a cgroup with processes cannot be removed.
-func cleanupCgroup(ctx context.Context, key string) {
-	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", "switchyard", key))
-	if d := filepath.Join("/sys/fs/cgroup", "switchyard", key); dirExists(d) {
-		dirs = append(dirs, d)
-	}
-	for _, d := range dirs {
-		if os.Remove(d) == nil || !dirExists(d) {
-			continue
-		}
-		pollUntil(ctx, time.Now().Add(2*time.Second), func() bool {
-			b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
-			for _, f := range strings.Fields(string(b)) {
-				if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
-					unix.Kill(pid, unix.SIGKILL)
-				}
-			}
-			return os.Remove(d) == nil || !dirExists(d)
-		})
+// hierarchy; the OCI runtime's delete normally does it.
+func (r *Runtime) cleanupCgroup(ctx context.Context, key string) {
+	if err := cgroupfs.Remove(ctx, cgroupfs.Root, cgroupPath(key)); err != nil {
+		r.opt.logger.Warn("cgroup left behind", "key", key, "err", err)
 	}
 }
 
-func dirExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
+// cgroupPath is the cgroup of the container with key, as its bundle names
+// it (cgroupsPath).
+func cgroupPath(key string) string { return "/switchyard/" + key }
 
 // List implements runtime.Inspector.
 func (r *Runtime) List(ctx context.Context) ([]runtime.Container, error) {

@@ -110,7 +110,9 @@ func load(dir string) (*snapshot, error) {
 	if err := readJSON(filepath.Join(dir, metaFile), &s.meta); err != nil {
 		return nil, err
 	}
-	if err := readJSON(filepath.Join(dir, shimFile), &s.shim); err != nil && !isNotExist(err) {
+	// The shim record is written atomically, not durably: one a crash of
+	// the machine left torn is none (its shim is gone with the crash).
+	if _, err := statedir.ReadJSONAtomic(filepath.Join(dir, shimFile), &s.shim); err != nil {
 		return nil, err
 	}
 	if st, ok, err := statedir.ReadStart(dir); err == nil && ok && st.Run == s.shim.Gen {

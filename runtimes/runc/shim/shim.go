@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/cgroupfs"
 	"github.com/switchyard/switchyard/internal/logfile"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
@@ -37,11 +38,11 @@ const drainTimeout = 2 * time.Second
 
 // config is what the runtime passes on the command line.
 type config struct {
-	runc, runcRoot, dir, id, cgroup string
-	gen                             uint64
-	logMaxSize                      int64
-	logMaxFiles                     int
-	heldFDs                         int
+	runc, runcRoot, runcState, dir, id, cgroup string
+	gen                                        uint64
+	logMaxSize                                 int64
+	logMaxFiles                                int
+	heldFDs                                    int
 }
 
 // Main runs the shim with args (the words after "shim") and returns the
@@ -58,6 +59,7 @@ func Main(args []string) int {
 	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
 	fs.StringVar(&c.runc, "runc", "runc", "OCI runtime binary")
 	fs.StringVar(&c.runcRoot, "runc-root", "", "OCI runtime state root (--root)")
+	fs.StringVar(&c.runcState, "runc-state", "", "runc's state directory of the container: the shim deletes an ended container itself (state and cgroup) instead of running runc delete")
 	fs.StringVar(&c.dir, "dir", "", "container state directory (holds bundle/)")
 	fs.StringVar(&c.id, "id", "", "OCI runtime container id")
 	fs.StringVar(&c.cgroup, "cgroup", "", "container cgroup path, for OOM events")
@@ -104,7 +106,11 @@ func Main(args []string) int {
 	}
 	exit := statedir.Exit{Run: c.gen, SupervisorPID: os.Getpid(), Error: e.failure, LogsDropped: e.logsDropped,
 		Outcome: statedir.ProcessOutcome(e.code, e.signal, e.oomKilled, e.failure, e.at)}
-	if werr := statedir.WriteExit(c.dir, exit); werr != nil {
+	werr := statedir.WriteExit(c.dir, exit)
+	if e.ran {
+		c.deleteContainer()
+	}
+	if werr != nil {
 		fmt.Fprintln(os.Stderr, "shim:", werr)
 		return 1
 	}
@@ -148,6 +154,9 @@ type end struct {
 	logsDropped int64
 	// at is when the shim saw init end.
 	at time.Time
+	// ran is set when the container was created and its init has ended:
+	// the OCI runtime's container is left to delete.
+	ran bool
 }
 
 // runcCmd builds a runc command line with the shared global flags.
@@ -336,13 +345,33 @@ func run(c config, ready *os.File) (e end, err error) {
 		}
 	}
 	exit.oomKilled = oomKilled(c.cgroup)
-	// Delete before recording: once the exit is visible, the container has
-	// no runc state and no cgroup left.
+	exit.ran = true
+	return exit, nil
+}
+
+// deleteContainer has the OCI runtime delete the ended container (its
+// state and cgroup). It runs after the exit is recorded, so that whoever
+// waits for the exit (run --rm) is not kept waiting by it; a start of the
+// next run, or a removal, waits for this shim to end first.
+func (c config) deleteContainer() {
+	if c.runcState != "" {
+		// What runc delete does for a stopped container with no hooks:
+		// its cgroup goes (with any process left in it, as in a shared
+		// PID namespace), then its state.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := cgroupfs.Remove(ctx, cgroupfs.Root, c.cgroup); err != nil {
+			fmt.Fprintf(os.Stderr, "shim: removing the cgroup of %s: %v\n", c.id, err)
+		}
+		if err := os.RemoveAll(c.runcState); err != nil {
+			fmt.Fprintf(os.Stderr, "shim: removing the runc state of %s: %v\n", c.id, err)
+		}
+		return
+	}
 	del := c.runcCmd("delete", "--force", c.id)
 	if out, err := del.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim: runc delete %s: %v: %s\n", c.id, err, out)
 	}
-	return exit, nil
 }
 
 // inputMode reads StdinFile: whether the container takes input, and

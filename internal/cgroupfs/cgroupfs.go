@@ -1,0 +1,93 @@
+// Package cgroupfs removes a container's cgroup from the cgroup filesystem
+// in every hierarchy that has it: the v1 controllers' and the v2 unified
+// one, on a host with either or both.
+package cgroupfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Root is where the cgroup filesystems are mounted.
+const Root = "/sys/fs/cgroup"
+
+// Dirs returns the directories of cgroup path (a cgroupsPath such as
+// /switchyard/KEY) that exist under root, in every hierarchy.
+func Dirs(root, path string) []string {
+	path = filepath.Join("/", path)
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", path))
+	if isDir(filepath.Join(root, path)) {
+		dirs = append(dirs, filepath.Join(root, path))
+	}
+	return dirs
+}
+
+// Remove removes cgroup path from every hierarchy under root. A process
+// still in it (one that outlived the container's init, as in a shared PID
+// namespace, or an init cut short before the OCI runtime knew of it) is
+// killed first, since a cgroup with processes cannot be removed; Remove
+// polls until each directory is gone, or ctx ends, or the bound passes.
+// What could not be removed is reported.
+func Remove(ctx context.Context, root, path string) error {
+	if filepath.Join("/", path) == "/" {
+		// The root cgroup holds every process of the host.
+		return fmt.Errorf("cgroupfs: refusing to remove the root cgroup (path %q)", path)
+	}
+	var errs []error
+	for _, d := range Dirs(root, path) {
+		if err := removeDir(ctx, d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeBound bounds how long Remove waits for one hierarchy's directory
+// to empty once its processes were killed.
+const removeBound = 2 * time.Second
+
+func removeDir(ctx context.Context, d string) error {
+	deadline := time.Now().Add(removeBound)
+	wait := time.Millisecond
+	for {
+		err := os.Remove(d)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		killAll(d)
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// killAll sends SIGKILL to every process of cgroup directory d.
+func killAll(d string) {
+	b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
