@@ -288,11 +288,11 @@ type psRow struct {
 
 func newPsCmd(o *rootOptions) *cobra.Command {
 	var (
-		all    bool
-		format string
+		all, quiet bool
+		format     string
 	)
 	cmd := &cobra.Command{
-		Use:   "ps [-a] [--format json]",
+		Use:   "ps [-a] [-q] [--format json]",
 		Short: "List containers and the runtime each runs on",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -329,7 +329,13 @@ func newPsCmd(o *rootOptions) *cobra.Command {
 				}
 				rows = append(rows, r)
 			}
-			if format == "json" {
+			switch {
+			case quiet:
+				for _, r := range rows {
+					fmt.Fprintln(cmd.OutOrStdout(), r.Name)
+				}
+				return nil
+			case format == "json":
 				return writeJSON(cmd.OutOrStdout(), rows)
 			}
 			tw := newTable(cmd.OutOrStdout())
@@ -351,7 +357,9 @@ func newPsCmd(o *rootOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all containers (default shows running ones)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the names only, one a line (rm -f $(switchyard ps -aq))")
 	formatFlag(cmd, &format)
+	cmd.MarkFlagsMutuallyExclusive("quiet", "format")
 	return cmd
 }
 

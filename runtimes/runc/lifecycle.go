@@ -297,6 +297,7 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 		args = append(append(append(args, "--"), r.opt.exitHook...), "--dir", dir)
 	}
 	cmd := exec.Command(r.opt.shim[0], args...)
+	cmd.Env = append(os.Environ(), shim.ShimEnv)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = append([]*os.File{wr}, held...)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,10 @@ func TestRun(t *testing.T) {
 		row := e.psAll()["web-rep-0"]
 		if row.State != "running" || row.Runtime != "runc" {
 			t.Errorf("ps: web-rep-0 = %+v, want running on runc", row)
+		}
+		// ps -q prints the names alone, as docker ps -q prints ids.
+		if got := e.ok("ps", "-q"); !slices.Contains(strings.Fields(got), "web-rep-0") || strings.Contains(got, "NAME") {
+			t.Errorf("ps -q = %q, want the names alone, web-rep-0 among them", got)
 		}
 
 		if got := e.ok("exec", "web", "echo", "inside"); got != "inside\n" {

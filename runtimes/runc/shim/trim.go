@@ -3,10 +3,12 @@ package shim
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,6 +21,12 @@ import (
 // from the page cache, which all shims and the agent share anyway.
 func trim() {
 	debug.FreeOSMemory()
+	trimCode()
+}
+
+// trimCode drops the shim's read-only pages of its own binary from its
+// page tables (see trim).
+func trimCode() {
 	exe, err := os.Executable()
 	if err != nil {
 		return
@@ -52,4 +60,25 @@ func trim() {
 			fmt.Fprintf(os.Stderr, "shim: trim %x-%x: %v\n", s.start, s.end, errno)
 		}
 	}
+}
+
+// quietAfter is how long a container's output stays quiet before the shim
+// trims its code pages again (trimCode; the heap is the collector's and
+// its scavenger's to give back).
+const quietAfter = 2 * time.Second
+
+// quietReader is an output pipe that sets the trim timer back on every
+// read: the timer fires (and the shim trims) once the output has been
+// quiet for quietAfter.
+type quietReader struct {
+	io.Reader
+	timer *time.Timer
+}
+
+func (q quietReader) Read(p []byte) (int, error) {
+	n, err := q.Reader.Read(p)
+	if n > 0 {
+		q.timer.Reset(quietAfter)
+	}
+	return n, err
 }
