@@ -1,8 +1,9 @@
 // Package images is switchyard's local image store: content-addressed blobs
 // shared by every image, metadata (references, platforms, configs, layers,
-// sizes, which containers use which image) in a bbolt database, and
-// snapshots — every layer unpacked once — from which containers get overlay
-// root filesystems.
+// sizes) in a bbolt database, which containers use which image (in memory:
+// each runtime records its containers' uses again when it starts, with
+// Keep), and snapshots — every layer unpacked once — from which containers
+// get overlay root filesystems.
 //
 // Layout under the store's root:
 //
@@ -10,11 +11,12 @@
 //	ingest/                     blobs being written (temp files, renamed when verified)
 //	snapshots/<diffID hex>/fs   one unpacked layer, whiteouts in overlayfs form
 //	containers/<key>/{upper,work}  each container's writable layer
-//	meta.db                     references, images, container uses
+//	meta.db                     references, images
 //
 // The registry package pulls into a Store with Write; runtimes give each
 // container a root filesystem with PrepareRootfs and Rootfs.Mount, and give
-// it back with ReleaseRootfs.
+// it back with ReleaseRootfs; when a runtime starts, it calls Keep for each
+// container it has, so that the images they use stay protected.
 //
 //	st, err := images.Open(root)
 //	if err != nil { return err }

@@ -77,7 +77,7 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool) error {
 		return err
 	}
 	dropped := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateWithUses(func(tx *bolt.Tx, uses map[string]use) error {
 		norm, t, err := target(tx, ref)
 		if err != nil {
 			return err
@@ -91,7 +91,7 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool) error {
 			}
 		}
 		if !force {
-			users, err := strandedUsers(tx, names)
+			users, err := strandedUsers(tx, uses, names)
 			if err != nil {
 				return err
 			}
@@ -106,7 +106,7 @@ func (s *Store) Remove(ctx context.Context, ref string, force bool) error {
 				return err
 			}
 		}
-		gone, err := sweep(tx)
+		gone, err := sweep(tx, uses)
 		dropped = len(gone) > 0
 		return err
 	})
@@ -175,7 +175,7 @@ func refRepository(ref string) string {
 
 // strandedUsers returns the containers whose manifest no reference other
 // than those in removed reaches.
-func strandedUsers(tx *bolt.Tx, removed []string) ([]string, error) {
+func strandedUsers(tx *bolt.Tx, uses map[string]use, removed []string) ([]string, error) {
 	keep := map[string]bool{}
 	err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
 		if slices.Contains(removed, string(k)) {
@@ -206,18 +206,13 @@ func strandedUsers(tx *bolt.Tx, removed []string) ([]string, error) {
 		}
 	}
 	var users []string
-	err = tx.Bucket(bucketUses).ForEach(func(k, v []byte) error {
-		var u use
-		if err := json.Unmarshal(v, &u); err != nil {
-			return fmt.Errorf("container %s: corrupt use record: %w", k, err)
-		}
+	for k, u := range uses {
 		if before[u.Digest] && !keep[u.Digest] {
-			users = append(users, string(k))
+			users = append(users, k)
 		}
-		return nil
-	})
+	}
 	sort.Strings(users)
-	return users, err
+	return users, nil
 }
 
 // reachFrom adds to seen the target dgst and, for an index, every manifest
@@ -240,7 +235,7 @@ func reachFrom(tx *bolt.Tx, dgst string, seen map[string]bool) error {
 // reachable returns every index and manifest digest a reference or a
 // container use reaches. A record that does not decode is an error: the
 // collector must not take what it names for garbage.
-func reachable(tx *bolt.Tx) (map[string]bool, error) {
+func reachable(tx *bolt.Tx, uses map[string]use) (map[string]bool, error) {
 	seen := map[string]bool{}
 	err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
 		var r refRecord
@@ -255,21 +250,16 @@ func reachable(tx *bolt.Tx) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = tx.Bucket(bucketUses).ForEach(func(k, v []byte) error {
-		var u use
-		if err := json.Unmarshal(v, &u); err != nil {
-			return fmt.Errorf("container %s: corrupt use record: %w", k, err)
-		}
+	for _, u := range uses {
 		seen[u.Digest] = true
-		return nil
-	})
-	return seen, err
+	}
+	return seen, nil
 }
 
 // sweep deletes the index and manifest records nothing reaches and returns
 // their digests, indexes first.
-func sweep(tx *bolt.Tx) ([]string, error) {
-	live, err := reachable(tx)
+func sweep(tx *bolt.Tx, uses map[string]use) ([]string, error) {
+	live, err := reachable(tx, uses)
 	if err != nil {
 		return nil, fmt.Errorf("not collecting: %w", err)
 	}
@@ -301,9 +291,9 @@ func (s *Store) Prune(ctx context.Context) (runtime.PruneResult, error) {
 		return runtime.PruneResult{}, err
 	}
 	var dropped []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateWithUses(func(tx *bolt.Tx, uses map[string]use) error {
 		var err error
-		dropped, err = sweep(tx)
+		dropped, err = sweep(tx, uses)
 		return err
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package images
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -109,7 +108,7 @@ func checkKey(key string) error {
 // runtime serving want runs (see Resolve), so that Remove refuses it and
 // the collector keeps it, and returns that manifest. Acquiring again with
 // the same manifest is a no-op; with another it is an error wrapping
-// runtime.ErrAlreadyExists.
+// runtime.ErrAlreadyExists. The record is in memory (see Keep).
 func (s *Store) Acquire(ctx context.Context, key, ref string, want []ocispec.Platform) (Image, error) {
 	if err := s.checkOpen(); err != nil {
 		return Image{}, err
@@ -117,28 +116,25 @@ func (s *Store) Acquire(ctx context.Context, key, ref string, want []ocispec.Pla
 	if err := checkKey(key); err != nil {
 		return Image{}, err
 	}
+	s.usesMu.Lock()
+	defer s.usesMu.Unlock()
 	var img Image
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		got, err := resolve(tx, ref, want)
-		if err != nil {
-			return err
-		}
 		img = got
-		uses := tx.Bucket(bucketUses)
-		if raw := uses.Get([]byte(key)); raw != nil {
-			var u use
-			if json.Unmarshal(raw, &u) == nil && u.Digest == img.Digest {
-				return nil
-			}
-			return fmt.Errorf("container %s: %w: it already uses image %s", key, runtime.ErrAlreadyExists, u.Ref)
-		}
-		raw, err := json.Marshal(use{Ref: img.Ref, Digest: img.Digest})
-		if err != nil {
-			return err
-		}
-		return uses.Put([]byte(key), raw)
+		return err
 	})
-	return img, err
+	if err != nil {
+		return Image{}, err
+	}
+	if u, ok := s.uses[key]; ok {
+		if u.Digest == img.Digest {
+			return img, nil
+		}
+		return Image{}, useRefused(key, u)
+	}
+	s.uses[key] = use{Ref: img.Ref, Digest: img.Digest}
+	return img, nil
 }
 
 // Release removes the record that container key uses an image. Releasing
@@ -147,9 +143,10 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUses).Delete([]byte(key))
-	})
+	s.usesMu.Lock()
+	defer s.usesMu.Unlock()
+	delete(s.uses, key)
+	return nil
 }
 
 // PrepareRootfs gives container key a root filesystem of the manifest of

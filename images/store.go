@@ -71,7 +71,7 @@ var (
 	bucketRefs    = []byte("refs")    // normalised reference → JSON refRecord (its target)
 	bucketIndexes = []byte("indexes") // index digest → JSON indexRecord
 	bucketImages  = []byte("images")  // manifest digest → JSON Image (Ref empty)
-	bucketUses    = []byte("uses")    // container key → JSON use
+	bucketUses    = []byte("uses")    // empty: uses live in memory (uses.go); an earlier version's are dropped
 )
 
 // use records that a container uses one manifest of an image.
@@ -97,6 +97,11 @@ type Store struct {
 	// the others wait for it.
 	unpackMu sync.Mutex
 	unpacks  map[string]*unpackCall // guarded by unpackMu
+
+	// usesMu guards uses, container key → the manifest it uses (see
+	// uses.go), and is held by whoever decides from them what may go.
+	usesMu sync.Mutex
+	uses   map[string]use
 }
 
 // Open opens (creating if needed) the store under root. Another process
@@ -123,11 +128,16 @@ func Open(root string, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("image store %s: %w", root, err)
 	}
-	if err := db.Update(upgrade); err != nil {
+	if err := db.Update(func(tx *bolt.Tx) error {
+		if err := upgrade(tx); err != nil {
+			return err
+		}
+		return dropStoredUses(tx)
+	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("image store %s: %w", root, err)
 	}
-	s := &Store{root: root, db: db, opts: o, unpacks: map[string]*unpackCall{}}
+	s := &Store{root: root, db: db, opts: o, unpacks: map[string]*unpackCall{}, uses: map[string]use{}}
 	// We hold the database lock, so no one else is writing: whatever is in
 	// ingest or half-unpacked is left over from an interrupted run.
 	s.cleanTemp()

@@ -188,7 +188,7 @@ func (s *Store) commit(ctx context.Context, norm string, opts WriteOptions,
 			return false, err
 		}
 		orphaned := false
-		err = s.db.Update(func(tx *bolt.Tx) error {
+		err = s.updateWithUses(func(tx *bolt.Tx, uses map[string]use) error {
 			for _, img := range imgs {
 				if err := putImage(tx, img); err != nil {
 					return err
@@ -212,7 +212,7 @@ func (s *Store) commit(ctx context.Context, norm string, opts WriteOptions,
 				return err
 			}
 			if had && old.Digest != t.Digest {
-				gone, err := sweep(tx)
+				gone, err := sweep(tx, uses)
 				orphaned = len(gone) > 0
 				return err
 			}

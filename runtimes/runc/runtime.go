@@ -31,6 +31,10 @@ var _ runtime.Containers = (*Runtime)(nil)
 type RootfsStore interface {
 	PrepareRootfs(ctx context.Context, key, ref string, want []ocispec.Platform) (images.Rootfs, images.Image, error)
 	ReleaseRootfs(ctx context.Context, key string) error
+	// Keep records again that container key uses manifest digest of ref:
+	// the store keeps its containers' uses in memory, and each runtime
+	// records them when it starts (images.Store.Keep).
+	Keep(ctx context.Context, key, ref, digest string) error
 }
 
 // Runtime runs Linux containers through an OCI runtime binary, each under
@@ -113,7 +117,22 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{},
 		oci: probeOCIRuntime(bin)}
 	r.sweepUnfinished(context.Background())
+	r.keepImages(context.Background())
 	return r, nil
+}
+
+// keepImages records, in the image store, the image each container uses,
+// from the containers' own records: the store does not keep them over a
+// restart of the agent.
+func (r *Runtime) keepImages(ctx context.Context) {
+	_ = r.each(func(s *snapshot) {
+		if s.meta.ImageDigest == "" {
+			return
+		}
+		if err := r.store.Keep(ctx, s.meta.Key, s.meta.Image, s.meta.ImageDigest); err != nil {
+			r.opt.logger.Warn("runc runtime: the image of a container is not kept", "container", s.meta.ID.String(), "err", err)
+		}
+	})
 }
 
 // Name implements runtime.Identity.

@@ -28,6 +28,9 @@ type ModuleSource interface {
 	Module(ctx context.Context, key, ref string) (Module, error)
 	// Release drops key's use record; releasing an unknown key succeeds.
 	Release(ctx context.Context, key string) error
+	// Keep records again that key uses manifest digest of image ref, when
+	// the runtime starts (the image store keeps uses in memory).
+	Keep(ctx context.Context, key, ref, digest string) error
 	// HasLayer reports whether an image layer of digest d is still in the
 	// store: the compiled code of a module from a layer no image has any
 	// more can go.

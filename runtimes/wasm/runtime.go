@@ -131,6 +131,13 @@ func New(root string, modules ModuleSource, opts ...Option) (*Runtime, error) {
 		}
 		r.byID[rec.ID] = &entry{rec: &rec}
 		r.publish(&rec)
+		// The image store keeps uses in memory: this container's is
+		// recorded again from its own record.
+		if rec.ImageDigest != "" {
+			if err := modules.Keep(context.Background(), rec.Key, rec.Image, rec.ImageDigest); err != nil {
+				o.log.Warn("wasm runtime: the image of a container is not kept", "container", rec.ID.String(), "err", err)
+			}
+		}
 	}
 	return r, nil
 }

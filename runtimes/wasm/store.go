@@ -21,6 +21,7 @@ import (
 type imageStore interface {
 	Acquire(ctx context.Context, key, ref string, want []ocispec.Platform) (images.Image, error)
 	Release(ctx context.Context, key string) error
+	Keep(ctx context.Context, key, ref, digest string) error
 	BlobPath(digest string) (string, error)
 }
 
@@ -119,4 +120,9 @@ func (s *storeModules) Release(ctx context.Context, key string) error {
 		return err
 	}
 	return s.store.Release(ctx, key)
+}
+
+// Keep implements ModuleSource.
+func (s *storeModules) Keep(ctx context.Context, key, ref, digest string) error {
+	return s.store.Keep(ctx, key, ref, digest)
 }

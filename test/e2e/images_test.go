@@ -177,6 +177,14 @@ services:
 	if res := e.sy("rmi", multiWasm); res.code == 0 || !strings.Contains(res.stderr, "used by container") {
 		t.Errorf("rmi in use: exit %d, %s; want refused naming the containers", res.code, res.stderr)
 	}
+	// The store keeps uses in memory and the runtimes record them again
+	// when the agent starts: after a kill and a restart, still refused,
+	// for the Linux container and the module alike.
+	e.killDaemon()
+	e.startDaemon()
+	if res := e.sy("rmi", multiWasm); res.code == 0 || !strings.Contains(res.stderr, "lin-rep-0") || !strings.Contains(res.stderr, "mod-rep-0") {
+		t.Errorf("rmi in use after an agent restart: exit %d, %s; want refused naming lin and mod", res.code, res.stderr)
+	}
 	e.ok("rmi", "-f", multiWasm)
 	if _, ok := e.imagesByRef()[multiWasm]; ok {
 		t.Errorf("rmi -f left %s listed", multiWasm)
