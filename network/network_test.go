@@ -259,6 +259,45 @@ func TestDetachAfterTheNamespaceWent(t *testing.T) {
 	}
 }
 
+// The removal's detach: the plugins release the address in the
+// background; removing the network waits for them rather than refusing,
+// and leaves no IPAM state or cached result.
+func TestDetachLater(t *testing.T) {
+	m := testManager(t, "sytest5", "10.250.9.0/24")
+	ctx := context.Background()
+	if _, err := m.Create(ctx, "later-net", netip.MustParsePrefix("10.250.10.0/24"), netip.Addr{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var eps []Endpoint
+	for i := range 3 {
+		ns := filepath.Join(t.TempDir(), "ns")
+		if err := NewNamespace(ns); err != nil {
+			t.Fatal(err)
+		}
+		ep := Endpoint{ContainerID: fmt.Sprintf("test-later-%d", i), Network: "later-net", NetNS: ns, Names: []string{fmt.Sprintf("later%d", i)}}
+		if _, err := m.Attach(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		if err := RemoveNamespace(ns); err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, Endpoint{ContainerID: ep.ContainerID, Network: ep.Network})
+	}
+	for _, ep := range eps {
+		m.DetachLater(ep)
+	}
+	m.DetachLater(Endpoint{ContainerID: "test-gone", Network: "no-such-net"}) // nothing to release
+	if err := m.Remove(ctx, "later-net"); err != nil {
+		t.Fatalf("remove after background detaches: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(m.root, "ipam", "later-net")); hasAddress(ents) {
+		t.Errorf("IPAM state after the detaches: %v", ents)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(m.root, "cache", "results")); len(ents) != 0 {
+		t.Errorf("cached results after the detaches: %v", ents)
+	}
+}
+
 // A host port another process holds is refused at once, naming the
 // process; a free one is held until the sockets close; port 0 gets a free
 // port.

@@ -203,7 +203,19 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) error {
 		}
 		return nil
 	}
-	return TeardownNetwork(ctx, r.opt.networks, dir)
+	unlock, err := lockNet(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return teardownNetwork(ctx, r.opt.networks, dir, true)
+}
+
+// laterDetacher is a Networks that can release an attachment in the
+// background (network.Manager's DetachLater): a removal, which takes the
+// namespace away first, need not wait for the plugins.
+type laterDetacher interface {
+	DetachLater(ep network.Endpoint)
 }
 
 // TeardownNetwork tears down the network of the container whose state
@@ -218,7 +230,7 @@ func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
 		return err
 	}
 	defer unlock()
-	return teardownNetwork(ctx, nets, dir)
+	return teardownNetwork(ctx, nets, dir, false)
 }
 
 // netLockFile orders the changes of a container's network record between
@@ -242,8 +254,10 @@ func lockNet(dir string) (func(), error) {
 	return func() { f.Close() }, nil // closing releases the lock
 }
 
-// teardownNetwork is TeardownNetwork with the record's lock held.
-func teardownNetwork(ctx context.Context, nets Networks, dir string) error {
+// teardownNetwork is TeardownNetwork with the record's lock held. With
+// later (a removal) and networks that can, the address is released in the
+// background once the namespace is gone.
+func teardownNetwork(ctx context.Context, nets Networks, dir string, later bool) error {
 	key := filepath.Base(dir)
 	var rec netRecord
 	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
@@ -262,8 +276,10 @@ func teardownNetwork(ctx context.Context, nets Networks, dir string) error {
 		return err
 	}
 	if rec.Network != "" {
-		err := nets.Detach(ctx, network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports})
-		if err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
+		ep := network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}
+		if ld, ok := nets.(laterDetacher); ok && later {
+			ld.DetachLater(ep)
+		} else if err := nets.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
 			return err
 		}
 	}
@@ -422,7 +438,7 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	}
 	if err != nil {
 		// Left detached, so that the next start tries again from scratch.
-		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir)
+		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir, false)
 		return err
 	}
 	return nil
