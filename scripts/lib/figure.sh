@@ -43,6 +43,7 @@ fig_cleanup() {
 	local c
 	for c in "${fig_cleanups[@]}"; do eval "$c"; done
 	if [ -n "$fig_dockerd_pid" ]; then
+		# shellcheck disable=SC2046 # one word a container id
 		docker -H "$DD" rm -f $(docker -H "$DD" ps -aq) >/dev/null 2>&1
 		kill "$fig_dockerd_pid"; wait "$fig_dockerd_pid"
 	fi
@@ -52,6 +53,7 @@ fig_cleanup() {
 	fi
 	ip netns delete "$fig_ns" 2>/dev/null
 	if [ -n "$fig_daemon_pid" ]; then
+		# shellcheck disable=SC2046 # one word a container name
 		"$sy" rm -f $("$sy" ps -aq 2>/dev/null) >/dev/null 2>&1
 		kill "$fig_daemon_pid"; wait "$fig_daemon_pid"
 	fi
