@@ -236,7 +236,17 @@ func (s *Store) ReleaseRootfs(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(filepath.Join(s.root, "containers", key)); err != nil {
+	dir := filepath.Join(s.root, "containers", key)
+	// Renamed out of the way at once, deleted in the background: off the
+	// removal's path. Open deletes what a store did not live to delete.
+	trash := filepath.Join(s.root, "ingest", "released-"+key)
+	if err := os.Rename(dir, trash); err == nil {
+		go func() {
+			if err := removeAllForce(trash); err != nil {
+				s.opts.logger.Warn("image store: deleting a released root filesystem", "key", key, "err", err)
+			}
+		}()
+	} else if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("container %s: removing its root filesystem: %w (is it still mounted?)", key, err)
 	}
 	return s.Release(ctx, key)

@@ -24,9 +24,18 @@ const Root = "/sys/fs/cgroup"
 // /switchyard/KEY) that exist under root, in every hierarchy.
 func Dirs(root, path string) []string {
 	path = filepath.Join("/", path)
-	dirs, _ := filepath.Glob(filepath.Join(root, "*", path))
-	if isDir(filepath.Join(root, path)) {
-		dirs = append(dirs, filepath.Join(root, path))
+	// One listing of the hierarchies and a stat in each: a glob would list
+	// every directory on the way (a hierarchy's files, every container's
+	// cgroup).
+	var dirs []string
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if d := filepath.Join(root, e.Name(), path); isDir(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	if d := filepath.Join(root, path); isDir(d) {
+		dirs = append(dirs, d)
 	}
 	return dirs
 }
@@ -59,7 +68,7 @@ func removeDir(ctx context.Context, d string) error {
 	deadline := time.Now().Add(removeBound)
 	wait := time.Millisecond
 	for {
-		err := os.Remove(d)
+		err := unix.Rmdir(d)
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}

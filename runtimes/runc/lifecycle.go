@@ -629,8 +629,36 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 			r.opt.logger.Warn("remove: secrets", "key", key, "err", err)
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
+	r.discard(key, dir)
+}
+
+// trashDir holds the state directories of removed containers until they
+// are deleted, in the background (discard).
+const trashDir = "trash"
+
+// discard deletes a removed container's state directory: it is renamed
+// out of the way at once (the container is gone for every reader) and
+// deleted in the background, off the removal's path. What a runtime did
+// not live to delete, the next one on this root deletes (emptyTrash).
+func (r *Runtime) discard(key, dir string) {
+	trash := filepath.Join(r.root, trashDir, key)
+	if err := os.Rename(dir, trash); err != nil {
+		if err := os.RemoveAll(dir); err != nil {
+			r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
+		}
+		return
+	}
+	go func() {
+		if err := os.RemoveAll(trash); err != nil {
+			r.opt.logger.Warn("remove: state dir", "key", key, "err", err)
+		}
+	}()
+}
+
+// emptyTrash deletes what discard of an earlier runtime on this root left.
+func (r *Runtime) emptyTrash() {
+	if err := os.RemoveAll(filepath.Join(r.root, trashDir)); err != nil {
+		r.opt.logger.Warn("runc runtime: deleting removed containers' state", "err", err)
 	}
 }
 

@@ -109,13 +109,14 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []string{filepath.Join(root, "containers"), filepath.Join(root, "names")} {
+	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{},
+		oci: probeOCIRuntime(bin)}
+	r.emptyTrash()
+	for _, d := range []string{filepath.Join(root, "containers"), filepath.Join(root, "names"), filepath.Join(root, trashDir)} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, fmt.Errorf("runc runtime: state dir: %w", err)
 		}
 	}
-	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{},
-		oci: probeOCIRuntime(bin)}
 	r.sweepUnfinished(context.Background())
 	r.keepImages(context.Background())
 	return r, nil
