@@ -83,22 +83,30 @@ fig_free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# fig_registry starts a registry on a free loopback port and pushes the demo
-# busybox image to it; fig_image names it.
-fig_registry() {
-	local port
+# fig_serve_registry DIR starts Debian's docker-registry on a free loopback
+# port, storing under DIR, and waits for it; fig_registry_pid and
+# fig_registry_host (127.0.0.1:PORT) say where. Stopping it is the caller's
+# (fig_cleanup does it for fig_registry's).
+fig_serve_registry() {
+	local dir=$1 port
 	port=$(fig_free_port)
-	cat >"$work/registry.yml" <<YAML
+	cat >"$dir/registry.yml" <<YAML
 version: 0.1
 log: {level: error}
-storage: {filesystem: {rootdirectory: $work/registry}}
+storage: {filesystem: {rootdirectory: $dir/registry}}
 http: {addr: 127.0.0.1:$port}
 YAML
-	docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+	docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
 	fig_registry_pid=$!
-	wait_for "the registry" 20 curl -fsS "http://127.0.0.1:$port/v2/"
-	go run ./examples/build-images --registry "127.0.0.1:$port" --only busybox >/dev/null
 	fig_registry_host=127.0.0.1:$port
+	wait_for "the registry" 20 curl -fsS "http://$fig_registry_host/v2/"
+}
+
+# fig_registry serves a registry (fig_serve_registry) and pushes the demo
+# busybox image to it; fig_image names it.
+fig_registry() {
+	fig_serve_registry "$work"
+	go run ./examples/build-images --registry "$fig_registry_host" --only busybox >/dev/null
 	fig_image=$fig_registry_host/demo/busybox:latest
 }
 

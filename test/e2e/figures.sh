@@ -84,16 +84,12 @@ go build -o "$(dirname "$sy")/" ./cmd/switchyard-daemon
 CGO_ENABLED=0 go build -o "$(dirname "$sy")/" ./cmd/switchyard-shim
 
 echo "== registry (Debian docker-registry) on 127.0.0.1"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: 127.0.0.1:$port}
-YAML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-wait_for "the registry" 20 curl -fsS "http://127.0.0.1:$port/v2/"
+# shellcheck source=scripts/lib/figure.sh
+fig_name=figures
+. scripts/lib/figure.sh
+fig_serve_registry "$work"
+registry_pid=$fig_registry_pid
+port=${fig_registry_host#127.0.0.1:}
 busybox=127.0.0.1:$port/demo/busybox:latest
 hello=127.0.0.1:$port/demo/hello-wasm:latest
 sleeper=127.0.0.1:$port/demo/sleep-wasm:latest
