@@ -56,15 +56,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-wait_for() { # wait_for DESC SECONDS CMD...: poll CMD until it succeeds
-	local desc=$1 secs=$2; shift 2
-	local deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		if ((SECONDS >= deadline)); then echo "figures: timed out waiting for $desc" >&2; return 1; fi
-		sleep 0.05
-	done
-}
+# load, wait_for and fig_serve_registry are the figure scripts' own.
+fig_name=figures
+# shellcheck source=scripts/lib/figure.sh
+. scripts/lib/figure.sh
 # op_means prints the mean duration of each runtime operation the agent
 # has timed (switchyard_runtime_operation_duration_seconds).
 op_means() {
@@ -84,9 +79,6 @@ go build -o "$(dirname "$sy")/" ./cmd/switchyard-daemon
 CGO_ENABLED=0 go build -o "$(dirname "$sy")/" ./cmd/switchyard-shim
 
 echo "== registry (Debian docker-registry) on 127.0.0.1"
-# shellcheck source=scripts/lib/figure.sh
-fig_name=figures
-. scripts/lib/figure.sh
 fig_serve_registry "$work"
 registry_pid=$fig_registry_pid
 port=${fig_registry_host#127.0.0.1:}
