@@ -181,9 +181,12 @@ func TestExec(t *testing.T) {
 	if out != "FROM STDIN\nv=42 uid=65534 /tmp\n" || len(exits) != 1 || exits[0] != 0 {
 		t.Errorf("ExecStreamWith: stdout %q stderr %q exits %v", out, errOut, exits)
 	}
-	// With a terminal: one stream, resized, fed from a pipe.
+	// With a terminal: one stream, resized, fed from a pipe. runc relays a
+	// resize to the process's terminal when it gets its SIGWINCH, in its
+	// own time: the process looks until the size has come (5 s at most).
 	inR, inW := io.Pipe()
-	s, err = rt.ExecStreamWith(ctx, id, []string{"sh", "-c", "tty; read x; stty size; echo got $x; exit 3"},
+	waitSize := `i=0; until [ "$(stty size 2>/dev/null)" = "30 100" ] || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done`
+	s, err = rt.ExecStreamWith(ctx, id, []string{"sh", "-c", "tty; read x; " + waitSize + "; stty size; echo got $x; exit 3"},
 		runtime.ExecOptions{Stdin: inR, TTY: true})
 	if err != nil {
 		t.Fatal(err)
