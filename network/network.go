@@ -776,6 +776,13 @@ func (m *Manager) runtimeConf(ep Endpoint) *libcni.RuntimeConf {
 // detached first, so that their port rules and addresses go too.
 func (m *Manager) RemoveAll(ctx context.Context) error {
 	var errs []error
+	// Background detaches finish first: Collect would race them, and
+	// their plugins would write IPAM state again after it is removed.
+	m.mu.Lock()
+	for _, e := range m.nets {
+		m.awaitDetaches(e)
+	}
+	m.mu.Unlock()
 	if err := m.Collect(ctx, nil); err != nil {
 		errs = append(errs, err)
 	}

@@ -64,7 +64,32 @@ func Remove(ctx context.Context, root, path string) error {
 // to empty once its processes were killed.
 const removeBound = 2 * time.Second
 
+// removeDir removes cgroup directory d and the cgroups a workload made
+// under it (a container with the cgroup filesystem writable, running
+// systemd or a container engine), deepest first, as runc's delete does.
 func removeDir(ctx context.Context, d string) error {
+	if err := unix.Rmdir(d); err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil // the common case: no child cgroups, no process left
+	}
+	var dirs []string
+	_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	var errs []error
+	for i := len(dirs) - 1; i >= 0; i-- { // children after their parents in the walk
+		if err := removeOne(ctx, dirs[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeOne removes one cgroup directory, killing what is in it until it
+// can be removed.
+func removeOne(ctx context.Context, d string) error {
 	deadline := time.Now().Add(removeBound)
 	wait := time.Millisecond
 	for {

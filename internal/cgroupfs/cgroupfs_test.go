@@ -12,8 +12,8 @@ import (
 )
 
 // TestRemoveKillsAndRemoves makes a cgroup in every hierarchy of the host,
-// puts a process in one, and removes the cgroup: the process is killed and
-// no directory is left.
+// with cgroups under it, puts a process in the deepest of one, and removes
+// the cgroup: the process is killed and no directory is left.
 func TestRemoveKillsAndRemoves(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make cgroups")
@@ -29,12 +29,16 @@ func TestRemoveKillsAndRemoves(t *testing.T) {
 	var made []string
 	for _, h := range hier {
 		d := filepath.Join(filepath.Dir(h), path)
-		if err := os.MkdirAll(d, 0o755); err == nil {
+		// A cgroup the workload made under its own, two deep, as a
+		// container running a container engine does.
+		if err := os.MkdirAll(filepath.Join(d, "inner", "deeper"), 0o755); err == nil {
 			made = append(made, d)
 		}
 	}
 	t.Cleanup(func() {
 		for _, d := range made {
+			os.Remove(filepath.Join(d, "inner", "deeper"))
+			os.Remove(filepath.Join(d, "inner"))
 			os.Remove(d)
 			os.Remove(filepath.Dir(d))
 		}
@@ -52,7 +56,7 @@ func TestRemoveKillsAndRemoves(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sleeper.Wait() }()
 	t.Cleanup(func() { sleeper.Process.Kill() })
-	if err := os.WriteFile(filepath.Join(made[0], "cgroup.procs"), []byte(strconv.Itoa(sleeper.Process.Pid)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(made[0], "inner", "deeper", "cgroup.procs"), []byte(strconv.Itoa(sleeper.Process.Pid)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := Remove(context.Background(), Root, path); err != nil {

@@ -354,10 +354,18 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	case runtime.StatusRunning, runtime.StatusStopping:
 		return nil
 	case runtime.StatusExited, runtime.StatusFailed:
-		// The shim of the last run records the exit just before it ends:
-		// give it a moment to be gone.
-		if !pollUntil(ctx, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
+		// The shim of the last run records the exit, then deletes the
+		// container, then ends: give it a moment to be gone.
+		if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
 			return fmt.Errorf("container %s: the supervisor of its previous run has not ended; retry: %w", id, runtime.ErrUnavailable)
+		}
+		// A shim that did not live to delete the last run's container (it
+		// was killed after it recorded the exit) left it to this start.
+		if _, err := os.Stat(filepath.Join(r.runcRootDir(), s.meta.Key)); err == nil {
+			if err := r.runc(ctx, "delete", "--force", s.meta.Key); err != nil && !errors.Is(err, errNoOCIContainer) {
+				return fmt.Errorf("container %s: deleting its previous run: %w", id, err)
+			}
+			r.cleanupCgroup(ctx, s.meta.Key)
 		}
 		if err := r.reattach(ctx, id, s.meta.Key, s.dir); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
@@ -372,7 +380,7 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		if rec := readNet(s.dir); rec != nil {
 			onNet = rec.Network != ""
 		}
-		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, s.shim.Gen+1, held, onNet && !s.meta.AutoRemove)
+		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, nextRun(s), held, onNet && !s.meta.AutoRemove)
 		closeAll(held)
 		if err != nil {
 			return err
@@ -417,6 +425,17 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	}
 	start := statedir.Start{Run: s.shim.Gen, SupervisorPID: s.shim.PID, StartedAt: time.Now().UTC()}
 	return statedir.WriteStart(s.dir, start)
+}
+
+// nextRun is the number of s's next run: past every run recorded. The
+// shim record that carries the current one is not durable (a crash of the
+// machine may take it); the exit record is.
+func nextRun(s *snapshot) uint64 {
+	next := s.shim.Gen + 1
+	if e, ok, err := statedir.ReadExit(s.dir); err == nil && ok && e.Run >= next {
+		next = e.Run + 1
+	}
+	return next
 }
 
 // Stop implements runtime.Lifecycle: the container's stop signal (SIGTERM
@@ -617,7 +636,12 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 	step("remove:deleted")
 	tDeleted = time.Now()
 	if err := images.Unmount(filepath.Join(dir, "bundle", "rootfs")); err != nil {
-		r.opt.logger.Warn("remove: unmount", "key", key, "err", err)
+		// Still mounted (a host process works inside it, say): the
+		// directory, which no name points at any more, is left whole for
+		// the next runtime on this root to finish (sweepUnfinished), rather
+		// than deleted through the mount.
+		r.opt.logger.Warn("remove: unmount; the next start of the agent finishes the removal", "key", key, "err", err)
+		return
 	}
 	if err := r.store.ReleaseRootfs(ctx, key); err != nil {
 		r.opt.logger.Warn("remove: release root filesystem", "key", key, "err", err)

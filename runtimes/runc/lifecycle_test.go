@@ -183,3 +183,69 @@ func TestEndedRunIsDeletedByItsShim(t *testing.T) {
 		t.Errorf("State = %+v, %v; want exited(3)", st, err)
 	}
 }
+
+// TestRestartAfterAShimThatDidNotDelete: a shim killed after it recorded
+// the exit leaves the OCI runtime's container behind; the next start
+// deletes it and runs.
+func TestRestartAfterAShimThatDidNotDelete(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	id := cid("undeleted")
+	mustRun(t, rt, id, shSpec(id.Service, "exit 4"))
+	t.Cleanup(func() { rt.Remove(context.Background(), id, true) })
+	if code, err := rt.Wait(ctx, id); err != nil || code != 4 {
+		t.Fatalf("Wait = %d, %v; want 4", code, err)
+	}
+	s, err := rt.get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
+		t.Fatal("the shim did not end")
+	}
+	// What a shim killed between its exit record and its delete leaves:
+	// runc's container of the run, created and never started.
+	// Its init keeps runc's standard streams: they go nowhere, so that
+	// nothing here waits for them to close.
+	create := exec.Command(rt.opt.runc, "create", "--bundle", filepath.Join(s.dir, "bundle"), s.meta.Key)
+	if err := create.Run(); err != nil {
+		t.Fatalf("runc create: %v", err)
+	}
+	if err := rt.Start(ctx, id); err != nil {
+		t.Fatalf("Start over a container runc still holds: %v", err)
+	}
+	if code, err := rt.Wait(ctx, id); err != nil || code != 4 {
+		t.Fatalf("Wait after the restart = %d, %v; want 4", code, err)
+	}
+}
+
+// TestRunNumbersOutliveATornShimRecord: the shim record (which carries the
+// run's number) is not durable; when a crash of the machine tore it, the
+// next run is still numbered past the durable exit record's, so that the
+// old exit is not taken for the new run's.
+func TestRunNumbersOutliveATornShimRecord(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	id := cid("torn")
+	mustRun(t, rt, id, shSpec(id.Service, "test -e /ran && exec sleep 1000; touch /ran; exit 2"))
+	t.Cleanup(func() { rt.Remove(context.Background(), id, true) })
+	if code, err := rt.Wait(ctx, id); err != nil || code != 2 {
+		t.Fatalf("Wait = %d, %v; want 2", code, err)
+	}
+	s, err := rt.get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
+		t.Fatal("the shim did not end")
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, shimFile), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := rt.State(ctx, id); err != nil || st.Status != runtime.StatusRunning {
+		t.Fatalf("State after the start = %+v, %v; want running (the old exit taken for the new run?)", st, err)
+	}
+}

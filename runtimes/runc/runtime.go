@@ -125,15 +125,27 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 // keepImages records, in the image store, the image each container uses,
 // from the containers' own records: the store does not keep them over a
 // restart of the agent.
+// Each container's record is read on its own: one that cannot be read
+// does not leave the others' images unprotected.
 func (r *Runtime) keepImages(ctx context.Context) {
-	_ = r.each(func(s *snapshot) {
-		if s.meta.ImageDigest == "" {
-			return
+	links, _ := os.ReadDir(filepath.Join(r.root, "names"))
+	for _, l := range links {
+		target, err := os.Readlink(filepath.Join(r.root, "names", l.Name()))
+		if err != nil {
+			continue
 		}
-		if err := r.store.Keep(ctx, s.meta.Key, s.meta.Image, s.meta.ImageDigest); err != nil {
-			r.opt.logger.Warn("runc runtime: the image of a container is not kept", "container", s.meta.ID.String(), "err", err)
+		var m meta
+		if err := readJSON(filepath.Join(r.dirOf(filepath.Base(target)), metaFile), &m); err != nil {
+			r.opt.logger.Warn("runc runtime: a container's record cannot be read; its image is not kept", "container", l.Name(), "err", err)
+			continue
 		}
-	})
+		if m.ImageDigest == "" {
+			continue
+		}
+		if err := r.store.Keep(ctx, m.Key, m.Image, m.ImageDigest); err != nil {
+			r.opt.logger.Warn("runc runtime: the image of a container is not kept", "container", m.ID.String(), "err", err)
+		}
+	}
 }
 
 // Name implements runtime.Identity.

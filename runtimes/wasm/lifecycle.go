@@ -274,9 +274,15 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	if err != nil || obs.running() {
 		return err
 	}
+	// The next run's number is past every run recorded: the start record
+	// is not durable (a crash of the machine may take it), the exit is.
+	run := obs.start.Run + 1
+	if x, ok, err := statedir.ReadExit(r.dir(rec.Key)); err == nil && ok && x.Run >= run {
+		run = x.Run + 1
+	}
 	req := host.StartRequest{Key: rec.Key, Name: id.String(), Module: rec.Module,
 		Args: rec.Args, Env: rec.Env, Mounts: rec.Mounts, StateDir: r.dir(rec.Key), Listeners: listeners(rec.Ports),
-		MemoryLimit: rec.MemoryLimit, Run: obs.start.Run + 1,
+		MemoryLimit: rec.MemoryLimit, Run: run,
 		LogMaxSize: r.opts.logMaxSize, LogMaxFiles: r.opts.logMaxFiles, CRILog: rec.LogPath}
 	if rec.Pod != nil && rec.Pod.NetNS != "" {
 		req.NetNS = rec.Pod.NetNS
