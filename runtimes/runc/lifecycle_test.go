@@ -191,18 +191,7 @@ func TestRestartAfterAShimThatDidNotDelete(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()
 	id := cid("undeleted")
-	mustRun(t, rt, id, shSpec(id.Service, "exit 4"))
-	t.Cleanup(func() { rt.Remove(context.Background(), id, true) })
-	if code, err := rt.Wait(ctx, id); err != nil || code != 4 {
-		t.Fatalf("Wait = %d, %v; want 4", code, err)
-	}
-	s, err := rt.get(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
-		t.Fatal("the shim did not end")
-	}
+	s := runToShimEnd(t, rt, id, "exit 4", 4)
 	// What a shim killed between its exit record and its delete leaves:
 	// runc's container of the run, created and never started.
 	// Its init keeps runc's standard streams: they go nowhere, so that
@@ -227,18 +216,7 @@ func TestRunNumbersOutliveATornShimRecord(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()
 	id := cid("torn")
-	mustRun(t, rt, id, shSpec(id.Service, "test -e /ran && exec sleep 1000; touch /ran; exit 2"))
-	t.Cleanup(func() { rt.Remove(context.Background(), id, true) })
-	if code, err := rt.Wait(ctx, id); err != nil || code != 2 {
-		t.Fatalf("Wait = %d, %v; want 2", code, err)
-	}
-	s, err := rt.get(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
-		t.Fatal("the shim did not end")
-	}
+	s := runToShimEnd(t, rt, id, "test -e /ran && exec sleep 1000; touch /ran; exit 2", 2)
 	if err := os.WriteFile(filepath.Join(s.dir, shimFile), nil, 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -248,4 +226,25 @@ func TestRunNumbersOutliveATornShimRecord(t *testing.T) {
 	if st, err := rt.State(ctx, id); err != nil || st.Status != runtime.StatusRunning {
 		t.Fatalf("State after the start = %+v, %v; want running (the old exit taken for the new run?)", st, err)
 	}
+}
+
+// runToShimEnd runs script in container id until it exits with want and
+// its shim has ended, and returns the container's state then. The
+// container is removed when the test ends.
+func runToShimEnd(t *testing.T, rt *Runtime, id runtime.ContainerID, script string, want int) *snapshot {
+	t.Helper()
+	ctx := context.Background()
+	mustRun(t, rt, id, shSpec(id.Service, script))
+	t.Cleanup(func() { rt.Remove(context.Background(), id, true) })
+	if code, err := rt.Wait(ctx, id); err != nil || code != want {
+		t.Fatalf("Wait = %d, %v; want %d", code, err, want)
+	}
+	s, err := rt.get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pollWatching(ctx, s.dir, s.shim.PID, time.Now().Add(10*time.Second), func() bool { return !s.shim.alive() }) {
+		t.Fatal("the shim did not end")
+	}
+	return s
 }
