@@ -156,14 +156,23 @@ func (s *Server) filteredCtrs(id, podID string, labels map[string]string) ([]*ct
 
 // ctrIDs lists the ids of the containers recorded.
 func (s *Server) ctrIDs() ([]string, error) {
-	ents, err := os.ReadDir(s.ctrsDir())
+	return listIDs(s.ctrsDir(), func(name string) (string, bool) {
+		id, ok := strings.CutSuffix(name, ".json")
+		return id, ok && isPodID(id) && len(id) == 64
+	})
+}
+
+// listIDs lists the ids that the entries of dir name, as id reads them
+// from an entry's name; a missing dir has none.
+func listIDs(dir string, id func(name string) (string, bool)) ([]string, error) {
+	ents, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	var out []string
 	for _, e := range ents {
-		if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && isPodID(id) && len(id) == 64 {
-			out = append(out, id)
+		if v, ok := id(e.Name()); ok {
+			out = append(out, v)
 		}
 	}
 	return out, nil

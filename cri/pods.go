@@ -215,17 +215,7 @@ func (s *Server) findPod(ref string) (*podRecord, error) {
 
 // podIDs lists the ids of the pods recorded.
 func (s *Server) podIDs() ([]string, error) {
-	ents, err := os.ReadDir(s.podsDir())
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		if isPodID(e.Name()) {
-			out = append(out, e.Name())
-		}
-	}
-	return out, nil
+	return listIDs(s.podsDir(), func(name string) (string, bool) { return name, isPodID(name) })
 }
 
 // ready reports whether the pod runs: not stopped, and its namespaces

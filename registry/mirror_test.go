@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/images"
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
 
@@ -56,30 +56,11 @@ func (l *loopbackOnly) to(host string) []string {
 	return out
 }
 
-// logBuffer is a bytes.Buffer that a logger may write from several
-// goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // quiet keeps a test's expected warnings out of its output.
 var quiet = WithLogger(slog.New(slog.DiscardHandler))
 
-func bufferLogger() (*logBuffer, Option) {
-	b := &logBuffer{}
+func bufferLogger() (*testutil.SyncBuffer, Option) {
+	b := &testutil.SyncBuffer{}
 	return b, WithLogger(slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})))
 }
 

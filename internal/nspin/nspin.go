@@ -1,7 +1,7 @@
 // Package nspin makes namespaces that outlive the processes in them, by
 // bind-mounting a namespace's file (/proc/PID/task/TID/ns/KIND) on a
-// file of the node's state: a pod's IPC and UTS namespaces, which its
-// containers join, as its network namespace (package network) is made.
+// file of the node's state: a container's network namespace (package
+// network), a pod's IPC and UTS namespaces, which its containers join.
 package nspin
 
 import (
@@ -19,6 +19,8 @@ import (
 // namespaces Pin makes.
 func kindName(kind int) (string, bool) {
 	switch kind {
+	case unix.CLONE_NEWNET:
+		return "net", true
 	case unix.CLONE_NEWIPC:
 		return "ipc", true
 	case unix.CLONE_NEWUTS:
@@ -27,9 +29,10 @@ func kindName(kind int) (string, bool) {
 	return "", false
 }
 
-// Pin makes a new namespace of kind (unix.CLONE_NEWIPC or
-// unix.CLONE_NEWUTS), runs setup inside it (for a UTS namespace, setting
-// its hostname) and pins it at path, which must not exist. The calling
+// Pin makes a new namespace of kind (unix.CLONE_NEWNET, CLONE_NEWIPC or
+// CLONE_NEWUTS), runs setup inside it (for a network namespace, bringing
+// its loopback up; for a UTS one, setting its hostname) and pins it at
+// path, which must not exist. The calling
 // goroutine's thread moves there and back; a thread that cannot go back
 // is not used again.
 func Pin(path string, kind int, setup func() error) error {

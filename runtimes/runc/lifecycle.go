@@ -361,11 +361,10 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		}
 		// A shim that did not live to delete the last run's container (it
 		// was killed after it recorded the exit) left it to this start.
-		if _, err := os.Stat(filepath.Join(r.runcRootDir(), s.meta.Key)); err == nil {
-			if err := r.runc(ctx, "delete", "--force", s.meta.Key); err != nil && !errors.Is(err, errNoOCIContainer) {
+		if r.holdsOCIContainer(s.meta.Key) {
+			if err := r.deleteOCIContainer(ctx, s.meta.Key); err != nil {
 				return fmt.Errorf("container %s: deleting its previous run: %w", id, err)
 			}
-			r.cleanupCgroup(ctx, s.meta.Key)
 		}
 		if err := r.reattach(ctx, id, s.meta.Key, s.dir); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
@@ -425,6 +424,26 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 	}
 	start := statedir.Start{Run: s.shim.Gen, SupervisorPID: s.shim.PID, StartedAt: time.Now().UTC()}
 	return statedir.WriteStart(s.dir, start)
+}
+
+// holdsOCIContainer reports whether the OCI runtime still holds a
+// container of key (its state directory is there).
+func (r *Runtime) holdsOCIContainer(key string) bool {
+	_, err := os.Stat(filepath.Join(r.runcRootDir(), key))
+	return err == nil
+}
+
+// deleteOCIContainer has the OCI runtime delete what it still holds of
+// key, and removes what is left of its cgroup.
+func (r *Runtime) deleteOCIContainer(ctx context.Context, key string) error {
+	var err error
+	if r.holdsOCIContainer(key) {
+		if err = r.runc(ctx, "delete", "--force", key); errors.Is(err, errNoOCIContainer) {
+			err = nil
+		}
+	}
+	r.cleanupCgroup(ctx, key)
+	return err
 }
 
 // nextRun is the number of s's next run: past every run recorded. The
@@ -622,12 +641,9 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 	}
 	step("remove:shim")
 	tShim = time.Now()
-	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
-		if err := r.runc(ctx, "delete", "--force", key); err != nil && !errors.Is(err, errNoOCIContainer) {
-			r.opt.logger.Warn("remove: runc delete", "key", key, "err", err)
-		}
+	if err := r.deleteOCIContainer(ctx, key); err != nil {
+		r.opt.logger.Warn("remove: runc delete", "key", key, "err", err)
 	}
-	r.cleanupCgroup(ctx, key)
 	// Nothing runs in the namespace now: the attachment and the
 	// namespace go.
 	if err := r.detach(ctx, key, dir); err != nil {

@@ -257,14 +257,13 @@ func orphaned(s *snapshot) bool {
 func (r *Runtime) endOrphan(key string, s *snapshot) (*snapshot, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := os.Stat(filepath.Join(r.runcRootDir(), key)); err == nil {
+	if r.holdsOCIContainer(key) {
 		r.opt.logger.Warn("runc runtime: the shim of a container was lost while its workload ran; killing the workload", "key", key)
 		_ = r.runc(ctx, "kill", key, "KILL")
-		if err := r.runc(ctx, "delete", "--force", key); err != nil && !errors.Is(err, errNoOCIContainer) {
-			return nil, err
-		}
 	}
-	r.cleanupCgroup(ctx, key)
+	if err := r.deleteOCIContainer(ctx, key); err != nil {
+		return nil, err
+	}
 	msg := "the shim supervising the workload ended without recording an exit (it was killed?); the workload was killed with it"
 	exit := statedir.Exit{Run: s.shim.Gen, Outcome: runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonRuntimeError, Message: msg, FinishedAt: time.Now().UTC()}, Error: msg}
 	if s.started != nil {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -10,11 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/testimages"
+	"github.com/switchyard/switchyard/internal/testutil"
 )
 
 // crictl runs Kubernetes' crictl against the agent's CRI socket.
@@ -216,7 +215,7 @@ func TestCRIContainers(t *testing.T) {
 	}
 	// The container events a kubelet's evented PLEG follows.
 	events := exec.Command(c.bin, "--config", c.config, "events", "--output", "json")
-	var evOut syncBuffer
+	var evOut testutil.SyncBuffer
 	events.Stdout = &evOut
 	if err := events.Start(); err != nil {
 		t.Fatal(err)
@@ -295,22 +294,4 @@ func TestCRIContainers(t *testing.T) {
 	if out := e.ok("ps", "-a"); strings.Contains(out, "k8s_") {
 		t.Fatalf("switchyard ps -a after rmp shows the pod's containers:\n%s", out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer a command writes to while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
