@@ -1,8 +1,7 @@
 # Shortcuts for people who type make; the scripts are the source of truth.
 .PHONY: build test demo bench
 build:
-	go build -o bin/ ./cmd/switchyard ./cmd/switchyard-daemon
-	CGO_ENABLED=0 go build -o bin/ ./cmd/switchyard-shim
+	bash scripts/build
 test:
 	bash scripts/test
 demo:

@@ -22,6 +22,7 @@ func TestFigureExecToFirstRequest(t *testing.T) {
 	}
 	dir := t.TempDir()
 	build := exec.Command("go", "build", "-o", dir+"/", ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		t.Fatalf("go build: %v", err)

@@ -33,9 +33,7 @@ fig_init() {
 	fig_cleanups=()
 	fig_daemon_pid="" fig_registry_pid="" fig_dockerd_pid="" DD="" pm=""
 	trap fig_cleanup EXIT
-	go build -o "$sy" ./cmd/switchyard
-	go build -o "$work/" ./cmd/switchyard-daemon
-	CGO_ENABLED=0 go build -o "$work/" ./cmd/switchyard-shim
+	bash scripts/build "$work"
 }
 
 fig_cleanup() {

@@ -74,9 +74,7 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 
 echo "== build"
-go build -o "$sy" ./cmd/switchyard
-go build -o "$(dirname "$sy")/" ./cmd/switchyard-daemon
-CGO_ENABLED=0 go build -o "$(dirname "$sy")/" ./cmd/switchyard-shim
+bash scripts/build "$(dirname "$sy")"
 
 echo "== registry (Debian docker-registry) on 127.0.0.1"
 fig_serve_registry "$work"

@@ -50,7 +50,7 @@ func runMain(m *testing.M) int {
 		// switchyard-daemon, and the runc runtime runs switchyard-shim,
 		// from the directory of switchyard.
 		for _, b := range []struct{ pkg, cgo string }{
-			{"github.com/switchyard/switchyard/cmd/switchyard", "1"},
+			{"github.com/switchyard/switchyard/cmd/switchyard", "0"},
 			{"github.com/switchyard/switchyard/cmd/switchyard-daemon", "1"},
 			{"github.com/switchyard/switchyard/cmd/switchyard-shim", "0"},
 		} {
