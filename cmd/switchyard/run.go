@@ -196,13 +196,23 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 		return nil, id, err
 	}
 	ctx := cmd.Context()
-	opts := runtime.PullOptions{Policy: svc.Image.PullPolicy, Auth: svc.RegistryAuth, Platform: svc.Platform}
-	display := newPullDisplay(os.Stderr, isTerminal(os.Stderr), svc.Image.Name)
-	opts.Progress = display.update
-	_, err = c.Pull(ctx, svc.Image.Name, opts)
-	display.close()
-	if err != nil {
-		return nil, id, err
+	pull := func() error {
+		opts := runtime.PullOptions{Policy: svc.Image.PullPolicy, Auth: svc.RegistryAuth, Platform: svc.Platform}
+		display := newPullDisplay(os.Stderr, isTerminal(os.Stderr), svc.Image.Name)
+		opts.Progress = display.update
+		_, err := c.Pull(ctx, svc.Image.Name, opts)
+		display.close()
+		return err
+	}
+	// With --pull missing (the default) the create is asked first, as
+	// docker run does: an image already here costs no pull request, and
+	// one the daemon does not have is pulled, then the create asked again.
+	// Any other policy decides before the create.
+	pullFirst := svc.Image.PullPolicy != spec.PullIfNotPresent
+	if pullFirst {
+		if err := pull(); err != nil {
+			return nil, id, err
+		}
 	}
 	cs := svc.CreateSpec()
 	cs.AutoRemove = f.rm
@@ -220,7 +230,17 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	}
 	cs.Network.Mode = f.network
 	cs.Network.Ports = ports
-	return c, id, c.Create(ctx, id, cs)
+	err = c.Create(ctx, id, cs)
+	if !pullFirst && errors.Is(err, runtime.ErrNotFound) {
+		// The image (or its platform) is not here: pull it. Something
+		// else the create did not find (a volume, a network) is still
+		// not found after the pull, and the second create says so.
+		if err := pull(); err != nil {
+			return nil, id, err
+		}
+		err = c.Create(ctx, id, cs)
+	}
+	return c, id, err
 }
 
 func newCreateCmd(o *rootOptions) *cobra.Command {

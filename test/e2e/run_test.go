@@ -16,6 +16,19 @@ func TestRun(t *testing.T) {
 	e := newEnv(t)
 	img := e.images
 
+	// The image is not here yet: the create says so, run pulls it and
+	// asks again; the next run finds it and pulls nothing.
+	t.Run("pulls what the node lacks, once", func(t *testing.T) {
+		first := e.sy("run", "--rm", img.busybox, "echo", "first")
+		if first.code != 0 || first.stdout != "first\n" || !strings.Contains(first.stderr, "pulling") {
+			t.Errorf("first run: exit %d, stdout %q, stderr %q; want it pulled, then run", first.code, first.stdout, first.stderr)
+		}
+		again := e.sy("run", "--rm", img.busybox, "echo", "again")
+		if again.code != 0 || again.stdout != "again\n" || again.stderr != "" {
+			t.Errorf("second run: exit %d, stdout %q, stderr %q; want it run without a pull", again.code, again.stdout, again.stderr)
+		}
+	})
+
 	t.Run("foreground", func(t *testing.T) {
 		for _, tc := range []struct {
 			name       string
