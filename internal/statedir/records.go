@@ -111,7 +111,22 @@ func ReserveExit(dir string) error {
 // earlier run. When the disk is full, it writes the record into the room
 // ReserveExit took (and renames that into place), so the exit is not lost.
 func WriteExit(dir string, exit Exit) error {
-	err := WriteJSON(filepath.Join(dir, ExitFile), exit)
+	return writeExit(dir, exit, true)
+}
+
+// WriteExitAtomic is WriteExit without the fsyncs (WriteJSONAtomic), for an
+// exit that a crash of the machine makes moot: that of a container removed
+// as soon as it has exited.
+func WriteExitAtomic(dir string, exit Exit) error {
+	return writeExit(dir, exit, false)
+}
+
+func writeExit(dir string, exit Exit, durable bool) error {
+	write := WriteJSON
+	if !durable {
+		write = WriteJSONAtomic
+	}
+	err := write(filepath.Join(dir, ExitFile), exit)
 	if err == nil || runtime.KindOf(err) != runtime.ErrResourceExhausted {
 		return err
 	}
@@ -155,7 +170,7 @@ func writeReserved(dir string, exit Exit) error {
 	if err := os.Rename(path, filepath.Join(dir, ExitFile)); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return syncPath(dir)
 }
 
 // ReadExit reads dir's exit record; ok is false when there is none. The

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,7 +96,7 @@ func writeFile(path string, data []byte, durable bool) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if durable {
-		if err := syncDir(dir); err != nil {
+		if err := syncPath(dir); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -103,15 +104,39 @@ func writeFile(path string, data []byte, durable bool) error {
 	return nil
 }
 
-// syncDir fsyncs directory dir, which makes the entries renamed into it
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// Sync makes files written atomically (WriteFileAtomic) durable after the
+// fact: it fsyncs each file, then each directory holding one (which holds
+// its rename). A writer that needs a record durable only before it answers
+// writes it with WriteFileAtomic, does other work while Sync runs, and
+// answers once Sync has returned: a crash of the machine before that may
+// leave the record old, missing or empty, as it may before any answer.
+func Sync(paths ...string) error {
+	var dirs []string
+	for _, path := range paths {
+		if err := syncPath(path); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if dir := filepath.Dir(path); !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	for _, dir := range dirs {
+		if err := syncPath(dir); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// syncPath fsyncs the file (or the directory) at path; a directory's fsync
+// makes the entries renamed into it durable.
+func syncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err

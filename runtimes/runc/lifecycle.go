@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -174,13 +175,23 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err != nil {
 		return err
 	}
+	// The bundle and the container record must survive a crash of the
+	// machine once the create is answered, not before runc reads them:
+	// they are written atomically now and fsynced while the shim starts
+	// and runc creates the container (a crash before the answer leaves a
+	// directory the next start sweeps).
+	var durable []string
 	recordedEnv := ospec.Process.Env
 	if len(cs.Secrets) > 0 {
 		if recordedEnv, err = r.writeSecretBundle(key, dir, ospec, cs.Secrets); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
-	} else if err := writeJSON(filepath.Join(dir, "bundle", "config.json"), ospec); err != nil {
-		return fmt.Errorf("container %s: bundle: %w", id, err)
+	} else {
+		config := filepath.Join(dir, "bundle", "config.json")
+		if err := statedir.WriteJSONAtomic(config, ospec); err != nil {
+			return fmt.Errorf("container %s: bundle: %w", id, err)
+		}
+		durable = append(durable, config)
 	}
 	r.step("create:bundle")
 	m := meta{
@@ -193,9 +204,12 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if m.Platform.OS == "" {
 		m.Platform = r.Platforms()[0]
 	}
-	if err := writeJSON(filepath.Join(dir, metaFile), m); err != nil {
+	if err := statedir.WriteJSONAtomic(filepath.Join(dir, metaFile), m); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
 	}
+	durable = append(durable, filepath.Join(dir, metaFile))
+	synced := make(chan error, 1)
+	go func() { synced <- statedir.Sync(durable...) }()
 	if cs.TTY {
 		// The shim gives runc a console socket and logs the terminal.
 		if err := os.WriteFile(filepath.Join(dir, shim.TTYFile), nil, 0o600); err != nil {
@@ -219,7 +233,7 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	}
 	r.step("create:meta")
 	tBundle = time.Now()
-	if _, err = r.spawnShim(ctx, id, key, dir, 1, held, netRec.Network != "" && !cs.AutoRemove); err != nil {
+	if _, err = r.spawnShim(ctx, id, key, dir, 1, held, netRec.Network != "", cs.AutoRemove); err != nil {
 		return err
 	}
 	r.step("create:shim")
@@ -233,6 +247,9 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 			return fmt.Errorf("container %s: %w", id, err)
 		}
 		r.step("create:attached")
+	}
+	if err := <-synced; err != nil {
+		return fmt.Errorf("container %s: %w", id, err)
 	}
 	if err := os.Remove(filepath.Join(dir, creatingFile)); err != nil {
 		return fmt.Errorf("container %s: %w", id, err)
@@ -256,25 +273,22 @@ func (r *Runtime) step(step string) {
 // shim's record, as written to shimFile.
 //
 // held are the sockets of the container's published ports: the shim
-// inherits them and keeps them open until the run ends. With teardown the
-// shim runs the network exit hook when the container exits (a container on
-// a network; not an auto-remove one: its removal follows at once, and the
-// hook would only lengthen it).
-func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64, held []*os.File, teardown bool) (shimRecord, error) {
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		return shimRecord{}, err
-	}
-	defer rd.Close()
+// inherits them and keeps them open until the run ends. A container on a
+// network (onNet) has the shim run the network exit hook when it exits,
+// unless it is an auto-remove one: its removal follows at once, and the
+// hook would only lengthen it. That removal is also why an auto-remove
+// container's exit is recorded without the fsyncs: after a crash of the
+// machine there is no container left to tell it of.
+func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, dir string, gen uint64, held []*os.File, onNet, autoRemove bool) (shimRecord, error) {
+	teardown := onNet && !autoRemove
 	logf, err := os.OpenFile(filepath.Join(dir, shimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
-		wr.Close()
 		return shimRecord{}, err
 	}
 	defer logf.Close()
-	args := append(r.opt.shim[1:len(r.opt.shim):len(r.opt.shim)],
-		"--runc", r.opt.runc, "--dir", dir, "--id", key,
-		"--cgroup", cgroupPath(key), "--gen", strconv.FormatUint(gen, 10))
+	// The shim's arguments, those after the command's own words.
+	args := []string{"--runc", r.opt.runc, "--dir", dir, "--id", key,
+		"--cgroup", cgroupPath(key), "--gen", strconv.FormatUint(gen, 10)}
 	if r.opt.runcRoot != "" {
 		args = append(args, "--runc-root", r.opt.runcRoot)
 	}
@@ -290,44 +304,50 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 	if r.opt.logMaxFiles > 0 {
 		args = append(args, "--log-max-files", strconv.Itoa(r.opt.logMaxFiles))
 	}
-	if len(held) > 0 {
-		args = append(args, "--held-fds", strconv.Itoa(len(held)))
+	if autoRemove {
+		args = append(args, "--auto-remove")
 	}
+	var hook []string
 	if teardown && r.opt.exitHook != nil {
-		args = append(append(append(args, "--"), r.opt.exitHook...), "--dir", dir)
+		hook = append(append([]string{"--"}, r.opt.exitHook...), "--dir", dir)
 	}
-	cmd := exec.Command(r.opt.shim[0], args...)
-	cmd.Env = append(os.Environ(), shim.ShimEnv)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.ExtraFiles = append([]*os.File{wr}, held...)
-	// Its own session: signals to the agent's process group and the end of
-	// the agent's terminal do not reach it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	wr.Close()
-	if err != nil {
-		return shimRecord{}, fmt.Errorf("container %s: start shim: %w", id, err)
+	// The standby shim, if one is ready, becomes this container's; the
+	// next is started meanwhile.
+	var (
+		shimProc *os.Process
+		report   *os.File // where the shim's ready report comes
+	)
+	if sb := r.standby.take(); sb != nil {
+		if err := shim.Assign(sb.conn, append(args, hook...), logf, held); err != nil {
+			r.opt.logger.Warn("runc runtime: standby shim", "err", err)
+			sb.discard()
+		} else {
+			shimProc, report = sb.cmd.Process, sb.conn
+		}
 	}
-	// Reap the shim when it ends while this process lives; after an agent
-	// restart the shim is someone else's child.
-	go cmd.Wait() //nolint:errcheck // the exit is recorded in the state dir
-	rec := shimRecord{PID: cmd.Process.Pid, Gen: gen}
+	r.fillStandby()
+	if shimProc == nil {
+		if shimProc, report, err = r.startShim(id, dir, args, hook, logf, held); err != nil {
+			return shimRecord{}, err
+		}
+	}
+	defer report.Close()
+	rec := shimRecord{PID: shimProc.Pid, Gen: gen}
 	rec.Start, _ = proc.Start(rec.PID)
 	// Atomic, not durable: after a crash of the machine the shim is gone,
 	// whatever the record says (load reads a torn one as none).
 	if err := statedir.WriteJSONAtomic(filepath.Join(dir, shimFile), rec); err != nil {
-		cmd.Process.Kill()
+		shimProc.Kill()
 		return shimRecord{}, fmt.Errorf("container %s: %w", id, err)
 	}
 	// The report carries the failure's kind: the shim classified runc's
 	// message (statedir.ClassifyRunc), and it is the shim's own failure
 	// (unavailable) otherwise.
 	ch := make(chan error, 1)
-	go func() { ch <- statedir.ReadReady(rd) }()
+	go func() { ch <- statedir.ReadReady(report) }()
 	select {
 	case <-ctx.Done():
-		cmd.Process.Kill()
+		shimProc.Kill()
 		return shimRecord{}, fmt.Errorf("container %s: create: %w", id, ctx.Err())
 	case err := <-ch:
 		switch {
@@ -339,6 +359,38 @@ func (r *Runtime) spawnShim(ctx context.Context, id runtime.ContainerID, key, di
 		}
 		return shimRecord{}, fmt.Errorf("container %s: %w", id, err)
 	}
+}
+
+// startShim starts a shim for the container in dir, with args (then
+// --held-fds, then hook): in its own session, in the container's
+// directory, its output to logf, the ready pipe as shim.ReadyFD and the
+// held sockets after it. It returns the process and the pipe's read end.
+func (r *Runtime) startShim(id runtime.ContainerID, dir string, args, hook []string, logf *os.File, held []*os.File) (*os.Process, *os.File, error) {
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer wr.Close()
+	argv := append(slices.Clone(r.opt.shim[1:]), args...)
+	if len(held) > 0 {
+		argv = append(argv, "--held-fds", strconv.Itoa(len(held)))
+	}
+	cmd := exec.Command(r.opt.shim[0], append(argv, hook...)...)
+	cmd.Env = append(os.Environ(), shim.ShimEnv)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = append([]*os.File{wr}, held...)
+	// Its own session: signals to the agent's process group and the end of
+	// the agent's terminal do not reach it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		rd.Close()
+		return nil, nil, fmt.Errorf("container %s: start shim: %w", id, err)
+	}
+	// Reap the shim when it ends while this process lives; after an agent
+	// restart the shim is someone else's child.
+	go cmd.Wait() //nolint:errcheck // the exit is recorded in the state dir
+	return cmd.Process, rd, nil
 }
 
 // Start implements runtime.Lifecycle. A created container is started; an
@@ -379,7 +431,7 @@ func (r *Runtime) Start(ctx context.Context, id runtime.ContainerID) error {
 		if rec := readNet(s.dir); rec != nil {
 			onNet = rec.Network != ""
 		}
-		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, nextRun(s), held, onNet && !s.meta.AutoRemove)
+		rec, err := r.spawnShim(ctx, id, s.meta.Key, s.dir, nextRun(s), held, onNet, s.meta.AutoRemove)
 		closeAll(held)
 		if err != nil {
 			return err
@@ -631,9 +683,10 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 		// An adopted shim (after an agent restart, with this process as a
 		// subreaper) would otherwise stay a zombie. Its main thread shows
 		// as a zombie before its other threads are gone, and only then can
-		// it be reaped: poll. ECHILD means it is not ours to reap (or
+		// it be reaped: its pidfd turns readable at that moment, which
+		// wakes the wait at once. ECHILD means it is not ours to reap (or
 		// cmd.Wait reaped it).
-		pollUntil(ctx, time.Now().Add(2*time.Second), func() bool {
+		pollWatching(ctx, "", rec.PID, time.Now().Add(2*time.Second), func() bool {
 			var ws unix.WaitStatus
 			got, err := unix.Wait4(rec.PID, &ws, unix.WNOHANG, nil)
 			return got == rec.PID || err != nil
@@ -761,8 +814,9 @@ func pollUntil(ctx context.Context, deadline time.Time, cond func() bool) bool {
 }
 
 // sweepUnfinished undoes the creates an earlier runtime on this root did
-// not finish (its agent was killed half-way): a name whose directory still
-// says it is being created, or holds no container record, and a directory
+// not finish (its agent was killed half-way, or the machine crashed): a name
+// whose directory still says it is being created, or holds no container
+// record that decodes, and a directory
 // no name points at. Each is destroyed as a failed create is, so its name
 // is free and nothing of it is left (shim, runc state, mount, rootfs). It
 // runs in New, before any create of this runtime.
@@ -778,12 +832,15 @@ func (r *Runtime) sweepUnfinished(ctx context.Context) {
 		key := filepath.Base(target)
 		dir := r.dirOf(key)
 		_, markErr := os.Stat(filepath.Join(dir, creatingFile))
-		_, metaErr := os.Stat(filepath.Join(dir, metaFile))
+		// A record that does not decode is none: a crash of the machine
+		// before a create's fsyncs can leave it empty (and the mark gone).
+		var m meta
+		metaErr := readJSON(filepath.Join(dir, metaFile), &m)
 		if markErr != nil && metaErr == nil {
 			named[key] = true
 			continue
 		}
-		r.opt.logger.Warn("runc runtime: undoing a create that did not finish (the agent stopped during it)", "container", l.Name())
+		r.opt.logger.Warn("runc runtime: undoing a create that did not finish (the agent or the machine stopped during it)", "container", l.Name())
 		// Its shim may wait for a start that will never come: end it now
 		// rather than after destroy's grace.
 		var rec shimRecord

@@ -46,7 +46,7 @@ func TestRemoveUnknownToRunc(t *testing.T) {
 
 	// The same state, driven by a runtime whose shim stalls before runc
 	// create: its Start fails in runc start and leaves the run pending.
-	stalled, err := New(rt.root, rt.store, WithShim(os.Args[0], "shim-stalled"))
+	stalled, err := New(rt.root, rt.store, WithShim(os.Args[0], "shim-stalled"), WithoutStandbyShim())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,10 @@ func newTestRuntime(t testing.TB, opts ...Option) *Runtime {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeAll(t, rt) })
+	t.Cleanup(func() {
+		removeAll(t, rt)
+		rt.Close()
+	})
 	return rt
 }
 

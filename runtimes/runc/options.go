@@ -16,6 +16,7 @@ type options struct {
 	runc      string
 	runcRoot  string
 	shim      []string
+	noStandby bool // WithoutStandbyShim
 	logger    *slog.Logger
 	pidsLimit int64
 	// logMaxSize and logMaxFiles are the shims' log rotation; 0 means the
@@ -143,6 +144,16 @@ func WithShim(argv ...string) Option {
 			return fmt.Errorf("shim command: empty: %w", runtime.ErrInvalidArgument)
 		}
 		o.shim = argv
+		return nil
+	}
+}
+
+// WithoutStandbyShim has every create start its shim, instead of handing
+// the container to a shim started ahead (shim.StandbyArg): for a shim
+// command that does not speak the standby protocol.
+func WithoutStandbyShim() Option {
+	return func(o *options) error {
+		o.noStandby = true
 		return nil
 	}
 }

@@ -56,6 +56,8 @@ type Runtime struct {
 	// spec version bundles say they follow, the newest it knows (crun 1.8
 	// refuses a newer one), and whether it is runc.
 	oci ociRuntime
+	// standby is the shim kept ready for the next create.
+	standby *standbys
 }
 
 // keptFinals bounds finals: a removal's waiters are woken within
@@ -110,7 +112,7 @@ func New(root string, store RootfsStore, opts ...Option) (*Runtime, error) {
 		return nil, err
 	}
 	r := &Runtime{root: root, store: store, opt: o, locks: map[string]*keyLock{}, finals: map[string]runtime.WaitOutcome{},
-		oci: probeOCIRuntime(bin)}
+		oci: probeOCIRuntime(bin), standby: newStandbys(o.noStandby)}
 	r.emptyTrash()
 	for _, d := range []string{filepath.Join(root, "containers"), filepath.Join(root, "names"), filepath.Join(root, trashDir)} {
 		if err := os.MkdirAll(d, 0o711); err != nil {

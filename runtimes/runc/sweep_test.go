@@ -52,6 +52,19 @@ func TestUnfinishedCreatesAreUndone(t *testing.T) {
 	if err := os.Symlink(filepath.Join("..", "containers", bareKey), first.nameLink(bare)); err != nil {
 		t.Fatal(err)
 	}
+	// Step: a crash of the machine before the create's fsyncs: the
+	// record is empty and the mark gone (neither was on disk yet).
+	torn := cid("torn")
+	if err := first.Create(ctx, torn, shSpec("x", "true")); err != nil {
+		t.Fatal(err)
+	}
+	tornKey, err := first.resolve(torn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(first.dirOf(tornKey), metaFile), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
 	// Step: the directory made, the name not yet.
 	orphanKey := "orphan-rep-0.11111111"
 	if err := os.Mkdir(first.dirOf(orphanKey), 0o711); err != nil {
@@ -76,7 +89,7 @@ func TestUnfinishedCreatesAreUndone(t *testing.T) {
 	if len(list) != 1 || list[0].ID != kept {
 		t.Fatalf("after the restart the runtime lists %+v, want %s alone", list, kept)
 	}
-	for _, k := range []string{key, bareKey, orphanKey} {
+	for _, k := range []string{key, bareKey, orphanKey, tornKey} {
 		if _, err := os.Stat(second.dirOf(k)); !os.IsNotExist(err) {
 			t.Errorf("directory %s left: %v", k, err)
 		}
@@ -84,7 +97,7 @@ func TestUnfinishedCreatesAreUndone(t *testing.T) {
 	if rec.alive() {
 		t.Errorf("the waiting shim (pid %d) still runs", rec.PID)
 	}
-	for _, id := range []runtime.ContainerID{shimWaiting, bare} {
+	for _, id := range []runtime.ContainerID{shimWaiting, bare, torn} {
 		if _, err := os.Lstat(second.nameLink(id)); !os.IsNotExist(err) {
 			t.Errorf("name %s still taken: %v", id, err)
 		}

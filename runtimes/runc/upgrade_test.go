@@ -53,7 +53,7 @@ var oldFinish = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // TestOldShim checks that a shim of the previous version is understood: its
 // plain-text ready report and its exit record.
 func TestOldShim(t *testing.T) {
-	rt := newTestRuntime(t, WithShim(os.Args[0], "shim-old"))
+	rt := newTestRuntime(t, WithShim(os.Args[0], "shim-old"), WithoutStandbyShim())
 	id := cid("old-shim")
 	ctx := context.Background()
 	if err := rt.Create(ctx, id, shSpec(id.Service, "true")); err != nil {

@@ -12,8 +12,8 @@ import (
 // renamed into it, closed after writing or removed (the shim records an
 // exit by a rename), or, with pid > 0, when process pid (the shim) ends; a
 // func that stops watching; and whether both watches hold, so that a poll
-// may rest long between looks. When dir cannot be watched the channel
-// receives only for pid, and polling carries on.
+// may rest long between looks. When dir is empty or cannot be watched the
+// channel receives only for pid, and polling carries on.
 func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 	ch := make(chan struct{}, 1)
 	notify := func() {
@@ -29,31 +29,25 @@ func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 		}
 	}
 	watched := 0
-	if fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK); err == nil {
-		const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE |
-			unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
-		if _, err := unix.InotifyAddWatch(fd, dir, mask); err != nil {
-			unix.Close(fd)
-		} else {
-			// A non-blocking descriptor joins the runtime's poller: Read
-			// parks the goroutine, not a thread, and Close wakes it.
-			f := os.NewFile(uintptr(fd), "inotify")
-			// Closing an inotify instance waits for the kernel's
-			// fsnotify grace period (synchronize_srcu), 10 ms and more
-			// once the watched directory is gone: the wait that watched
-			// it returns without paying that.
-			closers = append(closers, func() { go f.Close() })
-			watched++
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					if _, err := f.Read(buf); err != nil {
-						return
-					}
-					notify()
+	if fd, err := watchEntries(dir); err == nil {
+		// A non-blocking descriptor joins the runtime's poller: Read
+		// parks the goroutine, not a thread, and Close wakes it.
+		f := os.NewFile(uintptr(fd), "inotify")
+		// Closing an inotify instance waits for the kernel's fsnotify
+		// grace period (synchronize_srcu), 10 ms and more once the
+		// watched directory is gone: the wait that watched it returns
+		// without paying that.
+		closers = append(closers, func() { go f.Close() })
+		watched++
+		go func() {
+			buf := make([]byte, 4096)
+			for {
+				if _, err := f.Read(buf); err != nil {
+					return
 				}
-			}()
-		}
+				notify()
+			}
+		}()
 	}
 	if pid > 0 {
 		// A pidfd turns readable when the process ends: a shim killed
@@ -126,4 +120,23 @@ func pollWoken(ctx context.Context, deadline time.Time, wake <-chan struct{}, ma
 		}
 		wait = min(2*wait, maxWait)
 	}
+}
+
+// watchEntries returns a non-blocking inotify descriptor watching the
+// entries of dir (see watchDir); an empty dir is not watched.
+func watchEntries(dir string) (int, error) {
+	if dir == "" {
+		return -1, os.ErrNotExist
+	}
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return -1, err
+	}
+	const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE |
+		unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+	if _, err := unix.InotifyAddWatch(fd, dir, mask); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }

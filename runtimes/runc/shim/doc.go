@@ -10,13 +10,16 @@
 //     line, {ok, kind, message});
 //   - copies the pipes into the container's log file (package logfile);
 //   - waits for the init process, reads the cgroup's OOM kill counter,
-//     runs `runc delete` (so that an exited container holds no cgroup and no
-//     runc state), records the exit atomically in the state directory
-//     (statedir.WriteExit: a temporary file, fsynced, renamed, the
-//     directory fsynced), and exits.
+//     records the exit in the state directory (statedir.WriteExit: a
+//     temporary file, fsynced, renamed, the directory fsynced; for an
+//     auto-remove container, whose removal follows at once, without the
+//     fsyncs), then deletes the ended container from the OCI runtime (with
+//     runc, itself: runc's state directory and the cgroups; with another
+//     runtime, its delete command), and exits.
 //
-// `runc start` is run by the runtime, not the shim: it only opens the
-// container's exec FIFO, and running it in the caller gives the caller
-// runc's own error. The shim imports little, keeps small buffers and a low
-// GC target, because its memory is paid once per container.
+// The exit is recorded before the deletion so that whoever waits for it
+// (run --rm) is not kept waiting by the deletion. The runtime, not the
+// shim, starts the created container (it opens runc's exec FIFO itself).
+// The shim imports little, keeps small buffers and a low GC target,
+// because its memory is paid once per container.
 package shim

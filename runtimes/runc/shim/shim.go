@@ -50,6 +50,7 @@ type config struct {
 	logMaxSize                                 int64
 	logMaxFiles                                int
 	heldFDs                                    int
+	autoRemove                                 bool
 }
 
 // Main runs the shim with args (the words after "shim") and returns the
@@ -64,6 +65,17 @@ func Main(args []string) int {
 	if len(args) > 0 && args[0] == PauseArg {
 		return Pause()
 	}
+	standby := len(args) > 0 && args[0] == StandbyArg
+	if standby {
+		var err error
+		if args, err = awaitAssignment(); err != nil {
+			if errors.Is(err, errUnassigned) {
+				return 0 // its agent went away: nothing to supervise
+			}
+			fmt.Fprintln(os.Stderr, "shim: standby:", err)
+			return 1
+		}
+	}
 
 	var c config
 	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
@@ -76,6 +88,7 @@ func Main(args []string) int {
 	fs.Uint64Var(&c.gen, "gen", 0, "run generation recorded in the exit")
 	fs.Int64Var(&c.logMaxSize, "log-max-size", 0, "rotate the log at this many bytes (0: the default)")
 	fs.IntVar(&c.logMaxFiles, "log-max-files", 0, "log files kept, the current one included (0: the default)")
+	fs.BoolVar(&c.autoRemove, "auto-remove", false, "the container is removed once it has exited: its exit is recorded atomically but not durably")
 	fs.IntVar(&c.heldFDs, "held-fds", 0, "sockets after the ready pipe (fd 4 on) held open for the container's published ports")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -83,6 +96,13 @@ func Main(args []string) int {
 	if c.dir == "" || c.id == "" {
 		fmt.Fprintln(os.Stderr, "shim: --dir and --id are required")
 		return 2
+	}
+	if standby {
+		// A shim started for the container starts in its directory.
+		if err := os.Chdir(c.dir); err != nil {
+			fmt.Fprintln(os.Stderr, "shim:", err)
+			return 1
+		}
 	}
 	// The words after the flags are the exit hook: a command run once the
 	// exit is recorded (the runtime tears the container's network down
@@ -116,7 +136,13 @@ func Main(args []string) int {
 	}
 	exit := statedir.Exit{Run: c.gen, SupervisorPID: os.Getpid(), Error: e.failure, LogsDropped: e.logsDropped,
 		Outcome: statedir.ProcessOutcome(e.code, e.signal, e.oomKilled, e.failure, e.at)}
-	werr := statedir.WriteExit(c.dir, exit)
+	// The exit of an auto-remove container is read once, by its removal,
+	// which a crash of the machine makes moot: no fsync for it.
+	write := statedir.WriteExit
+	if c.autoRemove {
+		write = statedir.WriteExitAtomic
+	}
+	werr := write(c.dir, exit)
 	if e.ran {
 		c.deleteContainer()
 	}
@@ -410,6 +436,11 @@ func waitInit(pid int) end {
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, unix.SIGCHLD)
 	defer signal.Stop(chld)
+	// init's end also comes through its pidfd, which the runtime's poller
+	// watches: that wakes this goroutine directly, where a signal wakes a
+	// thread to relay it to the goroutine that delivers signals first.
+	ended, stop := pidfdEnded(pid)
+	defer stop()
 	for {
 		var ws unix.WaitStatus
 		got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
@@ -422,8 +453,13 @@ func waitInit(pid int) end {
 		}
 		if got == 0 {
 			// Children left, none ended yet: a SIGCHLD says one has (one
-			// sent since the last look is kept in the channel).
-			<-chld
+			// sent since the last look is kept in the channel), and the
+			// pidfd that init has.
+			select {
+			case <-chld:
+			case <-ended:
+				ended = nil // said once; SIGCHLD tells of the rest
+			}
 			continue
 		}
 		if got != pid {
@@ -439,6 +475,39 @@ func waitInit(pid int) end {
 		}
 		return e
 	}
+}
+
+// pidfdEnded returns a channel closed when process pid (a child) has ended
+// and can be reaped, and a func that stops watching. Without a pidfd (an
+// old kernel) the channel is never closed.
+func pidfdEnded(pid int) (<-chan struct{}, func()) {
+	ended := make(chan struct{})
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return ended, func() {}
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return ended, func() {}
+	}
+	go func() {
+		waited := false
+		// The first call says "not yet", which parks the goroutine
+		// until the poller finds the pidfd readable; Close ends it
+		// with an error.
+		if rc.Read(func(uintptr) bool {
+			if !waited {
+				waited = true
+				return false
+			}
+			return true
+		}) == nil {
+			close(ended)
+		}
+	}()
+	return ended, func() { f.Close() }
 }
 
 // createKind is the kind of a failed runc create with runc's message msg.
