@@ -107,13 +107,20 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	// On a network, the namespace is made now and attached while the
 	// root filesystem is prepared and runc creates the container; the
 	// process starts only at Start, once both are done.
+	// The bundle and the records must survive a crash of the machine once
+	// the create is answered, not before runc reads them: they are written
+	// atomically now and fsynced while the shim starts and runc creates
+	// the container (a crash before the answer leaves a directory the next
+	// start sweeps).
+	var durable []string
 	var waitNet func() error
 	if netRec.Joined {
 		// Recorded, so that nothing of this container ever tears the
 		// shared namespace down.
-		if err = writeJSON(filepath.Join(dir, netFile), netRec); err != nil {
+		if err = statedir.WriteJSONAtomic(filepath.Join(dir, netFile), netRec); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
+		durable = append(durable, filepath.Join(dir, netFile))
 	}
 	if netRec.Network != "" {
 		if waitNet, err = r.attachAsync(ctx, key, dir, &netRec); err != nil {
@@ -175,12 +182,6 @@ func (r *Runtime) Create(ctx context.Context, id runtime.ContainerID, cs *runtim
 	if err != nil {
 		return err
 	}
-	// The bundle and the container record must survive a crash of the
-	// machine once the create is answered, not before runc reads them:
-	// they are written atomically now and fsynced while the shim starts
-	// and runc creates the container (a crash before the answer leaves a
-	// directory the next start sweeps).
-	var durable []string
 	recordedEnv := ospec.Process.Env
 	if len(cs.Secrets) > 0 {
 		if recordedEnv, err = r.writeSecretBundle(key, dir, ospec, cs.Secrets); err != nil {

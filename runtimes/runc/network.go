@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/network"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -163,7 +164,12 @@ func (r *Runtime) joinedNetwork(mode string, other runtime.ContainerID) (netReco
 // attachment; it must be called before the create returns.
 func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netRecord) (wait func() error, err error) {
 	rec.NetNS = filepath.Join(dir, "netns")
-	if err := writeJSON(filepath.Join(dir, netFile), rec); err != nil {
+	// Recorded before the namespace exists, so that an agent that dies
+	// next leaves the next one a namespace to tear down. Atomic, not
+	// durable: a crash of the machine takes the namespace with it, and the
+	// record is made durable with the attachment, before the create is
+	// answered.
+	if err := statedir.WriteJSONAtomic(filepath.Join(dir, netFile), rec); err != nil {
 		return nil, err
 	}
 	if err := network.NewNamespace(rec.NetNS); err != nil {
@@ -176,19 +182,25 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 	done := make(chan result, 1)
 	ep := network.Endpoint{ContainerID: key, Network: rec.Network, NetNS: rec.NetNS, Ports: rec.Ports,
 		Names: rec.Names, Group: rec.Group, Aliases: rec.Aliases}
+	// The record with the attachment is written (durably) as soon as the
+	// attachment is known, while runc creates the container, from a copy:
+	// the caller's record is the caller's until wait returns.
+	written := *rec
 	go func() {
 		att, err := r.opt.networks.Attach(ctx, ep)
+		if err == nil {
+			written.Attachment = &att
+			err = writeJSON(filepath.Join(dir, netFile), &written)
+		}
 		done <- result{att, err}
 	}()
-	// The record is the caller's: it is written here, in the caller's
-	// goroutine, once the attachment is known.
 	return func() error {
 		res := <-done
 		if res.err != nil {
 			return res.err
 		}
 		rec.Attachment = &res.att
-		return writeJSON(filepath.Join(dir, netFile), rec)
+		return nil
 	}, nil
 }
 
@@ -254,10 +266,12 @@ func lockNet(dir string) (func(), error) {
 	return func() { f.Close() }, nil // closing releases the lock
 }
 
-// teardownNetwork is TeardownNetwork with the record's lock held. With
-// later (a removal) and networks that can, the address is released in the
-// background once the namespace is gone.
-func teardownNetwork(ctx context.Context, nets Networks, dir string, later bool) error {
+// teardownNetwork is TeardownNetwork with the record's lock held. In a
+// removal (removing), whose next step deletes dir, the address is
+// released in the background once the namespace is gone (with networks
+// that can), and the record is not written again: a removal cut short
+// reads the old one and tears down again, which is harmless.
+func teardownNetwork(ctx context.Context, nets Networks, dir string, removing bool) error {
 	key := filepath.Base(dir)
 	var rec netRecord
 	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
@@ -277,13 +291,13 @@ func teardownNetwork(ctx context.Context, nets Networks, dir string, later bool)
 	}
 	if rec.Network != "" {
 		ep := network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}
-		if ld, ok := nets.(laterDetacher); ok && later {
+		if ld, ok := nets.(laterDetacher); ok && removing {
 			ld.DetachLater(ep)
 		} else if err := nets.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
 			return err
 		}
 	}
-	if rec.Attachment != nil {
+	if rec.Attachment != nil && !removing {
 		rec.Attachment = nil
 		if err := writeJSON(filepath.Join(dir, netFile), rec); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
