@@ -18,7 +18,9 @@
 # caller's shell exits: containers, daemons, the network namespace, the
 # bridge and its iptables rules, the mounts under the work directory and the
 # work directory itself. A caller with more to clean adds it to
-# fig_cleanups (commands run first). As root.
+# fig_cleanups (commands run first). As root. FIG_BIN=DIR takes the three
+# binaries from DIR (bash scripts/build DIR) instead of building them: to
+# compare two builds, run after run.
 
 # fig_init NAME BRIDGE SUBNET: the work directory and the builds.
 fig_init() {
@@ -33,7 +35,12 @@ fig_init() {
 	fig_cleanups=()
 	fig_daemon_pid="" fig_registry_pid="" fig_dockerd_pid="" DD="" pm=""
 	trap fig_cleanup EXIT
-	bash scripts/build "$work"
+	if [ -n "${FIG_BIN:-}" ]; then
+		# Binaries built beforehand (to compare two builds, run after run).
+		cp "$FIG_BIN"/switchyard "$FIG_BIN"/switchyard-daemon "$FIG_BIN"/switchyard-shim "$work/"
+	else
+		bash scripts/build "$work"
+	fi
 }
 
 fig_cleanup() {
