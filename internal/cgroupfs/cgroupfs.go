@@ -23,21 +23,27 @@ const Root = "/sys/fs/cgroup"
 // Dirs returns the directories of cgroup path (a cgroupsPath such as
 // /switchyard/KEY) that exist under root, in every hierarchy.
 func Dirs(root, path string) []string {
-	path = filepath.Join("/", path)
-	// One listing of the hierarchies and a stat in each: a glob would list
-	// every directory on the way (a hierarchy's files, every container's
-	// cgroup).
 	var dirs []string
-	ents, _ := os.ReadDir(root)
-	for _, e := range ents {
-		if d := filepath.Join(root, e.Name(), path); isDir(d) {
+	for _, d := range candidates(root, path) {
+		if isDir(d) {
 			dirs = append(dirs, d)
 		}
 	}
-	if d := filepath.Join(root, path); isDir(d) {
-		dirs = append(dirs, d)
-	}
 	return dirs
+}
+
+// candidates returns where cgroup path would be under root: in each
+// hierarchy (root's entries, v1) and in root itself (v2). One listing of
+// the hierarchies: a glob would list every directory on the way (a
+// hierarchy's files, every container's cgroup).
+func candidates(root, path string) []string {
+	path = filepath.Join("/", path)
+	var out []string
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		out = append(out, filepath.Join(root, e.Name(), path))
+	}
+	return append(out, filepath.Join(root, path))
 }
 
 // Remove removes cgroup path from every hierarchy under root. A process
@@ -52,7 +58,9 @@ func Remove(ctx context.Context, root, path string) error {
 		return fmt.Errorf("cgroupfs: refusing to remove the root cgroup (path %q)", path)
 	}
 	var errs []error
-	for _, d := range Dirs(root, path) {
+	// Each candidate is removed without a look first: where the cgroup is
+	// not, the rmdir says so (ENOENT, or ENOTDIR under a file).
+	for _, d := range candidates(root, path) {
 		if err := removeDir(ctx, d); err != nil {
 			errs = append(errs, err)
 		}
@@ -68,8 +76,9 @@ const removeBound = 2 * time.Second
 // under it (a container with the cgroup filesystem writable, running
 // systemd or a container engine), deepest first, as runc's delete does.
 func removeDir(ctx context.Context, d string) error {
-	if err := unix.Rmdir(d); err == nil || errors.Is(err, fs.ErrNotExist) {
-		return nil // the common case: no child cgroups, no process left
+	err := unix.Rmdir(d)
+	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
+		return nil // the common case: no child cgroups, no process left; or not here
 	}
 	var dirs []string
 	_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {

@@ -209,7 +209,9 @@ type exitWire struct {
 // (oomKilled), or not run or watched at all (a non-empty failure, which
 // wins).
 func ProcessOutcome(code, signal int, oomKilled bool, failure string, finishedAt time.Time) runtime.WaitOutcome {
-	o := runtime.WaitOutcome{ExitCode: code, Reason: runtime.ReasonExited, FinishedAt: finishedAt}
+	// In UTC: the record needs no time zone, and a writer that formats
+	// local time reads the zone database first (the shim, on its exit).
+	o := runtime.WaitOutcome{ExitCode: code, Reason: runtime.ReasonExited, FinishedAt: finishedAt.UTC()}
 	if signal > 0 {
 		o.Reason, o.Signal = runtime.ReasonSignal, runtime.Signal(signal).String()
 	}

@@ -2,7 +2,9 @@ package runc
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,10 +44,13 @@ func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 		go func() {
 			buf := make([]byte, 4096)
 			for {
-				if _, err := f.Read(buf); err != nil {
+				n, err := f.Read(buf)
+				if err != nil {
 					return
 				}
-				notify()
+				if worthALook(buf[:n]) {
+					notify()
+				}
 			}
 		}()
 	}
@@ -139,4 +144,27 @@ func watchEntries(dir string) (int, error) {
 		return -1, err
 	}
 	return fd, nil
+}
+
+// worthALook reports whether a read of inotify events tells of something
+// a waiter looks at: an entry of the directory, or the directory itself.
+// A temporary file (a record's writer makes ".NAME.*.tmp", then renames it
+// into place) is not: its creation and close would only wake every waiter
+// twice more per record, for a look that finds nothing new.
+func worthALook(events []byte) bool {
+	for len(events) >= unix.SizeofInotifyEvent {
+		// struct inotify_event: wd, mask, cookie, then len, the length of
+		// the NUL-padded name that follows.
+		nameLen := binary.NativeEndian.Uint32(events[12:16])
+		end := unix.SizeofInotifyEvent + int(nameLen)
+		if nameLen > uint32(len(events)) || end > len(events) {
+			return true // cut short: look
+		}
+		name := strings.TrimRight(string(events[unix.SizeofInotifyEvent:end]), "\x00")
+		if name == "" || !strings.HasPrefix(name, ".") {
+			return true
+		}
+		events = events[end:]
+	}
+	return false
 }

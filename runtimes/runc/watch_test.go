@@ -2,12 +2,16 @@ package runc
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestPollWatchingWakesOnRename(t *testing.T) {
@@ -91,4 +95,43 @@ func TestPollWatchingWakesOnProcessEnd(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the end of the process woke no one")
 	}
+}
+
+// inotifyEvent encodes one event as the kernel does, its name NUL-padded
+// to pad bytes.
+func inotifyEvent(name string, pad int) []byte {
+	b := make([]byte, unix.SizeofInotifyEvent+pad)
+	binary.NativeEndian.PutUint32(b[4:8], unix.IN_CREATE)
+	binary.NativeEndian.PutUint32(b[12:16], uint32(pad))
+	copy(b[unix.SizeofInotifyEvent:], name)
+	return b
+}
+
+func TestWorthALook(t *testing.T) {
+	tmp := inotifyEvent(".exit.json.42.17.tmp", 32)
+	for _, tc := range []struct {
+		name   string
+		events []byte
+		want   bool
+	}{
+		{"a record renamed into place", inotifyEvent("exit.json", 16), true},
+		{"a temporary file alone", tmp, false},
+		{"temporaries, then a record", append(append(slices.Clone(tmp), tmp...), inotifyEvent("start.json", 16)...), true},
+		{"the directory itself (no name)", inotifyEvent("", 0), true},
+		{"an event cut short", inotifyEvent("exit.json", 16)[:20], true},
+		{"nothing", nil, false},
+	} {
+		if got := worthALook(tc.events); got != tc.want {
+			t.Errorf("%s: worthALook = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// FuzzWorthALook: whatever the kernel's buffer holds, the parse ends
+// without a panic.
+func FuzzWorthALook(f *testing.F) {
+	f.Add(inotifyEvent("exit.json", 16))
+	f.Add(inotifyEvent(".x.tmp", 16))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) { worthALook(b) })
 }
