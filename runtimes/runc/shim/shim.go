@@ -67,6 +67,14 @@ func Main(args []string) int {
 	}
 	standby := len(args) > 0 && args[0] == StandbyArg
 	if standby {
+		// The first process start (runc create, after the assignment)
+		// would probe, once, whether pidfds work: a pidfd of this
+		// process, a signal through it and a clone with CLONE_PIDFD of a
+		// child that exits. Finding a process runs the same probe: it is
+		// paid now, while the standby waits.
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Release()
+		}
 		var err error
 		if args, err = awaitAssignment(); err != nil {
 			if errors.Is(err, errUnassigned) {
