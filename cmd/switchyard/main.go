@@ -9,10 +9,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	goruntime "runtime"
 	"syscall"
 )
 
 func main() {
+	// The CLI waits on its daemon and copies streams: one processor is
+	// all it uses, and a second only has the Go runtime start and wake
+	// threads for it (thread creations, futex wake-ups, cross-CPU
+	// wake-ups of an idle core).
+	goruntime.GOMAXPROCS(1)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
