@@ -14,6 +14,7 @@
 //
 //	POST   /v1/containers/{id}                 create (body: runtime.CreateSpec)
 //	POST   /v1/containers/{id}/start
+//	POST   /v1/containers/{id}/run?wait=removed  create and start in one request (body: runtime.CreateSpec)
 //	POST   /v1/containers/{id}/stop?timeout=10s
 //	POST   /v1/containers/{id}/kill?signal=TERM
 //	DELETE /v1/containers/{id}?force=1

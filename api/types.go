@@ -31,6 +31,14 @@ type Info struct {
 	APIVersion string `json:"api_version"`
 }
 
+// RunEvent is one frame's data of POST /v1/containers/{id}/run: first
+// Started, once the container is created and started; then, when the run
+// asked to wait, Outcome once the condition holds.
+type RunEvent struct {
+	Started bool                 `json:"started,omitempty"`
+	Outcome *runtime.WaitOutcome `json:"outcome,omitempty"`
+}
+
 // ExecRequest is the body of POST /v1/containers/{id}/exec.
 type ExecRequest struct {
 	Argv []string `json:"argv"`

@@ -392,3 +392,45 @@ type identified struct {
 
 func (i identified) Name() string                  { return i.id.Name() }
 func (i identified) Platforms() []ocispec.Platform { return i.id.Platforms() }
+
+// Run creates and starts in one request, its wait begun before the start;
+// a create that fails is its error, with its kind, and nothing starts.
+func TestRun(t *testing.T) {
+	f, c, _ := newFakePair(t, nil)
+	ctx := t.Context()
+	id := runtime.ContainerID{Service: "one"}
+	outcome, err := c.Run(ctx, id, runtimetest.FakeSpec(runtimetest.Workload{Stdout: []string{"hi"}, ExitCode: 3}), runtime.WaitNotRunning)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	o, err := outcome()
+	if err != nil || o.ExitCode != 3 || o.Reason != runtime.ReasonExited {
+		t.Errorf("Run's outcome = %+v, %v; want exit 3", o, err)
+	}
+	if entries, err := c.Logs(ctx, id, runtime.TailAll); err != nil || len(entries) != 1 || entries[0].Text != "hi" {
+		t.Errorf("Logs = %+v, %v; want the workload's line", entries, err)
+	}
+
+	// Without a wait: started, and no outcome to read.
+	bg := runtime.ContainerID{Service: "bg"}
+	outcome, err = c.Run(ctx, bg, runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true}), "")
+	if err != nil || outcome != nil {
+		t.Fatalf("Run without a wait = %v, %v; want no outcome", outcome != nil, err)
+	}
+	if st, err := c.State(ctx, bg); err != nil || st.Status != runtime.StatusRunning {
+		t.Errorf("State after Run = %+v, %v; want running", st, err)
+	}
+
+	// The name taken: the create's error, with its kind.
+	if _, err := c.Run(ctx, bg, runtimetest.FakeSpec(runtimetest.Workload{}), ""); !errors.Is(err, runtime.ErrAlreadyExists) {
+		t.Errorf("Run of a taken name = %v, want ErrAlreadyExists", err)
+	}
+	// A bad wait condition: refused before anything is made.
+	bad := runtime.ContainerID{Service: "bad"}
+	if _, err := c.Run(ctx, bad, runtimetest.FakeSpec(runtimetest.Workload{}), "sometime"); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("Run with wait=sometime = %v, want ErrInvalidArgument", err)
+	}
+	if _, err := f.State(ctx, bad); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("after a refused Run the container exists: %v", err)
+	}
+}

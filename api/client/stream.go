@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -97,4 +98,44 @@ func (c *Client) FollowLogs(ctx context.Context, id runtime.ContainerID, tail in
 func (c *Client) ExecStream(ctx context.Context, id runtime.ContainerID, argv []string) (runtime.Stream[runtime.ExecEvent], error) {
 	q := url.Values{"stream": {"1"}}
 	return openStream[runtime.ExecEvent](ctx, c, call{op: "exec", object: id.String(), method: http.MethodPost, path: containerPath(id, "exec"), query: q, body: api.ExecRequest{Argv: argv}})
+}
+
+// Run creates container id from cs and starts it in one request (the
+// daemon's run route), and returns once it has started or failed to. With
+// cond the daemon also waits for cond, the wait begun before the start,
+// and outcome gives that wait's answer (once: it ends the request);
+// without, outcome is nil. A failed create or start is Run's error, with
+// its kind (an image the daemon does not have is runtime.ErrNotFound, as
+// Create's is).
+func (c *Client) Run(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec, cond runtime.WaitCondition) (outcome func() (runtime.WaitOutcome, error), err error) {
+	if cs == nil {
+		return nil, fmt.Errorf("run %s: the create spec is nil: give what to run: %w", id, runtime.ErrInvalidArgument)
+	}
+	var q url.Values
+	if cond != "" {
+		q = url.Values{"wait": {string(cond)}}
+	}
+	st, err := openStream[api.RunEvent](ctx, c, call{op: "run", object: id.String(), method: http.MethodPost, path: containerPath(id, "run"), query: q, body: cs})
+	if err != nil {
+		return nil, err
+	}
+	ev, err := st.Recv()
+	if errors.Is(err, io.EOF) || (err == nil && !ev.Started) {
+		err = fmt.Errorf("run %s: the daemon ended its answer before the start (is it a different version?): %w", id, runtime.ErrUnavailable)
+	}
+	if err != nil || cond == "" {
+		st.Close()
+		return nil, err
+	}
+	return func() (runtime.WaitOutcome, error) {
+		defer st.Close()
+		ev, err := st.Recv()
+		if errors.Is(err, io.EOF) || (err == nil && ev.Outcome == nil) {
+			err = fmt.Errorf("run %s: the daemon ended the wait without its outcome (is it a different version?): %w", id, runtime.ErrUnavailable)
+		}
+		if err != nil {
+			return runtime.WaitOutcome{}, err
+		}
+		return *ev.Outcome, nil
+	}, nil
 }

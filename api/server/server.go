@@ -132,6 +132,7 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.lifecycleRoutes(rt)
 	s.inspectorRoutes(rt)
 	s.waiterRoutes(rt)
+	s.runRoutes(rt, rt)
 	s.logRoutes(rt)
 	s.execRoutes(rt)
 	s.imageRoutes(rt)

@@ -168,7 +168,11 @@ func parseVolume(s string, i int) (spec.Volume, error) {
 // create does what create and run share: it builds the spec from the
 // flags, pulls the image per its policy (with a progress display on a
 // terminal), and creates the container.
-func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) (*client.Client, runtime.ContainerID, error) {
+// create builds the container's spec from the flags and IMAGE [ARG...] and
+// has the daemon make it through ask (a create, or a create and start),
+// pulling the image first or when the daemon says it lacks it, as --pull
+// says.
+func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string, ask askFunc) (*client.Client, runtime.ContainerID, error) {
 	id, svc, err := f.serviceSpec(args)
 	if err != nil {
 		return nil, id, err
@@ -230,7 +234,7 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 	}
 	cs.Network.Mode = f.network
 	cs.Network.Ports = ports
-	err = c.Create(ctx, id, cs)
+	err = ask(ctx, c, id, cs)
 	if !pullFirst && errors.Is(err, runtime.ErrNotFound) {
 		// The image (or its platform) is not here: pull it. Something
 		// else the create did not find (a volume, a network) is still
@@ -238,9 +242,18 @@ func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string) 
 		if err := pull(); err != nil {
 			return nil, id, err
 		}
-		err = c.Create(ctx, id, cs)
+		err = ask(ctx, c, id, cs)
 	}
 	return c, id, err
+}
+
+// askFunc has the daemon make container id from cs: create it, or create
+// and start it.
+type askFunc func(ctx context.Context, c *client.Client, id runtime.ContainerID, cs *runtime.CreateSpec) error
+
+// justCreate is the askFunc of create.
+func justCreate(ctx context.Context, c *client.Client, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+	return c.Create(ctx, id, cs)
 }
 
 func newCreateCmd(o *rootOptions) *cobra.Command {
@@ -250,7 +263,7 @@ func newCreateCmd(o *rootOptions) *cobra.Command {
 		Short: "Create a container without starting it",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, id, err := f.create(cmd, o, args)
+			_, id, err := f.create(cmd, o, args, justCreate)
 			if err != nil {
 				return err
 			}
@@ -275,27 +288,57 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 			// With --rm the daemon removes the container once it has
 			// exited (or its start failed), whatever becomes of this
 			// command.
-			c, id, err := f.create(cmd, o, args)
+			var (
+				removed <-chan waitResult
+				started bool
+			)
+			attach := f.stdin && !detach
+			ask := justCreate
+			if !attach {
+				// The create and the start in one request, and with --rm
+				// the wait for the removal too, begun before the start
+				// as docker run asks for it: the answer is the exit of
+				// the run, given once it has been removed.
+				ask = func(ctx context.Context, c *client.Client, id runtime.ContainerID, cs *runtime.CreateSpec) error {
+					cond := runtime.WaitCondition("")
+					if f.rm && !detach {
+						cond = runtime.WaitRemoved
+					}
+					if cond != "" {
+						// The request carries the wait, which outlives an
+						// interrupt: the run's outcome is still wanted
+						// then (the interrupt stops the container).
+						ctx = context.WithoutCancel(ctx)
+					}
+					outcome, err := c.Run(ctx, id, cs, cond)
+					if err != nil {
+						return err
+					}
+					if outcome != nil {
+						removed = waitWith(outcome)
+					}
+					started = true
+					return nil
+				}
+			}
+			c, id, err := f.create(cmd, o, args, ask)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			var removed <-chan waitResult
-			if f.rm && !detach {
-				// Asked before the start, as docker run does: the answer
-				// is the exit of the run, given once it has been removed.
-				removed = waitAsync(ctx, c, id, runtime.WaitRemoved)
-			}
 			var input io.WriteCloser
-			if f.stdin && !detach {
+			if !started {
+				if f.rm {
+					removed = waitAsync(ctx, c, id, runtime.WaitRemoved)
+				}
 				// Attached before the start, so that nothing typed or
 				// piped in is lost.
 				if input, err = c.AttachStdin(ctx, id); err != nil {
 					return err
 				}
-			}
-			if err := c.Start(ctx, id); err != nil {
-				return err
+				if err := c.Start(ctx, id); err != nil {
+					return err
+				}
 			}
 			if detach {
 				fmt.Fprintln(cmd.OutOrStdout(), id.String())
@@ -367,6 +410,16 @@ func runForeground(ctx context.Context, c *client.Client, id runtime.ContainerID
 type waitResult struct {
 	out runtime.WaitOutcome
 	err error
+}
+
+// waitWith delivers the answer of outcome (a run's wait) on a channel.
+func waitWith(outcome func() (runtime.WaitOutcome, error)) <-chan waitResult {
+	ch := make(chan waitResult, 1)
+	go func() {
+		out, err := outcome()
+		ch <- waitResult{out, err}
+	}()
+	return ch
 }
 
 // waitAsync asks for id's outcome under cond in the background. The wait
