@@ -700,8 +700,13 @@ func (r *Runtime) destroy(ctx context.Context, key, dir string, step func(string
 	}
 	// Nothing runs in the namespace now: the attachment and the
 	// namespace go.
-	if err := r.detach(ctx, key, dir); err != nil {
+	release, err := r.detach(ctx, key, dir)
+	if err != nil {
 		r.opt.logger.Warn("remove: network", "key", key, "err", err)
+	}
+	if release != nil {
+		// The address goes once the removal is done, whatever its end.
+		defer release()
 	}
 	step("remove:deleted")
 	tDeleted = time.Now()

@@ -204,23 +204,40 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 	}, nil
 }
 
-// detach undoes what attachAsync did for the container in dir: the
-// attachment (CNI DEL of the cached result) and the namespace. A
-// container without a network has nothing to undo.
-func (r *Runtime) detach(ctx context.Context, key, dir string) error {
+// detach undoes what attachAsync did for the container in dir, in a
+// removal: the namespace now, and the attachment (CNI DEL of the cached
+// result) through release, which the removal calls once it is done, for
+// networks that release in the background: the plugins' processes then do
+// not compete for the cores with the rest of the removal. Other networks
+// release it now, and release is nil. A container without a network has
+// nothing to undo.
+func (r *Runtime) detach(ctx context.Context, key, dir string) (release func(), err error) {
 	if r.opt.networks == nil {
 		// The namespace goes all the same.
 		if rec := readNet(dir); rec != nil && rec.NetNS != "" && !rec.Joined {
-			return network.RemoveNamespace(rec.NetNS)
+			return nil, network.RemoveNamespace(rec.NetNS)
 		}
-		return nil
+		return nil, nil
 	}
 	unlock, err := lockNet(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
-	return teardownNetwork(ctx, r.opt.networks, dir, true)
+	var ep network.Endpoint
+	if err := teardownNetwork(ctx, r.opt.networks, dir, &ep); err != nil {
+		return nil, err
+	}
+	if ep.ContainerID == "" {
+		return nil, nil // no attachment to release
+	}
+	if ld, ok := r.opt.networks.(laterDetacher); ok {
+		return func() { ld.DetachLater(ep) }, nil
+	}
+	if err := r.opt.networks.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
+		return nil, err
+	}
+	return nil, nil
 }
 
 // laterDetacher is a Networks that can release an attachment in the
@@ -242,7 +259,7 @@ func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
 		return err
 	}
 	defer unlock()
-	return teardownNetwork(ctx, nets, dir, false)
+	return teardownNetwork(ctx, nets, dir, nil)
 }
 
 // netLockFile orders the changes of a container's network record between
@@ -267,11 +284,12 @@ func lockNet(dir string) (func(), error) {
 }
 
 // teardownNetwork is TeardownNetwork with the record's lock held. In a
-// removal (removing), whose next step deletes dir, the address is
-// released in the background once the namespace is gone (with networks
-// that can), and the record is not written again: a removal cut short
-// reads the old one and tears down again, which is harmless.
-func teardownNetwork(ctx context.Context, nets Networks, dir string, removing bool) error {
+// removal (later not nil), whose next step deletes dir, the address is not
+// released here: the endpoint to release is left in *later, for the
+// removal to release; and the record is not written again: a removal cut
+// short reads the old one and tears down again, which is harmless.
+func teardownNetwork(ctx context.Context, nets Networks, dir string, later *network.Endpoint) error {
+	removing := later != nil
 	key := filepath.Base(dir)
 	var rec netRecord
 	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
@@ -291,8 +309,8 @@ func teardownNetwork(ctx context.Context, nets Networks, dir string, removing bo
 	}
 	if rec.Network != "" {
 		ep := network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}
-		if ld, ok := nets.(laterDetacher); ok && removing {
-			ld.DetachLater(ep)
+		if removing {
+			*later = ep
 		} else if err := nets.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
 			return err
 		}
@@ -452,7 +470,7 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	}
 	if err != nil {
 		// Left detached, so that the next start tries again from scratch.
-		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir, false)
+		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir, nil)
 		return err
 	}
 	return nil
