@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/internal/proc"
 )
 
 // watchDir returns a channel that receives when an entry of dir is created,
@@ -57,27 +60,18 @@ func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 	if pid > 0 {
 		// A pidfd turns readable when the process ends: a shim killed
 		// before it recorded anything is seen at once, with no poll.
-		if fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK); err == nil {
-			f := os.NewFile(uintptr(fd), "pidfd")
-			if rc, err := f.SyscallConn(); err == nil {
-				closers = append(closers, func() { f.Close() })
-				watched++
-				go func() {
-					waited := false
-					err := rc.Read(func(uintptr) bool {
-						if !waited {
-							waited = true
-							return false // wait until readable
-						}
-						return true
-					})
-					if err == nil {
-						notify()
-					}
-				}()
-			} else {
-				f.Close()
-			}
+		if ended, unwatch, ok := proc.Ended(pid); ok {
+			done := make(chan struct{})
+			var once sync.Once
+			closers = append(closers, func() { once.Do(func() { unwatch(); close(done) }) })
+			watched++
+			go func() {
+				select {
+				case <-ended:
+					notify()
+				case <-done:
+				}
+			}()
 		}
 	}
 	return ch, stop, watched == 2

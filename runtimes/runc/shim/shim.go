@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/cgroupfs"
 	"github.com/switchyard/switchyard/internal/logfile"
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -447,7 +448,7 @@ func waitInit(pid int) end {
 	// init's end also comes through its pidfd, which the runtime's poller
 	// watches: that wakes this goroutine directly, where a signal wakes a
 	// thread to relay it to the goroutine that delivers signals first.
-	ended, stop := pidfdEnded(pid)
+	ended, stop, _ := proc.Ended(pid)
 	defer stop()
 	for {
 		var ws unix.WaitStatus
@@ -483,39 +484,6 @@ func waitInit(pid int) end {
 		}
 		return e
 	}
-}
-
-// pidfdEnded returns a channel closed when process pid (a child) has ended
-// and can be reaped, and a func that stops watching. Without a pidfd (an
-// old kernel) the channel is never closed.
-func pidfdEnded(pid int) (<-chan struct{}, func()) {
-	ended := make(chan struct{})
-	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
-	if err != nil {
-		return ended, func() {}
-	}
-	f := os.NewFile(uintptr(fd), "pidfd")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return ended, func() {}
-	}
-	go func() {
-		waited := false
-		// The first call says "not yet", which parks the goroutine
-		// until the poller finds the pidfd readable; Close ends it
-		// with an error.
-		if rc.Read(func(uintptr) bool {
-			if !waited {
-				waited = true
-				return false
-			}
-			return true
-		}) == nil {
-			close(ended)
-		}
-	}()
-	return ended, func() { f.Close() }
 }
 
 // createKind is the kind of a failed runc create with runc's message msg.
