@@ -8,8 +8,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/switchyard/switchyard/runtimes/runc/shim"
 	"golang.org/x/sys/unix"
+
+	"github.com/switchyard/switchyard/runtimes/runc/shim"
 )
 
 // standbyShim is a shim started ahead of the container it will supervise
@@ -37,6 +38,7 @@ type standbys struct {
 	closed  bool // guarded by mu: Close was called, no more standbys
 }
 
+// newStandbys returns an empty pool; off keeps it so (WithoutStandbyShim).
 func newStandbys(off bool) *standbys {
 	return &standbys{ready: make(chan *standbyShim, 1), off: off}
 }
@@ -51,8 +53,8 @@ func (s *standbys) take() *standbyShim {
 	}
 }
 
-// fill starts a standby in the background unless one is ready or being
-// started.
+// fillStandby starts a standby in the background unless one is ready or
+// being started, or the runtime is closed or keeps none.
 func (r *Runtime) fillStandby() {
 	s := r.standby
 	s.mu.Lock()
