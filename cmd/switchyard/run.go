@@ -288,10 +288,7 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 			// With --rm the daemon removes the container once it has
 			// exited (or its start failed), whatever becomes of this
 			// command.
-			var (
-				removed <-chan waitResult
-				started bool
-			)
+			var removed <-chan waitResult
 			attach := f.stdin && !detach
 			ask := justCreate
 			if !attach {
@@ -317,7 +314,6 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 					if outcome != nil {
 						removed = waitWith(outcome)
 					}
-					started = true
 					return nil
 				}
 			}
@@ -327,7 +323,8 @@ func newRunCmd(o *rootOptions) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			var input io.WriteCloser
-			if !started {
+			if attach {
+				// Created, not started: the input first.
 				if f.rm {
 					removed = waitAsync(ctx, c, id, runtime.WaitRemoved)
 				}

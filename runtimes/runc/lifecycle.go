@@ -269,7 +269,8 @@ func (r *Runtime) step(step string) {
 	}
 }
 
-// spawnShim starts the shim of run gen in its own session and waits until
+// spawnShim gives run gen its shim — the runtime's standby, handed the
+// container, or one started for it in its own session — and waits until
 // it reports the container created (or why it is not). It returns the
 // shim's record, as written to shimFile.
 //

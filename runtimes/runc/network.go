@@ -214,30 +214,25 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 func (r *Runtime) detach(ctx context.Context, key, dir string) (release func(), err error) {
 	if r.opt.networks == nil {
 		// The namespace goes all the same.
-		if rec := readNet(dir); rec != nil && rec.NetNS != "" && !rec.Joined {
-			return nil, network.RemoveNamespace(rec.NetNS)
-		}
-		return nil, nil
+		_, _, err := unpinNetwork(dir)
+		return nil, err
 	}
 	unlock, err := lockNet(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	var ep network.Endpoint
-	if err := teardownNetwork(ctx, r.opt.networks, dir, &ep); err != nil {
+	// The record is not written again: the directory goes next, and a
+	// removal cut short reads the old one and tears down again, which is
+	// harmless.
+	_, ep, err := unpinNetwork(dir)
+	if err != nil || ep == nil {
 		return nil, err
-	}
-	if ep.ContainerID == "" {
-		return nil, nil // no attachment to release
 	}
 	if ld, ok := r.opt.networks.(laterDetacher); ok {
-		return func() { ld.DetachLater(ep) }, nil
+		return func() { ld.DetachLater(*ep) }, nil
 	}
-	if err := r.opt.networks.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
-		return nil, err
-	}
-	return nil, nil
+	return nil, releaseAddress(ctx, r.opt.networks, *ep)
 }
 
 // laterDetacher is a Networks that can release an attachment in the
@@ -259,7 +254,7 @@ func TeardownNetwork(ctx context.Context, nets Networks, dir string) error {
 		return err
 	}
 	defer unlock()
-	return teardownNetwork(ctx, nets, dir, nil)
+	return teardownNetwork(ctx, nets, dir)
 }
 
 // netLockFile orders the changes of a container's network record between
@@ -283,43 +278,57 @@ func lockNet(dir string) (func(), error) {
 	return func() { f.Close() }, nil // closing releases the lock
 }
 
-// teardownNetwork is TeardownNetwork with the record's lock held. In a
-// removal (later not nil), whose next step deletes dir, the address is not
-// released here: the endpoint to release is left in *later, for the
-// removal to release; and the record is not written again: a removal cut
-// short reads the old one and tears down again, which is harmless.
-func teardownNetwork(ctx context.Context, nets Networks, dir string, later *network.Endpoint) error {
-	removing := later != nil
-	key := filepath.Base(dir)
-	var rec netRecord
-	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
+// teardownNetwork is TeardownNetwork with the record's lock held.
+func teardownNetwork(ctx context.Context, nets Networks, dir string) error {
+	rec, ep, err := unpinNetwork(dir)
+	if err != nil || rec == nil {
 		return err
 	}
-	if rec.NetNS == "" || rec.Joined {
-		return nil // none of its own: a shared one is the other's to release
-	}
-	// The namespace goes first, and its interface with it, in the
-	// kernel's background: then the plugins only release the address,
-	// which is quicker than their deleting the interface.
-	if err := network.RemoveNamespace(rec.NetNS); err != nil {
-		return err
-	}
-	if rec.Network != "" {
-		ep := network.Endpoint{ContainerID: key, Network: rec.Network, Ports: rec.Ports}
-		if removing {
-			*later = ep
-		} else if err := nets.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) { // a network removed has nothing to release
+	if ep != nil {
+		if err := releaseAddress(ctx, nets, *ep); err != nil {
 			return err
 		}
 	}
-	if rec.Attachment != nil && !removing {
+	if rec.Attachment != nil {
 		rec.Attachment = nil
 		if err := writeJSON(filepath.Join(dir, netFile), rec); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
+	}
+	return nil
+}
+
+// unpinNetwork removes the namespace of the container in dir, with its
+// interface, in the kernel's background: then the plugins only release
+// the address, which is quicker than their deleting the interface. It
+// returns the container's network record (nil when the container has no
+// namespace of its own: none, or a shared one, the other's to release)
+// and the endpoint whose address is left to release (nil for none).
+func unpinNetwork(dir string) (*netRecord, *network.Endpoint, error) {
+	var rec netRecord
+	if err := readJSON(filepath.Join(dir, netFile), &rec); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		return nil, nil, err
+	}
+	if rec.NetNS == "" || rec.Joined {
+		return nil, nil, nil
+	}
+	if err := network.RemoveNamespace(rec.NetNS); err != nil {
+		return nil, nil, err
+	}
+	if rec.Network == "" {
+		return &rec, nil, nil
+	}
+	return &rec, &network.Endpoint{ContainerID: filepath.Base(dir), Network: rec.Network, Ports: rec.Ports}, nil
+}
+
+// releaseAddress releases ep's address now; a network removed meanwhile has
+// nothing to release.
+func releaseAddress(ctx context.Context, nets Networks, ep network.Endpoint) error {
+	if err := nets.Detach(ctx, ep); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		return err
 	}
 	return nil
 }
@@ -470,7 +479,7 @@ func (r *Runtime) reattach(ctx context.Context, id runtime.ContainerID, key, dir
 	}
 	if err != nil {
 		// Left detached, so that the next start tries again from scratch.
-		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir, nil)
+		_ = teardownNetwork(context.WithoutCancel(ctx), r.opt.networks, dir)
 		return err
 	}
 	return nil

@@ -24,9 +24,9 @@ const StandbyArg = "standby"
 // maxAssignment bounds an assignment's arguments.
 const maxAssignment = 1 << 20
 
-// MaxAssignedFiles is how many files an assignment can carry (the log file
+// maxAssignedFiles is how many files an assignment can carry (the log file
 // and the held sockets): the kernel passes at most 253 in one message.
-const MaxAssignedFiles = 253
+const maxAssignedFiles = 253
 
 // assignment is what a standby is told.
 type assignment struct {
@@ -42,8 +42,8 @@ type assignment struct {
 // caller's to close. conn is non-blocking (the runtime's poller waits on
 // it); after Assign it carries the shim's ready report.
 func Assign(conn *os.File, args []string, log *os.File, held []*os.File) error {
-	if 1+len(held) > MaxAssignedFiles {
-		return fmt.Errorf("assign a standby shim: %d files, at most %d", 1+len(held), MaxAssignedFiles)
+	if 1+len(held) > maxAssignedFiles {
+		return fmt.Errorf("assign a standby shim: %d files, at most %d", 1+len(held), maxAssignedFiles)
 	}
 	b, err := json.Marshal(assignment{Args: args})
 	if err != nil {
@@ -105,7 +105,7 @@ func awaitAssignment() ([]string, error) {
 		fds  []int
 	)
 	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(MaxAssignedFiles*4))
+	oob := make([]byte, unix.CmsgSpace(maxAssignedFiles*4))
 	for !bytes.Contains(data, []byte{'\n'}) {
 		n, oobn, _, _, err := unix.Recvmsg(ReadyFD, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
