@@ -116,7 +116,11 @@ func TestDockerNetworksVolumesEvents(t *testing.T) {
 	d.fails(`no user "nosuchuser"`, "exec", "-u", "nosuchuser", "srv", "true")
 	// exec -it in a real terminal: the command has a terminal of the
 	// client's size, reads what is typed, and its exit code is docker's.
-	out, code := inTerminal(t, "typed\n", []string{"HOME=" + d.home}, d.bin+" -H unix://"+d.sock+` exec -it srv sh -c 'tty; stty size; read x; echo got $x; exit 4'`)
+	// At API 1.41 the docker CLI sends the size in a resize after the
+	// exec has started (dockerd's exec has the same race): the command
+	// waits up to 5 s for it to arrive, as a resize promises no more.
+	waitSize := `i=0; until [ "$(stty size 2>/dev/null)" = "33 101" ] || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done`
+	out, code := inTerminal(t, "typed\n", []string{"HOME=" + d.home}, d.bin+" -H unix://"+d.sock+` exec -it srv sh -c 'tty; `+waitSize+`; stty size; read x; echo got $x; exit 4'`)
 	if code != 4 || !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "33 101") || !strings.Contains(out, "got typed") {
 		t.Fatalf("docker exec -it under a terminal = %q, exit %d; want a terminal of 33x101, the typed line, and exit code 4", out, code)
 	}
