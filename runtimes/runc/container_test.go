@@ -6,9 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
@@ -200,6 +203,29 @@ func TestExec(t *testing.T) {
 	inW.Close()
 	if !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "30 100\r\n") || !strings.Contains(out, "got abc\r\n") || errOut != "" || len(exits) != 1 || exits[0] != 3 {
 		t.Errorf("ExecStreamWith a terminal: stdout %q stderr %q exits %v", out, errOut, exits)
+	}
+	// A size given with the exec is the terminal's from the start: runc
+	// is told it in the process it runs (it sets it before the process
+	// runs), and the process looks at once.
+	cmd, cleanup, err := rt.execCmd(ctx, id, []string{"true"}, runtime.ExecOptions{TTY: true, TerminalSize: [2]uint16{33, 101}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var given specs.Process
+	if err := readJSON(cmd.Args[slices.Index(cmd.Args, "--process")+1], &given); err != nil {
+		t.Fatal(err)
+	}
+	cleanup()
+	if b := given.ConsoleSize; b == nil || b.Height != 33 || b.Width != 101 {
+		t.Errorf("the exec's process tells runc the terminal size %+v, want 33x101", b)
+	}
+	s, err = rt.ExecStreamWith(ctx, id, []string{"stty", "size"}, runtime.ExecOptions{TTY: true, TerminalSize: [2]uint16{33, 101}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if out, errOut, exits = drainExec(t, s); out != "33 101\r\n" || len(exits) != 1 || exits[0] != 0 {
+		t.Errorf("ExecStreamWith a terminal of a given size: stdout %q stderr %q exits %v; want 33 101 at once", out, errOut, exits)
 	}
 	if _, err := rt.ExecStreamWith(ctx, id, []string{"true"}, runtime.ExecOptions{Workdir: "tmp"}); !errors.Is(err, runtime.ErrInvalidArgument) {
 		t.Errorf("ExecStreamWith a relative workdir: %v; want invalid argument", err)

@@ -49,6 +49,13 @@ func (r *Runtime) execCmd(ctx context.Context, id runtime.ContainerID, argv []st
 	proc.Args = argv
 	// An exec has a terminal only when asked: its output is captured.
 	proc.Terminal = opts.TTY
+	// A terminal starts at the size the client gives: runc sets it before
+	// the process runs. runc's own relay of its terminal's size comes only
+	// after the start, and a process that looked first saw 0 rows.
+	proc.ConsoleSize = nil
+	if sz := opts.TerminalSize; opts.TTY && sz[0] > 0 && sz[1] > 0 {
+		proc.ConsoleSize = &specs.Box{Height: uint(sz[0]), Width: uint(sz[1])}
+	}
 	rootfs := bundle.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		rootfs = filepath.Join(s.dir, "bundle", rootfs)
