@@ -13,6 +13,8 @@
 #   fig_agent [DAEMON ARGS...]    # sets sy (the CLI) and SWITCHYARD_SOCKET
 #   fig_dockerd                   # sets DD (-H for docker) or leaves it empty
 #   fig_podman                    # sets pm (the podman command) or leaves it empty
+#   fig_anchor_bundle DIR ARGS... # a bare runc bundle of the agent's own config
+#   fig_quiet                     # sync, and a minute for deleted inodes to age out
 #
 # Everything started is stopped, and everything made is removed, when the
 # caller's shell exits: containers, daemons, the network namespace, the
@@ -179,4 +181,53 @@ fig_podman() {
 	else
 		echo "(podman cannot run here: its rows are left out)"
 	fi
+}
+
+# fig_anchor_bundle DIR ARGS...: a bundle in DIR for a bare `runc run` of
+# the agent's own config.json of a container of the busybox image with
+# --network none (Docker's seccomp profile, capabilities, masked paths,
+# namespaces) running ARGS, over a copy of its root filesystem, with no
+# cgroup path (each run a fresh cgroup, as a bare `runc run` of a prepared
+# bundle gets) — the anchor of "switchyard's own layers". Needs fig_agent.
+fig_anchor_bundle() {
+	local bundle=$1 link created; shift
+	"$sy" create --name anchor --network none "$fig_image" true >/dev/null
+	link=$(find "$root" -path '*/names/*' -name '*anchor*' -print -quit)
+	created=$(readlink -f "$link")/bundle
+	mkdir -p "$bundle/rootfs"
+	cp -a "$created/rootfs/." "$bundle/rootfs/"
+	python3 - "$created/config.json" "$bundle/config.json" "$root" "$@" <<'PY'
+import json, os, shutil, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["root"] = {"path": "rootfs"}
+cfg["linux"].pop("cgroupsPath", None)
+cfg["process"]["args"] = sys.argv[4:]
+cfg["process"]["terminal"] = False
+# Files the agent bind-mounts from the container's state directory (hosts,
+# resolv.conf, ...) go with the bundle: the container is removed below.
+files = os.path.join(os.path.dirname(sys.argv[2]), "files")
+os.makedirs(files, exist_ok=True)
+for i, m in enumerate(cfg.get("mounts", [])):
+    src = m.get("source", "")
+    if src.startswith(sys.argv[3]) and os.path.isfile(src):
+        dst = os.path.join(files, f"{i}-{os.path.basename(src)}")
+        shutil.copy(src, dst)
+        m["source"] = dst
+json.dump(cfg, open(sys.argv[2], "w"))
+PY
+	"$sy" rm anchor >/dev/null
+}
+
+# fig_quiet writes back what is dirty and waits a minute, before a figure:
+# on an ext4 without a journal (this kind of machine's root), the inode
+# allocator skips every free inode deleted in the last minute (six while
+# its inode table block is dirty), checking each, so every file created
+# after a big deletion (the previous figure's work directory, the go
+# build's temporary files) costs more, on every side alike but more for
+# whoever creates more files. FIG_QUIET=0 skips the wait.
+fig_quiet() {
+	[ "${FIG_QUIET:-1}" = 0 ] && return
+	sync
+	echo "(quiet: sync, then 61 s for the recently deleted inodes to age out)"
+	sleep 61
 }
