@@ -57,11 +57,12 @@ func Remove(ctx context.Context, root, path string) error {
 		// The root cgroup holds every process of the host.
 		return fmt.Errorf("cgroupfs: refusing to remove the root cgroup (path %q)", path)
 	}
+	path = filepath.Join("/", path)
 	var errs []error
 	// Each candidate is removed without a look first: where the cgroup is
 	// not, the rmdir says so (ENOENT, or ENOTDIR under a file).
 	for _, d := range candidates(root, path) {
-		if err := removeDir(ctx, d); err != nil {
+		if err := removeDir(ctx, d, path); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -72,10 +73,11 @@ func Remove(ctx context.Context, root, path string) error {
 // to empty once its processes were killed.
 const removeBound = 2 * time.Second
 
-// removeDir removes cgroup directory d and the cgroups a workload made
-// under it (a container with the cgroup filesystem writable, running
-// systemd or a container engine), deepest first, as runc's delete does.
-func removeDir(ctx context.Context, d string) error {
+// removeDir removes cgroup directory d (of cgroup path, in one hierarchy)
+// and the cgroups a workload made under it (a container with the cgroup
+// filesystem writable, running systemd or a container engine), deepest
+// first, as runc's delete does.
+func removeDir(ctx context.Context, d, path string) error {
 	err := unix.Rmdir(d)
 	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
 		return nil // the common case: no child cgroups, no process left; or not here
@@ -89,16 +91,16 @@ func removeDir(ctx context.Context, d string) error {
 	})
 	var errs []error
 	for i := len(dirs) - 1; i >= 0; i-- { // children after their parents in the walk
-		if err := removeOne(ctx, dirs[i]); err != nil {
+		if err := removeOne(ctx, dirs[i], path); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// removeOne removes one cgroup directory, killing what is in it until it
-// can be removed.
-func removeOne(ctx context.Context, d string) error {
+// removeOne removes one cgroup directory (of cgroup path or one under it),
+// killing what is in it until it can be removed.
+func removeOne(ctx context.Context, d, path string) error {
 	deadline := time.Now().Add(removeBound)
 	wait := time.Millisecond
 	for {
@@ -106,7 +108,7 @@ func removeOne(ctx context.Context, d string) error {
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		killAll(d)
+		killAll(d, path)
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}
@@ -120,14 +122,56 @@ func removeOne(ctx context.Context, d string) error {
 	}
 }
 
-// killAll sends SIGKILL to every process of cgroup directory d.
-func killAll(d string) {
+// killAll sends SIGKILL to every process of cgroup directory d, which is
+// cgroup path or one under it. A process listed may end, and its pid go to
+// another process, before the signal: each pid is first pinned with a
+// pidfd (the signal then goes to that process or to none) and the process
+// checked to be in path, so that no process outside the container is
+// killed.
+func killAll(d, path string) {
 	b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
 	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid <= 0 {
+			continue
+		}
+		fd, err := unix.PidfdOpen(pid, 0)
+		if errors.Is(err, unix.ENOSYS) {
+			// A kernel before 5.3 has no pidfds: the listing is all there is.
 			unix.Kill(pid, unix.SIGKILL)
+			continue
+		}
+		if err != nil {
+			continue // ended already
+		}
+		if inCgroup(pid, path) {
+			_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		}
+		unix.Close(fd)
+	}
+}
+
+// inCgroup reports whether process pid is in cgroup path, or one under
+// it, in any hierarchy.
+func inCgroup(pid int, path string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	return err == nil && listsCgroup(string(b), path)
+}
+
+// listsCgroup reports whether a /proc/PID/cgroup file (one
+// "ID:CONTROLLERS:PATH" line per hierarchy) puts its process in cgroup
+// path, or one under it, in any hierarchy.
+func listsCgroup(file, path string) bool {
+	for _, line := range strings.Split(file, "\n") {
+		_, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		if _, p, ok := strings.Cut(rest, ":"); ok && (p == path || strings.HasPrefix(p, path+"/")) {
+			return true
 		}
 	}
+	return false
 }
 
 func isDir(p string) bool {

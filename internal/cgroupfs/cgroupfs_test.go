@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,4 +90,91 @@ func TestRemoveMissing(t *testing.T) {
 	if err := Remove(context.Background(), t.TempDir(), "/switchyard/none"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKillAllSparesOthers: a pid listed in a cgroup directory whose
+// process is not in that cgroup (it ended and the pid went to another
+// process after the listing) is not killed.
+func TestKillAllSparesOthers(t *testing.T) {
+	other := exec.Command("sleep", "600")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { other.Wait(); close(done) }()
+	t.Cleanup(func() { other.Process.Kill(); <-done })
+	// A listing that names it, for a cgroup it is not in.
+	d := t.TempDir()
+	if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	killAll(d, fmt.Sprintf("/switchyard-cgroupfs-test/%d", os.Getpid()))
+	select {
+	case <-done:
+		t.Fatal("a process outside the cgroup was killed")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestInCgroup reads this process's own cgroup lines.
+func TestInCgroup(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Skip("no /proc/self/cgroup")
+	}
+	var own string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if parts := strings.SplitN(line, ":", 3); len(parts) == 3 {
+			own = parts[2]
+			break
+		}
+	}
+	pid := os.Getpid()
+	if !inCgroup(pid, own) {
+		t.Errorf("inCgroup(self, %q) = false, want true", own)
+	}
+	if own != "/" && !inCgroup(pid, filepath.Dir(own)) && filepath.Dir(own) != "/" {
+		t.Errorf("inCgroup(self, parent %q) = false, want true", filepath.Dir(own))
+	}
+	if inCgroup(pid, "/switchyard-nowhere") {
+		t.Error("inCgroup(self, /switchyard-nowhere) = true")
+	}
+	if inCgroup(pid, own+"-suffix") {
+		t.Errorf("inCgroup(self, %q) = true: a prefix of a name is not a parent", own+"-suffix")
+	}
+}
+
+// TestListsCgroup: the path is matched whole, in any hierarchy's line.
+func TestListsCgroup(t *testing.T) {
+	file := "12:memory:/switchyard/web.1a2b\n3:cpu,cpuacct:/switchyard/web.1a2b/inner\n1:name=systemd:/user.slice\n0::/switchyard/web.1a2b\n"
+	for _, c := range []struct {
+		path string
+		want bool
+	}{
+		{"/switchyard/web.1a2b", true},
+		{"/switchyard", true},
+		{"/switchyard/web.1a2b/inner", true},
+		{"/switchyard/web.1a", false},
+		{"/switchyard/other", false},
+		{"/user.slice/x", false},
+	} {
+		if got := listsCgroup(file, c.path); got != c.want {
+			t.Errorf("listsCgroup(%q) = %v, want %v", c.path, got, c.want)
+		}
+	}
+	if listsCgroup("garbage\n::\n", "/x") {
+		t.Error("a file with no such path lists it")
+	}
+}
+
+// FuzzListsCgroup: any file, any path; a match names the path in a line.
+func FuzzListsCgroup(f *testing.F) {
+	f.Add("12:memory:/switchyard/a\n0::/switchyard/a\n", "/switchyard/a")
+	f.Add("0::/\n", "/")
+	f.Add("::::\n:", "")
+	f.Fuzz(func(t *testing.T, file, path string) {
+		if listsCgroup(file, path) && !strings.Contains(file, path) {
+			t.Fatalf("listsCgroup(%q, %q) = true, but the file does not name the path", file, path)
+		}
+	})
 }
