@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -140,4 +141,18 @@ func FromHTTP(status int, e *Error) error {
 		re.Message = string(e.Kind)
 	}
 	return re
+}
+
+// NoRoute begins the message of a daemon's answer to a request it has no
+// route for (kind not_found, status 404); the rest names the method and
+// the path. Every daemon so far answers so, which lets a client tell an
+// older daemon, one without an endpoint the client knows, from a missing
+// object.
+const NoRoute = "no route for "
+
+// IsNoRoute reports whether err is a daemon's answer that it has no route
+// for the request.
+func IsNoRoute(err error) bool {
+	var re *RemoteError
+	return errors.As(err, &re) && re.Kind == KindNotFound && strings.HasPrefix(re.Message, NoRoute)
 }

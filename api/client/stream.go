@@ -116,6 +116,11 @@ func (c *Client) Run(ctx context.Context, id runtime.ContainerID, cs *runtime.Cr
 		q = url.Values{"wait": {string(cond)}}
 	}
 	st, err := openStream[api.RunEvent](ctx, c, call{op: "run", object: id.String(), method: http.MethodPost, path: containerPath(id, "run"), query: q, body: cs})
+	if api.IsNoRoute(err) {
+		// A daemon older than its run route (the agent not yet restarted
+		// after an upgrade): the same in three requests.
+		return c.runInSteps(ctx, id, cs, cond)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -137,5 +142,43 @@ func (c *Client) Run(ctx context.Context, id runtime.ContainerID, cs *runtime.Cr
 			return runtime.WaitOutcome{}, err
 		}
 		return *ev.Outcome, nil
+	}, nil
+}
+
+// runInSteps is Run for a daemon without the run route: the create, the
+// wait for cond (if any) asked before the start, and the start, each a
+// request of its own. A wait that reaches the daemon after a quick removal
+// still gets the outcome: a runtime keeps the last outcome of a container
+// it removed.
+func (c *Client) runInSteps(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec, cond runtime.WaitCondition) (func() (runtime.WaitOutcome, error), error) {
+	if cond != "" {
+		if _, err := runtime.ParseWaitCondition(string(cond)); err != nil {
+			return nil, fmt.Errorf("run %s: %w", id, err)
+		}
+	}
+	if err := c.Create(ctx, id, cs); err != nil {
+		return nil, err
+	}
+	type answer struct {
+		out runtime.WaitOutcome
+		err error
+	}
+	var waited chan answer
+	if cond != "" {
+		waited = make(chan answer, 1)
+		go func() {
+			out, err := c.WaitOutcome(context.WithoutCancel(ctx), id, cond)
+			waited <- answer{out, err}
+		}()
+	}
+	if err := c.Start(ctx, id); err != nil {
+		return nil, err
+	}
+	if waited == nil {
+		return nil, nil
+	}
+	return func() (runtime.WaitOutcome, error) {
+		a := <-waited
+		return a.out, a.err
 	}, nil
 }

@@ -141,8 +141,8 @@ func New(rt runtime.Runtime, opts ...Option) (*Server, error) {
 	s.secretRoutes()
 	s.loginRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, fmt.Errorf("no route for %s %s: this daemon speaks API %s (see the api package docs): %w",
-			r.Method, r.URL.Path, api.Version, runtime.ErrNotFound))
+		s.writeError(w, r, fmt.Errorf("%s%s %s: this daemon speaks API %s (see the api package docs): %w",
+			api.NoRoute, r.Method, r.URL.Path, api.Version, runtime.ErrNotFound))
 	})
 	for _, register := range o.routes {
 		register(s.mux)
