@@ -1,12 +1,14 @@
 // Package proc reads what the node needs of /proc about a process: when it
 // started, so that a pid recorded earlier is known to be the same process
-// and not another that took the number since.
+// and not another that took the number since; and when the machine booted,
+// so that a record from before is known to be of a run the boot ended.
 package proc
 
 import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Start returns the start time of process pid (field 22 of its stat, in
@@ -28,4 +30,35 @@ func Start(pid int) (uint64, bool) {
 	}
 	n, err := strconv.ParseUint(f[19], 10, 64)
 	return n, err == nil
+}
+
+// Booted returns when the machine booted (btime in /proc/stat), and false
+// when it cannot tell.
+func Booted() (time.Time, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}, false
+	}
+	return bootTime(string(b))
+}
+
+// bootTime finds the btime line of a /proc/stat.
+func bootTime(stat string) (time.Time, bool) {
+	for _, line := range strings.Split(stat, "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || secs <= 0 {
+				return time.Time{}, false
+			}
+			return time.Unix(secs, 0), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// BeforeBoot reports whether t is before the machine's boot: what a
+// process recorded then, it did not live to finish.
+func BeforeBoot(t time.Time) bool {
+	boot, ok := Booted()
+	return ok && !t.IsZero() && t.Before(boot)
 }

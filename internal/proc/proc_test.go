@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // A live process has a start time that does not change; a process that
@@ -28,4 +29,33 @@ func TestStart(t *testing.T) {
 	if _, ok := Start(-1); ok {
 		t.Fatal("Start(-1) found a process")
 	}
+}
+
+func TestBootTime(t *testing.T) {
+	got, ok := bootTime("cpu  1 2 3\nintr 5\nbtime 1700000000\nprocesses 9\n")
+	if !ok || !got.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("bootTime = %v, %v; want 1700000000", got, ok)
+	}
+	for _, bad := range []string{"", "btime\n", "btime x\n", "btime -5\n", "cpu 1\n"} {
+		if _, ok := bootTime(bad); ok {
+			t.Errorf("bootTime(%q) ok, want not", bad)
+		}
+	}
+	boot, ok := Booted()
+	if !ok || boot.After(time.Now()) {
+		t.Fatalf("Booted = %v, %v; want a time before now", boot, ok)
+	}
+	if !BeforeBoot(boot.Add(-time.Hour)) || BeforeBoot(time.Now()) || BeforeBoot(time.Time{}) {
+		t.Error("BeforeBoot: an hour before the boot is before it; now and the zero time are not")
+	}
+}
+
+func FuzzBootTime(f *testing.F) {
+	f.Add("btime 1700000000\n")
+	f.Add("cpu 1\nbtime 12\n")
+	f.Fuzz(func(t *testing.T, stat string) {
+		if got, ok := bootTime(stat); ok && got.Unix() <= 0 {
+			t.Fatalf("bootTime(%q) = %v, ok", stat, got)
+		}
+	})
 }

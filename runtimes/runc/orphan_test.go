@@ -2,6 +2,7 @@ package runc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -67,4 +69,69 @@ func TestLostShimEndsItsWorkload(t *testing.T) {
 		st, err := rt.State(ctx, id)
 		return err == nil && st.Status == runtime.StatusRunning
 	})
+}
+
+// A run the machine's restart cut short says so: its records are from
+// before the boot. Simulated here by killing the shim and the workload
+// and dating the shim record an hour before the boot; with a start record
+// that matches, the run ends as docker reports such a container (exited
+// 255); with the shim record torn (it is not fsynced), the container is
+// failed, with the same reason.
+func TestRunCutByARestart(t *testing.T) {
+	boot, ok := proc.Booted()
+	if !ok {
+		t.Skip("no boot time here")
+	}
+	before := boot.Add(-time.Hour)
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	for _, torn := range []bool{false, true} {
+		id := cid(fmt.Sprintf("reboot%v", torn))
+		mustRun(t, rt, id, shSpec(id.Service, untilStopped))
+		pid, err := rt.PID(ctx, id)
+		if err != nil || pid <= 0 {
+			t.Fatalf("PID = %d, %v", pid, err)
+		}
+		key, err := rt.resolve(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := rt.dirOf(key)
+		var rec shimRecord
+		if err := readJSON(filepath.Join(dir, shimFile), &rec); err != nil {
+			t.Fatal(err)
+		}
+		// The machine stops: the shim and the workload end at once.
+		unix.Kill(rec.PID, unix.SIGKILL)
+		unix.Kill(pid, unix.SIGKILL)
+		testutil.Eventually(t, 10*time.Second, "the shim to be gone", func() bool { return !rec.alive() })
+		if torn {
+			if err := os.WriteFile(filepath.Join(dir, shimFile), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chtimes(filepath.Join(dir, shimFile), before, before); err != nil {
+			t.Fatal(err)
+		}
+		st, err := rt.State(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if torn {
+			if st.Status != runtime.StatusFailed || st.Reason != machineRestarted {
+				t.Errorf("torn shim record: State = %+v; want failed, %q", st, machineRestarted)
+			}
+		} else {
+			if st.Status != runtime.StatusExited || st.ExitCode != 255 {
+				t.Errorf("State = %+v; want exited 255", st)
+			}
+			o, err := rt.WaitOutcome(ctx, id, runtime.WaitNotRunning)
+			if err != nil || o.Reason != runtime.ReasonRuntimeError || o.Message != machineRestarted {
+				t.Errorf("outcome %+v, %v; want a runtime error saying the machine restarted", o, err)
+			}
+		}
+		if err := rt.Remove(ctx, id, true); err != nil {
+			t.Fatalf("Remove: %v", err)
+		}
+	}
 }

@@ -266,8 +266,12 @@ func (r *Runtime) endOrphan(key string, s *snapshot) (*snapshot, error) {
 	if err := r.deleteOCIContainer(ctx, key); err != nil {
 		return nil, err
 	}
-	msg := "the shim supervising the workload ended without recording an exit (it was killed?); the workload was killed with it"
-	exit := statedir.Exit{Run: s.shim.Gen, Outcome: runtime.WaitOutcome{ExitCode: 137, Reason: runtime.ReasonRuntimeError, Message: msg, FinishedAt: time.Now().UTC()}, Error: msg}
+	msg, code := "the shim supervising the workload ended without recording an exit (it was killed?); the workload was killed with it", 137
+	if s.state.Reason == machineRestarted {
+		// As docker reports a container that ran when its machine stopped.
+		msg, code = machineRestarted, 255
+	}
+	exit := statedir.Exit{Run: s.shim.Gen, Outcome: runtime.WaitOutcome{ExitCode: code, Reason: runtime.ReasonRuntimeError, Message: msg, FinishedAt: time.Now().UTC()}, Error: msg}
 	if s.started != nil {
 		exit.StartedAt = s.started.StartedAt
 	}

@@ -3,6 +3,7 @@ package runc
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -131,6 +132,11 @@ func load(dir string) (*snapshot, error) {
 		s.readExit()
 	}
 	switch {
+	case s.exit == nil && shimBeforeBoot(dir):
+		// The shim record may be torn (it is not fsynced), so that the
+		// run's own records do not match it: its file's time still says
+		// the run began before the machine's boot.
+		s.state = runtime.State{Status: runtime.StatusFailed, Reason: machineRestarted}
 	case s.exit == nil:
 		s.state = runtime.State{Status: runtime.StatusFailed, Reason: "shim lost: its supervisor ended without recording an exit"}
 	case s.exit.Error != "" && s.started == nil:
@@ -139,6 +145,17 @@ func load(dir string) (*snapshot, error) {
 		s.state = runtime.State{Status: runtime.StatusExited, ExitCode: s.exit.Outcome.ExitCode}
 	}
 	return s, nil
+}
+
+// machineRestarted says why a run that began before the machine's boot
+// has no recorded exit.
+const machineRestarted = "the machine restarted while it ran: no exit was recorded"
+
+// shimBeforeBoot reports whether the shim record in dir was written before
+// the machine booted: its run was cut short by the restart.
+func shimBeforeBoot(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, shimFile))
+	return err == nil && proc.BeforeBoot(fi.ModTime())
 }
 
 func (s *snapshot) readExit() {
