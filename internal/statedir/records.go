@@ -223,3 +223,8 @@ func ProcessOutcome(code, signal int, oomKilled bool, failure string, finishedAt
 	}
 	return o
 }
+
+// MachineRestarted is the message of a run's end that was never recorded
+// because the machine stopped while it ran (its records are from before
+// the boot).
+const MachineRestarted = "the machine restarted while it ran: no exit was recorded"

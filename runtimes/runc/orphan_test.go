@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/internal/proc"
+	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/internal/testutil"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -118,15 +119,15 @@ func TestRunCutByARestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		if torn {
-			if st.Status != runtime.StatusFailed || st.Reason != machineRestarted {
-				t.Errorf("torn shim record: State = %+v; want failed, %q", st, machineRestarted)
+			if st.Status != runtime.StatusFailed || st.Reason != statedir.MachineRestarted {
+				t.Errorf("torn shim record: State = %+v; want failed, %q", st, statedir.MachineRestarted)
 			}
 		} else {
 			if st.Status != runtime.StatusExited || st.ExitCode != 255 {
 				t.Errorf("State = %+v; want exited 255", st)
 			}
 			o, err := rt.WaitOutcome(ctx, id, runtime.WaitNotRunning)
-			if err != nil || o.Reason != runtime.ReasonRuntimeError || o.Message != machineRestarted {
+			if err != nil || o.Reason != runtime.ReasonRuntimeError || o.Message != statedir.MachineRestarted {
 				t.Errorf("outcome %+v, %v; want a runtime error saying the machine restarted", o, err)
 			}
 		}

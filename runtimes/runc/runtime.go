@@ -267,9 +267,9 @@ func (r *Runtime) endOrphan(key string, s *snapshot) (*snapshot, error) {
 		return nil, err
 	}
 	msg, code := "the shim supervising the workload ended without recording an exit (it was killed?); the workload was killed with it", 137
-	if s.state.Reason == machineRestarted {
+	if s.state.Reason == statedir.MachineRestarted {
 		// As docker reports a container that ran when its machine stopped.
-		msg, code = machineRestarted, 255
+		msg, code = statedir.MachineRestarted, 255
 	}
 	exit := statedir.Exit{Run: s.shim.Gen, Outcome: runtime.WaitOutcome{ExitCode: code, Reason: runtime.ReasonRuntimeError, Message: msg, FinishedAt: time.Now().UTC()}, Error: msg}
 	if s.started != nil {

@@ -136,7 +136,7 @@ func load(dir string) (*snapshot, error) {
 		// The shim record may be torn (it is not fsynced), so that the
 		// run's own records do not match it: its file's time still says
 		// the run began before the machine's boot.
-		s.state = runtime.State{Status: runtime.StatusFailed, Reason: machineRestarted}
+		s.state = runtime.State{Status: runtime.StatusFailed, Reason: statedir.MachineRestarted}
 	case s.exit == nil:
 		s.state = runtime.State{Status: runtime.StatusFailed, Reason: "shim lost: its supervisor ended without recording an exit"}
 	case s.exit.Error != "" && s.started == nil:
@@ -146,10 +146,6 @@ func load(dir string) (*snapshot, error) {
 	}
 	return s, nil
 }
-
-// machineRestarted says why a run that began before the machine's boot
-// has no recorded exit.
-const machineRestarted = "the machine restarted while it ran: no exit was recorded"
 
 // shimBeforeBoot reports whether the shim record in dir was written before
 // the machine booted: its run was cut short by the restart.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/internal/testimages"
 	"github.com/switchyard/switchyard/runtime"
@@ -167,6 +168,14 @@ func TestRecordLost(t *testing.T) {
 	}
 	if _, err := RecordLost(dir, 4, 45, started); err == nil {
 		t.Fatal("RecordLost over a damaged record: no error")
+	}
+	// A run begun before the machine's boot was ended by its restart.
+	if boot, ok := proc.Booted(); ok {
+		fresh := t.TempDir()
+		got, err := RecordLost(fresh, 1, 46, boot.Add(-time.Hour))
+		if err != nil || got.Outcome.Message != statedir.MachineRestarted || got.Outcome.ExitCode != 255 {
+			t.Fatalf("RecordLost of a run from before the boot: %+v %v", got, err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/proc"
 	"github.com/switchyard/switchyard/internal/statedir"
 	"github.com/switchyard/switchyard/runtime"
 )
@@ -170,10 +171,14 @@ func RecordLost(dir string, run uint64, hostPID int, startedAt time.Time) (state
 	if rec, ok, err := statedir.ReadExit(dir); err != nil || ok && rec.Run >= run {
 		return rec, err
 	}
+	msg := fmt.Sprintf("wasm host exited (pid %d) while the module was running", hostPID)
+	if proc.BeforeBoot(startedAt) {
+		msg = statedir.MachineRestarted
+	}
 	rec := statedir.Exit{Run: run, SupervisorPID: hostPID, StartedAt: startedAt, Outcome: runtime.WaitOutcome{
 		ExitCode:   255,
 		Reason:     runtime.ReasonRuntimeError,
-		Message:    fmt.Sprintf("wasm host exited (pid %d) while the module was running", hostPID),
+		Message:    msg,
 		FinishedAt: time.Now().UTC(),
 	}}
 	// The host is gone, so no one else writes this run's record; a
