@@ -217,6 +217,11 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) (release func(), 
 		_, _, err := unpinNetwork(dir)
 		return nil, err
 	}
+	if _, err := os.Lstat(filepath.Join(dir, netFile)); errors.Is(err, fs.ErrNotExist) {
+		// No network (--network none): no exit hook to order with, and
+		// no lock file to make (and delete) on the removal's path.
+		return nil, nil
+	}
 	unlock, err := lockNet(dir)
 	if err != nil {
 		return nil, err
