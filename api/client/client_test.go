@@ -398,6 +398,42 @@ func (i identified) Platforms() []ocispec.Platform { return i.id.Platforms() }
 // a create that fails is its error, with its kind, and nothing starts.
 func TestRun(t *testing.T) {
 	f, c, _ := newFakePair(t, nil)
+	checkRun(t, f, c)
+}
+
+// TestRunOnAnOlderDaemon: a daemon without the run route (one started
+// before an upgrade of the client) answers "no route"; Run does the same
+// in three requests, with the same answers.
+func TestRunOnAnOlderDaemon(t *testing.T) {
+	f := runtimetest.NewFake("fake", platforms.MustParse("linux/amd64"))
+	h, err := server.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	older := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/run") {
+			// What a daemon without the route answers.
+			asked++
+			r.URL.Path += "-unknown"
+		}
+		h.ServeHTTP(w, r)
+	})
+	c := mustClient(t, mustServeHandler(t, older))
+	checkRun(t, f, c)
+	if asked != 4 {
+		t.Errorf("the run route was asked %d times, want 4 (once a Run)", asked)
+	}
+	// A missing object is not a missing route.
+	if _, err := c.State(t.Context(), runtime.ContainerID{Service: "none"}); api.IsNoRoute(err) || !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("State of a missing container = %v: want not found, not a missing route", err)
+	}
+}
+
+// checkRun runs c.Run four ways against a daemon serving f: with a wait,
+// without, over a taken name, with a bad wait condition.
+func checkRun(t *testing.T, f *runtimetest.Fake, c *client.Client) {
+	t.Helper()
 	ctx := t.Context()
 	id := runtime.ContainerID{Service: "one"}
 	outcome, err := c.Run(ctx, id, runtimetest.FakeSpec(runtimetest.Workload{Stdout: []string{"hi"}, ExitCode: 3}), runtime.WaitNotRunning)
@@ -433,64 +469,5 @@ func TestRun(t *testing.T) {
 	}
 	if _, err := f.State(ctx, bad); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("after a refused Run the container exists: %v", err)
-	}
-}
-
-// TestRunOnAnOlderDaemon: a daemon without the run route (one started
-// before an upgrade of the client) answers "no route"; Run does the same
-// in three requests, with the same answers.
-func TestRunOnAnOlderDaemon(t *testing.T) {
-	f := runtimetest.NewFake("fake", platforms.MustParse("linux/amd64"))
-	h, err := server.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	asked := 0
-	older := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/run") {
-			// What a daemon without the route answers.
-			asked++
-			r.URL.Path += "-unknown"
-		}
-		h.ServeHTTP(w, r)
-	})
-	c := mustClient(t, mustServeHandler(t, older))
-	ctx := t.Context()
-
-	id := runtime.ContainerID{Service: "one"}
-	outcome, err := c.Run(ctx, id, runtimetest.FakeSpec(runtimetest.Workload{Stdout: []string{"hi"}, ExitCode: 3}), runtime.WaitNotRunning)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if o, err := outcome(); err != nil || o.ExitCode != 3 || o.Reason != runtime.ReasonExited {
-		t.Errorf("Run's outcome = %+v, %v; want exit 3", o, err)
-	}
-	if entries, err := c.Logs(ctx, id, runtime.TailAll); err != nil || len(entries) != 1 || entries[0].Text != "hi" {
-		t.Errorf("Logs = %+v, %v; want the workload's line", entries, err)
-	}
-
-	bg := runtime.ContainerID{Service: "bg"}
-	if outcome, err := c.Run(ctx, bg, runtimetest.FakeSpec(runtimetest.Workload{UntilStopped: true}), ""); err != nil || outcome != nil {
-		t.Fatalf("Run without a wait = %v, %v; want no outcome", outcome != nil, err)
-	}
-	if st, err := c.State(ctx, bg); err != nil || st.Status != runtime.StatusRunning {
-		t.Errorf("State after Run = %+v, %v; want running", st, err)
-	}
-	if _, err := c.Run(ctx, bg, runtimetest.FakeSpec(runtimetest.Workload{}), ""); !errors.Is(err, runtime.ErrAlreadyExists) {
-		t.Errorf("Run of a taken name = %v, want ErrAlreadyExists", err)
-	}
-	bad := runtime.ContainerID{Service: "bad"}
-	if _, err := c.Run(ctx, bad, runtimetest.FakeSpec(runtimetest.Workload{}), "sometime"); !errors.Is(err, runtime.ErrInvalidArgument) {
-		t.Errorf("Run with wait=sometime = %v, want ErrInvalidArgument", err)
-	}
-	if _, err := f.State(ctx, bad); !errors.Is(err, runtime.ErrNotFound) {
-		t.Errorf("after a refused Run the container exists: %v", err)
-	}
-	if asked != 4 {
-		t.Errorf("the run route was asked %d times, want 4 (once a Run)", asked)
-	}
-	// A missing object is not a missing route.
-	if _, err := c.State(ctx, runtime.ContainerID{Service: "none"}); api.IsNoRoute(err) || !errors.Is(err, runtime.ErrNotFound) {
-		t.Errorf("State of a missing container = %v: want not found, not a missing route", err)
 	}
 }

@@ -146,10 +146,9 @@ func (c *Client) Run(ctx context.Context, id runtime.ContainerID, cs *runtime.Cr
 }
 
 // runInSteps is Run for a daemon without the run route: the create, the
-// wait for cond (if any) asked before the start, and the start, each a
-// request of its own. A wait that reaches the daemon after a quick removal
-// still gets the outcome: a runtime keeps the last outcome of a container
-// it removed.
+// start and the wait for cond (if any), each a request of its own. A wait
+// that reaches the daemon after a quick removal still gets the outcome: a
+// runtime keeps the last outcome of a container it removed.
 func (c *Client) runInSteps(ctx context.Context, id runtime.ContainerID, cs *runtime.CreateSpec, cond runtime.WaitCondition) (func() (runtime.WaitOutcome, error), error) {
 	if cond != "" {
 		if _, err := runtime.ParseWaitCondition(string(cond)); err != nil {
@@ -164,15 +163,24 @@ func (c *Client) runInSteps(ctx context.Context, id runtime.ContainerID, cs *run
 		err error
 	}
 	var waited chan answer
-	if cond != "" {
+	wait := func() {
 		waited = make(chan answer, 1)
 		go func() {
 			out, err := c.WaitOutcome(context.WithoutCancel(ctx), id, cond)
 			waited <- answer{out, err}
 		}()
 	}
+	// A wait for the next exit or the removal is asked before the start,
+	// so that it sees a quick run's end; one for "not running" after it,
+	// since a created container is not running yet.
+	if cond != "" && cond != runtime.WaitNotRunning {
+		wait()
+	}
 	if err := c.Start(ctx, id); err != nil {
 		return nil, err
+	}
+	if cond == runtime.WaitNotRunning {
+		wait()
 	}
 	if waited == nil {
 		return nil, nil

@@ -26,18 +26,7 @@ func TestLostShimEndsItsWorkload(t *testing.T) {
 	ctx := context.Background()
 	id := cid("orphan")
 	mustRun(t, rt, id, shSpec("orphan", untilStopped))
-	pid, err := rt.PID(ctx, id)
-	if err != nil || pid <= 0 {
-		t.Fatalf("PID = %d, %v", pid, err)
-	}
-	key, err := rt.resolve(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec shimRecord
-	if err := readJSON(filepath.Join(rt.dirOf(key), shimFile), &rec); err != nil {
-		t.Fatal(err)
-	}
+	pid, key, rec := runningShim(t, rt, id)
 	if err := unix.Kill(rec.PID, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -89,19 +78,8 @@ func TestRunCutByARestart(t *testing.T) {
 	for _, torn := range []bool{false, true} {
 		id := cid(fmt.Sprintf("reboot%v", torn))
 		mustRun(t, rt, id, shSpec(id.Service, untilStopped))
-		pid, err := rt.PID(ctx, id)
-		if err != nil || pid <= 0 {
-			t.Fatalf("PID = %d, %v", pid, err)
-		}
-		key, err := rt.resolve(id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pid, key, rec := runningShim(t, rt, id)
 		dir := rt.dirOf(key)
-		var rec shimRecord
-		if err := readJSON(filepath.Join(dir, shimFile), &rec); err != nil {
-			t.Fatal(err)
-		}
 		// The machine stops: the shim and the workload end at once.
 		unix.Kill(rec.PID, unix.SIGKILL)
 		unix.Kill(pid, unix.SIGKILL)
@@ -135,4 +113,21 @@ func TestRunCutByARestart(t *testing.T) {
 			t.Fatalf("Remove: %v", err)
 		}
 	}
+}
+
+// runningShim returns the workload's pid, the key and the shim record of
+// running container id.
+func runningShim(t *testing.T, rt *Runtime, id runtime.ContainerID) (pid int, key string, rec shimRecord) {
+	t.Helper()
+	pid, err := rt.PID(context.Background(), id)
+	if err != nil || pid <= 0 {
+		t.Fatalf("PID = %d, %v", pid, err)
+	}
+	if key, err = rt.resolve(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := readJSON(filepath.Join(rt.dirOf(key), shimFile), &rec); err != nil {
+		t.Fatal(err)
+	}
+	return pid, key, rec
 }
