@@ -165,13 +165,10 @@ func parseVolume(s string, i int) (spec.Volume, error) {
 	return vol, nil
 }
 
-// create does what create and run share: it builds the spec from the
-// flags, pulls the image per its policy (with a progress display on a
-// terminal), and creates the container.
-// create builds the container's spec from the flags and IMAGE [ARG...] and
-// has the daemon make it through ask (a create, or a create and start),
-// pulling the image first or when the daemon says it lacks it, as --pull
-// says.
+// create, what create and run share, builds the container's spec from
+// the flags and IMAGE [ARG...] and has the daemon make it through ask (a
+// create, or a create and start), pulling the image first or when the
+// daemon says it lacks it, as --pull says.
 func (f *createFlags) create(cmd *cobra.Command, o *rootOptions, args []string, ask askFunc) (*client.Client, runtime.ContainerID, error) {
 	id, svc, err := f.serviceSpec(args)
 	if err != nil {

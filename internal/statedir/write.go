@@ -29,6 +29,13 @@ func tempPrefix(base string, pid int) string {
 	return "." + base + "." + strconv.Itoa(pid) + "."
 }
 
+// IsTemp reports whether name, a file's name in a directory, is one of the
+// temporary files a writer of this package makes before renaming it into
+// place (tempPrefix): readers never open one.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, tempSuffix)
+}
+
 // WriteJSON writes v as JSON to path, atomically and durably (WriteFile).
 func WriteJSON(path string, v any) error {
 	b, err := json.Marshal(v)

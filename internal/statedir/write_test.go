@@ -169,3 +169,15 @@ func TestAtomicRecords(t *testing.T) {
 		}
 	}
 }
+
+// IsTemp knows the names tempPrefix makes, and no record's.
+func TestIsTemp(t *testing.T) {
+	if name := tempPrefix("exit.json", 42) + "123" + tempSuffix; !IsTemp(name) {
+		t.Errorf("IsTemp(%q) = false", name)
+	}
+	for _, name := range []string{"exit.json", ExitFile, ".hidden", "config.tmp", ""} {
+		if IsTemp(name) {
+			t.Errorf("IsTemp(%q) = true", name)
+		}
+	}
+}

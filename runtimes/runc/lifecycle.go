@@ -373,18 +373,13 @@ func (r *Runtime) startShim(id runtime.ContainerID, dir string, args, hook []str
 		return nil, nil, err
 	}
 	defer wr.Close()
-	argv := append(slices.Clone(r.opt.shim[1:]), args...)
+	argv := args
 	if len(held) > 0 {
-		argv = append(argv, "--held-fds", strconv.Itoa(len(held)))
+		argv = append(slices.Clip(argv), "--held-fds", strconv.Itoa(len(held)))
 	}
-	cmd := exec.Command(r.opt.shim[0], append(argv, hook...)...)
-	cmd.Env = append(os.Environ(), shim.ShimEnv)
-	cmd.Dir = dir
+	cmd := r.shimCommand(dir, append(slices.Clip(argv), hook...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = append([]*os.File{wr}, held...)
-	// Its own session: signals to the agent's process group and the end of
-	// the agent's terminal do not reach it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		rd.Close()
 		return nil, nil, fmt.Errorf("container %s: start shim: %w", id, err)
@@ -393,6 +388,18 @@ func (r *Runtime) startShim(id runtime.ContainerID, dir string, args, hook []str
 	// restart the shim is someone else's child.
 	go cmd.Wait() //nolint:errcheck // the exit is recorded in the state dir
 	return cmd.Process, rd, nil
+}
+
+// shimCommand is the shim's command with argv after its own words: in its
+// own session, so that signals to the agent's process group and the end
+// of the agent's terminal do not reach it, in dir, with the shim's
+// environment.
+func (r *Runtime) shimCommand(dir string, argv ...string) *exec.Cmd {
+	cmd := exec.Command(r.opt.shim[0], append(slices.Clone(r.opt.shim[1:]), argv...)...)
+	cmd.Env = append(os.Environ(), shim.ShimEnv)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return cmd
 }
 
 // Start implements runtime.Lifecycle. A created container is started; an
@@ -823,10 +830,10 @@ func pollUntil(ctx context.Context, deadline time.Time, cond func() bool) bool {
 // sweepUnfinished undoes the creates an earlier runtime on this root did
 // not finish (its agent was killed half-way, or the machine crashed): a name
 // whose directory still says it is being created, or holds no container
-// record that decodes, and a directory
-// no name points at. Each is destroyed as a failed create is, so its name
-// is free and nothing of it is left (shim, runc state, mount, rootfs). It
-// runs in New, before any create of this runtime.
+// record that decodes, and a directory no name points at. Each is
+// destroyed as a failed create is, so its name is free and nothing of it
+// is left (shim, runc state, mount, rootfs). It runs in New, before any
+// create of this runtime.
 func (r *Runtime) sweepUnfinished(ctx context.Context) {
 	named := map[string]bool{}
 	links, _ := os.ReadDir(filepath.Join(r.root, "names"))

@@ -3,9 +3,7 @@ package runc
 import (
 	"os"
 	"os/exec"
-	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -82,8 +80,7 @@ func (r *Runtime) fillStandby() {
 	}()
 }
 
-// startStandby starts a standby shim, as spawnShim starts a shim: in its
-// own session, with the runtime's shim environment. Its command line names
+// startStandby starts a standby shim (shimCommand). Its command line names
 // the runtime's root, so that a process listing says whose it is.
 func (r *Runtime) startStandby() (*standbyShim, error) {
 	// The runtime's end is non-blocking (the poller waits on it); the
@@ -100,11 +97,8 @@ func (r *Runtime) startStandby() (*standbyShim, error) {
 	mine := os.NewFile(uintptr(fds[0]), "standby shim")
 	theirs := os.NewFile(uintptr(fds[1]), "standby shim")
 	defer theirs.Close()
-	cmd := exec.Command(r.opt.shim[0], append(slices.Clone(r.opt.shim[1:]), shim.StandbyArg, r.root)...)
-	cmd.Env = append(os.Environ(), shim.ShimEnv)
-	cmd.Dir = r.root
+	cmd := r.shimCommand(r.root, shim.StandbyArg, r.root)
 	cmd.ExtraFiles = []*os.File{theirs} // shim.ReadyFD
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		mine.Close()
 		return nil, err

@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/switchyard/switchyard/internal/proc"
+	"github.com/switchyard/switchyard/internal/statedir"
 )
 
 // watchDir returns a channel that receives when an entry of dir is created,
@@ -62,8 +62,7 @@ func watchDir(dir string, pid int) (<-chan struct{}, func(), bool) {
 		// before it recorded anything is seen at once, with no poll.
 		if ended, unwatch, ok := proc.Ended(pid); ok {
 			done := make(chan struct{})
-			var once sync.Once
-			closers = append(closers, func() { once.Do(func() { unwatch(); close(done) }) })
+			closers = append(closers, func() { unwatch(); close(done) })
 			watched++
 			go func() {
 				select {
@@ -142,8 +141,8 @@ func watchEntries(dir string) (int, error) {
 
 // worthALook reports whether a read of inotify events tells of something
 // a waiter looks at: an entry of the directory, or the directory itself.
-// A temporary file (a record's writer makes ".NAME.*.tmp", then renames it
-// into place) is not: its creation and close would only wake every waiter
+// A record writer's temporary file (statedir.IsTemp: it is renamed into
+// place next) is not: its creation and close would only wake every waiter
 // twice more per record, for a look that finds nothing new.
 func worthALook(events []byte) bool {
 	for len(events) >= unix.SizeofInotifyEvent {
@@ -155,7 +154,7 @@ func worthALook(events []byte) bool {
 			return true // cut short: look
 		}
 		name := strings.TrimRight(string(events[unix.SizeofInotifyEvent:end]), "\x00")
-		if name == "" || !strings.HasPrefix(name, ".") {
+		if name == "" || !statedir.IsTemp(name) {
 			return true
 		}
 		events = events[end:]
