@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,11 @@ type entry struct {
 	// detaching counts the detaches in the background (DetachLater):
 	// Remove and Close wait for them. Guarded by Manager.mu.
 	detaching int
+	// releasing counts, by host port (hostPort), the published ports of
+	// those detaches, whose forwarding rules are still there: an attach
+	// that publishes one of them waits until they are gone. Guarded by
+	// Manager.mu.
+	releasing map[string]int
 }
 
 // Open returns the networks under root, making the default bridge network
@@ -621,6 +627,9 @@ func (m *Manager) Attach(ctx context.Context, ep Endpoint) (att Attachment, err 
 	e, ok := m.nets[ep.Network]
 	if ok {
 		e.attaching++
+		// A container just removed may still hold rules for these ports
+		// (its release runs in the background): they go first.
+		m.awaitPortsReleased(e, ep.Ports)
 	}
 	m.mu.Unlock()
 	if !ok {
@@ -693,11 +702,12 @@ func (m *Manager) Detach(ctx context.Context, ep Endpoint) error {
 // DetachLater is Detach in the background, for a container that is being
 // removed and whose namespace is gone already (ep.NetNS empty): its removal
 // does not wait for the plugins to release its address and its published
-// ports' rules (CNI DEL, about 10 ms of plugin processes). Its names stop
-// resolving at once. Remove of the network and Close wait for what is
-// pending; a detach the agent did not live to finish is collected when it
-// next starts (CollectGarbage), as any attachment of a container that is
-// gone.
+// ports' rules (CNI DEL, about 10 ms of plugin processes; about 100 ms
+// with portmap's rules). Its names stop resolving at once; an attach that
+// publishes one of its host ports waits for its rules to go. Remove of the
+// network and Close wait for what is pending; a detach the agent did not
+// live to finish is collected when it next starts (CollectGarbage), as any
+// attachment of a container that is gone.
 func (m *Manager) DetachLater(ep Endpoint) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -707,6 +717,12 @@ func (m *Manager) DetachLater(ep Endpoint) {
 	}
 	e.names.remove(ep.ContainerID)
 	e.detaching++
+	if len(ep.Ports) > 0 && e.releasing == nil {
+		e.releasing = map[string]int{}
+	}
+	for _, p := range ep.Ports {
+		e.releasing[hostPort(p)]++
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), detachBound)
 		defer cancel()
@@ -716,6 +732,11 @@ func (m *Manager) DetachLater(ep Endpoint) {
 		}
 		m.mu.Lock()
 		e.detaching--
+		for _, p := range ep.Ports {
+			if e.releasing[hostPort(p)]--; e.releasing[hostPort(p)] <= 0 {
+				delete(e.releasing, hostPort(p))
+			}
+		}
 		m.detached.Broadcast()
 		m.mu.Unlock()
 	}()
@@ -723,6 +744,23 @@ func (m *Manager) DetachLater(ep Endpoint) {
 
 // detachBound bounds one background detach.
 const detachBound = 30 * time.Second
+
+// hostPort names a published port's host side for releasing: protocol and
+// port, whatever the host address, since a rule for every address shadows
+// one for a single address and the other way round.
+func hostPort(p runtime.PortMapping) string {
+	return p.Proto() + "/" + strconv.Itoa(int(p.HostPort))
+}
+
+// awaitPortsReleased waits, with m.mu held (Wait lets it go meanwhile),
+// until no background detach of e still holds rules for one of ports: the
+// old container's rules would come first and take the new one's
+// connections until they go.
+func (m *Manager) awaitPortsReleased(e *entry, ports []runtime.PortMapping) {
+	for slices.ContainsFunc(ports, func(p runtime.PortMapping) bool { return e.releasing[hostPort(p)] > 0 }) {
+		m.detached.Wait()
+	}
+}
 
 // awaitDetaches waits, with m.mu held (Wait lets it go meanwhile), until
 // no background detach of e is pending.

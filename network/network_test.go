@@ -363,3 +363,102 @@ func TestCollect(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A container's published ports are released in the background after its
+// removal (DetachLater); a new attachment that publishes the same host
+// port waits until the old rules are gone, which would otherwise come
+// first and take its connections.
+func TestAttachWaitsForThePortsRelease(t *testing.T) {
+	m := testManager(t, "sytest7", "10.250.13.0/24")
+	ctx := context.Background()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := uint16(free.Addr().(*net.TCPAddr).Port)
+	free.Close()
+	ports := []runtime.PortMapping{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: port, ContainerPort: 8080}}
+	attach := func(id string) Endpoint {
+		ns := filepath.Join(t.TempDir(), "ns")
+		if err := NewNamespace(ns); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = RemoveNamespace(ns) })
+		ep := Endpoint{ContainerID: id, Network: DefaultName, NetNS: ns, Ports: ports}
+		if _, err := m.Attach(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		return ep
+	}
+	old := attach("test-port-old")
+	if !strings.Contains(natTable(t), old.ContainerID) {
+		t.Fatalf("no forwarding rule names %s:\n%s", old.ContainerID, natTable(t))
+	}
+	// Removed: the namespace first, the address and rules in the background.
+	if err := RemoveNamespace(old.NetNS); err != nil {
+		t.Fatal(err)
+	}
+	m.DetachLater(Endpoint{ContainerID: old.ContainerID, Network: old.Network, Ports: old.Ports})
+	next := attach("test-port-next")
+	if nat := natTable(t); strings.Contains(nat, old.ContainerID) {
+		t.Errorf("the new attachment was made while the old one's rules were still there:\n%s", nat)
+	}
+	if err := m.Detach(ctx, Endpoint{ContainerID: next.ContainerID, Network: next.Network, Ports: next.Ports}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The wait itself, made certain: with a release of the port held
+	// pending, an attach that publishes it does not go on (an attach takes
+	// about 100 ms here) until the release ends.
+	e, err := m.entry(DefaultName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	if e.releasing == nil {
+		e.releasing = map[string]int{}
+	}
+	e.releasing[hostPort(ports[0])]++
+	m.mu.Unlock()
+	ns := filepath.Join(t.TempDir(), "ns")
+	if err := NewNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = RemoveNamespace(ns) })
+	held := Endpoint{ContainerID: "test-port-held", Network: DefaultName, NetNS: ns, Ports: ports}
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Attach(ctx, held)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("attached (%v) while a release of its port was pending", err)
+	case <-time.After(time.Second):
+	}
+	m.mu.Lock()
+	delete(e.releasing, hostPort(ports[0]))
+	m.detached.Broadcast()
+	m.mu.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the attach did not go on once the release ended")
+	}
+	if err := m.Detach(ctx, Endpoint{ContainerID: held.ContainerID, Network: held.Network, Ports: held.Ports}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// natTable is the host's nat table.
+func natTable(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("iptables-save", "-t", "nat").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}

@@ -208,9 +208,9 @@ func (r *Runtime) attachAsync(ctx context.Context, key, dir string, rec *netReco
 // removal: the namespace now, and the attachment (CNI DEL of the cached
 // result) through release, which the removal calls once it is done, for
 // networks that release in the background: the plugins' processes then do
-// not compete for the cores with the rest of the removal. Other networks,
-// and a container with published ports, release it now, and release is
-// nil. A container without a network has nothing to undo.
+// not compete for the cores with the rest of the removal. Other networks
+// release it now, and release is nil. A container without a network has
+// nothing to undo.
 func (r *Runtime) detach(ctx context.Context, key, dir string) (release func(), err error) {
 	if r.opt.networks == nil {
 		// The namespace goes all the same.
@@ -234,11 +234,7 @@ func (r *Runtime) detach(ctx context.Context, key, dir string) (release func(), 
 	if err != nil || ep == nil {
 		return nil, err
 	}
-	// Published ports are released before the removal answers, as
-	// docker's are: once `rm` returns, the host port is free and its
-	// forwarding rules are gone, so that a container started next on the
-	// same port is not shadowed, for a moment, by the old one's rules.
-	if ld, ok := r.opt.networks.(laterDetacher); ok && len(ep.Ports) == 0 {
+	if ld, ok := r.opt.networks.(laterDetacher); ok {
 		return func() { ld.DetachLater(*ep) }, nil
 	}
 	return nil, releaseAddress(ctx, r.opt.networks, *ep)
